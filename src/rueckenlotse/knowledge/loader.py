@@ -1,0 +1,72 @@
+"""Reading the knowledge YAML files. The only place that touches them."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ..core.kb import KnowledgeBase, KnowledgeError, KnowledgeSpec
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# File name -> key of KnowledgeSpec it fills (manifest.yaml fills the top level).
+_PARTS = {
+    "sources.yaml": "sources",
+    "derived.yaml": "derived",
+    "conditions.yaml": "conditions",
+    "rules.yaml": "rules",
+    "policy.yaml": "policy",
+    "recommendations.yaml": "recommendations",
+    "texts.yaml": "texts",
+}
+
+
+def knowledge_files(directory: Path = DATA_DIR) -> list[Path]:
+    """Every file that belongs to the knowledge base (what knowledge_version pins)."""
+    return sorted(p for p in directory.glob("*.yaml"))
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise KnowledgeError(f"{path.name}: cannot read: {e}") from e
+
+
+def _first_rule_id(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
+    """Name the rule behind a validation error location such as ('rules', 12, 'triage')."""
+    node: Any = raw
+    label = ".".join(str(p) for p in loc)
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, dict) and isinstance(node.get("id") or node.get("name"), str):
+            label = f"{node.get('id') or node.get('name')} ({'.'.join(str(p) for p in loc)})"
+    return label
+
+
+def load_knowledge(directory: Path = DATA_DIR) -> KnowledgeBase:
+    """Load, validate and compile the knowledge base; a KnowledgeError names what is wrong."""
+    raw: dict[str, Any] = dict(_read(directory / "manifest.yaml") or {})
+    raw.pop("contract_version", None)
+    for filename, key in _PARTS.items():
+        raw[key] = _read(directory / filename)
+    raw["prevalence"] = (_read(directory / "tables.yaml") or {}).get("brinjikji_prevalence")
+    try:
+        spec = KnowledgeSpec.model_validate(raw)
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise KnowledgeError(f"rule {_first_rule_id(raw, first['loc'])}: {first['msg']}") from e
+    return KnowledgeBase(spec)
+
+
+@cache
+def default_knowledge() -> KnowledgeBase:
+    """The packaged knowledge base, loaded once per process."""
+    return load_knowledge()

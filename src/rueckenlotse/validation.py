@@ -1,0 +1,90 @@
+"""Turning raw input into a Case, with field-level errors in the user's language."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from .core.errors import FieldError, InvalidCase
+from .core.kb import KnowledgeBase
+from .core.models import Case
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(("." if parts else "") + part)
+    return "".join(parts) or "(case)"
+
+
+def _message(kb: KnowledgeBase, error: ErrorDetails, lang: str) -> tuple[str, str]:
+    kind = error["type"]
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    msg = str(ctx.get("error", error["msg"]))
+    if kind == "value_error":
+        if "null is not allowed" in msg:
+            kind = "null_not_allowed"
+        elif "duplicate" in msg:
+            kind = "duplicate"
+    template = kb.spec.texts.get(f"error.{kind}") or kb.spec.texts.get("error.unknown")
+    if template is None:
+        return kind, error["msg"]
+    try:
+        return kind, template[lang].format(msg=msg, **ctx)
+    except (KeyError, IndexError, ValueError):
+        return kind, f"{template[lang]} ({error['msg']})"
+
+
+def _field_errors(kb: KnowledgeBase, exc: ValidationError, lang: str) -> list[FieldError]:
+    out = []
+    for error in exc.errors(include_url=False):
+        kind, message = _message(kb, error, lang)
+        out.append(FieldError(field=_location(error["loc"]), type=kind, message=message))
+    return out
+
+
+def _simple_error(kb: KnowledgeBase, kind: str, lang: str, field: str = "(case)", msg: str = "") -> FieldError:
+    template = kb.spec.texts.get(f"error.{kind}")
+    text = template[lang].format(msg=msg) if template else msg or kind
+    return FieldError(field=field, type=kind, message=text)
+
+
+def validate_case(data: Mapping[str, Any] | Case, kb: KnowledgeBase, lang: str = "de") -> Case:
+    """A validated Case, or InvalidCase listing every field problem."""
+    if isinstance(data, Case):
+        return data
+    if not isinstance(data, Mapping):
+        raise InvalidCase([_simple_error(kb, "not_an_object", lang)])
+    try:
+        return Case.model_validate(dict(data), strict=True)
+    except ValidationError as e:
+        raise InvalidCase(_field_errors(kb, e, lang)) from None
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def parse_case_json(text: str, kb: KnowledgeBase, lang: str = "de") -> Case:
+    """Parse one Case from JSON text; a key given twice is an error, never silently the last one."""
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+    except ValueError as e:
+        raise InvalidCase([_simple_error(kb, "json_invalid", lang, msg=str(e))]) from None
+    return validate_case(data, kb, lang)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
