@@ -8,13 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .core.engine import evaluate
 from .core.errors import FieldError, InvalidCase
 from .core.models import Assessment, Case
-from .knowledge.loader import default_knowledge
-from .validation import validate_case
 
-__all__ = ["Assessment", "Case", "FieldError", "InvalidCase", "assess", "__version__"]
+__all__ = ["LANGUAGES", "Assessment", "Case", "FieldError", "InvalidCase", "__version__", "assess"]
 __version__ = "0.1.0"
 
 LANGUAGES = ("de", "en")
@@ -25,6 +22,11 @@ def assess(case: Mapping[str, Any] | Case, *, lang: str = "de") -> Assessment:
 
     Raises InvalidCase (a ValueError) listing every field error, in ``lang``.
     """
+    # Imported here so that `import rueckenlotse` (and the CLI's --help) stays light.
+    from .core.engine import evaluate
+    from .knowledge.loader import default_knowledge
+    from .validation import validate_case
+
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {LANGUAGES}, not {lang!r}")
     kb = default_knowledge()

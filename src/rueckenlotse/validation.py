@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +29,10 @@ def _message(kb: KnowledgeBase, error: ErrorDetails, lang: str) -> tuple[str, st
     kind = error["type"]
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
     msg = str(ctx.get("error", error["msg"]))
+    if "expected" in ctx:
+        # Pydantic joins the allowed values with an English "or"; list them neutrally instead.
+        values = re.findall(r"'([^']*)'", str(ctx["expected"]))
+        ctx["expected"] = ", ".join(values) if values else ctx["expected"]
     if kind == "value_error":
         if "null is not allowed" in msg:
             kind = "null_not_allowed"
@@ -50,7 +55,9 @@ def _field_errors(kb: KnowledgeBase, exc: ValidationError, lang: str) -> list[Fi
     return out
 
 
-def _simple_error(kb: KnowledgeBase, kind: str, lang: str, field: str = "(case)", msg: str = "") -> FieldError:
+def _simple_error(
+    kb: KnowledgeBase, kind: str, lang: str, field: str = "(case)", msg: str = ""
+) -> FieldError:
     template = kb.spec.texts.get(f"error.{kind}")
     text = template[lang].format(msg=msg) if template else msg or kind
     return FieldError(field=field, type=kind, message=text)

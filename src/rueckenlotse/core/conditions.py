@@ -60,6 +60,8 @@ class Compiler:
         # the fields it is computed from for a derived value); explanations report those fields.
         self.names = dict(names)
         self.tables = dict(tables or {})
+        # Derived boolean names and their definitions: explaining one explains its definition.
+        self.definitions: dict[str, object] = {}
 
     # ---- validation helpers -------------------------------------------------------------
     def _name(self, value: object) -> str:
@@ -99,7 +101,7 @@ class Compiler:
         if not isinstance(expr, Mapping):
             raise ConditionError(f"not a condition: {expr!r}")
         op, args = self._op(expr, BOOL_OPS)
-        return getattr(self, f"_bool_{op}", self._bool_compare)(op, args)  # type: ignore[no-any-return]
+        return getattr(self, f"_bool_{op}", self._bool_compare)(op, args)
 
     def _conds(self, args: object, op: str) -> list[BoolFn]:
         if not isinstance(args, list) or not args:
@@ -230,7 +232,9 @@ class Compiler:
     def _value_case(self, args: object, default: object) -> ValueFn:
         if not isinstance(args, list) or not args:
             raise ConditionError("'case' takes a non-empty list of [condition, literal] pairs")
-        branches = [(self.compile_bool(c), self._literal(v)) for c, v in (self._pair(b, "case") for b in args)]
+        branches = [
+            (self.compile_bool(c), self._literal(v)) for c, v in (self._pair(b, "case") for b in args)
+        ]
         fallback = self._literal(default)
 
         def fn(env: Env) -> Any:
@@ -274,6 +278,9 @@ class Compiler:
                 self._names_in(value, found)
 
     def _explain(self, expr: object, env: Env, found: dict[str, None]) -> None:
+        if isinstance(expr, str) and expr in self.definitions:
+            self._explain(self.definitions[expr], env, found)
+            return
         if isinstance(expr, Mapping):
             op = next(k for k in expr if k != "else")
             args = expr[op]

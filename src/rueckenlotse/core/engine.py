@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from .kb import KnowledgeBase
 from .models import (
     IMAGING_ORDER,
@@ -35,7 +37,7 @@ def case_env(case: Case) -> dict[str, Any]:
     env: dict[str, Any] = {}
     for name in Case.model_fields:
         value = getattr(case, name)
-        if hasattr(value, "model_fields"):
+        if isinstance(value, BaseModel):
             env[name] = True
             for child in type(value).model_fields:
                 env[f"{name}.{child}"] = getattr(value, child)
@@ -145,7 +147,9 @@ def _neuroplastic(env: dict[str, Any], red_flag: bool) -> NeuroplasticResult | N
     # Pattern questions only make sense once serious causes are excluded: withheld under a red flag.
     if red_flag or env["neuroplastic_level"] is None:
         return None
-    return NeuroplasticResult(count=env["neuroplastic_count"], of=NEUROPLASTIC_ITEMS, level=env["neuroplastic_level"])
+    return NeuroplasticResult(
+        count=env["neuroplastic_count"], of=NEUROPLASTIC_ITEMS, level=env["neuroplastic_level"]
+    )
 
 
 def evaluate(kb: KnowledgeBase, case: Case, lang: str = "de") -> Assessment:

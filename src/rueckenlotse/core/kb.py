@@ -188,7 +188,9 @@ class KnowledgeBase:
         if d.name in self.compiler.names:
             raise KnowledgeError(f"derived {d.name!r}: the name is already taken")
         try:
-            fn = self.compiler.compile_value(d.value) if d.when is None else self.compiler.compile_bool(d.when)
+            fn = (
+                self.compiler.compile_value(d.value) if d.when is None else self.compiler.compile_bool(d.when)
+            )
         except ConditionError as e:
             raise KnowledgeError(f"derived {d.name!r}: {e}") from e
         expr = d.value if d.when is None else d.when
@@ -196,6 +198,8 @@ class KnowledgeBase:
         for used in referenced_names(expr, frozenset(self.compiler.names)):
             deps |= self.compiler.names[used]
         self.compiler.names[d.name] = frozenset(deps)
+        if d.when is not None:
+            self.compiler.definitions[d.name] = d.when
         return CompiledDerived(d.name, fn, d)
 
     def _cond(self, owner: str, expr: object) -> BoolFn:

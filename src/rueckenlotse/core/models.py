@@ -194,18 +194,28 @@ OPTIONAL_NON_NULL = (
 )
 
 
+def _drop_null_from_schema(schema: dict[str, Any]) -> None:
+    """Absent is allowed but null is not: show these fields with their plain type, as the contract does."""
+    schema["title"] = "Case (contract v1)"
+    for name in OPTIONAL_NON_NULL:
+        prop = schema["properties"][name]
+        variants = [v for v in prop.pop("anyOf", []) if v != {"type": "null"}]
+        if variants:
+            prop.update(variants[0])
+
+
 class Case(BaseModel):
     """One person's answers (contract v1)."""
 
     model_config = ConfigDict(
-        strict=True, extra="forbid", frozen=True, json_schema_extra={"title": "Case (contract v1)"}
+        strict=True, extra="forbid", frozen=True, json_schema_extra=_drop_null_from_schema
     )
 
     age: Annotated[int, Field(ge=0, le=120)]
     sex: SexValue | None = None
     regions: Annotated[list[RegionValue], Field(min_length=1, json_schema_extra={"uniqueItems": True})]
     duration_weeks: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-    pain_intensity: Annotated[int | None, Field(ge=0, le=10)] = None
+    pain_intensity: Annotated[int, Field(ge=0, le=10)] | None = None
     recurrent: bool = False
     trauma: TraumaValue = "none"
     injury_checked_by_doctor: bool = False
@@ -246,7 +256,7 @@ class Case(BaseModel):
     nsaid_risk: bool = False
     startback: StartBackAnswers | None = None
     neuroplastic: NeuroplasticAnswers | None = None
-    physiotherapy_weeks: Annotated[float | None, Field(ge=0, allow_inf_nan=False)] = None
+    physiotherapy_weeks: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     physiotherapy_helped: PhysioHelpedValue | None = None
     home_exercise: HomeExerciseValue | None = None
     imaging_findings: Annotated[
@@ -308,9 +318,12 @@ class TraceEntry(BaseModel):
 class Assessment(BaseModel):
     """The result of assessing one Case (contract v1)."""
 
-    model_config = ConfigDict(json_schema_extra={"title": "Assessment (contract v1)"})
+    model_config = ConfigDict(
+        json_schema_extra={"title": "Assessment (contract v1)"},
+        json_schema_serialization_defaults_required=True,
+    )
 
-    contract_version: Literal["1"] = CONTRACT_VERSION
+    contract_version: Literal["1"] = "1"
     knowledge_version: str
     triage: Triage
     red_flags: list[RedFlag]

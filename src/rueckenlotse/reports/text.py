@@ -1,0 +1,129 @@
+"""A readable terminal report of one Assessment: triage first, then why, then what to do."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.text import Text
+
+from ..core.kb import KnowledgeBase
+from ..core.models import Assessment, RecommendationKind, Triage
+
+_TRIAGE_STYLE = {
+    Triage.emergency: "bold white on red",
+    Triage.urgent: "bold red",
+    Triage.soon: "bold yellow",
+    Triage.routine: "bold cyan",
+    Triage.self_care: "bold green",
+}
+_KIND_ORDER = (
+    RecommendationKind.seek_care,
+    RecommendationKind.avoid,
+    RecommendationKind.do,
+    RecommendationKind.info,
+)
+
+
+class TextReport:
+    """Builds the sections of the report from an Assessment and the knowledge base's texts."""
+
+    def __init__(self, kb: KnowledgeBase, lang: str) -> None:
+        self.kb = kb
+        self.lang = lang
+
+    def t(self, key: str, **values: object) -> str:
+        entry = self.kb.spec.texts.get(key)
+        if entry is None:
+            return key
+        return entry[self.lang].format(**values) if values else entry[self.lang]
+
+    def header(self, a: Assessment) -> RenderableType:
+        style = _TRIAGE_STYLE[a.triage]
+        body = Text(self.t(f"triage.{a.triage.value}.action"))
+        title = Text(self.t(f"triage.{a.triage.value}.title"), style=style)
+        if a.triage is Triage.emergency:
+            banner = Text(self.t("ui.emergency_banner"), style="bold white on red", justify="center")
+            return Panel(Group(banner, title, body), border_style="red", title=Text(a.triage.value))
+        return Panel(Group(title, body), border_style=style.split()[-1], title=Text(a.triage.value))
+
+    def reasons(self, a: Assessment) -> list[RenderableType]:
+        lines: list[RenderableType] = [Text(self.t("ui.heading.reasons"), style="bold underline")]
+        # While a warning sign stands, the reassuring baseline reasons (rules without a suspected
+        # condition) would only distract from it.
+        baseline = {r.id for r in self.kb.spec.rules if r.suspect is None} if a.red_flags else set()
+        reason_keys = [
+            f"rule.{e.rule}.reason"
+            for e in a.trace
+            if f"rule.{e.rule}.reason" in self.kb.spec.texts and e.rule not in baseline
+        ]
+        lines += [Text(f"• {self.t(key)}") for key in dict.fromkeys(reason_keys)]
+        if not a.red_flags:
+            lines.append(Text(self.t("ui.no_red_flags"), style="green"))
+        return lines
+
+    def classification(self, a: Assessment) -> list[RenderableType]:
+        lines: list[RenderableType] = [Text(self.t("ui.heading.classification"), style="bold underline")]
+        lines.append(Text(self.t("ui.phase_line", phase=self.t(f"phase.{a.phase.value}.label"))))
+        lines.append(
+            Text(self.t("ui.pain_type_line", pain_type=self.t(f"pain_type.{a.pain_type.value}.label")))
+        )
+        lines.append(
+            Text(f"{self.t('ui.heading.risk')}: {self.t(f'risk.{a.chronification_risk.value}.label')}")
+        )
+        if a.startback is not None:
+            group = self.t(f"risk.{a.startback.group.value}.label")
+            values = {"total": a.startback.total, "psychosocial": a.startback.psychosocial, "group": group}
+            lines.append(Text(self.t("ui.startback_line", **values)))
+        if a.neuroplastic_indicators is not None:
+            n = a.neuroplastic_indicators
+            lines.append(Text(self.t("ui.neuroplastic_line", count=n.count, of=n.of)))
+            lines.append(Text(self.t(f"neuroplastic.{n.level.value}.explain")))
+        return lines
+
+    def imaging(self, a: Assessment) -> list[RenderableType]:
+        lines: list[RenderableType] = [Text(self.t("ui.heading.imaging"), style="bold underline")]
+        key = f"imaging.{a.imaging.value}"
+        lines.append(Text(f"{self.t(key + '.label')}: {self.t(key + '.explain')}"))
+        if a.imaging_context:
+            lines.append(Text(self.t("ui.heading.mri_context"), style="bold"))
+            for row in a.imaging_context:
+                label = self.t(f"finding.{row.finding.value}.label")
+                percent = f"{row.prevalence_pain_free_percent:g}"
+                lines.append(
+                    Text(
+                        "• "
+                        + self.t("ui.mri_context_line", label=label, percent=percent, age_band=row.age_band)
+                    )
+                )
+        return lines
+
+    def advice(self, a: Assessment) -> list[RenderableType]:
+        lines: list[RenderableType] = [Text(self.t("ui.heading.advice"), style="bold underline")]
+        for kind in _KIND_ORDER:
+            recs = [r for r in a.recommendations if r.kind is kind]
+            if not recs:
+                continue
+            lines.append(Text(self.t(f"kind.{kind.value}.label"), style="bold"))
+            for rec in recs:
+                line = Text(f"• {rec.text} ")
+                line.append(f"[{self.t('ui.sources_for')}: {', '.join(rec.sources)}]", style="dim")
+                lines.append(line)
+        return lines
+
+    def footer(self, a: Assessment) -> list[RenderableType]:
+        review = (
+            self.t("ui.review_today")
+            if a.review_in_days == 0
+            else self.t("ui.review_in_days", days=a.review_in_days)
+        )
+        return [Text(review), Panel(Text(self.t("ui.disclaimer")), border_style="dim")]
+
+    def render(self, a: Assessment) -> RenderableType:
+        parts: list[RenderableType] = [Text(self.t("ui.title"), style="bold"), self.header(a)]
+        for section in (self.reasons, self.advice, self.classification, self.imaging, self.footer):
+            parts += [Text(""), *section(a)]
+        return Group(*parts)
+
+
+def print_report(console: Console, kb: KnowledgeBase, assessment: Assessment, lang: str = "de") -> None:
+    console.print(TextReport(kb, lang).render(assessment))
