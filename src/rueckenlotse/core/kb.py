@@ -133,6 +133,30 @@ class CompiledRecommendation:
 
 
 LANGS = ("de", "en")
+# Texts every interface relies on besides those named by rules (labels, headings, error messages).
+FIXED_TEXT_KEYS = (
+    *(f"ui.{k}" for k in (
+        "title", "disclaimer", "emergency_banner", "no_red_flags", "review_in_days", "review_today",
+        "mri_context_line", "startback_line", "neuroplastic_line", "phase_line", "pain_type_line",
+        "sources_for", "invalid_input", "line",
+    )),
+    *(f"ui.heading.{k}" for k in (
+        "reasons", "advice", "imaging", "mri_context", "risk", "neuroplastic", "sources", "classification",
+    )),
+    *(f"phase.{k}.label" for k in ("acute", "subacute", "chronic")),
+    *(f"pain_type.{k}.label" for k in ("nonspecific", "radicular", "specific_suspected")),
+    *(f"imaging.{k}.{part}" for k in ("emergency", "prompt", "consider", "not_indicated")
+      for part in ("label", "explain")),
+    *(f"risk.{k}.label" for k in ("low", "medium", "high", "unknown")),
+    *(f"neuroplastic.{k}.explain" for k in ("few", "some", "many")),
+    *(f"region.{k}.label" for k in ("neck", "thoracic", "low_back")),
+    *(f"kind.{k}.label" for k in ("seek_care", "do", "avoid", "info")),
+    *(f"error.{k}" for k in (
+        "missing", "extra_forbidden", "int_type", "bool_type", "float_type", "string_type", "list_type",
+        "model_type", "literal_error", "greater_than_equal", "less_than_equal", "too_short", "finite_number",
+        "value_error", "json_invalid", "duplicate", "null_not_allowed", "not_an_object", "unknown",
+    )),
+)  # fmt: skip
 OUTCOME_NAMES = ("triage", "imaging", "red_flag")
 
 
@@ -239,7 +263,7 @@ class KnowledgeBase:
         keys += [f"rec.{r.id}.{v.id}" for r in self.spec.recommendations for v in r.variants]
         keys += [f"triage.{t.value}.{part}" for t in Triage for part in ("title", "action")]
         keys += [f"finding.{f}.label" for f in self.spec.prevalence.rows]
-        return keys
+        return keys + list(FIXED_TEXT_KEYS)
 
     def _check_texts(self) -> None:
         for key in self.required_text_keys():
