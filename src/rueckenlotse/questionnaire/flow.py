@@ -1,0 +1,350 @@
+"""The adaptive question flow: which question comes next, and how the answers become a Case.
+
+Answers are a flat mapping from answer field to value: Case field names, dotted names for the
+nested STarT Back and neuroplastic answers ("startback.worrying_thoughts"), and "offer.*" fields
+that only open or skip a block. A multi_flags question sets one boolean field per option.
+Pure logic: the only I/O is reading the packaged questionnaire.yaml.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..core.conditions import BoolFn, Compiler, ConditionError, referenced_names
+from ..core.models import Case, NeuroplasticAnswers, StartBackAnswers
+from .model import LIST_KINDS, NESTED, OFFER_PREFIX, Question, case_field_paths
+
+# Stand-ins for required fields not answered yet, so the warning signs can be checked early.
+PLACEHOLDERS: Mapping[str, Any] = {"regions": ("low_back",), "age": 40, "duration_weeks": 0.0}
+_NESTED_MODELS: Mapping[str, type[BaseModel]] = {
+    "startback": StartBackAnswers,
+    "neuroplastic": NeuroplasticAnswers,
+}
+_PROBE_BASE: Mapping[str, Any] = {"age": 40, "regions": ["low_back"], "duration_weeks": 1.0}
+_PROBE_STARTBACK: Mapping[str, Any] = {
+    name: 0 if name == "bothersomeness" else False for name in StartBackAnswers.model_fields
+}
+
+
+class QuestionnaireError(ValueError):
+    """questionnaire.yaml is malformed; the message names the question."""
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """The validated questions in order, with each ask_if compiled."""
+
+    questions: tuple[Question, ...]
+    conditions: Mapping[str, BoolFn]
+
+    def get(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(f"unknown question id {question_id!r}")
+
+    def asks(self, question: Question, answers_so_far: Mapping[str, Any]) -> bool:
+        return self.conditions[question.id](answers_so_far)
+
+    @property
+    def answer_fields(self) -> frozenset[str]:
+        return frozenset(f for q in self.questions for f in q.fields)
+
+    @property
+    def case_fields(self) -> frozenset[str]:
+        """The Case fields (dotted for nested ones) some question fills."""
+        return frozenset(f for f in self.answer_fields if not f.startswith(OFFER_PREFIX))
+
+
+# ---- loading and validation ---------------------------------------------------------------------
+def parse_questionnaire(raw: object) -> Questionnaire:
+    """Validate the parsed YAML; every error names the question it is about."""
+    if not isinstance(raw, list) or not raw:
+        raise QuestionnaireError("questionnaire.yaml must be a non-empty list of questions")
+    questions = tuple(_parse_question(index, item) for index, item in enumerate(raw))
+    _check_unique(questions)
+    compiler = Compiler({f: frozenset({f}) for q in questions for f in q.fields})
+    conditions: dict[str, BoolFn] = {}
+    earlier: set[str] = set()
+    for q in questions:
+        _check_fields(q)
+        conditions[q.id] = _compile_ask_if(compiler, q, frozenset(earlier))
+        _check_values_fit_case(q)
+        earlier |= set(q.fields)
+    return Questionnaire(questions, conditions)
+
+
+@cache
+def load_questionnaire() -> Questionnaire:
+    """The packaged questionnaire (read and validated once)."""
+    source = resources.files("rueckenlotse.knowledge").joinpath("data").joinpath("questionnaire.yaml")
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise QuestionnaireError(f"questionnaire.yaml: cannot parse: {e}") from e
+    return parse_questionnaire(raw)
+
+
+def _parse_question(index: int, item: object) -> Question:
+    name = item.get("id", f"#{index + 1}") if isinstance(item, Mapping) else f"#{index + 1}"
+    try:
+        return Question.model_validate(item)
+    except ValidationError as e:
+        details = "; ".join(f"{'.'.join(map(str, err['loc'])) or '-'}: {err['msg']}" for err in e.errors())
+        raise QuestionnaireError(f"question {name!r}: {details}") from None
+
+
+def _check_unique(questions: tuple[Question, ...]) -> None:
+    seen_ids: set[str] = set()
+    owner: dict[str, str] = {}
+    for q in questions:
+        if q.id in seen_ids:
+            raise QuestionnaireError(f"question {q.id!r}: the id is used twice")
+        seen_ids.add(q.id)
+        for f in q.fields:
+            if f in owner:
+                raise QuestionnaireError(f"question {q.id!r}: field {f!r} is already filled by {owner[f]!r}")
+            owner[f] = q.id
+
+
+def _check_fields(q: Question) -> None:
+    known = case_field_paths()
+    for f in q.fields:
+        if f.startswith(OFFER_PREFIX):
+            if q.kind != "bool" or len(f) == len(OFFER_PREFIX):
+                raise QuestionnaireError(f"question {q.id!r}: an {OFFER_PREFIX}* field needs a bool question")
+        elif f not in known:
+            raise QuestionnaireError(f"question {q.id!r}: {f!r} is not a Case field")
+
+
+def _compile_ask_if(compiler: Compiler, q: Question, earlier: frozenset[str]) -> BoolFn:
+    if q.ask_if is None:
+        return lambda env: True
+    try:
+        fn = compiler.compile_bool(q.ask_if)
+    except ConditionError as e:
+        raise QuestionnaireError(f"question {q.id!r}: ask_if: {e}") from e
+    later = referenced_names(q.ask_if, frozenset(compiler.names)) - earlier
+    if later:
+        raise QuestionnaireError(f"question {q.id!r}: ask_if uses {sorted(later)}, not asked before it")
+    return fn
+
+
+def _probe_values(q: Question) -> list[Any]:
+    """Values this question can give, to check them against the Case model."""
+    if q.kind in ("bool", "multi_flags"):
+        return [True, False]
+    if q.kind in LIST_KINDS:
+        return [[o.value] for o in q.options] + [[o.value for o in q.options]]
+    if q.kind == "choice":
+        return [o.value for o in q.options if o.value is not None]
+    return [v for v in (q.min, q.max) if v is not None]
+
+
+def _probe_case(field: str, value: Any) -> dict[str, Any]:
+    case = dict(_PROBE_BASE)
+    head, _, tail = field.partition(".")
+    if not tail:
+        case[field] = value
+    else:
+        nested = dict(_PROBE_STARTBACK) if head == "startback" else {}
+        case[head] = {**nested, tail: value}
+    return case
+
+
+def _check_values_fit_case(q: Question) -> None:
+    for f in q.fields:
+        if f.startswith(OFFER_PREFIX):
+            continue
+        for value in _probe_values(q):
+            try:
+                Case.model_validate(_probe_case(f, value), strict=True)
+            except ValidationError as e:
+                raise QuestionnaireError(
+                    f"question {q.id!r}: {value!r} does not fit Case field {f!r}: {e}"
+                ) from None
+
+
+# ---- the walk over the questions ------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Walk:
+    active: tuple[tuple[Question, bool], ...]  # every question asked given the answers, and if answered
+    effective: Mapping[str, Any]  # the answers of the active, answered questions
+
+
+def _walk(qn: Questionnaire, answers: Mapping[str, Any]) -> _Walk:
+    unknown = set(answers) - qn.answer_fields
+    if unknown:
+        raise ValueError(f"unknown answer field(s): {', '.join(sorted(unknown))}")
+    env: dict[str, Any] = {}
+    active: list[tuple[Question, bool]] = []
+    for q in qn.questions:
+        if not qn.asks(q, env):
+            continue
+        answered = is_answered(q, answers)
+        if answered:
+            env.update((f, answers[f]) for f in q.fields)
+        active.append((q, answered))
+    return _Walk(tuple(active), env)
+
+
+def is_answered(question: Question, answers: Mapping[str, Any]) -> bool:
+    return all(f in answers for f in question.fields)
+
+
+def active_questions(
+    answers: Mapping[str, Any], *, questionnaire: Questionnaire | None = None
+) -> list[Question]:
+    """The questions asked, given these answers, in order (answered or not)."""
+    return [q for q, _ in _walk(questionnaire or load_questionnaire(), answers).active]
+
+
+def next_question(
+    answers: Mapping[str, Any], *, questionnaire: Questionnaire | None = None
+) -> Question | None:
+    """The first question not yet answered whose ask_if holds; None when the interview is complete."""
+    for q, answered in _walk(questionnaire or load_questionnaire(), answers).active:
+        if not answered:
+            return q
+    return None
+
+
+def previous_question(
+    answers: Mapping[str, Any], current_id: str | None, *, questionnaire: Questionnaire | None = None
+) -> Question | None:
+    """The question asked before ``current_id`` (None: before the end); None at the first question.
+
+    To go back, show that question again: drop its answer with ``without_answer``.
+    """
+    qn = questionnaire or load_questionnaire()
+    order = {q.id: i for i, q in enumerate(qn.questions)}
+    if current_id is not None and current_id not in order:
+        raise ValueError(f"unknown question id {current_id!r}")
+    limit = len(order) if current_id is None else order[current_id]
+    before = [q for q, _ in _walk(qn, answers).active if order[q.id] < limit]
+    return before[-1] if before else None
+
+
+def effective_answers(
+    answers: Mapping[str, Any], *, questionnaire: Questionnaire | None = None
+) -> dict[str, Any]:
+    """The answers that still count: those of questions that are asked, given the earlier answers."""
+    return dict(_walk(questionnaire or load_questionnaire(), answers).effective)
+
+
+# ---- recording answers --------------------------------------------------------------------------
+def answer_updates(question: Question, value: Any) -> dict[str, Any]:
+    """The answer fields to set for ``value`` (multi_flags: the selected option fields).
+
+    Raises ValueError when the value does not fit the question.
+    """
+    if question.kind == "multi_flags":
+        return _flag_updates(question, value)
+    _check_value(question, value)
+    assert question.field is not None  # guaranteed by the model for every other kind
+    return {question.field: list(value) if question.kind in LIST_KINDS else value}
+
+
+def record_answer(answers: Mapping[str, Any], question: Question, value: Any) -> dict[str, Any]:
+    """A copy of ``answers`` with this question answered."""
+    return {**answers, **answer_updates(question, value)}
+
+
+def without_answer(answers: Mapping[str, Any], question: Question) -> dict[str, Any]:
+    """A copy of ``answers`` with this question's answer removed (it will be asked again)."""
+    return {f: v for f, v in answers.items() if f not in question.fields}
+
+
+def _flag_updates(question: Question, selected: Any) -> dict[str, Any]:
+    if isinstance(selected, str) or not isinstance(selected, Iterable):
+        raise ValueError(f"{question.id}: give the selected option fields as a list")
+    chosen = set(selected)
+    unknown = chosen - set(question.fields)
+    if unknown:
+        raise ValueError(f"{question.id}: not an option: {', '.join(sorted(map(str, unknown)))}")
+    return {f: f in chosen for f in question.fields}
+
+
+def _check_value(q: Question, value: Any) -> None:
+    allowed = [o.value for o in q.options]
+    if q.kind == "bool":
+        ok = isinstance(value, bool)
+    elif q.kind == "choice":
+        ok = any(value == a and type(value) is type(a) for a in allowed)
+    elif q.kind in LIST_KINDS:
+        ok = _is_selection(value, allowed) and (q.kind != "multi_regions" or len(value) > 0)
+    else:
+        ok = _in_bounds(q, value)
+    if not ok:
+        raise ValueError(f"{q.id}: {value!r} is not a valid answer")
+
+
+def _is_selection(value: Any, allowed: list[Any]) -> bool:
+    if not isinstance(value, list | tuple):
+        return False
+    return len(set(value)) == len(value) and all(v in allowed for v in value)
+
+
+def _in_bounds(q: Question, value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if q.kind == "int" and not isinstance(value, int):
+        return False
+    if not math.isfinite(value):
+        return False
+    return (q.min is None or value >= q.min) and (q.max is None or value <= q.max)
+
+
+# ---- building the Case ----------------------------------------------------------------------------
+def answers_to_case(
+    answers: Mapping[str, Any], *, questionnaire: Questionnaire | None = None
+) -> dict[str, Any]:
+    """The Case (contract form) from the answers that still count.
+
+    Offer fields and "no answer" (null) are left out; the nested answers are grouped into
+    ``startback`` (only when all nine were answered) and ``neuroplastic``.
+    Required fields not answered yet stay missing (see ``provisional_case``).
+    """
+    case: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {name: {} for name in NESTED}
+    for field, value in effective_answers(answers, questionnaire=questionnaire).items():
+        if field.startswith(OFFER_PREFIX) or value is None:
+            continue
+        head, _, tail = field.partition(".")
+        target = nested[head] if tail else case
+        target[tail or field] = list(value) if isinstance(value, list | tuple) else value
+    for name, values in nested.items():
+        if _complete(_NESTED_MODELS[name], values):
+            case[name] = values
+    return case
+
+
+def _complete(model: type[BaseModel], values: Mapping[str, Any]) -> bool:
+    required = {n for n, info in model.model_fields.items() if info.is_required()}
+    return bool(values) and required <= set(values)
+
+
+def provisional_case(
+    answers: Mapping[str, Any], *, questionnaire: Questionnaire | None = None
+) -> dict[str, Any]:
+    """Like ``answers_to_case``, with placeholders (age 40, 0 weeks, low back) for required
+    fields not answered yet: for checking the warning signs while the interview goes on."""
+    case = answers_to_case(answers, questionnaire=questionnaire)
+    for field, value in PLACEHOLDERS.items():
+        if field not in case:
+            case[field] = list(value) if isinstance(value, tuple) else value
+    return case
+
+
+def missing_required(answers: Mapping[str, Any], *, questionnaire: Questionnaire | None = None) -> list[str]:
+    """Required Case fields the answers do not give yet."""
+    case = answers_to_case(answers, questionnaire=questionnaire)
+    return [n for n, info in Case.model_fields.items() if info.is_required() and n not in case]

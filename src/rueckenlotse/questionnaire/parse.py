@@ -1,0 +1,172 @@
+"""Reading a typed answer (one line of text) for a question, with clear messages in the user's language."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .model import Question
+
+# Texts of this module: German first, English second.
+_TEXTS: dict[str, dict[str, str]] = {
+    "bool": {
+        "de": "Bitte antworten Sie mit j (ja) oder n (nein).",
+        "en": "Please answer y (yes) or n (no).",
+    },
+    "choice": {
+        "de": "Bitte geben Sie eine Nummer von 1 bis {n} ein.",
+        "en": "Please enter a number from 1 to {n}.",
+    },
+    "multi": {
+        "de": "Bitte geben Sie Nummern von 1 bis {n} ein, getrennt durch Komma oder Leerzeichen. "
+        "0 oder nichts heißt: nichts davon.",
+        "en": "Please enter numbers from 1 to {n}, separated by commas or spaces. "
+        "0 or nothing means: none of these.",
+    },
+    "regions": {
+        "de": "Bitte wählen Sie mindestens einen Bereich: Nummern von 1 bis {n}, zum Beispiel 1 3.",
+        "en": "Please choose at least one area: numbers from 1 to {n}, for example 1 3.",
+    },
+    "int": {
+        "de": "Bitte geben Sie eine ganze Zahl von {min} bis {max} ein.",
+        "en": "Please enter a whole number from {min} to {max}.",
+    },
+    "number": {
+        "de": "Bitte geben Sie eine Zahl ab {min} ein, zum Beispiel 3 oder 0,5.",
+        "en": "Please enter a number of at least {min}, for example 3 or 0.5.",
+    },
+    "weeks": {
+        "de": "Bitte geben Sie die Zeit in Wochen ein, zum Beispiel 3 oder 0,5. "
+        "Oder mit Einheit, zum Beispiel „4 Tage“, „2 Monate“ oder „1 Jahr“.",
+        "en": 'Please enter the time in weeks, for example 3 or 0.5, or with a unit, such as "4 days", '
+        '"2 months" or "1 year".',
+    },
+    "hint.bool": {"de": "j/n", "en": "y/n"},
+    "hint.choice": {"de": "Nummer", "en": "number"},
+    "hint.multi": {
+        "de": "Nummern, z. B. 1 3 – 0 = nichts davon",
+        "en": "numbers, e.g. 1 3 – 0 = none of these",
+    },
+    "hint.regions": {"de": "Nummern, z. B. 1 3", "en": "numbers, e.g. 1 3"},
+    "hint.int": {"de": "Zahl von {min} bis {max}", "en": "number from {min} to {max}"},
+    "hint.number": {"de": "Zahl", "en": "number"},
+    "hint.weeks": {"de": "Wochen, oder z. B. „3 Tage“", "en": 'weeks, or e.g. "3 days"'},
+}
+
+YES = frozenset({"j", "ja", "y", "yes"})
+NO = frozenset({"n", "nein", "no"})
+
+# Units a duration in weeks may be given in, and their length in weeks (a year is 52 weeks).
+_WEEK_UNITS: dict[str, float] = {
+    **dict.fromkeys(("t", "tag", "tage", "tagen", "d", "day", "days"), 1 / 7),
+    **dict.fromkeys(("w", "wo", "woche", "wochen", "wk", "wks", "week", "weeks"), 1.0),
+    **dict.fromkeys(("mo", "mon", "monat", "monate", "monaten", "month", "months"), 52 / 12),
+    **dict.fromkeys(("j", "jahr", "jahre", "jahren", "y", "yr", "yrs", "year", "years"), 52.0),
+}
+_NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([^\W\d_]*)\.?\s*$")
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+class AnswerError(ValueError):
+    """The typed answer does not fit the question; the message tells the user what to type."""
+
+
+def message(key: str, lang: str, **values: object) -> str:
+    entry = _TEXTS[key]
+    text = entry.get(lang, entry["de"])
+    return text.format(**values) if values else text
+
+
+def input_hint(question: Question, lang: str = "de") -> str:
+    """A short hint on what to type, e.g. "j/n" or "Zahl von 0 bis 120"."""
+    kind = question.kind
+    if kind in ("bool", "choice", "int"):
+        return message(f"hint.{kind}", lang, min=question.min, max=question.max)
+    if kind == "number":
+        return message("hint.weeks" if question.unit == "weeks" else "hint.number", lang)
+    return message("hint.regions" if kind == "multi_regions" else "hint.multi", lang)
+
+
+def parse_answer(question: Question, raw: str, lang: str = "de") -> Any:
+    """The answer value for ``flow.record_answer``; raises AnswerError with a message for the user.
+
+    multi_flags give the list of selected option fields; multi_regions and multi_choice the list of
+    selected values; choice the option's value; bool, int and number their value.
+    """
+    text = raw.strip()
+    if question.kind == "bool":
+        return _parse_bool(text, lang)
+    if question.kind == "choice":
+        return question.options[_parse_index(text, len(question.options), lang)].value
+    if question.kind == "int":
+        return _parse_int(question, text, lang)
+    if question.kind == "number":
+        return _parse_number(question, text, lang)
+    return _parse_selection(question, text, lang)
+
+
+def _parse_bool(text: str, lang: str) -> bool:
+    word = text.lower()
+    if word in YES:
+        return True
+    if word in NO:
+        return False
+    raise AnswerError(message("bool", lang))
+
+
+def _parse_index(text: str, count: int, lang: str) -> int:
+    if not text.isdecimal() or not 1 <= int(text) <= count:
+        raise AnswerError(message("choice", lang, n=count))
+    return int(text) - 1
+
+
+def _parse_int(question: Question, text: str, lang: str) -> int:
+    error = AnswerError(message("int", lang, min=question.min, max=question.max))
+    if not text.isdecimal():
+        raise error
+    value = int(text)
+    if (question.min is not None and value < question.min) or (
+        question.max is not None and value > question.max
+    ):
+        raise error
+    return value
+
+
+def _parse_number(question: Question, text: str, lang: str) -> float:
+    weeks = question.unit == "weeks"
+    error = AnswerError(message("weeks" if weeks else "number", lang, min=_format(question.min, lang)))
+    match = _NUMBER.match(text)
+    if match is None:
+        raise error
+    number, unit = float(match.group(1).replace(",", ".")), match.group(2).lower()
+    if unit:
+        if not weeks or unit not in _WEEK_UNITS:
+            raise error
+        number = round(number * _WEEK_UNITS[unit], 2)
+    if (question.min is not None and number < question.min) or (
+        question.max is not None and number > question.max
+    ):
+        raise error
+    return number
+
+
+def _format(value: float | None, lang: str) -> str:
+    text = f"{value:g}" if value is not None else "0"
+    return text.replace(".", ",") if lang == "de" else text
+
+
+def _parse_selection(question: Question, text: str, lang: str) -> list[Any]:
+    count = len(question.options)
+    regions = question.kind == "multi_regions"
+    error = AnswerError(message("regions" if regions else "multi", lang, n=count))
+    tokens = [t for t in _SEPARATORS.split(text) if t]
+    if not tokens or tokens == ["0"]:
+        if regions:
+            raise error
+        return []
+    if not all(t.isdecimal() and 1 <= int(t) <= count for t in tokens):
+        raise error
+    indices = sorted({int(t) - 1 for t in tokens})
+    if question.kind == "multi_flags":
+        return [question.options[i].field for i in indices]
+    return [question.options[i].value for i in indices]

@@ -1,0 +1,540 @@
+"""The questionnaire: data checks, reachability, adaptivity, Case building and typed-answer parsing."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+import textstat
+import yaml
+
+from rueckenlotse import assess
+from rueckenlotse.core.models import Case
+from rueckenlotse.questionnaire import (
+    AnswerError,
+    Question,
+    Questionnaire,
+    QuestionnaireError,
+    active_questions,
+    answers_to_case,
+    case_field_paths,
+    effective_answers,
+    load_questionnaire,
+    missing_required,
+    next_question,
+    parse_answer,
+    parse_questionnaire,
+    previous_question,
+    provisional_case,
+    record_answer,
+    without_answer,
+)
+from rueckenlotse.questionnaire.flow import PLACEHOLDERS
+
+QN = load_questionnaire()
+WALKS = 400
+AGES = (0, 4, 10, 15, 16, 25, 35, 44, 45, 50, 55, 56, 65, 70, 85, 120)
+WEEKS = (0.0, 0.3, 1.0, 1.5, 2.0, 4.0, 6.0, 11.9, 12.0, 13.0, 26.0, 52.0, 104.0, 520.0)
+EMERGENCY_PROMPT = {
+    "saddle_numbness",
+    "bladder_dysfunction",
+    "bowel_incontinence",
+    "sexual_dysfunction_new",
+    "chest_pain_or_breathlessness",
+    "sudden_tearing_pain",
+    "headache_or_neuro_sudden",
+}
+ANY_REGION = ("numbness_or_tingling", "weakness", "neuro_bilateral", "gait_unsteady")
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
+def random_value(q: Question, rng: random.Random) -> Any:
+    """A valid answer value for ``q`` (biased to the thresholds the flow and rules care about)."""
+    if q.kind == "bool":
+        return rng.random() < 0.5
+    if q.kind == "choice":
+        return rng.choice(q.options).value
+    if q.kind == "multi_flags":
+        return [f for f in q.fields if rng.random() < 0.2]
+    if q.kind in ("multi_regions", "multi_choice"):
+        values = [o.value for o in q.options if rng.random() < 0.4]
+        return values or ([rng.choice(q.options).value] if q.kind == "multi_regions" else [])
+    if q.field == "age":
+        return rng.choice(AGES)
+    if q.kind == "int":
+        assert isinstance(q.min, int) and isinstance(q.max, int)
+        return rng.randint(q.min, q.max)
+    return rng.choice(WEEKS)
+
+
+def walk(
+    rng: random.Random, pick: Callable[[Question, random.Random], Any] = random_value
+) -> tuple[dict[str, Any], list[str]]:
+    """Answer questions until the flow is complete; returns the answers and the question ids asked."""
+    answers: dict[str, Any] = {}
+    asked: list[str] = []
+    while (q := next_question(answers)) is not None:
+        assert q.id not in asked, f"{q.id} asked twice"
+        asked.append(q.id)
+        answers = record_answer(answers, q, pick(q, rng))
+    return answers, asked
+
+
+def walks() -> list[tuple[dict[str, Any], list[str]]]:
+    rng = random.Random(20261101)
+    return [walk(rng) for _ in range(WALKS)]
+
+
+WALK_RESULTS = walks()
+
+
+def strict_case(case: Mapping[str, Any]) -> Case:
+    Case.model_validate_json(json.dumps(case), strict=True)  # the JSON path (CLI, web) agrees
+    return Case.model_validate(case, strict=True)
+
+
+def answered(**answers: Any) -> dict[str, Any]:
+    """Answers given through the flow in order, so multi_flags fields are filled as the interview would."""
+    result: dict[str, Any] = {}
+    for field, value in answers.items():
+        question = next(q for q in QN.questions if field in q.fields)
+        if question.kind == "multi_flags":
+            result.update({f: bool(value) if f == field else result.get(f, False) for f in question.fields})
+        else:
+            result = record_answer(result, question, value)
+    return result
+
+
+def raw_questionnaire() -> list[dict[str, Any]]:
+    from importlib import resources
+
+    text = (
+        resources.files("rueckenlotse.knowledge")
+        .joinpath("data")
+        .joinpath("questionnaire.yaml")
+        .read_text("utf-8")
+    )
+    data = yaml.safe_load(text)
+    assert isinstance(data, list)
+    return data
+
+
+# ---- the data ---------------------------------------------------------------------------------------
+def test_every_case_field_is_covered_by_a_question() -> None:
+    assert QN.case_fields == case_field_paths()
+    assert len([f for f in QN.case_fields if f.startswith("startback.")]) == 9
+    assert len([f for f in QN.case_fields if f.startswith("neuroplastic.")]) == 13
+    for field in (
+        "sex",
+        "pain_intensity",
+        "recurrent",
+        "trauma",
+        "injury_checked_by_doctor",
+        "anticoagulants",
+        "nsaid_risk",
+        "pregnant",
+        "physiotherapy_weeks",
+        "physiotherapy_helped",
+        "home_exercise",
+        "imaging_findings",
+    ):
+        assert field in QN.case_fields
+
+
+def test_every_text_is_there_in_german_and_english() -> None:
+    for q in QN.questions:
+        texts = [q.text, *([q.help] if q.help else []), *(o.label for o in q.options)]
+        for text in texts:
+            assert text.de.strip() and text.en.strip(), q.id
+            assert text.de != text.en or len(text.de) < 12, f"{q.id}: not translated: {text.de!r}"
+
+
+def test_yaml_strings_are_quoted_so_no_value_turned_into_a_boolean() -> None:
+    for item in raw_questionnaire():
+        for option in item.get("options", []):
+            assert not isinstance(option.get("value"), bool), item["id"]
+
+
+def flesch_de(text: str) -> float:
+    textstat.set_lang("de")
+    return float(textstat.flesch_reading_ease(text))
+
+
+def test_german_question_texts_are_easy_to_read() -> None:
+    scores = {q.id: flesch_de(q.text.de) for q in QN.questions}
+    hard = {k: round(v, 1) for k, v in scores.items() if v < 45}
+    assert not hard, f"German Flesch reading ease below 45: {hard}"
+    mean = sum(scores.values()) / len(scores)
+    assert mean >= 65, f"mean German Flesch reading ease {mean:.1f} < 65"
+
+
+def test_german_help_texts_are_easy_to_read() -> None:
+    hard = {
+        q.id: round(flesch_de(q.help.de), 1) for q in QN.questions if q.help and flesch_de(q.help.de) < 45
+    }
+    assert not hard
+
+
+def test_order_regions_then_the_emergency_signs() -> None:
+    first, second, third = QN.questions[:3]
+    assert first.field == "regions" and first.kind == "multi_regions" and first.ask_if is None
+    assert second.kind == "multi_flags" and set(second.fields) == EMERGENCY_PROMPT and second.ask_if is None
+    assert third.kind == "multi_flags" and third.ask_if is None
+    ids = [q.id for q in QN.questions]
+    assert ids.index("age") == 3
+    assert (
+        ids.index("age")
+        < ids.index("duration_weeks")
+        < ids.index("trauma")
+        < ids.index("injury_checked_by_doctor")
+    )
+    # the neurological questions come after the duration: the emergency check needs it for them
+    assert all(ids.index("duration_weeks") < ids.index(f) for f in ANY_REGION)
+
+
+def test_only_trauma_defers_the_emergency_check_to_its_follow_up() -> None:
+    assert [q.id for q in QN.questions if q.defer_check] == ["trauma"]
+    answers = answered(regions=["neck"], saddle_numbness=False, fever=False, age=70, sex="male")
+    answers = answered(**answers, duration_weeks=0.5, pain_intensity=3, recurrent=False, trauma="minor")
+    assert next_question(answers) == QN.get("injury_checked_by_doctor")
+
+
+def test_after_regions_the_next_prompt_is_the_emergency_signs() -> None:
+    answers = answered(regions=["thoracic"])
+    question = next_question(answers)
+    assert question is not None and set(question.fields) == EMERGENCY_PROMPT
+
+
+# ---- reachability -----------------------------------------------------------------------------------
+def test_every_question_is_reached_by_some_walk() -> None:
+    reached = {qid for _, asked in WALK_RESULTS for qid in asked}
+    assert reached == {q.id for q in QN.questions}
+
+
+def test_every_option_is_chosen_in_some_valid_case() -> None:
+    seen: set[tuple[str, Any]] = set()
+    for answers, _ in WALK_RESULTS:
+        case = answers_to_case(answers)
+        strict_case(case)
+        for q in QN.questions:
+            for f in q.fields:
+                if f in effective_answers(answers):
+                    value = effective_answers(answers)[f]
+                    for v in value if isinstance(value, list) else [value]:
+                        seen.add((f, v))
+    for q in QN.questions:
+        if q.kind == "multi_flags":
+            assert all((f, True) in seen for f in q.fields), q.id
+        elif q.options:
+            assert all((q.field, o.value) in seen for o in q.options), q.id
+
+
+def test_complete_walks_give_valid_cases_the_engine_accepts() -> None:
+    for answers, _ in WALK_RESULTS[:150]:
+        case = answers_to_case(answers)
+        assert missing_required(answers) == []
+        strict_case(case)
+        assert assess(case).triage in {"emergency", "urgent", "soon", "routine", "self_care"}
+
+
+# ---- adaptivity ----------------------------------------------------------------------------------------
+def _onset_before_45(a: Mapping[str, Any]) -> bool:
+    return bool(a["age"] - a["duration_weeks"] / 52 < 45)
+
+
+# field -> when it must be asked (over the effective answers before it)
+RULES: dict[str, Callable[[Mapping[str, Any]], bool]] = {
+    "arm_pain": lambda a: "neck" in a["regions"],
+    "hand_clumsiness": lambda a: "neck" in a["regions"],
+    "leg_pain": lambda a: "low_back" in a["regions"],
+    "injury_checked_by_doctor": lambda a: a["trauma"] != "none",
+    "physiotherapy_helped": lambda a: a["physiotherapy_weeks"] > 0,
+    "pregnant": lambda a: a.get("sex") != "male" and 12 <= a["age"] <= 55,
+    "offer.startback": lambda a: a["duration_weeks"] >= 2,
+    "offer.neuroplastic": lambda a: a["duration_weeks"] >= 12,
+    "imaging_findings": lambda a: a["offer.imaging"],
+    **dict.fromkeys(
+        (
+            "morning_stiffness_over_30min",
+            "better_with_movement_not_rest",
+            "wakes_second_half_of_night",
+            "associated_inflammatory_disease",
+        ),
+        lambda a: a["duration_weeks"] >= 12 and _onset_before_45(a),
+    ),
+    **{
+        f: (lambda a: a["duration_weeks"] >= 2 and a["offer.startback"])
+        for f in QN.case_fields
+        if f.startswith("startback.")
+    },
+    **{
+        f: (lambda a: a["duration_weeks"] >= 12 and a["offer.neuroplastic"])
+        for f in QN.case_fields
+        if f.startswith("neuroplastic.")
+    },
+}
+
+
+def test_a_question_is_asked_exactly_when_it_matters() -> None:
+    for answers, _ in WALK_RESULTS:
+        given = effective_answers(answers)
+        for field, rule in RULES.items():
+            assert (field in given) == rule(given), (field, given)
+
+
+def test_questions_for_every_region_are_always_asked() -> None:
+    for answers, _ in WALK_RESULTS:
+        given = effective_answers(answers)
+        for field in (
+            *ANY_REGION,
+            *EMERGENCY_PROMPT,
+            "age",
+            "duration_weeks",
+            "trauma",
+            "fever",
+            "cancer_history",
+        ):
+            assert field in given, field
+
+
+def test_no_arm_questions_without_neck_and_no_leg_question_without_low_back() -> None:
+    rng = random.Random(7)
+    for _ in range(100):
+        answers, asked = walk(rng)
+        regions = answers["regions"]
+        if "neck" not in regions:
+            assert "arm_pain" not in asked and "hand_clumsiness" not in asked
+        if "low_back" not in regions:
+            assert "leg_pain" not in asked
+
+
+def test_a_changed_answer_drops_the_answers_that_no_longer_apply() -> None:
+    answers = answered(
+        regions=["neck"], age=50, duration_weeks=3.0, trauma="minor", injury_checked_by_doctor=True
+    )
+    answers = record_answer(answers, QN.get("arm_pain"), True)
+    answers = record_answer(answers, QN.get("regions"), ["low_back"])
+    answers = record_answer(answers, QN.get("trauma"), "none")
+    case = answers_to_case(answers)
+    assert "arm_pain" not in case and "injury_checked_by_doctor" not in case
+    assert case["regions"] == ["low_back"] and case["trauma"] == "none"
+    question = next_question(answers)
+    assert question is not None and question.field != "arm_pain"
+
+
+# ---- building the Case --------------------------------------------------------------------------------
+def _startback_answers(count: int) -> dict[str, Any]:
+    answers = answered(regions=["low_back"], age=30, duration_weeks=8.0)
+    answers["offer.startback"] = True
+    for q in [q for q in QN.questions if q.id.startswith("startback_")][:count]:
+        answers = record_answer(answers, q, 3 if q.kind == "choice" else True)
+    return answers
+
+
+def test_startback_is_grouped_only_when_all_nine_are_answered() -> None:
+    assert "startback" not in answers_to_case(_startback_answers(8))
+    case = answers_to_case(_startback_answers(9))
+    assert case["startback"]["bothersomeness"] == 3 and len(case["startback"]) == 9
+    assert not any("." in key for key in case)
+
+
+def test_declining_the_startback_offer_drops_its_answers() -> None:
+    answers = _startback_answers(9)
+    answers["offer.startback"] = False
+    assert "startback" not in answers_to_case(answers)
+
+
+def test_neuroplastic_answers_are_grouped() -> None:
+    answers = answered(regions=["low_back"], age=60, duration_weeks=30.0)
+    answers["offer.neuroplastic"] = True
+    answers = record_answer(answers, QN.get("neuroplastic_worse_with_stress"), True)
+    case = answers_to_case(answers)
+    assert case["neuroplastic"] == {"worse_with_stress": True}
+    assert "offer.neuroplastic" not in case
+
+
+def test_no_answer_for_sex_leaves_the_field_out() -> None:
+    answers = answered(regions=["neck"], saddle_numbness=False, fever=False, age=30, sex=None)
+    assert "sex" in answers and "sex" not in answers_to_case(answers)
+    assert next_question(answers) == QN.get("duration_weeks")
+
+
+def test_provisional_case_fills_required_fields_with_placeholders() -> None:
+    case = provisional_case({})
+    strict_case(case)
+    assert case["age"] == PLACEHOLDERS["age"] == 40 and case["duration_weeks"] == 0
+    answers = answered(regions=["neck"], saddle_numbness=True)
+    case = provisional_case(answers)
+    strict_case(case)
+    assert case["regions"] == ["neck"] and case["saddle_numbness"] is True
+    assert assess(case).triage == "emergency"
+    assert missing_required(answers) == ["age", "duration_weeks"]
+
+
+def test_unknown_answer_fields_are_an_error_not_silently_dropped() -> None:
+    with pytest.raises(ValueError, match="saddle_numbnes"):
+        answers_to_case({"regions": ["neck"], "saddle_numbnes": True})
+
+
+def test_record_answer_rejects_values_that_do_not_fit() -> None:
+    with pytest.raises(ValueError):
+        record_answer({}, QN.get("regions"), [])
+    with pytest.raises(ValueError):
+        record_answer({}, QN.get("trauma"), "huge")
+    with pytest.raises(ValueError):
+        record_answer({}, QN.get("age"), 121)
+    with pytest.raises(ValueError):
+        record_answer({}, QN.get("age"), True)
+    with pytest.raises(ValueError):
+        record_answer({}, QN.get("emergency_signs"), ["fever"])
+    with pytest.raises(ValueError):
+        record_answer({}, QN.get("startback_bothersomeness"), True)
+
+
+def test_multi_flags_set_every_option_field() -> None:
+    answers = record_answer({}, QN.get("emergency_signs"), ["sudden_tearing_pain"])
+    assert answers == {f: f == "sudden_tearing_pain" for f in EMERGENCY_PROMPT}
+
+
+# ---- going back -----------------------------------------------------------------------------------------
+def test_previous_question() -> None:
+    assert previous_question({}, "regions") is None
+    answers = answered(regions=["low_back"], age=30, duration_weeks=1.0, trauma="none")
+    assert previous_question(answers, "emergency_signs") == QN.get("regions")
+    assert previous_question(answers, "leg_pain") == QN.get("trauma")  # skips injury_checked_by_doctor
+    full, asked = walk(random.Random(3))
+    last = previous_question(full, None)
+    assert last is not None and last.id == asked[-1]
+    with pytest.raises(ValueError):
+        previous_question({}, "no_such_question")
+
+
+def test_going_back_asks_that_question_again() -> None:
+    answers = answered(regions=["low_back"], saddle_numbness=False, fever=False, age=30)
+    current = next_question(answers)
+    assert current is not None
+    previous = previous_question(answers, current.id)
+    assert previous is not None and previous.field == "age"
+    again = next_question(without_answer(answers, previous))
+    assert again == previous
+
+
+def test_active_questions_follow_the_answers() -> None:
+    ids = [q.id for q in active_questions(answered(regions=["neck"]))]
+    assert "arm_pain" in ids and "leg_pain" not in ids
+
+
+# ---- loading errors name the question ------------------------------------------------------------------
+def _broken(change: Callable[[list[dict[str, Any]]], None]) -> list[dict[str, Any]]:
+    data = copy.deepcopy(raw_questionnaire())
+    change(data)
+    return data
+
+
+def _by_id(data: list[dict[str, Any]], qid: str) -> dict[str, Any]:
+    return next(item for item in data if item["id"] == qid)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: _by_id(d, "age").update(field="years"), r"'age'.*not a Case field"),
+        (
+            lambda d: _by_id(d, "leg_pain").update(ask_if={"has": ["regionz", "low_back"]}),
+            r"'leg_pain'.*unknown name",
+        ),
+        (lambda d: _by_id(d, "leg_pain").update(ask_if={"has": ["regions"]}), r"'leg_pain'.*ask_if"),
+        (lambda d: _by_id(d, "age").update(ask_if={"gt": ["duration_weeks", 1]}), r"'age'.*not asked before"),
+        (lambda d: _by_id(d, "trauma")["options"][1].update(value="huge"), r"'trauma'.*does not fit"),
+        (
+            lambda d: _by_id(d, "physiotherapy_helped")["options"][0].update(value=True),
+            r"'physiotherapy_helped'",
+        ),
+        (lambda d: _by_id(d, "sex").update(id="age"), r"'age'.*twice"),
+        (lambda d: _by_id(d, "recurrent").update(field="trauma"), r"'trauma'.*already filled by 'recurrent'"),
+        (lambda d: _by_id(d, "recurrent")["text"].pop("en"), r"'recurrent'"),
+        (lambda d: _by_id(d, "pain_intensity").pop("max"), r"'pain_intensity'"),
+        (lambda d: _by_id(d, "recurrent").update(kind="int", min=0, max=3), r"'recurrent'.*does not fit"),
+    ],
+)
+def test_a_broken_questionnaire_fails_loudly_naming_the_question(
+    change: Callable[[list[dict[str, Any]]], None], message: str
+) -> None:
+    with pytest.raises(QuestionnaireError, match=message):
+        parse_questionnaire(_broken(change))
+
+
+def test_the_packaged_questionnaire_parses_again_unchanged() -> None:
+    again = parse_questionnaire(raw_questionnaire())
+    assert isinstance(again, Questionnaire) and again.questions == QN.questions
+
+
+# ---- typed answers ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("qid", "raw", "expected"),
+    [
+        ("recurrent", "j", True),
+        ("recurrent", " Nein ", False),
+        ("recurrent", "y", True),
+        ("age", "35", 35),
+        ("age", "0", 0),
+        ("duration_weeks", "1", 1.0),
+        ("duration_weeks", "0,5", 0.5),
+        ("duration_weeks", "2.5", 2.5),
+        ("duration_weeks", "3 Tage", 0.43),
+        ("duration_weeks", "7 days", 1.0),
+        ("duration_weeks", "2 Monate", 8.67),
+        ("duration_weeks", "1 Jahr", 52.0),
+        ("duration_weeks", "6 Wochen", 6.0),
+        ("trauma", "3", "major"),
+        ("sex", "4", None),
+        ("startback_bothersomeness", "5", 4),
+        ("regions", "1, 3", ["neck", "low_back"]),
+        ("regions", "3 1 3", ["neck", "low_back"]),
+        ("emergency_signs", "", []),
+        ("emergency_signs", "0", []),
+        ("emergency_signs", "1 7", ["saddle_numbness", "headache_or_neuro_sudden"]),
+        ("imaging_findings", "4;8", ["disc_bulge", "spondylolisthesis"]),
+    ],
+)
+def test_parse_answer(qid: str, raw: str, expected: Any) -> None:
+    assert parse_answer(QN.get(qid), raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("qid", "raw", "message"),
+    [
+        ("recurrent", "vielleicht", "j (ja) oder n (nein)"),
+        ("recurrent", "", "j (ja) oder n (nein)"),
+        ("age", "121", "ganze Zahl von 0 bis 120"),
+        ("age", "-1", "ganze Zahl von 0 bis 120"),
+        ("age", "3.5", "ganze Zahl"),
+        ("age", "²", "ganze Zahl"),
+        ("duration_weeks", "-2", "Zeit in Wochen"),
+        ("duration_weeks", "drei", "Wochen"),
+        ("duration_weeks", "3 Stunden", "Wochen"),
+        ("physiotherapy_weeks", "abc", "Zeit in Wochen"),
+        ("pain_intensity", "11", "von 0 bis 10"),
+        ("trauma", "4", "Nummer von 1 bis 3"),
+        ("trauma", "", "Nummer von 1 bis 3"),
+        ("regions", "", "mindestens einen Bereich"),
+        ("regions", "0", "mindestens einen Bereich"),
+        ("emergency_signs", "0 1", "Nummern von 1 bis 7"),
+        ("emergency_signs", "8", "Nummern von 1 bis 7"),
+    ],
+)
+def test_parse_answer_errors_are_clear_german(qid: str, raw: str, message: str) -> None:
+    with pytest.raises(AnswerError, match=re.escape(message)):
+        parse_answer(QN.get(qid), raw)
+
+
+def test_parse_answer_errors_in_english() -> None:
+    with pytest.raises(AnswerError, match="y \\(yes\\) or n \\(no\\)"):
+        parse_answer(QN.get("recurrent"), "ja?", lang="en")
+    with pytest.raises(AnswerError, match="whole number from 0 to 120"):
+        parse_answer(QN.get("age"), "x", lang="en")
