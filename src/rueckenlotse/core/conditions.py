@@ -62,6 +62,9 @@ class Compiler:
         self.tables = dict(tables or {})
         # Derived boolean names and their definitions: explaining one explains its definition.
         self.definitions: dict[str, object] = {}
+        # Sub-trees compiled while explaining, keyed by identity; the tree is kept alive beside its
+        # function so that the id cannot be reused by another object.
+        self._explain_cache: dict[int, tuple[object, BoolFn]] = {}
 
     # ---- validation helpers -------------------------------------------------------------
     def _name(self, value: object) -> str:
@@ -263,6 +266,12 @@ class Compiler:
         self._explain(expr, env, found)
         return list(found)
 
+    def _cached_bool(self, expr: object) -> BoolFn:
+        entry = self._explain_cache.get(id(expr))
+        if entry is None:
+            entry = self._explain_cache[id(expr)] = (expr, self.compile_bool(expr))
+        return entry[1]
+
     def _add(self, name: str, found: dict[str, None]) -> None:
         for field in sorted(self.names[name]):
             found.setdefault(field, None)
@@ -291,7 +300,7 @@ class Compiler:
             if op in ("any", "at_least"):
                 subs = args if op == "any" else args[1]
                 for sub in subs:
-                    if self.compile_bool(sub)(env):
+                    if self._cached_bool(sub)(env):
                         self._explain(sub, env, found)
                 return
         # A leaf, a negation or a comparison: every name it reads contributed.
