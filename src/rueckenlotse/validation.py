@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from .core.errors import FieldError, InvalidCase
+from .core.errors import FieldError, InvalidCase, InvalidInput
 from .core.kb import KnowledgeBase
 from .core.models import Case
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -73,6 +75,16 @@ def validate_case(data: Mapping[str, Any] | Case, kb: KnowledgeBase, lang: str =
         return Case.model_validate(dict(data), strict=True)
     except ValidationError as e:
         raise InvalidCase(_field_errors(kb, e, lang)) from None
+
+
+def validate_model(model: type[M], data: object, kb: KnowledgeBase, lang: str = "de") -> M:
+    """Validate any strict input model (e.g. a diary entry); InvalidInput lists every field problem."""
+    if not isinstance(data, Mapping):
+        raise InvalidInput([_simple_error(kb, "not_an_object", lang)])
+    try:
+        return model.model_validate(dict(data), strict=True)
+    except ValidationError as e:
+        raise InvalidInput(_field_errors(kb, e, lang)) from None
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -17,11 +17,15 @@ class FieldError:
         return f"{self.field}: {self.message}"
 
 
-class InvalidCase(ValueError):
-    """A Case failed validation; ``errors`` lists every field problem."""
+class InvalidInput(ValueError):
+    """Input failed validation; ``errors`` lists every field problem."""
 
     def __init__(self, errors: list[FieldError], *, line: int | None = None, prefix: str = "") -> None:
         self.errors = errors
         self.line = line
         where = f"{prefix} " if prefix else ""
         super().__init__(where + "; ".join(str(e) for e in errors))
+
+
+class InvalidCase(InvalidInput):
+    """A Case failed validation; ``errors`` lists every field problem."""

@@ -1,0 +1,1 @@
+"""Follow-up: the self-management plan, the diary and its analysis (pure: no I/O but packaged data)."""

@@ -1,0 +1,86 @@
+"""Follow-up data shared by the plan, the diary analysis, the store and the interfaces.
+
+A diary entry is validated as strictly as a Case: bad input gets a field-level error and is never stored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal, get_args
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from ..core.models import RegionValue
+
+# Where the pain reaches, from the back outwards; moving towards the back (centralisation) is a good sign.
+PainReach = Literal["back_only", "buttock_thigh", "below_knee"]
+PAIN_REACH_ORDER: tuple[str, ...] = get_args(PainReach)
+
+# The short function check: each item 0 (no difficulty) to 4 (cannot do it). Our own item set.
+FunctionItem = Literal["walking", "sitting", "sleeping", "lifting", "daily_tasks"]
+FUNCTION_ITEMS: tuple[str, ...] = get_args(FunctionItem)
+
+# The short warning-sign check asked with every entry: Case boolean fields, plus "weakness_worse"
+# (new or worsening weakness), which re-screens as weakness = severe_or_progressive.
+DiaryWarningSign = Literal[
+    "saddle_numbness",
+    "bladder_dysfunction",
+    "bowel_incontinence",
+    "sexual_dysfunction_new",
+    "weakness_worse",
+    "neuro_bilateral",
+    "gait_unsteady",
+    "hand_clumsiness",
+    "fever",
+    "feels_systemically_unwell",
+    "unexplained_weight_loss",
+    "night_pain",
+    "chest_pain_or_breathlessness",
+    "sudden_tearing_pain",
+    "headache_or_neuro_sudden",
+]
+DIARY_WARNING_SIGNS: tuple[str, ...] = get_args(DiaryWarningSign)
+
+ExerciseFeeling = Literal["good", "ok", "worse"]
+MAX_NOTE_CHARS = 2000
+MAX_ACTIVITY_MINUTES = 24 * 60
+
+_STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class ExerciseLog(BaseModel):
+    """One exercise done in this entry and how it felt."""
+
+    model_config = _STRICT
+    exercise_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+    felt: ExerciseFeeling
+
+
+class DiaryEntry(BaseModel):
+    """One diary entry; a person may write several a day."""
+
+    model_config = _STRICT
+    recorded_at: AwareDatetime
+    pain: Annotated[dict[RegionValue, Annotated[int, Field(ge=0, le=10)]], Field(min_length=1)]
+    pain_reach: PainReach | None = None
+    function: dict[FunctionItem, Annotated[int, Field(ge=0, le=4)]] = {}
+    activity_minutes: Annotated[int, Field(ge=0, le=MAX_ACTIVITY_MINUTES)] = 0
+    exercises: Annotated[list[ExerciseLog], Field(max_length=50)] = []
+    note: Annotated[str, Field(max_length=MAX_NOTE_CHARS)] = ""
+    warning_signs: list[DiaryWarningSign] = []
+
+    @field_validator("warning_signs")
+    @classmethod
+    def _unique_signs(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("duplicate entries are not allowed")
+        return value
+
+    @property
+    def max_pain(self) -> int:
+        return max(self.pain.values())
+
+
+def utc_day(moment: datetime) -> str:
+    """The calendar day of a moment in ISO form (entries are grouped by day for weekly averages)."""
+    return moment.date().isoformat()
