@@ -223,7 +223,10 @@ class _Interview:
     def confirm(self, prompt: str) -> bool:
         """A yes/no question whose default (empty answer) is no."""
         while True:
-            word = self.read(prompt).strip().lower()
+            try:
+                word = self.read(prompt).strip().lower()
+            except EOFError:  # input ended: take the default, so an emergency result is still shown
+                return False
             if word in YES:
                 return True
             if not word or word in NO:

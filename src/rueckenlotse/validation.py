@@ -20,6 +20,8 @@ M = TypeVar("M", bound=BaseModel)
 def _location(loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
     for part in loc:
+        if part == "[key]":  # a bad dictionary key: the field path already names it
+            continue
         if isinstance(part, int):
             parts.append(f"[{part}]")
         else:
