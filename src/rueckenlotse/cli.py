@@ -123,5 +123,19 @@ def interview(
     raise typer.Exit(run_interview(lang=lang.value, save=save))
 
 
+from .cli_store import register as _register_store_commands  # noqa: E402  (after the core commands in --help)
+
+_register_store_commands(app)
+
+from .cli_plan import register as _register_plan_commands  # noqa: E402  (after the core commands in --help)
+
+_register_plan_commands(app)
+
+from .cli_followup import register as _register_followup_commands  # noqa: E402
+from .cli_plan import plan_app as _plan_app  # noqa: E402
+
+_register_followup_commands(app, _plan_app)
+
+
 def main() -> None:
     app()

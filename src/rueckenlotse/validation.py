@@ -71,22 +71,21 @@ def validate_case(data: Mapping[str, Any] | Case, kb: KnowledgeBase, lang: str =
     """A validated Case, or InvalidCase listing every field problem."""
     if isinstance(data, Case):
         return data
-    if not isinstance(data, Mapping):
-        raise InvalidCase([_simple_error(kb, "not_an_object", lang)])
-    try:
-        return Case.model_validate(dict(data), strict=True)
-    except ValidationError as e:
-        raise InvalidCase(_field_errors(kb, e, lang)) from None
+    return _validate(Case, data, kb, lang, InvalidCase)
 
 
 def validate_model(model: type[M], data: object, kb: KnowledgeBase, lang: str = "de") -> M:
     """Validate any strict input model (e.g. a diary entry); InvalidInput lists every field problem."""
+    return _validate(model, data, kb, lang, InvalidInput)
+
+
+def _validate(model: type[M], data: object, kb: KnowledgeBase, lang: str, error: type[InvalidInput]) -> M:
     if not isinstance(data, Mapping):
-        raise InvalidInput([_simple_error(kb, "not_an_object", lang)])
+        raise error([_simple_error(kb, "not_an_object", lang)])
     try:
         return model.model_validate(dict(data), strict=True)
     except ValidationError as e:
-        raise InvalidInput(_field_errors(kb, e, lang)) from None
+        raise error(_field_errors(kb, e, lang)) from None
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -98,13 +97,32 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
-def parse_case_json(text: str, kb: KnowledgeBase, lang: str = "de") -> Case:
-    """Parse one Case from JSON text; a key given twice is an error, never silently the last one."""
+def _load_json_object(text: str, kb: KnowledgeBase, lang: str, error: type[InvalidInput]) -> None:
+    """Reject broken JSON, duplicate keys, NaN and non-objects before the model sees the text."""
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
     except ValueError as e:
-        raise InvalidCase([_simple_error(kb, "json_invalid", lang, msg=str(e))]) from None
-    return validate_case(data, kb, lang)
+        raise error([_simple_error(kb, "json_invalid", lang, msg=str(e))]) from None
+    if not isinstance(data, dict):
+        raise error([_simple_error(kb, "not_an_object", lang)])
+
+
+def parse_model_json(model: type[M], text: str, kb: KnowledgeBase, lang: str = "de") -> M:
+    """Parse a strict model from JSON text (dates as ISO strings); InvalidInput lists every field problem."""
+    _load_json_object(text, kb, lang, InvalidInput)
+    try:
+        return model.model_validate_json(text, strict=True)
+    except ValidationError as e:
+        raise InvalidInput(_field_errors(kb, e, lang)) from None
+
+
+def parse_case_json(text: str, kb: KnowledgeBase, lang: str = "de") -> Case:
+    """Parse one Case from JSON text; a key given twice is an error, never silently the last one."""
+    _load_json_object(text, kb, lang, InvalidCase)
+    try:
+        return Case.model_validate_json(text, strict=True)
+    except ValidationError as e:
+        raise InvalidCase(_field_errors(kb, e, lang)) from None
 
 
 def _reject_constant(name: str) -> Any:

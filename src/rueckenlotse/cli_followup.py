@@ -1,0 +1,562 @@
+"""Follow-up commands: person intake, diary add/import/show, plan show/exclude/include, plot.
+
+Thin: each command opens the store and calls one use case of ``services.followup``. User errors exit
+with code 2 and a field-level message on stderr (nothing written); output goes to stdout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .cli_store import DbOption, Lang, LangOption, _fail, _open_store, _progress, _user_errors, person_app
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from .plan.trends import Escalation, FollowUpReport
+    from .services.followup import EntryResult
+
+TEXTS: dict[str, dict[str, str]] = {
+    "intake_saved": {
+        "de": "Einschätzung gespeichert ({triage}). Der Plan ist angelegt: rueckenlotse plan show {person}",
+        "en": "Assessment saved ({triage}). The plan is ready: rueckenlotse plan show {person}",
+    },
+    "entry_saved": {"de": "Eintrag gespeichert: {id}", "en": "Entry saved: {id}"},
+    "imported": {"de": "{count} Einträge übernommen.", "en": "{count} entries imported."},
+    "import_progress": {"de": "Tagebuch übernehmen", "en": "Importing diary"},
+    "no_pain": {
+        "de": "Bitte mindestens einen Schmerzwert angeben, z. B. --pain low_back=5.",
+        "en": "Please give at least one pain value, e.g. --pain low_back=5.",
+    },
+    "bad_pair": {
+        "de": "{option}: „{value}“ hat nicht die Form name=wert.",
+        "en": "{option}: '{value}' is not of the form name=value.",
+    },
+    "bad_number": {
+        "de": "{option}: „{value}“ ist keine ganze Zahl.",
+        "en": "{option}: '{value}' is not a whole number.",
+    },
+    "bad_time": {
+        "de": "--at: „{value}“ ist kein Zeitpunkt. Beispiel: 2026-11-27T08:30+01:00",
+        "en": "--at: '{value}' is not a date and time. Example: 2026-11-27T08:30+01:00",
+    },
+    "bad_line": {"de": "Zeile {line}", "en": "Line {line}"},
+    "escalation": {
+        "de": "Nächster Schritt: {title} – Woche {week}",
+        "en": "Next step: {title} – week {week}",
+    },
+    "escalation_line": {
+        "de": "Woche {week} (fällig {due}, geprüft {on})",
+        "en": "Week {week} (due {due}, checked {on})",
+    },
+    "diary_heading": {"de": "Ihr Tagebuch", "en": "Your diary"},
+    "col_day": {"de": "Tag", "en": "Day"},
+    "col_pain": {"de": "Schmerz (max.)", "en": "Pain (max)"},
+    "col_activity": {"de": "Bewegung (Min.)", "en": "Activity (min)"},
+    "col_reach": {"de": "Ausstrahlung", "en": "Reaches"},
+    "col_signs": {"de": "Warnzeichen", "en": "Warning signs"},
+    "baseline": {
+        "de": "Schmerz zu Beginn (Mittel der ersten 7 Tage): {value}",
+        "en": "Pain at the start (mean of the first 7 days): {value}",
+    },
+    "no_escalation": {
+        "de": "Bisher ist keine Stufe der 4-, 6- oder 12-Wochen-Prüfung fällig geworden.",
+        "en": "No step of the 4-, 6- or 12-week checks has become due so far.",
+    },
+    "plot_written": {"de": "Grafik geschrieben: {path}", "en": "Chart written: {path}"},
+    "plot_needs_file": {
+        "de": "Bitte eine Datei angeben: -o grafik.svg und/oder --png grafik.png",
+        "en": "Please name a file: -o chart.svg and/or --png chart.png",
+    },
+    "plot_empty": {
+        "de": "Das Tagebuch ist noch leer: Es gibt nichts zu zeichnen.",
+        "en": "The diary is still empty: there is nothing to draw.",
+    },
+    "excluded": {"de": "Übung {id} ausgeschlossen.", "en": "Exercise {id} excluded."},
+    "included": {"de": "Übung {id} ist wieder im Plan.", "en": "Exercise {id} is back in the plan."},
+    "not_excluded": {"de": "Übung {id} war nicht ausgeschlossen.", "en": "Exercise {id} was not excluded."},
+    "unknown_exercise": {
+        "de": "Unbekannte Übung: {id}. Die IDs zeigt: rueckenlotse plan show PERSON",
+        "en": "Unknown exercise: {id}. The ids are shown by: rueckenlotse plan show PERSON",
+    },
+    "ask_pain": {"de": "Schmerz {region} (0–10)", "en": "Pain {region} (0–10)"},
+    "ask_reach": {
+        "de": "Wohin zieht der Schmerz? 1 nur Rücken, 2 Gesäß/Oberschenkel, 3 bis unter das Knie "
+        "(leer = weiß nicht)",
+        "en": "Where does the pain reach? 1 back only, 2 buttock/thigh, 3 below the knee "
+        "(empty = don't know)",
+    },
+    "ask_activity": {
+        "de": "Wie viele Minuten waren Sie heute in Bewegung?",
+        "en": "Minutes of activity today?",
+    },
+    "ask_signs": {
+        "de": "Haben Sie seit dem letzten Eintrag eines dieser Zeichen? "
+        "Nummern, z. B. 1 3 (0 = nichts davon)",
+        "en": "Since your last entry, any of these signs? Numbers, e.g. 1 3 (0 = none of these)",
+    },
+    "ask_note": {"de": "Notiz (leer = keine)", "en": "Note (empty = none)"},
+    "bad_answer": {"de": "Bitte noch einmal: {detail}", "en": "Please try again: {detail}"},
+}
+
+REACH_BY_NUMBER = {"1": "back_only", "2": "buttock_thigh", "3": "below_knee"}
+
+diary_app = typer.Typer(
+    help="Schmerz- und Bewegungstagebuch (pain and activity diary).", no_args_is_help=True
+)
+
+
+def _t(key: str, lang: Lang, **values: object) -> str:
+    return TEXTS[key][lang.value].format(**values)
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console()
+
+
+# ---- person intake ---------------------------------------------------------------------------------------
+
+
+def _parse_moment(value: str | None, lang: Lang) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        _fail(lang, _t("bad_time", lang, value=value), [])
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+def person_intake(
+    person: Annotated[str, typer.Argument(help="Person id (from `person new`).")],
+    case_file: Annotated[
+        Path, typer.Argument(help="The answers as a Case .json file (e.g. from `interview --save`).")
+    ],
+    at: Annotated[
+        str | None, typer.Option("--at", help="When the answers were given (ISO date-time).")
+    ] = None,
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Store an assessment for a person and create the plan from it.
+
+    Example: rueckenlotse person intake 3f2a… mein-fall.json
+    """
+    from .knowledge.loader import default_knowledge
+    from .reports.text import print_report
+    from .services.followup import record_intake
+    from .validation import parse_case_json
+
+    kb = default_knowledge()
+    moment = _parse_moment(at, lang)
+    with _user_errors(lang):
+        case = parse_case_json(case_file.read_text(encoding="utf-8"), kb, lang.value)
+        with _open_store(db) as store:
+            result = record_intake(store, person, case, assessed_at=moment, lang=lang.value)
+    print_report(_console(), kb, result.record.assessment, lang.value)
+    sys.stderr.write(
+        _t("intake_saved", lang, triage=result.record.assessment.triage.value, person=person) + "\n"
+    )
+
+
+# ---- diary add ------------------------------------------------------------------------------------------
+
+
+def _pairs(option: str, values: list[str] | None, lang: Lang) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values or []:
+        name, sep, raw = value.partition("=")
+        if not sep or not name.strip() or not raw.strip():
+            _fail(lang, _t("bad_pair", lang, option=option, value=value), [])
+        pairs[name.strip()] = raw.strip()
+    return pairs
+
+
+def _int_pairs(option: str, values: list[str] | None, lang: Lang) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for name, raw in _pairs(option, values, lang).items():
+        try:
+            out[name] = int(raw)
+        except ValueError:
+            _fail(lang, _t("bad_number", lang, option=option, value=raw), [])
+    return out
+
+
+def _entry_from_flags(
+    *,
+    pain: list[str] | None,
+    reach: str | None,
+    function: list[str] | None,
+    activity: int,
+    exercise: list[str] | None,
+    note: str,
+    warning: list[str] | None,
+    at: str | None,
+    lang: Lang,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "recorded_at": _parse_moment(at, lang) or dt.datetime.now().astimezone(),
+        "pain": _int_pairs("--pain", pain, lang),
+        "function": _int_pairs("--function", function, lang),
+        "activity_minutes": activity,
+        "exercises": [{"exercise_id": k, "felt": v} for k, v in _pairs("--exercise", exercise, lang).items()],
+        "note": note,
+        "warning_signs": list(dict.fromkeys(warning or [])),
+    }
+    if reach is not None:
+        data["pain_reach"] = reach
+    return data
+
+
+def _ask(console: Console, prompt: str) -> str:
+    return console.input(f"[bold]{prompt}[/bold]: ").strip()
+
+
+def _ask_int(
+    console: Console, prompt: str, low: int, high: int, lang: Lang, *, default: int | None = None
+) -> int:
+    while True:
+        raw = _ask(console, prompt)
+        if not raw and default is not None:
+            return default
+        if raw.isdigit() and low <= int(raw) <= high:
+            return int(raw)
+        console.print(_t("bad_answer", lang, detail=f"{low}–{high}"), style="red")
+
+
+def _ask_signs(console: Console, lang: Lang) -> list[str]:
+    from .plan.followup_texts import render
+    from .plan.models import DIARY_WARNING_SIGNS
+
+    for number, sign in enumerate(DIARY_WARNING_SIGNS, start=1):
+        console.print(f"  {number:>2}  {render(f'sign.{sign}.label', lang.value)}")
+    while True:
+        words = _ask(console, _t("ask_signs", lang)).replace(",", " ").split()
+        if not words or words == ["0"]:
+            return []
+        if all(w.isdigit() and 1 <= int(w) <= len(DIARY_WARNING_SIGNS) for w in words):
+            return [DIARY_WARNING_SIGNS[int(w) - 1] for w in dict.fromkeys(words)]
+        console.print(_t("bad_answer", lang, detail=f"1–{len(DIARY_WARNING_SIGNS)}"), style="red")
+
+
+def _entry_interactively(regions: list[str], lang: Lang) -> dict[str, Any]:
+    """Ask for an entry in the terminal: pain per region, reach, activity, warning signs, a note."""
+    from .knowledge.loader import default_knowledge
+
+    kb = default_knowledge()
+    console = _console()
+    pain = {
+        r: _ask_int(
+            console, _t("ask_pain", lang, region=kb.text(f"region.{r}.label", lang.value)), 0, 10, lang
+        )
+        for r in regions
+    }
+    data: dict[str, Any] = {"recorded_at": dt.datetime.now().astimezone(), "pain": pain}
+    if "low_back" in regions:
+        while (raw := _ask(console, _t("ask_reach", lang))) not in ("", *REACH_BY_NUMBER):
+            console.print(_t("bad_answer", lang, detail="1–3"), style="red")
+        if raw:
+            data["pain_reach"] = REACH_BY_NUMBER[raw]
+    data["activity_minutes"] = _ask_int(console, _t("ask_activity", lang), 0, 1440, lang, default=0)
+    data["warning_signs"] = _ask_signs(console, lang)
+    data["note"] = _ask(console, _t("ask_note", lang))
+    return data
+
+
+def _show_entry_result(result: EntryResult, lang: Lang) -> None:
+    from rich.panel import Panel
+    from rich.text import Text
+
+    console = _console()
+    rescreen = result.rescreen
+    body = Text("\n".join(r.get(lang.value) for r in rescreen.reasons))
+    if rescreen.escalated:
+        emergency = rescreen.assessment.triage.value == "emergency"
+        style = "bold white on red" if emergency else "bold red"
+        title = Text(rescreen.assessment.triage.value, style=style)
+        console.print(Panel(body, title=title, border_style="red"))
+    else:
+        console.print(body)
+    for escalation in result.new_escalations:
+        console.print(_escalation_panel(escalation, lang))
+    sys.stderr.write(_t("entry_saved", lang, id=result.entry_id) + "\n")
+
+
+def _escalation_panel(escalation: Escalation, lang: Lang) -> RenderableType:
+    from rich.panel import Panel
+    from rich.text import Text
+
+    body = Text(f"{escalation.reason.get(lang.value)}\n{escalation.action.get(lang.value)}")
+    heading = _t("escalation", lang, title=escalation.title.get(lang.value), week=escalation.due_week)
+    return Panel(body, title=Text(heading, style="bold yellow"), border_style="yellow")
+
+
+def diary_add(
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    pain: Annotated[
+        list[str] | None, typer.Option("--pain", help="Pain 0-10 per region, e.g. low_back=6.")
+    ] = None,
+    reach: Annotated[
+        str | None,
+        typer.Option("--reach", help="Where the pain reaches: back_only, buttock_thigh, below_knee."),
+    ] = None,
+    function: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--function", help="Difficulty 0-4: walking, sitting, sleeping, lifting, daily_tasks=N."
+        ),
+    ] = None,
+    activity: Annotated[int, typer.Option("--activity", help="Minutes of activity.")] = 0,
+    exercise: Annotated[
+        list[str] | None, typer.Option("--exercise", help="Exercise done and how it felt: ID=good|ok|worse.")
+    ] = None,
+    note: Annotated[str, typer.Option("--note", help="A free note.")] = "",
+    warning: Annotated[
+        list[str] | None, typer.Option("--warning", help="A warning sign since the last entry, e.g. fever.")
+    ] = None,
+    at: Annotated[str | None, typer.Option("--at", help="When (ISO date-time; default: now).")] = None,
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Add a diary entry (asks in the terminal when no --pain is given); every entry is re-screened.
+
+    Example: rueckenlotse diary add 3f2a… --pain low_back=5 --activity 30 --reach buttock_thigh
+    """
+    from .services.followup import add_entry, intake_of
+
+    with _user_errors(lang), _open_store(db) as store:
+        if pain:
+            data = _entry_from_flags(
+                pain=pain, reach=reach, function=function, activity=activity, exercise=exercise,
+                note=note, warning=warning, at=at, lang=lang,
+            )  # fmt: skip
+        elif sys.stdin.isatty():
+            data = _entry_interactively(list(intake_of(store, person).case.regions), lang)
+        else:
+            _fail(lang, _t("no_pain", lang), [])
+        result = add_entry(store, person, data, lang=lang.value)
+    _show_entry_result(result, lang)
+
+
+def diary_import(
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    file: Annotated[Path, typer.Argument(help="Diary entries as JSON Lines, one entry per line.")],
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Import many diary entries (JSON Lines); all lines are checked before anything is written.
+
+    Example: rueckenlotse diary import 3f2a… tagebuch.jsonl
+    """
+    from .core.errors import InvalidInput
+    from .knowledge.loader import default_knowledge
+    from .plan.models import DiaryEntry
+    from .services.followup import add_entry
+    from .validation import parse_model_json
+
+    kb = default_knowledge()
+    entries: list[DiaryEntry] = []
+    problems: list[str] = []
+    with _user_errors(lang):
+        lines = file.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(parse_model_json(DiaryEntry, line, kb, lang.value))
+        except InvalidInput as e:
+            problems += [f"{_t('bad_line', lang, line=number)}: {err}" for err in e.errors]
+    if problems:
+        _fail(lang, kb.text("ui.invalid_input", lang.value), problems)
+    results: list[EntryResult] = []
+    with _user_errors(lang), _open_store(db) as store, _progress(_t("import_progress", lang)) as progress:
+        for done, entry in enumerate(sorted(entries, key=lambda e: e.recorded_at), start=1):
+            results.append(add_entry(store, person, entry, lang=lang.value))
+            progress(done, len(entries))
+    for result in results:
+        if result.rescreen.escalated or result.new_escalations:
+            _show_entry_result(result, lang)
+    sys.stderr.write(_t("imported", lang, count=len(entries)) + "\n")
+
+
+def _diary_table(report: FollowUpReport, lang: Lang) -> RenderableType:
+    from rich.table import Table
+
+    from .plan.followup_texts import fmt_number, render
+
+    table = Table(title=_t("diary_heading", lang))
+    for key in ("col_day", "col_pain", "col_activity", "col_reach", "col_signs"):
+        table.add_column(_t(key, lang))
+    for day in report.days:
+        reach = render(f"reach.{day.pain_reach}.label", lang.value) if day.pain_reach else "–"
+        signs = ", ".join(render(f"sign.{s}.label", lang.value) for s in day.warning_signs) or "–"
+        table.add_row(
+            day.day.strftime("%d.%m.%Y"),
+            fmt_number(day.max_pain, lang.value),
+            str(day.activity_minutes),
+            reach,
+            signs,
+        )
+    return table
+
+
+def diary_show(
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Show the diary day by day with the 4-, 6- and 12-week checks and where the pain reaches.
+
+    Example: rueckenlotse diary show 3f2a…
+    """
+    from rich.text import Text
+
+    from .plan.followup_texts import fmt_number
+    from .services.followup import report_for
+
+    with _user_errors(lang), _open_store(db) as store:
+        report = report_for(store, person)
+    console = _console()
+    console.print(_diary_table(report, lang))
+    if report.baseline is not None:
+        console.print(_t("baseline", lang, value=fmt_number(report.baseline, lang.value)))
+    if report.centralisation is not None:
+        style = "green" if report.centralisation.good_sign else "yellow"
+        console.print(Text(report.centralisation.text.get(lang.value), style=style))
+    if report.function is not None:
+        console.print(report.function.text.get(lang.value))
+    for escalation in report.escalations:
+        line = _t(
+            "escalation_line", lang, week=escalation.due_week, due=escalation.due_date, on=escalation.on
+        )
+        console.print(Text(line, style="bold"))
+        console.print(_escalation_panel(escalation, lang))
+    if not report.escalations:
+        console.print(_t("no_escalation", lang))
+
+
+# ---- plan ------------------------------------------------------------------------------------------------
+
+
+def plan_show(
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    today: Annotated[
+        str | None, typer.Option("--today", help="Show the plan as of this day (YYYY-MM-DD).")
+    ] = None,
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Show the person's self-management plan as it stands today (progression from the diary).
+
+    Example: rueckenlotse plan show 3f2a…
+    """
+    from .reports.plan_text import render_plan
+    from .services.followup import current_plan
+
+    day = _parse_day(today, lang)
+    with _user_errors(lang), _open_store(db) as store:
+        plan = current_plan(store, person, today=day, lang=lang.value)
+    _console().print(render_plan(plan, lang.value))
+
+
+def _parse_day(value: str | None, lang: Lang) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(lang, _t("bad_time", lang, value=value), [])
+
+
+def _known_exercise(exercise_id: str, lang: Lang) -> None:
+    from .plan.library import default_library
+
+    if exercise_id not in default_library().exercises:
+        _fail(lang, _t("unknown_exercise", lang, id=exercise_id), [])
+
+
+def plan_exclude(
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    exercise_id: Annotated[str, typer.Argument(help="The exercise you cannot do.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (optional).")] = None,
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Exclude an exercise; the plan then offers an alternative.
+
+    Example: rueckenlotse plan exclude 3f2a… bridge --reason "Knie"
+    """
+    from .reports.plan_text import render_plan
+    from .services.followup import current_plan
+
+    _known_exercise(exercise_id, lang)
+    with _user_errors(lang), _open_store(db) as store:
+        store.add_exclusion(person, exercise_id, reason)
+        plan = current_plan(store, person, lang=lang.value)
+    sys.stderr.write(_t("excluded", lang, id=exercise_id) + "\n")
+    _console().print(render_plan(plan, lang.value))
+
+
+def plan_include(
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    exercise_id: Annotated[str, typer.Argument(help="The exercise to bring back.")],
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Bring an excluded exercise back into the plan.
+
+    Example: rueckenlotse plan include 3f2a… bridge
+    """
+    with _user_errors(lang), _open_store(db) as store:
+        removed = store.remove_exclusion(person, exercise_id)
+    sys.stderr.write(_t("included" if removed else "not_excluded", lang, id=exercise_id) + "\n")
+
+
+# ---- plot ------------------------------------------------------------------------------------------------
+
+
+def plot(
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="SVG file to write.")] = None,
+    png: Annotated[Path | None, typer.Option("--png", help="PNG file to write.")] = None,
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Draw pain per region and activity over time, with milestones and escalations (SVG and/or PNG).
+
+    Example: rueckenlotse plot 3f2a… -o verlauf.svg --png verlauf.png
+    """
+    from .services.followup import plot_for, report_for
+
+    if output is None and png is None:
+        _fail(lang, _t("plot_needs_file", lang), [])
+    with _user_errors(lang), _open_store(db) as store:
+        if not report_for(store, person).days:
+            _fail(lang, _t("plot_empty", lang), [])
+        plot_for(store, person, svg_path=output, png_path=png, lang=lang.value)
+    for path in (output, png):
+        if path is not None:
+            sys.stderr.write(_t("plot_written", lang, path=path) + "\n")
+
+
+def register(app: typer.Typer, plan_app: typer.Typer) -> None:
+    """Add the follow-up commands to the main application and to the `plan` group."""
+    person_app.command("intake")(person_intake)
+    diary_app.command("add")(diary_add)
+    diary_app.command("import")(diary_import)
+    diary_app.command("show")(diary_show)
+    app.add_typer(diary_app, name="diary")
+    plan_app.command("show")(plan_show)
+    plan_app.command("exclude")(plan_exclude)
+    plan_app.command("include")(plan_include)
+    app.command("plot")(plot)
+
+
+__all__ = ["register"]

@@ -1,0 +1,388 @@
+"""Building the self-management plan from an assessment (and the diary). Pure: no clock, no I/O.
+
+The rules, as implemented:
+
+- Red flag: while the assessment has a red flag, or a diary entry of the last 7 days (up to ``today``)
+  reports a warning sign, the plan holds no weeks, no exercises, no activity goal, no heat and no
+  relaxation: only the seek-care advice, the seek-care and medication modules, and a review date.
+- Weeks: 12 plan weeks from ``start``; week N runs from start + 7(N-1) days for 7 days.
+- Start: level 1 (gentle) and 10 minutes of walking a day. Level 2 and 15 minutes when the pain is
+  subacute or chronic, home exercise is already regular and pain (if given) is below 7.
+- Progression (``progression``): after each finished week, compare its pain with the last earlier
+  week that has diary data. Pain of a week = mean over its diary days of each day's highest pain.
+  A rise of at most 2 points (or no data to compare) steps up; a rise of more than 2 holds; a rise
+  of more than 2 for the second week in a row steps back. A step moves the level by one (1-3) and the
+  walking goal by 5 minutes a day (10-30). Weeks not yet finished are planned as steps up.
+- Exercises: per region of the person, the first two exercises of the week's level (exercises whose
+  first region is that region first, then file order), skipping those the Case rules out (avoid_if).
+  An excluded exercise is replaced by its first alternative that is not excluded, not ruled out, not
+  already chosen, covers the same region and is not harder; if none is left, the plan says so.
+- Heat (acute phase) and relaxation (chronic, medium/high risk, or some/many nervous-system signs).
+- Education modules: see ``recommended_modules``. Milestones: weeks 4, 6 and 12 of the pain episode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from statistics import fmean
+
+from ..core.models import (
+    Assessment,
+    Case,
+    ChronificationRisk,
+    NeuroplasticLevel,
+    Phase,
+    RecommendationKind,
+    RegionValue,
+)
+from .library import LANGS, Exercise, Library, default_library
+from .models import DiaryEntry, DiaryWarningSign
+from .plan_model import (
+    Advice,
+    ComfortEntry,
+    Milestone,
+    MissingAlternative,
+    Plan,
+    PlanExercise,
+    PlanWeek,
+    Step,
+)
+
+PLAN_WEEKS = 12
+MIN_LEVEL, MAX_LEVEL = 1, 3
+START_MINUTES = 10
+MINUTES_STEP = 5
+MAX_MINUTES = 30
+MAX_RISE = 2.0
+PER_REGION = 2
+MILESTONE_WEEKS = (4, 6, 12)
+WARNING_WINDOW_DAYS = 7
+_EPS = 1e-9
+
+UP, HOLD, BACK = 1, 0, -1
+_STEP_NAME: dict[int, Step] = {UP: "up", HOLD: "hold", BACK: "back"}
+
+# Module ids (education.yaml); tests check that each exists.
+SEEK_CARE = "when_to_seek_care"
+MEDICATION = "medication_facts"
+MOVEMENT = "movement_and_bed_rest"
+MRI = "mri_findings"
+NERVOUS_SYSTEM = "pain_and_nervous_system"
+PHYSIOTHERAPY = "physiotherapy_not_helping"
+SURGERY = "surgery_and_second_opinion"
+REHABILITATION = "rehabilitation_and_insurance"
+WORKPLACE = "back_friendly_workplace"
+SUPPORTS = "supports_and_braces"
+HEAT_RELAXATION = "heat_and_relaxation"
+FLARE_UPS = "flare_ups"
+
+
+def progression(weekly_pain: Sequence[float | None]) -> list[int]:
+    """The step after each finished week: +1 up, 0 hold, -1 back (same length as ``weekly_pain``).
+
+    ``weekly_pain[i]`` is week i's pain (mean of the daily highest pain) or None without diary data.
+    A week's rise is its pain minus the pain of the last earlier week with data (none: no rise).
+    Rise <= 2: up. Rise > 2: hold; back when the week before also rose by more than 2.
+    """
+    steps: list[int] = []
+    last: float | None = None
+    previous_rose = False
+    for pain in weekly_pain:
+        rose = pain is not None and last is not None and pain - last > MAX_RISE + _EPS
+        if not rose:
+            steps.append(UP)
+        else:
+            steps.append(BACK if previous_rose else HOLD)
+        previous_rose = rose
+        if pain is not None:
+            last = pain
+    return steps
+
+
+def apply_steps(start: int, steps: Sequence[int], *, low: int, high: int, size: int = 1) -> list[int]:
+    """The values after each step, from ``start`` and clamped to [low, high] (one more than steps)."""
+    values = [start]
+    for step in steps:
+        values.append(min(high, max(low, values[-1] + step * size)))
+    return values
+
+
+def _finished_weeks(start: dt.date, today: dt.date) -> int:
+    """How many plan weeks have ended by ``today`` (0 to PLAN_WEEKS)."""
+    return max(0, min(PLAN_WEEKS, (today - start).days // 7))
+
+
+def _day(entry: DiaryEntry) -> dt.date:
+    """The calendar day of an entry, in the offset it was recorded with."""
+    return entry.recorded_at.date()
+
+
+def weekly_pain(
+    diary: Sequence[DiaryEntry], start: dt.date, *, weeks: int = PLAN_WEEKS, until: dt.date | None = None
+) -> list[float | None]:
+    """Per plan week: the mean over its diary days of each day's highest pain (None: no entries)."""
+    daily: dict[dt.date, int] = {}
+    for entry in diary:
+        day = _day(entry)
+        if day < start or (until is not None and day > until):
+            continue
+        daily[day] = max(daily.get(day, 0), entry.max_pain)
+    by_week: dict[int, list[int]] = defaultdict(list)
+    for day, pain in daily.items():
+        index = (day - start).days // 7
+        if index < weeks:
+            by_week[index].append(pain)
+    return [fmean(by_week[i]) if by_week[i] else None for i in range(weeks)]
+
+
+def recent_warning_signs(diary: Sequence[DiaryEntry], today: dt.date) -> list[DiaryWarningSign]:
+    """Warning signs reported in diary entries of the last 7 days up to ``today``."""
+    earliest = today - dt.timedelta(days=WARNING_WINDOW_DAYS - 1)
+    signs: set[DiaryWarningSign] = set()
+    for entry in diary:
+        if earliest <= _day(entry) <= today:
+            signs.update(entry.warning_signs)
+    return sorted(signs)
+
+
+def start_level(case: Case, assessment: Assessment) -> int:
+    """Level 2 for people who already exercise regularly with lasting, not severe pain; else level 1."""
+    lasting = assessment.phase in (Phase.subacute, Phase.chronic)
+    severe = case.pain_intensity is not None and case.pain_intensity >= 7
+    return 2 if lasting and case.home_exercise == "regularly" and not severe else 1
+
+
+def recommended_modules(case: Case, assessment: Assessment, *, red_flag: bool) -> list[str]:
+    """Education module ids for this assessment, most specific first."""
+    if red_flag:
+        return [SEEK_CARE, MEDICATION]
+    modules: list[str] = []
+    if case.imaging_findings:
+        modules.append(MRI)
+    if "radiculopathy" in assessment.suspected_conditions:
+        modules.append(SURGERY)
+    if (case.physiotherapy_weeks or 0) >= 6 and case.physiotherapy_helped in ("no", "partly"):
+        modules.append(PHYSIOTHERAPY)
+    indicators = assessment.neuroplastic_indicators
+    if (
+        (indicators is not None and indicators.level in (NeuroplasticLevel.some, NeuroplasticLevel.many))
+        or assessment.phase is Phase.chronic
+        or assessment.chronification_risk is ChronificationRisk.high
+    ):
+        modules.append(NERVOUS_SYSTEM)
+    modules.append(MOVEMENT)
+    if _wants_heat(assessment) or _wants_relaxation(assessment):
+        modules.append(HEAT_RELAXATION)
+    if assessment.phase in (Phase.subacute, Phase.chronic):
+        modules.append(REHABILITATION)
+    modules += [FLARE_UPS, WORKPLACE, SUPPORTS, MEDICATION, SEEK_CARE]
+    return modules
+
+
+def _wants_heat(assessment: Assessment) -> bool:
+    return assessment.phase is Phase.acute
+
+
+def _wants_relaxation(assessment: Assessment) -> bool:
+    indicators = assessment.neuroplastic_indicators
+    return (
+        assessment.phase is Phase.chronic
+        or assessment.chronification_risk in (ChronificationRisk.medium, ChronificationRisk.high)
+        or (indicators is not None and indicators.level in (NeuroplasticLevel.some, NeuroplasticLevel.many))
+    )
+
+
+def _plan_exercise(exercise: Exercise, lang: str, replaces: str | None = None) -> PlanExercise:
+    return PlanExercise(
+        id=exercise.id,
+        title=exercise.title.get(lang),
+        level=exercise.level,
+        regions=list(exercise.regions),
+        minutes=exercise.minutes,
+        repetitions=exercise.repetitions,
+        replaces=replaces,
+    )
+
+
+def _alternative(
+    library: Library,
+    case: Case,
+    excluded: Exercise,
+    region: RegionValue,
+    level: int,
+    exclusions: Collection[str],
+    used: set[str],
+) -> Exercise | None:
+    for alt_id in excluded.alternatives:
+        alt = library.exercises[alt_id]
+        if (
+            alt_id not in exclusions
+            and alt_id not in used
+            and region in alt.regions
+            and alt.level <= level
+            and not alt.avoided_for(case)
+        ):
+            return alt
+    return None
+
+
+def select_exercises(
+    library: Library, case: Case, level: int, exclusions: Collection[str], lang: str = "de"
+) -> tuple[list[PlanExercise], list[MissingAlternative]]:
+    """The exercises of one level for the person's regions, with exclusions replaced (see module doc)."""
+    chosen: list[PlanExercise] = []
+    missing: list[MissingAlternative] = []
+    used: set[str] = set()
+    for region in case.regions:
+        candidates = [e for e in library.exercises_for(region, level) if not e.avoided_for(case)]
+        candidates.sort(key=lambda e: e.regions[0] != region)  # stable: file order within each group
+        slots = PER_REGION
+        for exercise in candidates:
+            if slots == 0:
+                break
+            if exercise.id in used:
+                continue
+            slots -= 1
+            if exercise.id not in exclusions:
+                chosen.append(_plan_exercise(exercise, lang))
+                used.add(exercise.id)
+                continue
+            alt = _alternative(library, case, exercise, region, level, exclusions, used)
+            if alt is None:
+                missing.append(
+                    MissingAlternative(
+                        exercise_id=exercise.id, title=exercise.title.get(lang), region=region, level=level
+                    )
+                )
+                used.add(exercise.id)
+            else:
+                chosen.append(_plan_exercise(alt, lang, replaces=exercise.id))
+                used.update((alt.id, exercise.id))
+    return chosen, missing
+
+
+def _comfort(library: Library, kind: str, lang: str) -> list[ComfortEntry]:
+    return [
+        ComfortEntry(id=c.id, kind=c.kind, title=c.title.get(lang), minutes=c.minutes)
+        for c in library.comfort.values()
+        if c.kind == kind
+    ]
+
+
+def _advice(assessment: Assessment) -> list[Advice]:
+    return [
+        Advice(id=r.id, text=r.text)
+        for r in assessment.recommendations
+        if r.kind is RecommendationKind.seek_care or r.id == "no_exercise_until_cleared"
+    ]
+
+
+def build_plan(
+    case: Case,
+    assessment: Assessment,
+    *,
+    start: dt.date,
+    exclusions: Collection[str] = (),
+    diary: Sequence[DiaryEntry] = (),
+    today: dt.date | None = None,
+    lang: str = "de",
+    library: Library | None = None,
+) -> Plan:
+    """The plan for one assessment. ``today`` defaults to ``start``; unknown exclusion ids are listed."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    lib = library or default_library()
+    today = start if today is None else today
+    known = [x for x in dict.fromkeys(exclusions) if x in lib.exercises]
+    ignored = [x for x in dict.fromkeys(exclusions) if x not in lib.exercises]
+    signs = recent_warning_signs(diary, today)
+    red_flag = bool(assessment.red_flags) or bool(signs)
+
+    weeks: list[PlanWeek] = []
+    missing: list[MissingAlternative] = []
+    milestones: list[Milestone] = []
+    current: PlanWeek | None = None
+    if not red_flag:
+        weeks, missing = _weeks(lib, case, assessment, start, today, diary, known, lang)
+        current = weeks[min(_finished_weeks(start, today), PLAN_WEEKS - 1)]
+        # The 4/6/12-week checks count from the start of the pain episode (as the guideline and
+        # the diary's trend rules do), not from the day the plan was made.
+        episode = start - dt.timedelta(weeks=case.duration_weeks)
+        milestones = [
+            Milestone(
+                week=n, on=episode + dt.timedelta(weeks=n), text=lib.text(f"plan.milestone.week_{n}", lang)
+            )
+            for n in MILESTONE_WEEKS
+        ]
+    return Plan(
+        lang="en" if lang == "en" else "de",
+        start=start,
+        today=today,
+        red_flag=red_flag,
+        triage=assessment.triage,
+        phase=assessment.phase,
+        regions=list(case.regions),
+        current_week=None if current is None else current.number,
+        current_level=None if current is None else current.level,
+        activity_minutes=None if current is None else current.activity_minutes,
+        weeks=weeks,
+        exercises=[] if current is None else current.exercises,
+        heat=_comfort(lib, "heat", lang) if not red_flag and _wants_heat(assessment) else [],
+        relaxation=_comfort(lib, "relaxation", lang)
+        if not red_flag and _wants_relaxation(assessment)
+        else [],
+        education=recommended_modules(case, assessment, red_flag=red_flag),
+        milestones=milestones,
+        advice=_advice(assessment),
+        review_on=start + dt.timedelta(days=assessment.review_in_days),
+        excluded=known,
+        no_alternative=missing,
+        ignored_exclusions=ignored,
+        diary_warning_signs=signs,
+    )
+
+
+def _weeks(
+    lib: Library,
+    case: Case,
+    assessment: Assessment,
+    start: dt.date,
+    today: dt.date,
+    diary: Sequence[DiaryEntry],
+    exclusions: Collection[str],
+    lang: str,
+) -> tuple[list[PlanWeek], list[MissingAlternative]]:
+    """All plan weeks, and the exercises left without an alternative in the current week."""
+    finished = _finished_weeks(start, today)
+    pains = weekly_pain(diary, start, until=today)
+    decided = progression(pains[:finished])
+    steps = [decided[w] if w < finished else UP for w in range(PLAN_WEEKS - 1)]
+    level0 = start_level(case, assessment)
+    levels = apply_steps(level0, steps, low=MIN_LEVEL, high=MAX_LEVEL)
+    minutes0 = START_MINUTES + MINUTES_STEP * (level0 - 1)
+    minutes = apply_steps(minutes0, steps, low=START_MINUTES, high=MAX_MINUTES, size=MINUTES_STEP)
+
+    by_level: dict[int, tuple[list[PlanExercise], list[MissingAlternative]]] = {}
+    weeks: list[PlanWeek] = []
+    for w in range(PLAN_WEEKS):
+        level = levels[w]
+        if level not in by_level:
+            by_level[level] = select_exercises(lib, case, level, exclusions, lang)
+        begins = start + dt.timedelta(weeks=w)
+        pain = pains[w]
+        weeks.append(
+            PlanWeek(
+                number=w + 1,
+                starts=begins,
+                ends=begins + dt.timedelta(days=6),
+                activity_minutes=minutes[w],
+                level=level,
+                step="start" if w == 0 else _STEP_NAME[steps[w - 1]],
+                pain_average=None if pain is None else round(pain, 1),
+                exercises=by_level[level][0],
+            )
+        )
+    current_level = levels[min(finished, PLAN_WEEKS - 1)]
+    return weeks, by_level[current_level][1]

@@ -1,0 +1,112 @@
+"""The self-management plan as data: what ``plan.builder.build_plan`` returns and the reports render.
+
+Titles and texts are already in the plan's language; the full exercise steps live in the library
+(``plan.library``) and are looked up by id when the plan is shown.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..core.models import Phase, RegionValue, Triage
+from .models import DiaryWarningSign
+
+Step = Literal["start", "up", "hold", "back"]
+PlanLevel = Annotated[int, Field(ge=1, le=3)]
+
+_FROZEN = ConfigDict(frozen=True)
+
+
+class PlanExercise(BaseModel):
+    """One exercise of a week; ``replaces`` names the excluded exercise it stands in for."""
+
+    model_config = _FROZEN
+    id: str
+    title: str
+    level: PlanLevel
+    regions: list[RegionValue]
+    minutes: int | None = None
+    repetitions: int | None = None
+    replaces: str | None = None
+
+
+class MissingAlternative(BaseModel):
+    """An excluded exercise for which no suitable alternative was left."""
+
+    model_config = _FROZEN
+    exercise_id: str
+    title: str
+    region: RegionValue
+    level: PlanLevel
+
+
+class ComfortEntry(BaseModel):
+    """A heat or relaxation item of the plan."""
+
+    model_config = _FROZEN
+    id: str
+    kind: Literal["heat", "relaxation"]
+    title: str
+    minutes: int
+
+
+class PlanWeek(BaseModel):
+    """One week of the plan. ``step`` is how this week follows from the one before (week 1: start)."""
+
+    model_config = _FROZEN
+    number: Annotated[int, Field(ge=1)]
+    starts: date
+    ends: date
+    activity_minutes: Annotated[int, Field(ge=0)]
+    level: PlanLevel
+    step: Step
+    pain_average: float | None
+    exercises: list[PlanExercise]
+
+
+class Milestone(BaseModel):
+    """A date to check how things are going (plan weeks 4, 6 and 12)."""
+
+    model_config = _FROZEN
+    week: int
+    on: date
+    text: str
+
+
+class Advice(BaseModel):
+    """A seek-care recommendation carried over from the assessment (text in the assessment's language)."""
+
+    model_config = _FROZEN
+    id: str
+    text: str
+
+
+class Plan(BaseModel):
+    """A self-management plan built from one assessment (and, later, the diary)."""
+
+    model_config = _FROZEN
+    lang: Literal["de", "en"]
+    start: date
+    today: date
+    red_flag: bool
+    triage: Triage
+    phase: Phase
+    regions: list[RegionValue]
+    current_week: int | None
+    current_level: PlanLevel | None
+    activity_minutes: int | None
+    weeks: list[PlanWeek]
+    exercises: list[PlanExercise]
+    heat: list[ComfortEntry]
+    relaxation: list[ComfortEntry]
+    education: list[str]
+    milestones: list[Milestone]
+    advice: list[Advice]
+    review_on: date
+    excluded: list[str]
+    no_alternative: list[MissingAlternative]
+    ignored_exclusions: list[str]
+    diary_warning_signs: list[DiaryWarningSign]

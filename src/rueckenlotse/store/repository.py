@@ -1,0 +1,465 @@
+"""The Store: every read and write of a person's data, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from pydantic import ValidationError
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..core.kb import KnowledgeBase
+from ..core.models import Assessment, Case
+from ..plan.models import DiaryEntry
+from ..validation import validate_model
+from . import backup as backups
+from . import exporting, integrity
+from .engine import is_sqlite, make_engine
+from .errors import NotFound, StoreError, person_not_found
+from .migrate import migrate
+from .records import (
+    AssessmentRecord,
+    DiaryRecord,
+    ExclusionRecord,
+    PersonRecord,
+    PlanRecord,
+    ProgressCallback,
+)
+from .schema import ASSESSMENT_SOURCES, AssessmentRow, DiaryRow, Exclusion, Person, PlanRow, metadata
+
+EXERCISE_ID = re.compile(r"^[a-z0-9_]{1,64}$")
+MAX_DISPLAY_NAME = 200
+MAX_REASON = 500
+
+
+class InvalidValue(StoreError, ValueError):
+    """An argument the store refuses before touching the database."""
+
+
+def _no_progress(done: int, total: int) -> None:
+    """Default callback: progress is optional."""
+
+
+class Store:
+    """A person's data in one database. Build it with ``Store.open(url)``; close it (or use ``with``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str | URL, *, upgrade: bool = True) -> Store:
+        """Connect and bring the schema to the newest revision (creating the tables on first use)."""
+        engine = make_engine(url)
+        try:
+            if upgrade:
+                migrate(engine)
+            else:
+                engine.connect().close()
+        except DBAPIError as e:
+            engine.dispose()
+            raise _unreachable(e) from None
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self._engine.url)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """One session in one transaction: committed on success, rolled back on any error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # --- persons --------------------------------------------------------------------------------------
+
+    def create_person(self, display_name: str | None = None) -> PersonRecord:
+        """A new pseudonymous person; the display name is optional and only for the person's own use."""
+        name = (display_name or "").strip() or None
+        if name is not None and len(name) > MAX_DISPLAY_NAME:
+            raise InvalidValue(
+                f"Der Name ist zu lang (höchstens {MAX_DISPLAY_NAME} Zeichen).",
+                f"The name is too long (at most {MAX_DISPLAY_NAME} characters).",
+            )
+        with self._transaction() as session:
+            person = Person(display_name=name)
+            session.add(person)
+            session.flush()
+            return PersonRecord.from_row(person)
+
+    def get_person(self, person_id: str) -> PersonRecord:
+        with self._transaction() as session:
+            return PersonRecord.from_row(_person(session, person_id))
+
+    def list_persons(self) -> list[PersonRecord]:
+        with self._transaction() as session:
+            rows = session.scalars(select(Person).order_by(Person.created_at, Person.id))
+            return [PersonRecord.from_row(row) for row in rows]
+
+    # --- assessments ----------------------------------------------------------------------------------
+
+    def add_assessment(
+        self,
+        person_id: str,
+        case: Case,
+        assessment: Assessment,
+        source: str = "intake",
+        *,
+        assessed_at: datetime | None = None,
+    ) -> AssessmentRecord:
+        """Keep a Case with its Assessment; the knowledge version is taken from the Assessment.
+
+        ``assessed_at`` is the moment the answers describe (default: now); a diary kept on paper and
+        typed in later needs the intake's real date, because the 4/6/12-week checks count from it.
+        """
+        if assessed_at is not None and (assessed_at.tzinfo is None or assessed_at.utcoffset() is None):
+            raise InvalidValue("Zeitpunkt ohne Zeitzone.", "A moment without a time zone.")
+        if source not in ASSESSMENT_SOURCES:
+            raise InvalidValue(f"Unbekannte Quelle: {source!r}", f"Unknown source: {source!r}")
+        with self._transaction() as session:
+            _person(session, person_id)
+            row = AssessmentRow(
+                person_id=person_id,
+                source=source,
+                knowledge_version=assessment.knowledge_version,
+                # Absent means "not answered"; Case rejects explicit nulls, so they are left out.
+                case_json=case.model_dump(mode="json", exclude_none=True),
+                assessment_json=assessment.model_dump(mode="json"),
+                triage=assessment.triage.value,
+            )
+            if assessed_at is not None:
+                row.created_at = assessed_at
+            session.add(row)
+            session.flush()
+            return AssessmentRecord.from_row(row)
+
+    def latest_assessment(self, person_id: str) -> AssessmentRecord | None:
+        with self._transaction() as session:
+            _person(session, person_id)
+            query = (
+                select(AssessmentRow)
+                .where(AssessmentRow.person_id == person_id)
+                .order_by(AssessmentRow.created_at.desc(), AssessmentRow.id.desc())
+                .limit(1)
+            )
+            row = session.scalars(query).first()
+            return AssessmentRecord.from_row(row) if row is not None else None
+
+    def list_assessments(self, person_id: str) -> list[AssessmentRecord]:
+        """Oldest first."""
+        with self._transaction() as session:
+            _person(session, person_id)
+            return [AssessmentRecord.from_row(row) for row in _assessments_of(session, person_id)]
+
+    # --- diary ----------------------------------------------------------------------------------------
+
+    def add_diary_entry(
+        self,
+        person_id: str,
+        entry: DiaryEntry | Mapping[str, Any],
+        *,
+        kb: KnowledgeBase | None = None,
+        lang: str = "de",
+    ) -> str:
+        """Validate (raw data or a DiaryEntry alike), write, commit, and only then return the new id.
+
+        Invalid input raises ``InvalidInput`` with field errors in ``lang`` and writes nothing.
+        """
+        valid = _validated_entry(entry, kb, lang)
+        with self._transaction() as session:
+            _person(session, person_id)
+            row = DiaryRow(
+                person_id=person_id,
+                recorded_at=valid.recorded_at,
+                entry_json=valid.model_dump(mode="json"),
+                max_pain=valid.max_pain,
+            )
+            session.add(row)
+            session.flush()
+            entry_id = row.id
+        return entry_id
+
+    def list_diary(self, person_id: str) -> list[DiaryRecord]:
+        """Ordered by the time the entry is about, then by id."""
+        with self._transaction() as session:
+            _person(session, person_id)
+            return [DiaryRecord.from_row(row) for row in _diary_of(session, person_id)]
+
+    def get_diary_entry(self, entry_id: str) -> DiaryRecord:
+        with self._transaction() as session:
+            row = session.get(DiaryRow, entry_id)
+            if row is None:
+                raise NotFound("Tagebucheintrag", "Diary entry", entry_id)
+            return DiaryRecord.from_row(row)
+
+    # --- plans ----------------------------------------------------------------------------------------
+
+    def save_plan(self, person_id: str, assessment_id: str, plan: Mapping[str, Any]) -> str:
+        """Keep a plan made from one of this person's assessments; returns its id."""
+        document = _json_document(plan)
+        with self._transaction() as session:
+            _person(session, person_id)
+            owner = session.scalar(select(AssessmentRow.person_id).where(AssessmentRow.id == assessment_id))
+            if owner != person_id:
+                raise NotFound("Bewertung", "Assessment", assessment_id)
+            row = PlanRow(person_id=person_id, assessment_id=assessment_id, plan_json=document)
+            session.add(row)
+            session.flush()
+            plan_id = row.id
+        return plan_id
+
+    def latest_plan(self, person_id: str) -> PlanRecord | None:
+        with self._transaction() as session:
+            _person(session, person_id)
+            query = (
+                select(PlanRow)
+                .where(PlanRow.person_id == person_id)
+                .order_by(PlanRow.created_at.desc(), PlanRow.id.desc())
+                .limit(1)
+            )
+            row = session.scalars(query).first()
+            return PlanRecord.from_row(row) if row is not None else None
+
+    def list_plans(self, person_id: str) -> list[PlanRecord]:
+        """Oldest first."""
+        with self._transaction() as session:
+            _person(session, person_id)
+            return [PlanRecord.from_row(row) for row in _plans_of(session, person_id)]
+
+    # --- exclusions -----------------------------------------------------------------------------------
+
+    def add_exclusion(self, person_id: str, exercise_id: str, reason: str | None = None) -> ExclusionRecord:
+        """Mark an exercise as one this person cannot do; adding it again updates the reason."""
+        _check_exclusion(exercise_id, reason)
+        with self._transaction() as session:
+            _person(session, person_id)
+            row = session.get(Exclusion, (person_id, exercise_id))
+            if row is None:
+                row = Exclusion(person_id=person_id, exercise_id=exercise_id)
+                session.add(row)
+            row.reason = reason
+            session.flush()
+            return ExclusionRecord.from_row(row)
+
+    def remove_exclusion(self, person_id: str, exercise_id: str) -> bool:
+        """True if the exclusion existed."""
+        with self._transaction() as session:
+            _person(session, person_id)
+            query = delete(Exclusion).where(
+                Exclusion.person_id == person_id, Exclusion.exercise_id == exercise_id
+            )
+            return _rowcount(session, query) > 0
+
+    def list_exclusions(self, person_id: str) -> list[ExclusionRecord]:
+        with self._transaction() as session:
+            _person(session, person_id)
+            return [ExclusionRecord.from_row(row) for row in _exclusions_of(session, person_id)]
+
+    # --- export and erase -----------------------------------------------------------------------------
+
+    def export_person(self, person_id: str, progress: ProgressCallback = _no_progress) -> dict[str, Any]:
+        """Everything stored about one person, JSON-serialisable, read in one consistent transaction."""
+        with self._transaction() as session:
+            person = _person(session, person_id)
+            sections: list[tuple[str, Callable[[], list[dict[str, Any]]]]] = [
+                ("assessments", lambda: exporting.assessment_section(_assessments_of(session, person_id))),
+                ("diary", lambda: exporting.diary_section(_diary_of(session, person_id))),
+                ("plans", lambda: exporting.plan_section(_plans_of(session, person_id))),
+                ("exclusions", lambda: exporting.exclusion_section(_exclusions_of(session, person_id))),
+            ]
+            data: dict[str, Any] = {
+                "format": exporting.EXPORT_FORMAT,
+                "format_version": exporting.EXPORT_FORMAT_VERSION,
+                "person": exporting.person_section(person),
+            }
+            total = len(sections) + 1
+            progress(1, total)
+            for done, (name, render) in enumerate(sections, start=2):
+                data[name] = render()
+                progress(done, total)
+            return data
+
+    def diary_csv(self, person_id: str) -> str:
+        """The diary as CSV (header, one line per entry); no cell can start a spreadsheet formula."""
+        return exporting.diary_csv(self.list_diary(person_id))
+
+    def erase_person(self, person_id: str) -> dict[str, int]:
+        """Delete every row of this person in one transaction, then verify that none is left.
+
+        Returns the number of deleted rows per table. Raises StoreError if verification finds any.
+        """
+        counts: dict[str, int] = {}
+        with self._transaction() as session:
+            _person(session, person_id)
+            # Children first, explicitly: the counts are reported, and nothing relies on cascades.
+            for table in reversed(metadata.sorted_tables):
+                column = table.c.id if table.name == Person.__tablename__ else table.c.get("person_id")
+                if column is not None:
+                    counts[table.name] = _rowcount(session, delete(table).where(column == person_id))
+        remaining = self.rows_of_person(person_id)
+        if any(remaining.values()):
+            left = ", ".join(f"{name}: {n}" for name, n in remaining.items() if n)
+            raise StoreError(
+                f"Löschen unvollständig, noch vorhanden: {left}", f"Erase incomplete, still present: {left}"
+            )
+        self._forget_deleted_pages()
+        return counts
+
+    def rows_of_person(self, person_id: str) -> dict[str, int]:
+        """Rows per table.column that belong to this person, found by looking at the live database itself
+        (every table with a person_id column or a reference to persons), not only at our own schema."""
+        with self._engine.connect() as connection:
+            return integrity.person_row_counts(connection, person_id)
+
+    def _forget_deleted_pages(self) -> None:
+        # With secure_delete the freed pages are zeroed; the checkpoint also clears them out of the WAL.
+        if self.is_sqlite:
+            with self._engine.connect() as connection:
+                raw = connection.connection.driver_connection
+                assert raw is not None
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    # --- integrity, backup, restore -------------------------------------------------------------------
+
+    def integrity_check(self) -> list[str]:
+        """Problems found (empty when all is well): engine checks, dangling references, invalid documents."""
+        with self._transaction() as session:
+            connection = session.connection()
+            problems = integrity.sqlite_checks(connection) if self.is_sqlite else []
+            problems += integrity.orphan_checks(connection)
+            problems += integrity.document_checks(session)
+            return problems
+
+    def backup(self, path: str | Path, progress: ProgressCallback = _no_progress) -> None:
+        """Write a complete, consistent copy to ``path`` (a SQLite file, or a pg_dump custom archive)."""
+        if self.is_sqlite:
+            backups.sqlite_backup(self._engine, Path(path), progress)
+        else:
+            backups.pg_backup(self._engine, Path(path), progress)
+
+    def restore(self, path: str | Path, progress: ProgressCallback = _no_progress) -> None:
+        """Replace the whole database by a backup, then migrate it and check its integrity."""
+        if self.is_sqlite:
+            backups.sqlite_restore(self._engine, Path(path), progress)
+        else:
+            backups.pg_restore(self._engine, Path(path), progress)
+        migrate(self._engine)
+        problems = self.integrity_check()
+        if problems:
+            listed = "; ".join(problems[:5])
+            raise StoreError(
+                f"Die wiederhergestellte Datenbank ist beschädigt: {listed}",
+                f"The restored database is damaged: {listed}",
+            )
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _person(session: Session, person_id: str) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise person_not_found(person_id)
+    return person
+
+
+def _assessments_of(session: Session, person_id: str) -> Sequence[AssessmentRow]:
+    query = select(AssessmentRow).where(AssessmentRow.person_id == person_id)
+    return session.scalars(query.order_by(AssessmentRow.created_at, AssessmentRow.id)).all()
+
+
+def _diary_of(session: Session, person_id: str) -> Sequence[DiaryRow]:
+    query = select(DiaryRow).where(DiaryRow.person_id == person_id)
+    return session.scalars(query.order_by(DiaryRow.recorded_at, DiaryRow.id)).all()
+
+
+def _plans_of(session: Session, person_id: str) -> Sequence[PlanRow]:
+    query = select(PlanRow).where(PlanRow.person_id == person_id)
+    return session.scalars(query.order_by(PlanRow.created_at, PlanRow.id)).all()
+
+
+def _exclusions_of(session: Session, person_id: str) -> Sequence[Exclusion]:
+    query = select(Exclusion).where(Exclusion.person_id == person_id)
+    return session.scalars(query.order_by(Exclusion.exercise_id)).all()
+
+
+def _rowcount(session: Session, statement: Any) -> int:
+    result = session.execute(statement)
+    return int(getattr(result, "rowcount", 0))
+
+
+def _validated_entry(
+    entry: DiaryEntry | Mapping[str, Any], kb: KnowledgeBase | None, lang: str
+) -> DiaryEntry:
+    """Validate again even a DiaryEntry: one built with model_construct() skipped every check."""
+    data = entry.model_dump() if isinstance(entry, DiaryEntry) else entry
+    if isinstance(data, Mapping):
+        try:
+            return DiaryEntry.model_validate(dict(data), strict=True)
+        except ValidationError:
+            pass  # fall through for field errors in the user's language
+    if kb is None:
+        from ..knowledge import default_knowledge  # loaded only when there is an error to explain
+
+        kb = default_knowledge()
+    return validate_model(DiaryEntry, data, kb, lang)
+
+
+def _json_document(value: Mapping[str, Any]) -> dict[str, Any]:
+    """The value exactly as it will read back from the database (tuples become lists and so on)."""
+    try:
+        document = json.loads(json.dumps(dict(value), allow_nan=False))
+    except (TypeError, ValueError) as e:
+        raise InvalidValue(
+            f"Der Plan lässt sich nicht als JSON speichern: {e}", f"The plan cannot be stored as JSON: {e}"
+        ) from None
+    assert isinstance(document, dict)
+    return document
+
+
+def _check_exclusion(exercise_id: str, reason: str | None) -> None:
+    if not EXERCISE_ID.match(exercise_id):
+        raise InvalidValue(
+            f"Ungültige Übungs-ID {exercise_id!r} (a–z, 0–9, _; höchstens 64 Zeichen).",
+            f"Invalid exercise id {exercise_id!r} (a–z, 0–9, _; at most 64 characters).",
+        )
+    if reason is not None and len(reason) > MAX_REASON:
+        raise InvalidValue(
+            f"Die Begründung ist zu lang (höchstens {MAX_REASON} Zeichen).",
+            f"The reason is too long (at most {MAX_REASON} characters).",
+        )
+
+
+def _unreachable(error: DBAPIError) -> StoreError:
+    detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+    return StoreError(
+        f"Die Datenbank ist nicht erreichbar oder beschädigt: {detail}",
+        f"The database cannot be reached or is damaged: {detail}",
+    )

@@ -1,0 +1,265 @@
+"""Trend rules over the diary: daily values, checkpoints at weeks 4, 6 and 12, centralisation, function."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from statistics import fmean
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rueckenlotse.plan.models import DiaryEntry
+from rueckenlotse.plan.trends import (
+    centralisation,
+    daily_values,
+    episode_start,
+    episode_week,
+    follow_up_report,
+    meaningful_improvement,
+    trend_escalations,
+)
+
+from . import T0, case, diary, entry, wobble
+
+KINDS = ["risk_screening", "see_clinician", "multidisciplinary"]
+
+
+def _kinds_and_days(entries: list[DiaryEntry], duration_weeks: float = 1) -> list[tuple[str, date]]:
+    start = episode_start(case(duration_weeks), T0)
+    return [(e.kind, e.on) for e in trend_escalations(entries, start=start)]
+
+
+# ---- daily values ----------
+def test_several_entries_a_day_merge_to_the_daily_highest_pain() -> None:
+    entries = [
+        entry(0, {"low_back": 3, "neck": 6}, activity_minutes=10, function={"walking": 1}),
+        entry(0.3, {"low_back": 8}, activity_minutes=25, function={"walking": 3, "sitting": 1}),
+        entry(0.4, {"neck": 2}, pain_reach="buttock_thigh", warning_signs=["night_pain"]),
+        entry(1, 4, pain_reach="back_only"),
+    ]
+    first, second = daily_values(entries)
+    assert first.day == date(2026, 3, 2) and first.entries == 3
+    assert first.max_pain == 8 and first.pain == {"low_back": 8, "neck": 6}
+    assert first.activity_minutes == 35 and first.function == pytest.approx(1.5)
+    assert first.pain_reach == "buttock_thigh" and first.warning_signs == ["night_pain"]
+    assert second.max_pain == 4 and second.function is None
+
+
+def test_entries_need_not_be_sorted() -> None:
+    entries = diary(10, wobble(5))
+    assert daily_values(list(reversed(entries))) == daily_values(entries)
+
+
+def test_weeks_are_counted_from_the_episode_start() -> None:
+    start = episode_start(case(1.5), T0)
+    assert start == T0 - timedelta(days=10.5)
+    assert episode_week(T0.date(), start) == 1
+    report = follow_up_report(diary(21, wobble(5)), case=case(1.5), assessed_at=T0)
+    assert [w.week for w in report.weeks] == [1, 2, 3, 4]
+    assert report.weeks[0].start == (start + timedelta(weeks=1)).date()
+    assert sum(w.days for w in report.weeks) == 21
+
+
+def test_a_naive_assessment_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        episode_start(case(), T0.replace(tzinfo=None))
+
+
+# ---- the three checkpoints ----------
+def test_twelve_weeks_without_improvement_escalate_at_weeks_4_6_and_12() -> None:
+    # The episode began a week before the assessment: week N is reached N*7 - 7 days into the diary.
+    entries = diary(84, wobble(6))
+    assert _kinds_and_days(entries) == [
+        ("risk_screening", T0.date() + timedelta(days=21)),
+        ("see_clinician", T0.date() + timedelta(days=35)),
+        ("multidisciplinary", T0.date() + timedelta(days=77)),
+    ]
+
+
+def test_an_escalation_falls_on_the_first_diary_day_on_or_after_its_week() -> None:
+    entries = diary(84, wobble(6), skip=[21, 22, 35, 76, 77, 78])
+    assert _kinds_and_days(entries) == [
+        ("risk_screening", T0.date() + timedelta(days=23)),
+        ("see_clinician", T0.date() + timedelta(days=36)),
+        ("multidisciplinary", T0.date() + timedelta(days=79)),
+    ]
+
+
+def test_the_escalation_says_why_with_the_numbers() -> None:
+    report = follow_up_report(diary(84, lambda d: 6), case=case(), assessed_at=T0)
+    first, second, third = report.escalations
+    assert (first.due_week, second.due_week, third.due_week) == (4, 6, 12)
+    assert first.baseline == first.recent == 6.0
+    assert first.reason.de.startswith("Seit 4 Wochen keine deutliche Besserung")
+    assert "6,0 statt bei 6,0" in first.reason.de and "2 Punkte oder 30 Prozent" in first.reason.de
+    assert "6.0" in first.reason.en and "30 percent" in first.reason.en
+    assert "NVL 3-4" in first.action.de and "NVL 3-4" in first.action.en
+    assert "Physiotherapie" in second.action.de and "Team" in third.action.de
+    assert all(e.sources == ["nvl-kreuzschmerz-2017"] for e in report.escalations)
+    assert third.plot_label.de == "Woche 12: Rat vom Team"
+
+
+def test_a_30_percent_improvement_prevents_every_escalation() -> None:
+    # Baseline 5.0; then every week 3, 3, 3, 3, 4, 4, 4 (mean 3.43): 1.57 points less (under 2) but 31 %.
+    entries = diary(84, lambda d: 5 if d < 7 else (3 if d % 7 < 4 else 4))
+    report = follow_up_report(entries, case=case(), assessed_at=T0)
+    assert report.escalations == [] and all(c.improved for c in report.checks)
+    assert {c.recent for c in report.checks} == {3.43}
+    # 10 → 7: 30 % exactly.
+    assert _kinds_and_days(diary(84, lambda d: 10 if d < 7 else 7)) == []
+
+
+def test_a_two_point_improvement_prevents_every_escalation() -> None:
+    # 8 → 6 is 2 points but only 25 %.
+    assert _kinds_and_days(diary(84, lambda d: 8 if d < 7 else 6)) == []
+
+
+def test_just_under_both_thresholds_escalates() -> None:
+    # Baseline 8.0, recent 6.14 (1.86 points, 23 %): no meaningful improvement.
+    entries = [entry(d, 8 if d < 7 else (6 if d % 7 else 7)) for d in range(84)]
+    assert [k for k, _ in _kinds_and_days(entries)] == KINDS
+
+
+def test_improvement_that_fades_escalates_at_the_later_weeks() -> None:
+    # Better at week 4, back to the old level by week 6.
+    entries = diary(84, lambda d: 3 if 14 <= d < 28 else 7)
+    assert [k for k, _ in _kinds_and_days(entries)] == ["see_clinician", "multidisciplinary"]
+
+
+def test_pain_free_or_nearly_never_counts_as_no_improvement() -> None:
+    assert _kinds_and_days(diary(84, lambda d: 1)) == []
+    assert [k for k, _ in _kinds_and_days(diary(84, lambda d: 2))] == KINDS
+
+
+def test_a_diary_shorter_than_four_weeks_has_only_pending_checks() -> None:
+    report = follow_up_report(diary(20, wobble(6)), case=case(), assessed_at=T0)
+    assert report.escalations == []
+    assert [(c.due_week, c.due_date, c.checked_on) for c in report.checks] == [
+        (4, date(2026, 3, 23), None),
+        (6, date(2026, 4, 6), None),
+        (12, date(2026, 5, 18), None),
+    ]
+
+
+def test_an_episode_five_weeks_old_gets_the_four_week_step_on_the_first_day() -> None:
+    # Decided: a diary that starts after a checkpoint's date is checked on its first day. Baseline and
+    # recent are then the same value, so no improvement can be shown: the overdue step is offered at once.
+    entries = diary(60, wobble(6))
+    assert _kinds_and_days(entries, duration_weeks=5) == [
+        ("risk_screening", T0.date()),
+        ("see_clinician", T0.date() + timedelta(days=7)),
+        ("multidisciplinary", T0.date() + timedelta(days=49)),
+    ]
+
+
+def test_an_episode_past_twelve_weeks_gets_all_three_steps_on_the_first_day() -> None:
+    assert _kinds_and_days(diary(10, wobble(6)), duration_weeks=13) == [(k, T0.date()) for k in KINDS]
+
+
+def test_a_check_uses_no_later_data_so_results_never_change_afterwards() -> None:
+    entries = diary(84, lambda d: 8 if d < 3 else 5)  # improvement already in the first week
+    full = _kinds_and_days(entries, duration_weeks=3.5)
+    for cut in range(1, 84, 5):
+        part = _kinds_and_days(entries[:cut], duration_weeks=3.5)
+        assert part == [(k, d) for k, d in full if d < T0.date() + timedelta(days=cut)]
+
+
+def test_meaningful_improvement_thresholds() -> None:
+    assert meaningful_improvement(6, 4)  # 2 points
+    assert meaningful_improvement(5, 3.5)  # 30 %
+    assert meaningful_improvement(6, 4.2)  # 30 %, despite 6 - 4.2 = 1.7999999999999998
+    assert meaningful_improvement(10, 7)  # 30 % and 3 points
+    assert meaningful_improvement(3, 1)  # nearly pain-free
+    assert not meaningful_improvement(6, 4.3)
+    assert not meaningful_improvement(6, 7)
+    assert not meaningful_improvement(0, 2)
+
+
+@st.composite
+def diaries(draw: st.DrawFn) -> tuple[list[DiaryEntry], float]:
+    days = draw(st.lists(st.integers(0, 120), min_size=1, max_size=60, unique=True))
+    entries = [entry(d, draw(st.integers(0, 10))) for d in days]
+    return entries, draw(st.sampled_from([0, 0.5, 1, 3, 4, 5.5, 6, 11, 13]))
+
+
+def _independent_check(entries: list[DiaryEntry], due: date) -> tuple[date, bool] | None:
+    """The rule as written in the issue, recomputed directly from the entries."""
+    daily = {e.recorded_at.date(): e.max_pain for e in entries}
+    on = min((d for d in daily if d >= due), default=None)
+    if on is None:
+        return None
+    first = min(daily)
+    baseline = fmean(v for d, v in daily.items() if d <= min(first + timedelta(days=6), on))
+    recent = fmean(v for d, v in daily.items() if on - timedelta(days=6) <= d <= on)
+    improved = recent <= 1 or baseline - recent >= 2 - 1e-9 or baseline - recent >= 0.3 * baseline - 1e-9
+    return on, not improved
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=diaries())
+def test_every_escalation_follows_the_rule_once_on_its_day(data: tuple[list[DiaryEntry], float]) -> None:
+    entries, weeks = data
+    start = episode_start(case(weeks), T0)
+    found = {e.kind: e for e in trend_escalations(entries, start=start)}
+    for kind, week in zip(KINDS, (4, 6, 12), strict=True):
+        expected = _independent_check(entries, (start + timedelta(weeks=week)).date())
+        if expected is not None and expected[1]:
+            assert found[kind].on == expected[0] and found[kind].due_week == week
+        else:
+            assert kind not in found
+
+
+# ---- centralisation and function ----------
+def test_pain_moving_back_towards_the_spine_is_a_good_sign() -> None:
+    reach = ["below_knee"] * 10 + ["buttock_thigh"] * 10 + ["back_only"] * 10
+    trend = centralisation([entry(d, 5, pain_reach=r) for d, r in enumerate(reach)])
+    assert trend is not None and trend.direction == "centralising" and trend.good_sign
+    assert (trend.start, trend.end) == ("below_knee", "back_only") and not trend.see_doctor
+    assert "gutes Zeichen" in trend.text.de and "bis unter das Knie" in trend.text.de
+    assert "good sign" in trend.text.en
+
+
+def test_pain_spreading_out_with_new_weakness_needs_a_doctor() -> None:
+    reach = ["back_only"] * 10 + ["below_knee"] * 10
+    quiet = centralisation([entry(d, 5, pain_reach=r) for d, r in enumerate(reach)])
+    assert quiet is not None and quiet.direction == "peripheralising"
+    assert not quiet.see_doctor and not quiet.good_sign and "kein Warnzeichen" in quiet.text.de
+    weak = [
+        entry(d, 5, pain_reach=r, warning_signs=["weakness_worse"] if d == 15 else [])
+        for d, r in enumerate(reach)
+    ]
+    trend = centralisation(weak)
+    assert trend is not None and trend.see_doctor and trend.neuro_signs
+    assert "Arzt" in trend.text.de and "doctor" in trend.text.en
+
+
+def test_steady_reach_is_stable_and_too_little_data_gives_none() -> None:
+    steady = centralisation([entry(d, 5, pain_reach="buttock_thigh") for d in range(20)])
+    assert steady is not None and steady.direction == "stable"
+    assert centralisation([entry(0, 5, pain_reach="below_knee"), entry(0.5, 5)]) is None
+    assert centralisation(diary(10, wobble(5))) is None
+    # One odd day does not make a trend.
+    mostly = ["below_knee"] * 19 + ["back_only"]
+    odd = centralisation([entry(d, 5, pain_reach=r) for d, r in enumerate(mostly)])
+    assert odd is not None and odd.direction == "stable"
+
+
+def test_function_trend() -> None:
+    entries = [entry(d, 5, function={"walking": 3 if d < 10 else 1, "sitting": 2}) for d in range(20)]
+    report = follow_up_report(entries, case=case(), assessed_at=T0)
+    assert report.function is not None and report.function.direction == "better"
+    assert (report.function.start, report.function.end) == (2.5, 1.5)
+    assert "leichter" in report.function.text.de and "2,5" in report.function.text.de
+    assert follow_up_report(diary(20, wobble(5)), case=case(), assessed_at=T0).function is None
+
+
+def test_report_summarises_the_diary() -> None:
+    report = follow_up_report(diary(84, wobble(6)), case=case(), assessed_at=T0)
+    assert report.first_day == T0.date() and report.last_day == T0.date() + timedelta(days=83)
+    assert report.baseline == pytest.approx(6.0, abs=0.2)
+    assert [e.kind for e in report.escalations] == KINDS
+    assert len(report.days) == 84 and len(report.weeks) == 12
+    assert report.model_dump(mode="json")["escalations"][0]["kind"] == "risk_screening"
+    empty = follow_up_report([], case=case(), assessed_at=T0)
+    assert empty.days == [] and empty.escalations == [] and empty.baseline is None

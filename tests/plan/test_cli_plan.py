@@ -1,0 +1,141 @@
+"""`rueckenlotse ask` and `rueckenlotse plan preview` through the real console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..conftest import CLI
+
+PLAIN: dict[str, Any] = {"age": 40, "regions": ["low_back"], "duration_weeks": 2, "pain_intensity": 5}
+CES: dict[str, Any] = {"age": 45, "regions": ["low_back"], "duration_weeks": 1, "saddle_numbness": True}
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CLI), *map(str, args)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        env={**os.environ, "COLUMNS": "120", "PYTHONIOENCODING": "utf-8"},
+    )
+
+
+@pytest.fixture
+def case_file(tmp_path: Path) -> Path:
+    path = tmp_path / "fall.json"
+    path.write_text(json.dumps(PLAIN), encoding="utf-8")
+    return path
+
+
+def test_help_lists_ask_and_plan() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    assert "ask" in result.stdout and "plan" in result.stdout
+
+
+def test_ask_prints_the_best_passages_with_sources() -> None:
+    result = run("ask", "Brauche ich ein MRT?")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Was ein MRT-Befund in Ihrem Alter bedeutet" in out
+    assert "Brauche ich ein MRT? Ohne Warnzeichen meist nicht." in out
+    assert "Quellen" in out and "Brinjikji" in out
+    assert out.count("Was ein MRT-Befund") >= 1
+
+
+def test_ask_in_english_with_k() -> None:
+    result = run("ask", "Does bed rest help?", "--lang", "en", "-k", "1")
+    assert result.returncode == 0, result.stderr
+    assert "Why movement helps and bed rest does not" in result.stdout
+    assert "Sources" in result.stdout and result.stdout.count("Why movement helps") == 1
+
+
+def test_ask_without_a_match_says_so() -> None:
+    result = run("ask", "xyzzy quux")
+    assert result.returncode == 0
+    assert "keine passende Stelle" in result.stdout
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_blank_question_exits_2_with_a_german_message(question: str) -> None:
+    result = run("ask", question)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Bitte stellen Sie eine Frage" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_k_exits_2() -> None:
+    result = run("ask", "MRT", "-k", "0")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "zwischen 1 und 20" in result.stderr
+
+
+def test_plan_preview_shows_the_plan(case_file: Path) -> None:
+    result = run("plan", "preview", case_file, "--start", "2025-03-03")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for expected in (
+        "Ihr Plan für die nächsten 12 Wochen",
+        "Beginn: 03.03.2025",
+        "Gehen: 10 Minuten am Tag",
+        "Stufe 1: sanft",
+        "Becken kippen",
+        "Wann aufhören",
+        "Wochen im Überblick",
+        "Wärmflasche",
+        "Warum Bewegung hilft und Bettruhe nicht",
+        "31.03.2025",
+    ):
+        assert expected in out, expected
+
+
+def test_plan_preview_with_an_exclusion_names_the_replacement(case_file: Path) -> None:
+    result = run("plan", "preview", case_file, "--start", "2025-03-03", "--exclude", "pelvic_tilt")
+    assert result.returncode == 0, result.stderr
+    assert "statt Becken kippen" in result.stdout
+    assert "Knie sanft zur Seite legen" in result.stdout
+
+
+def test_plan_preview_in_english(case_file: Path) -> None:
+    result = run("plan", "preview", case_file, "--lang", "en", "--start", "2025-03-03")
+    assert result.returncode == 0, result.stderr
+    assert "Your plan for the next 12 weeks" in result.stdout and "Pelvic tilt" in result.stdout
+
+
+def test_plan_preview_with_a_red_flag_has_no_exercises(tmp_path: Path) -> None:
+    path = tmp_path / "ces.json"
+    path.write_text(json.dumps(CES), encoding="utf-8")
+    result = run("plan", "preview", path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "keine Übungen" in out and "112" in out
+    assert "Ihre Übungen" not in out and "Wochen im Überblick" not in out and "Wärmflasche" not in out
+
+
+def test_plan_preview_unknown_exercise_exits_2(case_file: Path) -> None:
+    result = run("plan", "preview", case_file, "-x", "no_such_exercise")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "no_such_exercise" in result.stderr
+
+
+def test_plan_preview_invalid_case_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"age": "40", "regions": ["low_back"]}), encoding="utf-8")
+    result = run("plan", "preview", path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "age" in result.stderr and "duration_weeks" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_plan_preview_bad_start_date_exits_2(case_file: Path) -> None:
+    result = run("plan", "preview", case_file, "--start", "03.03.2025")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "Datum" in result.stderr

@@ -1,0 +1,199 @@
+"""Migrations: the head matches the tables in schema.py; every upgrade keeps the data of the revision before.
+
+When you add a migration, add sample data for the revision it starts from to SAMPLE_DATA (the test that
+checks the chain tells you which one is missing).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, MetaData, Table, insert
+
+from rueckenlotse import assess
+from rueckenlotse.store import Store
+from rueckenlotse.store.engine import make_engine
+from rueckenlotse.store.migrate import alembic_config, current_revision, head_revision, migrate
+from rueckenlotse.store.schema import metadata
+
+from .conftest import sample_case, sample_entry, snapshot
+
+NOW = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def revisions() -> list[str]:
+    """Oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def tables(conn: Connection) -> dict[str, Table]:
+    meta = MetaData()
+    meta.reflect(conn)
+    return dict(meta.tables)
+
+
+def data_0001(conn: Connection) -> None:
+    t = tables(conn)
+    for n, name in enumerate(["Anna", None]):
+        person = f"{n:032x}"
+        conn.execute(insert(t["persons"]).values(id=person, display_name=name, created_at=NOW))
+        case = sample_case(30 + n)
+        assessment = assess(case)
+        conn.execute(
+            insert(t["assessments"]).values(
+                id=f"a{n:031x}",
+                person_id=person,
+                created_at=NOW,
+                source="intake",
+                knowledge_version=assessment.knowledge_version,
+                case_json=case.model_dump(mode="json", exclude_none=True),
+                assessment_json=assessment.model_dump(mode="json"),
+                triage=assessment.triage.value,
+            )
+        )
+
+
+def data_0002(conn: Connection) -> None:
+    data_0001(conn)
+    t = tables(conn)
+    person, assessment = f"{0:032x}", f"a{0:031x}"
+    for n in range(3):
+        entry = sample_entry(n)
+        conn.execute(
+            insert(t["diary_entries"]).values(
+                id=f"d{n:031x}",
+                person_id=person,
+                recorded_at=entry.recorded_at,
+                created_at=NOW,
+                entry_json=entry.model_dump(mode="json"),
+                max_pain=entry.max_pain,
+            )
+        )
+    conn.execute(
+        insert(t["plans"]).values(
+            id=f"p{0:031x}",
+            person_id=person,
+            assessment_id=assessment,
+            created_at=NOW,
+            plan_json={"weeks": 6},
+        )
+    )
+    conn.execute(
+        insert(t["exclusions"]).values(person_id=person, exercise_id="plank", reason=None, created_at=NOW)
+    )
+
+
+# Data for a database at each revision, written with that revision's tables (reflected, not schema.py).
+SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {"0001": data_0001, "0002": data_0002}
+
+
+def at_revision(url: str, revision: str) -> Engine:
+    engine = make_engine(url)
+    migrate(engine, revision)
+    assert current_revision(engine) == revision
+    with engine.begin() as conn:
+        SAMPLE_DATA[revision](conn)
+    return engine
+
+
+def test_there_are_at_least_two_migrations_and_each_revision_has_sample_data() -> None:
+    chain = revisions()
+    assert len(chain) >= 2
+    assert chain[-1] == head_revision()
+    missing = [rev for rev in chain if rev not in SAMPLE_DATA]
+    assert not missing, f"add sample data for revision(s) {missing} to SAMPLE_DATA"
+
+
+def test_head_matches_schema_py(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        migrate(engine)
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        assert diff == [], f"schema.py and the migrations disagree; write a migration: {diff}"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(("previous", "following"), list(zip(revisions(), revisions()[1:], strict=False)))
+def test_upgrade_keeps_every_row(db_url: str, previous: str, following: str) -> None:
+    engine = at_revision(db_url, previous)
+    try:
+        before = snapshot(engine)
+        migrate(engine, following)
+        after = snapshot(engine)
+    finally:
+        engine.dispose()
+    for table, rows in before.items():
+        if table != "alembic_version":
+            assert after[table] == rows, f"{table} lost or changed rows in {previous} → {following}"
+    assert after["alembic_version"] == [(following,)]
+
+
+def test_upgraded_data_reads_back_through_the_store(db_url: str) -> None:
+    at_revision(db_url, revisions()[0]).dispose()
+    with Store.open(db_url) as store:
+        person = store.get_person(f"{0:032x}")
+        assert person.display_name == "Anna"
+        [record] = store.list_assessments(person.id)
+        assert record.case == sample_case(30)
+        assert store.integrity_check() == []
+
+
+def test_downgrade_then_upgrade_round_trip(db_url: str) -> None:
+    engine = at_revision(db_url, head_revision())
+    try:
+        before = snapshot(engine)
+        first = revisions()[0]
+        migrate(engine, first)
+        assert current_revision(engine) == first
+        kept = snapshot(engine)
+        for table in ("persons", "assessments"):
+            assert kept[table] == before[table]
+        migrate(engine)
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        after = snapshot(engine)
+        assert after["persons"] == before["persons"]
+        assert after["assessments"] == before["assessments"]
+    finally:
+        engine.dispose()
+
+
+def test_opening_a_new_database_from_several_threads_at_once_migrates_it_once(db_url: str) -> None:
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_store() -> None:
+        try:
+            start.wait()
+            Store.open(db_url).close()
+        except BaseException as e:  # reported below, in the test's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Store.open(db_url) as store:
+        assert current_revision(store.engine) == head_revision()
+
+
+def test_a_database_from_a_newer_program_is_refused(db_url: str) -> None:
+    from rueckenlotse.store import StoreError
+
+    with Store.open(db_url) as store, store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(StoreError) as caught:
+        Store.open(db_url)
+    assert "9999" in caught.value.message("en")
