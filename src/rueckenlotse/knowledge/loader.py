@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,8 @@ def _read(path: Path) -> Any:
         raise KnowledgeError(f"{path.name}: cannot read: {e}") from e
 
 
-def _first_rule_id(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
-    """Name the rule behind a validation error location such as ('rules', 12, 'triage')."""
+def owner_of(raw: Any, loc: tuple[int | str, ...]) -> str:
+    """The innermost rule, exercise or module behind an error location like ('rules', 12, 'triage')."""
     node: Any = raw
     label = ".".join(str(p) for p in loc)
     for part in loc:
@@ -46,7 +47,7 @@ def _first_rule_id(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
             node = node[part]
         except (KeyError, IndexError, TypeError):
             break
-        if isinstance(node, dict) and isinstance(node.get("id") or node.get("name"), str):
+        if isinstance(node, Mapping) and isinstance(node.get("id") or node.get("name"), str):
             label = f"{node.get('id') or node.get('name')} ({'.'.join(str(p) for p in loc)})"
     return label
 
@@ -62,7 +63,7 @@ def load_knowledge(directory: Path = DATA_DIR) -> KnowledgeBase:
         spec = KnowledgeSpec.model_validate(raw)
     except ValidationError as e:
         first = e.errors()[0]
-        raise KnowledgeError(f"rule {_first_rule_id(raw, first['loc'])}: {first['msg']}") from e
+        raise KnowledgeError(f"rule {owner_of(raw, first['loc'])}: {first['msg']}") from e
     return KnowledgeBase(spec)
 
 

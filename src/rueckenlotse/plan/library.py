@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..core.models import Case, RegionValue
-from ..knowledge.loader import DATA_DIR
+from ..knowledge.loader import DATA_DIR, owner_of
 
 Lang = Literal["de", "en"]
 LANGS: tuple[str, ...] = get_args(Lang)
@@ -168,26 +168,12 @@ def _read(path: Path) -> Any:
         raise LibraryError(f"{path.name}: cannot read: {e}") from e
 
 
-def _owner(raw: Any, loc: tuple[int | str, ...]) -> str:
-    """Name the exercise or module behind an error location such as ('exercises', 3, 'title', 'en')."""
-    node = raw
-    label = ".".join(str(p) for p in loc)
-    for part in loc:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            break
-        if isinstance(node, Mapping) and isinstance(node.get("id"), str):
-            return f"{node['id']} ({label})"
-    return label
-
-
 def _validate(model: type[_ExercisesFile] | type[_EducationFile], raw: Any, filename: str) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as e:
         first = e.errors(include_url=False)[0]
-        raise LibraryError(f"{filename}: {_owner(raw, first['loc'])}: {first['msg']}") from None
+        raise LibraryError(f"{filename}: {owner_of(raw, first['loc'])}: {first['msg']}") from None
 
 
 def _duplicates(ids: list[str]) -> list[str]:
