@@ -136,6 +136,10 @@ from .cli_plan import plan_app as _plan_app  # noqa: E402
 
 _register_followup_commands(app, _plan_app)
 
+from .cli_web import register as _register_web_commands  # noqa: E402
+
+_register_web_commands(app)
+
 
 def main() -> None:
     app()

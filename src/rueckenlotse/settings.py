@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 from pathlib import Path
 from typing import Any
 
 from platformdirs import user_data_path
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "rueckenlotse"
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_LENGTH = 32
 
 
 def _default_data_dir() -> Path:
@@ -28,6 +33,9 @@ class Settings(BaseSettings):
 
     ``DATABASE_URL`` selects the database: ``sqlite:///path/file.db`` or ``postgresql://user@host/db``.
     ``RUECKENLOTSE_DATA_DIR`` moves the data folder (and with it the default SQLite file).
+    ``RUECKENLOTSE_SECRET_KEY`` signs the web app's forms and cookies. Without it, a random key is made on
+    first use and kept in ``data_dir/secret_key`` (mode 0600), so processes on one machine agree. Behind a
+    load balancer with several machines, set the same ``RUECKENLOTSE_SECRET_KEY`` on every one.
     """
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, validate_by_name=True)
@@ -42,3 +50,70 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
         description="SQLAlchemy URL of the database; default a SQLite file in data_dir.",
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="RUECKENLOTSE_SECRET_KEY",
+        description="Signs forms and cookies (at least 32 characters); default: data_dir/secret_key.",
+    )
+    https: bool = Field(
+        default=False,
+        validation_alias="RUECKENLOTSE_HTTPS",
+        description="The web app is reached over HTTPS (e.g. behind a proxy): cookies get Secure and HSTS.",
+    )
+    host: str = Field(
+        default="127.0.0.1", validation_alias="RUECKENLOTSE_HOST", description="Address `serve` listens on."
+    )
+    port: int = Field(
+        default=8000, ge=1, le=65535, validation_alias="RUECKENLOTSE_PORT", description="Port of `serve`."
+    )
+    session_idle_minutes: int = Field(
+        default=30,
+        ge=1,
+        validation_alias="RUECKENLOTSE_SESSION_IDLE_MINUTES",
+        description="A signed-in session ends after this many minutes without a request.",
+    )
+    session_absolute_hours: int = Field(
+        default=12,
+        ge=1,
+        validation_alias="RUECKENLOTSE_SESSION_ABSOLUTE_HOURS",
+        description="A signed-in session ends this many hours after sign-in, active or not.",
+    )
+
+    def effective_secret_key(self) -> str:
+        """The configured key, or the one kept in ``data_dir`` (created on first use).
+
+        Raises ValueError for a configured key that is too short to be safe.
+        """
+        if self.secret_key is not None:
+            key = self.secret_key.get_secret_value()
+            if len(key) < MIN_SECRET_KEY_LENGTH:
+                raise ValueError(
+                    f"RUECKENLOTSE_SECRET_KEY must have at least {MIN_SECRET_KEY_LENGTH} characters"
+                )
+            return key
+        return _stored_secret_key(self.data_dir / SECRET_KEY_FILE)
+
+
+def _stored_secret_key(path: Path) -> str:
+    """Read the key file, or create it atomically: a second process never sees a half-written key."""
+    with contextlib.suppress(FileNotFoundError):
+        return _read_key(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as file:
+            file.write(secrets.token_urlsafe(48) + "\n")
+        # link() fails when the key exists already: whoever came first wins, everyone reads that key.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ValueError(f"{path}: the stored secret key is too short; delete the file to make a new one")
+    return key

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from ..core.kb import KnowledgeBase
 from ..core.models import Assessment, RecommendationKind, Triage
+from .reasons import reason_keys
 
 _TRIAGE_STYLE = {
     Triage.emergency: "bold white on red",
@@ -46,24 +47,9 @@ class TextReport:
             return Panel(Group(banner, title, body), border_style="red", title=Text(a.triage.value))
         return Panel(Group(title, body), border_style=style.split()[-1], title=Text(a.triage.value))
 
-    def _worth_showing(self, rule_id: str, red_flag: bool) -> bool:
-        """While a warning sign stands, only its reasons: reassuring ones would blur the message."""
-        if not red_flag:
-            return True
-        for rule in self.kb.spec.rules:
-            if rule_id == rule.id or any(rule_id == e.id for e in rule.escalate):
-                return rule.suspect in self.kb.red_flag_conditions
-        return False
-
     def reasons(self, a: Assessment) -> list[RenderableType]:
         lines: list[RenderableType] = [Text(self.t("ui.heading.reasons"), style="bold underline")]
-        reason_keys = [
-            f"rule.{e.rule}.reason"
-            for e in a.trace
-            if f"rule.{e.rule}.reason" in self.kb.spec.texts
-            and self._worth_showing(e.rule, bool(a.red_flags))
-        ]
-        lines += [Text(f"• {self.t(key)}") for key in dict.fromkeys(reason_keys)]
+        lines += [Text(f"• {self.t(key)}") for key in reason_keys(self.kb, a)]
         if not a.red_flags:
             lines.append(Text(self.t("ui.no_red_flags"), style="green"))
         return lines

@@ -1,0 +1,121 @@
+"""The ``serve`` command: the web app on uvicorn, on SQLite in the data folder unless told otherwise."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+EXIT_INVALID = 2
+
+TEXTS: dict[str, dict[str, str]] = {
+    "running": {
+        "de": "Rückenlotse läuft: {url}  – im Browser öffnen. Beenden mit Strg+C.",
+        "en": "Rückenlotse is running: {url}  – open it in a browser. Stop with Ctrl+C.",
+    },
+    "data": {"de": "Daten: {db}", "en": "Data: {db}"},
+    "cannot_start": {"de": "Rückenlotse kann nicht starten:", "en": "Rückenlotse cannot start:"},
+}
+
+
+def _t(key: str, **values: object) -> str:
+    # The server's own messages are German; the web pages switch language per visitor.
+    return TEXTS[key]["de"].format(**values)
+
+
+def log_config() -> dict[str, Any]:
+    """Uvicorn's logging with its access log replaced by the app's own (method, path, status only)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+            "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+            "rueckenlotse": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        },
+    }
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def _settings(host: str | None, port: int | None, db: str | None) -> Settings:
+    """Settings with the command's options, checked before the server binds (a clear message, exit 2)."""
+    from .settings import Settings
+    from .store import Store, StoreError
+
+    given: dict[str, Any] = {"host": host, "port": port, "database_url": db}
+    try:
+        settings = Settings(**{name: value for name, value in given.items() if value is not None})
+        settings.effective_secret_key()
+        Store.open(settings.database_url).close()  # creates or upgrades the schema once, up front
+    except StoreError as e:
+        _fail(e.message("de"))
+    except (ValueError, OSError) as e:
+        _fail(str(e))
+    return settings
+
+
+def _fail(message: str) -> NoReturn:
+    sys.stderr.write(f"{_t('cannot_start')}\n  {message}\n")
+    raise typer.Exit(EXIT_INVALID)
+
+
+def serve(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port to listen on (default 8000).")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="Database URL (default: DATABASE_URL or the SQLite file in the data folder)."
+        ),
+    ] = None,
+) -> None:
+    """Start the web app: the assessment in the browser, German with an English switch.
+
+    Example: rueckenlotse serve --port 8080
+    """
+    import uvicorn
+    from sqlalchemy.engine import make_url
+
+    from .web.app import create_app
+
+    settings = _settings(host, port, db)
+    started_line = _t("running", url=_url(settings.host, settings.port))
+    data_line = _t("data", db=make_url(settings.database_url).render_as_string(hide_password=True))
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:  # only once the port is really open
+                typer.echo(started_line, err=True)
+                typer.echo(data_line, err=True)
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_config=log_config(),
+        server_header=False,
+        proxy_headers=True,
+    )
+    Server(config).run()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

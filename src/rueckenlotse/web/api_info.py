@@ -1,0 +1,114 @@
+"""Education search (``GET /ask``), the knowledge base's version and sources (``GET /knowledge``) and
+``GET /health``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import Field
+
+from .. import __version__
+from ..knowledge.loader import default_knowledge
+from ..plan.ask import MAX_K, ask
+from .api_lang import LANGS, Lang, language
+from .api_problems import ApiProblem, ProblemRoute, field_error, problem_responses
+from .api_schema import ResponseModel
+
+router = APIRouter(route_class=ProblemRoute)
+
+MAX_QUESTION_LENGTH = 500
+
+
+class EducationHit(ResponseModel):
+    """One passage of an education module that answers the question."""
+
+    module_id: str
+    module_title: str
+    text: str
+    score: float = Field(ge=0, description="BM25 score; higher is a better match.")
+    sources: list[str] = Field(min_length=1, description="Source ids (see GET /knowledge).")
+
+
+class AskResult(ResponseModel):
+    lang: Lang
+    hits: list[EducationHit] = Field(description="Best first; empty when no passage matches.")
+
+
+class SourceOut(ResponseModel):
+    id: str
+    title: str
+    status: Literal["checked", "secondary", "unchecked"]
+    note: str | None
+
+
+class KnowledgeOut(ResponseModel):
+    knowledge_version: str
+    contract_version: Literal["1"] = "1"
+    languages: list[Lang]
+    sources: list[SourceOut] = Field(description="The source registry every recommendation cites.")
+
+
+class Health(ResponseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+    knowledge_version: str
+    contract_version: Literal["1"] = "1"
+
+
+_Q = Query(
+    min_length=1,
+    max_length=MAX_QUESTION_LENGTH,
+    json_schema_extra={"pattern": r"\S"},  # not blank: checked in ask_education, with its own message
+    description="Die Frage, z. B. „Ist ein Bandscheibenvorfall gefährlich?“ / The question.",
+)
+_K = Query(ge=1, le=MAX_K, description=f"Höchstens so viele Treffer (1–{MAX_K}). / At most this many hits.")
+
+
+@router.get(
+    "/ask",
+    operation_id="askEducation",
+    tags=["education"],
+    summary="Frage an die Lernmodule / Ask the education modules",
+    description="Sucht in den Lernmodulen (offline, BM25) die Abschnitte, die eine Frage am besten "
+    "beantworten, jeweils mit Modul und Quellen. Kein ärztlicher Rat.\n\n"
+    "Searches the education modules (offline, BM25) for the passages that best answer a question, each "
+    "with its module and sources. Not medical advice.",
+    response_model=AskResult,
+    responses=problem_responses(422),
+)
+def ask_education(
+    q: Annotated[str, _Q], lang: Annotated[Lang, Depends(language)], k: Annotated[int, _K] = 3
+) -> AskResult:
+    if not q.strip():
+        raise ApiProblem("invalid-input", [field_error("q", "blank", lang)])
+    hits = [EducationHit(**hit.model_dump()) for hit in ask(q, lang=lang, k=k)]
+    return AskResult(lang=lang, hits=hits)
+
+
+@router.get(
+    "/knowledge",
+    operation_id="getKnowledge",
+    tags=["meta"],
+    summary="Wissensstand und Quellen / Knowledge version and sources",
+    description="Die Version der Wissensbasis und des Vertrags und das Quellenverzeichnis.\n\n"
+    "The version of the knowledge base and of the contract, and the source registry.",
+    response_model=KnowledgeOut,
+)
+def get_knowledge() -> KnowledgeOut:
+    kb = default_knowledge()
+    sources = [SourceOut.model_validate(source.model_dump()) for source in kb.spec.sources]
+    return KnowledgeOut(knowledge_version=kb.version, languages=list(LANGS), sources=sources)
+
+
+@router.get(
+    "/health",
+    operation_id="getHealth",
+    tags=["meta"],
+    summary="Betriebsbereit? / Health",
+    description="Antwortet, wenn der Dienst läuft und die Wissensbasis geladen ist.\n\n"
+    "Answers when the service runs and the knowledge base is loaded.",
+    response_model=Health,
+)
+def get_health() -> Health:
+    return Health(version=__version__, knowledge_version=default_knowledge().version)

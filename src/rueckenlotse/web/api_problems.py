@@ -1,0 +1,256 @@
+"""Problem documents (RFC 9457, ``application/problem+json``) of the REST API, in German or English.
+
+``ProblemRoute`` is the route class of every API router: it turns FastAPI's own request validation
+errors, ``InvalidInput`` / ``InvalidCase`` from the validators and ``ApiProblem`` raised by an endpoint
+into one problem document each, so a client never sees another error shape (and never a 5xx for bad
+input). Field messages come from the knowledge base's ``error.*`` texts; the few texts only the API
+needs live here, German first, English second.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..core.errors import FieldError, InvalidCase, InvalidInput
+from ..knowledge.loader import default_knowledge
+from .api_lang import request_language
+from .api_schema import inline_schema
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:rueckenlotse:problem:"
+
+ProblemKind = Literal["invalid-case", "invalid-input", "unsupported-media-type", "payload-too-large"]
+
+_STATUS: dict[ProblemKind, int] = {
+    "invalid-case": 422,
+    "invalid-input": 422,
+    "unsupported-media-type": 415,
+    "payload-too-large": 413,
+}
+
+# Texts of the API itself: German first, English second.
+_TEXTS: dict[str, dict[str, str]] = {
+    "invalid-case.title": {"de": "Die Angaben sind ungültig.", "en": "The case is invalid."},
+    "invalid-case.detail": {
+        "de": "Bitte korrigieren Sie die Felder, die unter errors stehen.",
+        "en": "Please correct the fields listed under errors.",
+    },
+    "invalid-input.title": {"de": "Die Anfrage ist ungültig.", "en": "The request is invalid."},
+    "invalid-input.detail": {
+        "de": "Bitte korrigieren Sie die Felder, die unter errors stehen.",
+        "en": "Please correct the fields listed under errors.",
+    },
+    "unsupported-media-type.title": {
+        "de": "Dieses Format wird nicht angenommen.",
+        "en": "This media type is not supported.",
+    },
+    "unsupported-media-type.detail": {
+        "de": "Bitte senden Sie JSON in UTF-8 mit dem Content-Type application/json.",
+        "en": "Please send JSON in UTF-8 with the Content-Type application/json.",
+    },
+    "payload-too-large.title": {"de": "Die Anfrage ist zu groß.", "en": "The request is too large."},
+    "payload-too-large.detail": {
+        "de": "Erlaubt sind höchstens {limit} Bytes.",
+        "en": "At most {limit} bytes are allowed.",
+    },
+    "error.blank": {"de": "Dieses Feld darf nicht leer sein.", "en": "This field must not be empty."},
+    "error.string_too_short": {
+        "de": "Dieses Feld darf nicht leer sein.",
+        "en": "This field must not be empty.",
+    },
+    "error.answer_selection": {
+        "de": "Hier wird eine Liste ohne doppelte Einträge erwartet, aus: {expected}.",
+        "en": "A list without repeated entries is expected here, from: {expected}.",
+    },
+    "error.answer_regions": {
+        "de": "Hier wird eine Liste mit mindestens einem Bereich erwartet, ohne doppelte Einträge, aus: "
+        "{expected}.",
+        "en": "A list with at least one area, without repeated entries, is expected here, from: {expected}.",
+    },
+    "error.answer_int": {
+        "de": "Hier wird eine ganze Zahl von {min} bis {max} erwartet.",
+        "en": "A whole number from {min} to {max} is expected here.",
+    },
+    "error.answer_number": {
+        "de": "Hier wird eine Zahl ab {min} erwartet.",
+        "en": "A number of at least {min} is expected here.",
+    },
+    "error.answer_number_range": {
+        "de": "Hier wird eine Zahl von {min} bis {max} erwartet.",
+        "en": "A number from {min} to {max} is expected here.",
+    },
+}
+# FastAPI's error types for query strings, mapped to the knowledge base's error texts.
+_ALIASES = {"int_parsing": "int_type", "float_parsing": "float_type", "bool_parsing": "bool_type"}
+
+_RESPONSE_DESCRIPTIONS: dict[int, str] = {
+    413: "Anfrage zu groß (mehr als 64 KiB). / Request body too large (more than 64 KiB).",
+    415: "Kein JSON (Content-Type application/json, UTF-8). / "
+    "Not JSON (Content-Type application/json, UTF-8).",
+    422: "Ungültige Eingabe, Feld für Feld. / Invalid input, field by field.",
+}
+
+
+class ProblemFieldError(BaseModel):
+    """One problem with one field."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str = Field(
+        description="Dotted path of the field (``startback.bothersomeness``, ``regions[0]``, "
+        "``answers.age``), a query parameter (``lang``), or ``(case)`` / ``(body)`` for the body as a whole."
+    )
+    type: str = Field(description="Machine-readable kind, e.g. ``less_than_equal``, ``extra_forbidden``.")
+    message: str = Field(description="Message for people, in the requested language.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document with the field errors behind it."""
+
+    model_config = ConfigDict(title="Problem", frozen=True)
+
+    type: str = Field(
+        description="URI naming the kind of problem, e.g. urn:rueckenlotse:problem:invalid-case."
+    )
+    title: str = Field(description="Short summary, in the requested language.")
+    status: int = Field(ge=400, le=599, description="The HTTP status code.")
+    detail: str = Field(description="What to do about it, in the requested language.")
+    errors: list[ProblemFieldError] = Field(description="Every field problem; empty when none applies.")
+
+
+class ProblemResponse(Response):
+    """A JSON response with the media type application/problem+json."""
+
+    media_type = PROBLEM_MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate echoed from the input: escape it instead
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
+
+
+class ApiProblem(Exception):
+    """Raised by an endpoint: ``ProblemRoute`` answers with this problem document."""
+
+    def __init__(self, kind: ProblemKind, errors: Sequence[ProblemFieldError] = (), **values: object) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.errors = tuple(errors)
+        self.values = values
+
+
+# ---- texts ---------------------------------------------------------------------------------------
+def api_text(key: str, lang: str, **values: object) -> str:
+    text = _TEXTS[key]["en" if lang == "en" else "de"]
+    return text.format(**values) if values else text
+
+
+def field_message(kind: str, lang: str, ctx: Mapping[str, Any] | None = None, msg: str = "") -> str:
+    """A field error message from the API's or the knowledge base's ``error.*`` texts."""
+    kb_texts = default_knowledge().spec.texts
+    template = (
+        _TEXTS.get(f"error.{kind}")
+        or kb_texts.get(f"error.{_ALIASES.get(kind, kind)}")
+        or kb_texts["error.unknown"]
+    )
+    values: dict[str, Any] = {**(ctx or {}), "msg": msg}
+    if "expected" in values and "'" in str(values["expected"]):  # Pydantic's "'a' or 'b'": list neutrally
+        values["expected"] = ", ".join(re.findall(r"'([^']*)'", str(values["expected"])))
+    chosen = template["en" if lang == "en" else "de"]
+    try:
+        return chosen.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return f"{chosen} ({msg})" if msg else chosen
+
+
+def field_error(field: str, kind: str, lang: str, msg: str = "", **ctx: Any) -> ProblemFieldError:
+    """One field error with its message in ``lang`` (``ctx`` fills the text's placeholders)."""
+    return ProblemFieldError(field=field, type=kind, message=field_message(kind, lang, ctx, msg))
+
+
+# ---- building problem documents ------------------------------------------------------------------
+def problem(
+    kind: ProblemKind, lang: str, errors: Iterable[ProblemFieldError] = (), **values: object
+) -> Problem:
+    return Problem(
+        type=PROBLEM_TYPE_PREFIX + kind,
+        title=api_text(f"{kind}.title", lang),
+        status=_STATUS[kind],
+        detail=api_text(f"{kind}.detail", lang, **values),
+        errors=list(errors),
+    )
+
+
+def problem_response(problem_doc: Problem) -> ProblemResponse:
+    return ProblemResponse(
+        problem_doc.model_dump(mode="json"),
+        status_code=problem_doc.status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def from_field_errors(errors: Iterable[FieldError]) -> list[ProblemFieldError]:
+    return [ProblemFieldError(field=e.field, type=e.type, message=e.message) for e in errors]
+
+
+def _request_errors(exc: RequestValidationError, lang: str) -> list[ProblemFieldError]:
+    out: list[ProblemFieldError] = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        field = ".".join(loc[1:] if loc and loc[0] in ("query", "header", "path", "body") else loc)
+        kind = str(error.get("type", "unknown"))
+        message = field_message(kind, lang, error.get("ctx"), str(error.get("msg", "")))
+        out.append(ProblemFieldError(field=field or "(request)", type=kind, message=message))
+    return out
+
+
+def problem_for(exc: ApiProblem | InvalidInput | RequestValidationError, request: Request) -> Problem:
+    """The problem document for a client error raised while handling an API request."""
+    lang = request_language(request)
+    if isinstance(exc, ApiProblem):
+        return problem(exc.kind, lang, exc.errors, **exc.values)
+    if isinstance(exc, InvalidCase):
+        return problem("invalid-case", lang, from_field_errors(exc.errors))
+    if isinstance(exc, InvalidInput):
+        return problem("invalid-input", lang, from_field_errors(exc.errors))
+    return problem("invalid-input", lang, _request_errors(exc, lang))
+
+
+class ProblemRoute(APIRoute):
+    """The route class of the API: every client error becomes a problem document."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (ApiProblem, InvalidInput, RequestValidationError) as exc:
+                return problem_response(problem_for(exc, request))
+
+        return handle
+
+
+# ---- OpenAPI -------------------------------------------------------------------------------------
+PROBLEM_SCHEMA: dict[str, Any] = inline_schema(Problem, mode="serialization")
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for these error codes, as application/problem+json."""
+    return {
+        code: {
+            "description": _RESPONSE_DESCRIPTIONS[code],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
+        }
+        for code in codes
+    }

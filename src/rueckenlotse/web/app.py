@@ -1,0 +1,103 @@
+"""``create_app(settings)``: the web app (pages and REST API) built from settings, nothing at import time.
+
+The process keeps no per-person state: the intake travels in signed form fields, the language in a cookie,
+and anything lasting goes to the database. So several processes can run behind a load balancer, as long as
+they share the database and the secret key (RUECKENLOTSE_SECRET_KEY).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from .. import __version__
+from ..knowledge.loader import default_knowledge
+from ..settings import Settings
+from ..store import Store
+from .csrf import CsrfGuard
+from .errors import register_error_handlers
+from .i18n import load_texts
+from .middleware import AccessLog, ErrorShield, SecurityHeaders
+from .render import Web
+from .state import StateCodec
+
+WEB_DIR = Path(str(resources.files("rueckenlotse.web")))
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The app for these settings. The Store opens on startup and closes on shutdown."""
+    web = _build_web(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store.open(settings.database_url)
+        app.state.store = store
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="Rückenlotse",
+        version=__version__,
+        lifespan=lifespan,
+        debug=False,
+        docs_url=None,  # the interactive docs load scripts from a CDN, which the CSP forbids
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.web = web
+    register_error_handlers(app)
+    # Added innermost first: the error shield sits inside the headers, so a 500 page gets them too.
+    app.add_middleware(ErrorShield)
+    app.add_middleware(SecurityHeaders, https=settings.https)
+    app.add_middleware(AccessLog)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    # Imported here: both modules define routes only, and the API module belongs to the API's own layer.
+    from . import api, pages
+
+    app.include_router(pages.router)
+    app.include_router(api.router, prefix="/api/v1")
+
+
+def _build_web(settings: Settings) -> Web:
+    secret = settings.effective_secret_key()
+    kb = default_knowledge()
+    environment = Environment(
+        loader=FileSystemLoader(WEB_DIR / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return Web(
+        settings=settings,
+        texts=load_texts(),
+        templates=Jinja2Templates(env=environment),
+        csrf=CsrfGuard(hashlib.sha256(b"csrf:" + secret.encode()).digest(), settings.https),
+        codec=StateCodec(secret, kb.spec.knowledge_version),
+        kb=kb,
+        static_version=_static_version(WEB_DIR / "static"),
+    )
+
+
+def _static_version(folder: Path) -> str:
+    """A short hash of the static files: their URLs change when they do, so caches never serve old ones."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:10]

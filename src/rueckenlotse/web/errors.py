@@ -1,0 +1,94 @@
+"""Generic error pages in the user's language: a status, a plain message, never a traceback or a detail.
+
+Requests under /api/ keep FastAPI's JSON error bodies (the API's clients are programs, not people).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from fastapi import FastAPI
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from .csrf import CsrfError
+from .i18n import request_lang
+from .render import PageError, render
+from .state import BadState
+
+logger = logging.getLogger("rueckenlotse.web")
+
+KNOWN_PAGES = frozenset({"400", "403", "404", "405", "413", "500"})
+FALLBACK_500 = (
+    "Etwas ist schiefgelaufen. Bitte versuchen Sie es noch einmal. Im Notfall: 112.\n"
+    "Something went wrong. Please try again. In an emergency: 112.\n"
+)
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_page(request: Request, status: int, key: str | None = None) -> Response:
+    key = key or (str(status) if str(status) in KNOWN_PAGES else "other")
+    lang = request_lang(request)
+    return render(request, "error.html", {"status": status, "key": key}, lang=lang, status=status)
+
+
+async def _page_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageError)
+    return error_page(request, exc.status, exc.key)
+
+
+async def _csrf_error(request: Request, exc: Exception) -> Response:
+    return error_page(request, 403)
+
+
+async def _bad_state(request: Request, exc: Exception) -> Response:
+    return error_page(request, 400)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if is_api(request):
+        return await http_exception_handler(request, exc)
+    response = error_page(request, exc.status_code)
+    if exc.headers:  # e.g. Allow on a 405
+        response.headers.update({k: v for k, v in exc.headers.items() if k.lower() == "allow"})
+    return response
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if is_api(request):
+        return await request_validation_exception_handler(request, exc)
+    return error_page(request, 400)
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(PageError, _page_error)
+    app.add_exception_handler(CsrfError, _csrf_error)
+    app.add_exception_handler(BadState, _bad_state)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+
+def log_unhandled(request: Request, exc: BaseException) -> None:
+    """Where it failed, without the exception's message: messages can carry the answers of a form."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames[-6:]))
+    logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, where)
+
+
+def server_error_response(request: Request) -> Response:
+    """The 500 page; if even rendering fails, a fixed two-language text."""
+    if is_api(request):
+        return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+    try:
+        return error_page(request, 500)
+    except Exception:  # the page itself failed: never let that surface as a traceback
+        return PlainTextResponse(FALLBACK_500, status_code=500)

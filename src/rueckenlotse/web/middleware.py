@@ -1,0 +1,116 @@
+"""ASGI middleware: security headers, a data-free access log, and a last line of defence against errors.
+
+Pure ASGI (no BaseHTTPMiddleware): nothing is buffered and nothing is kept between requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import log_unhandled, server_error_response
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+STATIC_PREFIX = "/static/"
+
+access_logger = logging.getLogger("rueckenlotse.access")
+
+
+class SecurityHeaders:
+    """Headers on every response; personal pages (everything but static files) are never cached."""
+
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+        self.app = app
+        self.https = https
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith(STATIC_PREFIX)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = CSP
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+                if self.https:
+                    headers["Strict-Transport-Security"] = "max-age=31536000"
+                if static:
+                    headers["Cache-Control"] = "public, max-age=3600"
+                else:
+                    headers["Cache-Control"] = "no-store"
+                    headers["Pragma"] = "no-cache"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class AccessLog:
+    """One line per request: method, path (never the query string or body), status, milliseconds."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_recording_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_recording_status)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            access_logger.info("%s %s %d %.0fms", scope["method"], scope["path"], status, elapsed)
+
+
+class ErrorShield:
+    """Turns any unhandled exception into the generic 500 page, and logs where it happened (no message).
+
+    Catching it here, rather than in Starlette's outer error middleware, keeps the exception (whose text
+    may quote form input) out of the server's log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:
+            request = Request(scope)
+            log_unhandled(request, exc)
+            if started:  # too late for an error page; the client sees a cut-off response
+                return
+            response = server_error_response(request)
+            await response(scope, receive, send)

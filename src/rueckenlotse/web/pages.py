@@ -1,0 +1,272 @@
+"""The patient's pages: start, the question flow, the emergency stop, the result, the language switch.
+
+Stateless: the answers travel in a signed hidden field (see state.py) with every POST; nothing about a
+person is kept in the process or put in a URL. Every POST checks the CSRF token first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from .. import assess
+from ..core.models import Assessment, Triage
+from ..questionnaire import (
+    Question,
+    answers_to_case,
+    is_answered,
+    load_questionnaire,
+    missing_required,
+    next_question,
+    previous_question,
+    provisional_case,
+    record_answer,
+)
+from .csrf import FIELD as CSRF_FIELD
+from .i18n import request_lang, valid_lang
+from .intake import (
+    FIELD,
+    FormAnswerError,
+    following_question,
+    is_reachable,
+    question_view,
+    read_answer,
+    submitted_selection,
+)
+from .presenter import Presenter
+from .render import Form, PageError, read_form, render, set_lang_cookie, web_of
+from .state import FIELD as STATE_FIELD
+from .state import BadState, IntakeState
+
+router = APIRouter(include_in_schema=False)
+
+VIEWS = frozenset({"question", "emergency", "result"})
+
+
+@router.api_route("/", methods=["GET", "HEAD"])
+async def start(request: Request) -> Response:
+    lang = request_lang(request)
+    return render(request, "start.html", {}, lang=lang, remember_lang="lang" in request.query_params)
+
+
+@router.api_route("/intake", methods=["GET", "HEAD"])
+async def intake_start(request: Request) -> Response:
+    """A fresh start: the first question, no answers."""
+    lang = request_lang(request)
+    state = IntakeState()
+    first = next_question(state.answers)
+    assert first is not None  # the questionnaire is never empty (checked at load)
+    return _question_page(request, state, first, lang, remember_lang="lang" in request.query_params)
+
+
+@router.post("/intake")
+async def intake_step(request: Request) -> Response:
+    form = await _checked_form(request)
+    state = web_of(request).codec.loads(form.get(STATE_FIELD))
+    switched = valid_lang(form.get("lang"))
+    lang = switched or request_lang(request)
+    current = _current_question(form, state)
+    view = form.get("view", "question")
+    if view not in VIEWS:
+        raise BadState
+    action = form.get("action", "next")
+    if switched is not None:
+        return _rerender(request, state, current, view, lang)
+    if action == "back":
+        return _go_back(request, form, state, current, view, lang)
+    if action == "continue":
+        return _show_or_finish(request, state, current, lang)
+    if current is None or view != "question":
+        raise PageError(400, "400")
+    return _answer(request, form, state, current, lang)
+
+
+@router.post("/result")
+async def result(request: Request) -> Response:
+    form = await _checked_form(request)
+    state = web_of(request).codec.loads(form.get(STATE_FIELD))
+    return _result_page(request, state, request_lang(request))
+
+
+@router.post("/lang")
+async def switch_language(request: Request) -> Response:
+    form = await _checked_form(request)
+    lang = valid_lang(form.get("lang"))
+    if lang is None:
+        raise PageError(400, "400")
+    response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
+    set_lang_cookie(request, response, lang)
+    return response
+
+
+@router.api_route("/healthz", methods=["GET", "HEAD"])
+def healthz(request: Request) -> Response:
+    """For load balancers: 200 when this process can reach the database."""
+    try:
+        with request.app.state.store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+async def _checked_form(request: Request) -> Form:
+    form = await read_form(request)
+    web_of(request).csrf.verify(request, form.get(CSRF_FIELD))
+    return form
+
+
+def _safe_next(value: object) -> str:
+    """Only paths of this site: never an open redirect."""
+    if isinstance(value, str) and value in ("/", "/intake"):
+        return value
+    return "/"
+
+
+def _current_question(form: Form, state: IntakeState) -> Question | None:
+    """The question the page was about; "" (end of the flow) is None. Ids not reachable are refused."""
+    question_id = form.get("question", "")
+    if question_id == "":
+        return None
+    if question_id is None or not is_reachable(question_id, state.answers):
+        raise BadState
+    return load_questionnaire().get(question_id)
+
+
+def _rerender(
+    request: Request, state: IntakeState, current: Question | None, view: object, lang: str
+) -> Response:
+    """The same page in another language."""
+    if view == "emergency":
+        assessment = _assess(state.answers, lang)
+        if assessment.triage is Triage.emergency:
+            return _emergency_page(request, state, current, assessment, lang, remember=True)
+    if view == "result" or current is None:
+        return _result_page(request, state, lang, remember=True)
+    return _question_page(request, state, current, lang, remember_lang=True)
+
+
+def _go_back(
+    request: Request, form: Form, state: IntakeState, current: Question | None, view: object, lang: str
+) -> Response:
+    if view == "question" and current is not None:
+        state = _keep_if_valid(request, form, state, current, lang)  # going back never loses what was typed
+    target = previous_question(state.answers, current.id if current is not None else None)
+    if target is None:
+        target = current or next_question(state.answers)
+    if target is None:
+        return _result_page(request, state, lang)
+    return _question_page(request, state, target, lang)
+
+
+def _keep_if_valid(
+    request: Request, form: Form, state: IntakeState, question: Question, lang: str
+) -> IntakeState:
+    try:
+        value = read_answer(question, form.getlist(FIELD), lang, web_of(request).texts)
+    except FormAnswerError:
+        return state
+    return IntakeState(record_answer(state.answers, question, value), state.warned)
+
+
+def _answer(request: Request, form: Form, state: IntakeState, question: Question, lang: str) -> Response:
+    """Record the answer, check for an emergency, and show what comes next."""
+    values = form.getlist(FIELD)
+    try:
+        value = read_answer(question, values, lang, web_of(request).texts)
+    except FormAnswerError as e:
+        submitted = submitted_selection(question, values)
+        return _question_page(request, state, question, lang, submitted=submitted, error=str(e), status=422)
+    answers = record_answer(state.answers, question, value)
+    following = following_question(answers, question)
+    if question.defer_check and following is not None and not is_answered(following, answers):
+        # The follow-up can lift this answer's warning (an injury a doctor has examined): check after it.
+        return _show_or_finish(request, IntakeState(answers, state.warned), following, lang)
+    assessment = _assess(answers, lang)
+    state, alarm = _after_check(state, answers, assessment)
+    if alarm:
+        return _emergency_page(request, state, following, assessment, lang)
+    return _show_or_finish(request, state, following, lang)
+
+
+def _after_check(
+    state: IntakeState, answers: Mapping[str, Any], assessment: Assessment
+) -> tuple[IntakeState, bool]:
+    """The new state, and whether to stop for the emergency page (only for warning signs not shown yet)."""
+    if assessment.triage is not Triage.emergency:
+        return IntakeState(answers, frozenset()), False
+    flags = frozenset(flag.id for flag in assessment.red_flags) or frozenset({"emergency"})
+    return IntakeState(answers, flags), bool(flags - state.warned)
+
+
+def _assess(answers: Mapping[str, Any], lang: str) -> Assessment:
+    return assess(provisional_case(answers), lang=lang)
+
+
+def _show_or_finish(request: Request, state: IntakeState, question: Question | None, lang: str) -> Response:
+    if question is None:
+        return _result_page(request, state, lang)
+    return _question_page(request, state, question, lang)
+
+
+def _question_page(
+    request: Request,
+    state: IntakeState,
+    question: Question,
+    lang: str,
+    *,
+    submitted: tuple[set[str], str] | None = None,
+    error: str | None = None,
+    status: int = 200,
+    remember_lang: bool = False,
+) -> Response:
+    web = web_of(request)
+    view = question_view(question, state.answers, lang, web.texts, submitted=submitted, error=error)
+    context = {"q": view, "state": web.codec.dumps(state), "question_id": question.id, "view": "question"}
+    return render(request, "question.html", context, lang=lang, status=status, remember_lang=remember_lang)
+
+
+def _emergency_page(
+    request: Request,
+    state: IntakeState,
+    following: Question | None,
+    assessment: Assessment,
+    lang: str,
+    *,
+    remember: bool = False,
+) -> Response:
+    web = web_of(request)
+    presenter = Presenter(web.kb, lang)
+    context = {
+        "call_text": presenter.call_text(assessment),
+        "conditions": presenter.red_flag_conditions(assessment),
+        "state": web.codec.dumps(state),
+        "question_id": following.id if following is not None else "",
+        "view": "emergency",
+    }
+    return render(request, "emergency.html", context, lang=lang, remember_lang=remember)
+
+
+def _result_page(request: Request, state: IntakeState, lang: str, *, remember: bool = False) -> Response:
+    web = web_of(request)
+    missing = missing_required(state.answers)
+    case = provisional_case(state.answers) if missing else answers_to_case(state.answers)
+    result_view = Presenter(web.kb, lang).result(assess(case, lang=lang))
+    incomplete = None
+    if missing:
+        names = ", ".join(web.texts.get(f"result.field.{name}", lang) for name in missing)
+        incomplete = web.texts.get("result.incomplete", lang, fields=names)
+    context = {
+        "r": result_view,
+        "incomplete": incomplete,
+        "state": web.codec.dumps(state),
+        "question_id": "",
+        "view": "result",
+    }
+    return render(request, "result.html", context, lang=lang, remember_lang=remember)

@@ -1,0 +1,163 @@
+"""Web test fixtures: the real app served by `rueckenlotse serve` in a subprocess, and Debian's Chromium.
+
+Every xdist worker starts its own server on a free port with its own data folder and SQLite file, so
+workers never share state. The browser is Debian's /usr/bin/chromium driven by Playwright; no browser is
+ever downloaded. Without Chromium the browser tests are skipped locally and fail in CI (CI is set).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MOBILE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    log: Path
+    data_dir: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                return False
+            try:
+                if client.get(url + "/healthz").status_code == 200:
+                    return True
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    return False
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`rueckenlotse serve` on 127.0.0.1 with a fresh data folder (secret key, SQLite database)."""
+    data_dir = tmp_path_factory.mktemp("web-data")
+    log = data_dir / "server.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RUECKENLOTSE_SECRET_KEY")}
+    env["RUECKENLOTSE_DATA_DIR"] = str(data_dir)
+    for _ in range(3):  # a port found free can be taken before the server binds it: try another
+        port = _free_port()
+        command = [
+            sys.executable, "-c", "from rueckenlotse.cli import main; main()",
+            "serve", "--host", "127.0.0.1", "--port", str(port), "--db", f"sqlite:///{data_dir / 'web.db'}",
+        ]  # fmt: skip
+        with log.open("ab") as out:
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        url = f"http://127.0.0.1:{port}"
+        if _wait_until_up(url, process):
+            break
+        _stop(process)
+    else:
+        pytest.fail(f"the web server did not start:\n{log.read_text(errors='replace')}")
+    try:
+        yield LiveServer(url, log, data_dir)
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def client(live_server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server.url, timeout=10.0, follow_redirects=False) as c:
+        yield c
+
+
+# ---- the browser ---------------------------------------------------------------------------------
+def require_chromium() -> None:
+    if CHROMIUM.is_file():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium (.ci/run does)")
+    pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium package); browser tests skipped")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A fresh browser context (no cookies) at mobile size, German unless the test switches."""
+    context = browser.new_context(base_url=live_server.url, viewport=MOBILE, locale="de-DE")
+    try:
+        context.set_default_timeout(10_000)
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    folder = Path(os.environ.get("RUECKENLOTSE_SCREENSHOTS", "artifacts/screenshots"))
+    folder = folder if folder.is_absolute() else ROOT / folder
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_screenshots(page: Page, folder: Path, name: str) -> None:
+    """The whole page at mobile and at desktop width: name-mobile.png, name-desktop.png."""
+    page.set_viewport_size(MOBILE)
+    page.screenshot(path=str(folder / f"{name}-mobile.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+    page.screenshot(path=str(folder / f"{name}-desktop.png"), full_page=True)
+    page.set_viewport_size(MOBILE)

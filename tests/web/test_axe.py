@@ -1,0 +1,128 @@
+"""axe-core (npm, pinned in package-lock.json) on every kind of page: no serious or critical violation.
+
+axe is evaluated through Playwright's page.evaluate, which the page's CSP (script-src 'self') does not
+block, so the pages are checked exactly as served, CSP included.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .conftest import ROOT, save_screenshots
+from .test_journeys import SELF_CARE, answer_until_result
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+BLOCKING = ("serious", "critical")
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{AXE} is missing: CI must run `npm ci` (.ci/run does)")
+        pytest.skip(f"{AXE} is missing: run `npm ci` in the repository root for the accessibility tests")
+    return AXE.read_text(encoding="utf-8")
+
+
+def run_axe(page: Page, source: str) -> list[dict[str, Any]]:
+    page.evaluate(source)
+    options = {"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]}
+    result: dict[str, Any] = page.evaluate("options => axe.run(document, options)", options)
+    return list(result["violations"])
+
+
+def start_page(page: Page) -> None:
+    page.goto("/")
+
+
+def first_question(page: Page) -> None:
+    page.goto("/intake")
+
+
+def question_with_error(page: Page) -> None:
+    page.goto("/intake")
+    page.get_by_role("button", name="Weiter").click()
+
+
+def text_question_with_error(page: Page) -> None:
+    page.goto("/intake")
+    page.locator("#answer-3").check()
+    for _ in range(3):
+        page.get_by_role("button", name="Weiter").click()
+    page.locator("#answer").fill("viel")
+    page.get_by_role("button", name="Weiter").click()
+
+
+def emergency_page(page: Page) -> None:
+    page.goto("/intake")
+    page.locator("#answer-3").check()
+    page.get_by_role("button", name="Weiter").click()
+    page.locator("#answer-1").check()
+    page.get_by_role("button", name="Weiter").click()
+
+
+def emergency_result(page: Page) -> None:
+    emergency_page(page)
+    page.get_by_role("button", name="Zusammenfassung ansehen").click()
+
+
+def self_care_result(page: Page) -> None:
+    page.goto("/intake")
+    answer_until_result(page, SELF_CARE)
+
+
+def english_result(page: Page) -> None:
+    page.goto("/intake?lang=en")
+    answer_until_result(page, SELF_CARE)
+
+
+def not_found(page: Page) -> None:
+    page.goto("/nowhere")
+
+
+PAGES: dict[str, Callable[[Page], None]] = {
+    "start": start_page,
+    "question": first_question,
+    "question-error": question_with_error,
+    "text-question-error": text_question_with_error,
+    "emergency": emergency_page,
+    "emergency-result": emergency_result,
+    "result": self_care_result,
+    "result-en": english_result,
+    "not-found": not_found,
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_no_serious_or_critical_violation(
+    page: Page, axe_source: str, name: str, screenshot_dir: Path
+) -> None:
+    PAGES[name](page)
+    violations = run_axe(page, axe_source)
+    blocking = [v for v in violations if v.get("impact") in BLOCKING]
+    summary = [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in violations
+    ]
+    if summary:
+        print(f"{name}: {json.dumps(summary)}")
+    assert not blocking, json.dumps(summary, indent=2)
+    if name in ("start", "question-error", "text-question-error"):
+        save_screenshots(page, screenshot_dir, f"axe-{name}")
+
+
+def test_the_check_finds_a_planted_violation(page: Page, axe_source: str) -> None:
+    page.goto("/intake")
+    page.evaluate("document.querySelector('label[for=answer-1]').remove()")
+    ids = {v["id"] for v in run_axe(page, axe_source) if v.get("impact") in BLOCKING}
+    assert "label" in ids
