@@ -74,6 +74,10 @@ TABLE_NAMES: dict[str, dict[str, str]] = {
     "diary_entries": {"de": "Tagebucheinträge", "en": "diary entries"},
     "plans": {"de": "Pläne", "en": "plans"},
     "exclusions": {"de": "Ausgeschlossene Übungen", "en": "excluded exercises"},
+    "accounts": {"de": "Konten", "en": "accounts"},
+    "web_sessions": {"de": "Anmeldungen (Sitzungen)", "en": "sign-in sessions"},
+    "practice_intakes": {"de": "An Praxen gesendete Einschätzungen", "en": "assessments sent to practices"},
+    "login_attempts": {"de": "Anmeldeversuche", "en": "sign-in attempts"},
 }
 
 

@@ -90,8 +90,70 @@ def data_0002(conn: Connection) -> None:
     )
 
 
+def data_0003(conn: Connection) -> None:
+    data_0002(conn)
+    t = tables(conn)
+    person, assessment, clinician, practice = f"{0:032x}", f"a{0:031x}", f"c{0:031x}", f"f{0:031x}"
+    accounts = [
+        {"id": f"b{0:031x}", "email": "anna@example.org", "role": "patient", "person_id": person},
+        {"id": clinician, "email": "dr@example.org", "role": "clinician", "person_id": None},
+    ]
+    for account in accounts:
+        conn.execute(
+            insert(t["accounts"]).values(
+                **account,
+                password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+                totp_secret=None,
+                totp_confirmed=False,
+                totp_last_step=None,
+                created_at=NOW,
+                disabled=False,
+            )
+        )
+    conn.execute(
+        insert(t["practices"]).values(id=practice, name="Praxis", intake_code="a" * 20, created_at=NOW)
+    )
+    conn.execute(insert(t["practice_members"]).values(practice_id=practice, account_id=clinician))
+    conn.execute(
+        insert(t["practice_intakes"]).values(
+            id=f"i{0:031x}",
+            practice_id=practice,
+            person_id=person,
+            assessment_id=assessment,
+            submitted_at=NOW,
+            reviewed_at=NOW,
+            reviewed_by=clinician,
+            triage="routine",
+            triage_rank=1,
+        )
+    )
+    conn.execute(
+        insert(t["web_sessions"]).values(
+            id="5" * 64,
+            account_id=clinician,
+            created_at=NOW,
+            last_seen_at=NOW,
+            expires_at=NOW,
+            revoked_at=None,
+            totp_passed=True,
+        )
+    )
+    conn.execute(
+        insert(t["login_attempts"]).values(id=f"l{0:031x}", key="6" * 64, attempted_at=NOW, success=False)
+    )
+    conn.execute(
+        insert(t["api_tokens"]).values(
+            id=f"t{0:031x}", practice_id=practice, token_hash="7" * 64, name="PVS", created_at=NOW
+        )
+    )
+
+
 # Data for a database at each revision, written with that revision's tables (reflected, not schema.py).
-SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {"0001": data_0001, "0002": data_0002}
+SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
+    "0001": data_0001,
+    "0002": data_0002,
+    "0003": data_0003,
+}
 
 
 def at_revision(url: str, revision: str) -> Engine:

@@ -4,17 +4,32 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from ..core.models import Region
 from ..plan.models import FUNCTION_ITEMS
-from .records import DiaryRecord
-from .schema import AssessmentRow, DiaryRow, Exclusion, Person, PlanRow
+from . import queries
+from .records import DiaryRecord, ProgressCallback
+from .schema import (
+    Account,
+    AssessmentRow,
+    DiaryRow,
+    Exclusion,
+    Person,
+    PlanRow,
+    Practice,
+    PracticeIntake,
+    WebSession,
+)
 
 EXPORT_FORMAT = "rueckenlotse-export"
-EXPORT_FORMAT_VERSION = 1
+# 2: adds account, sessions and practice_intakes (revision 0003).
+EXPORT_FORMAT_VERSION = 2
 
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -36,6 +51,10 @@ DIARY_COLUMNS: tuple[str, ...] = (
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat()
+
+
+def _iso_or_none(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def person_section(row: Person) -> dict[str, Any]:
@@ -80,6 +99,87 @@ def exclusion_section(rows: Iterable[Exclusion]) -> list[dict[str, Any]]:
     return [
         {"exercise_id": r.exercise_id, "reason": r.reason, "created_at": _iso(r.created_at)} for r in rows
     ]
+
+
+# The account's data, never its secrets: no password hash, no TOTP secret, no session id (the hash of a
+# session's token), no throttling keys. What stays is what a person may ask to see about themselves.
+
+
+def account_section(session: Session, person_id: str) -> dict[str, Any] | None:
+    account = session.scalar(select(Account).where(Account.person_id == person_id))
+    if account is None:
+        return None
+    return {
+        "email": account.email,
+        "role": account.role,
+        "created_at": _iso(account.created_at),
+        "two_factor": account.totp_confirmed,
+        "disabled": account.disabled,
+    }
+
+
+def session_section(session: Session, person_id: str) -> list[dict[str, Any]]:
+    query = (
+        select(WebSession)
+        .join(Account, Account.id == WebSession.account_id)
+        .where(Account.person_id == person_id)
+        .order_by(WebSession.created_at, WebSession.expires_at)
+    )
+    return [
+        {
+            "created_at": _iso(r.created_at),
+            "last_seen_at": _iso(r.last_seen_at),
+            "expires_at": _iso(r.expires_at),
+            "revoked_at": _iso_or_none(r.revoked_at),
+            "two_factor_passed": r.totp_passed,
+        }
+        for r in session.scalars(query)
+    ]
+
+
+def intake_section(session: Session, person_id: str) -> list[dict[str, Any]]:
+    query = (
+        select(PracticeIntake, Practice.name)
+        .join(Practice, Practice.id == PracticeIntake.practice_id)
+        .where(PracticeIntake.person_id == person_id)
+        .order_by(PracticeIntake.submitted_at, PracticeIntake.id)
+    )
+    return [
+        {
+            "id": intake.id,
+            "practice": name,
+            "assessment_id": intake.assessment_id,
+            "submitted_at": _iso(intake.submitted_at),
+            "triage": intake.triage,
+            "reviewed_at": _iso_or_none(intake.reviewed_at),
+        }
+        for intake, name in session.execute(query)
+    ]
+
+
+def export_person(session: Session, person: Person, progress: ProgressCallback) -> dict[str, Any]:
+    """Every section of one person's export, read within the caller's (one) transaction."""
+    person_id = person.id
+    sections: list[tuple[str, Callable[[], Any]]] = [
+        ("account", lambda: account_section(session, person_id)),
+        ("assessments", lambda: assessment_section(queries.assessments_of(session, person_id))),
+        ("diary", lambda: diary_section(queries.diary_of(session, person_id))),
+        ("plans", lambda: plan_section(queries.plans_of(session, person_id))),
+        ("exclusions", lambda: exclusion_section(queries.exclusions_of(session, person_id))),
+        ("practice_intakes", lambda: intake_section(session, person_id)),
+        ("sessions", lambda: session_section(session, person_id)),
+    ]
+    data: dict[str, Any] = {
+        "format": EXPORT_FORMAT,
+        "format_version": EXPORT_FORMAT_VERSION,
+        "person": person_section(person),
+    }
+    total = len(sections) + 1
+    progress(1, total)
+    for done, (name, render) in enumerate(sections, start=2):
+        data[name] = render()
+        progress(done, total)
+    return data
 
 
 def neutralise_formula(cell: str) -> str:

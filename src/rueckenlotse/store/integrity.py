@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, ForeignKeyConstraint, and_, exists, func, inspect, select, text
-from sqlalchemy.engine import Inspector
+from sqlalchemy import Connection, ForeignKeyConstraint, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from ..core.models import Assessment, Case
 from ..plan.models import DiaryEntry
 from .records import parse_stored
-from .schema import AssessmentRow, DiaryRow, Person, metadata
+from .schema import TRIAGE_RANK, AssessmentRow, DiaryRow, PracticeIntake, metadata
 
 # Read documents in chunks: a long diary must not be held in memory all at once.
 CHUNK = 500
@@ -70,26 +69,16 @@ def document_checks(session: Session) -> list[str]:
             continue
         if result.triage.value != a.triage or result.knowledge_version != a.knowledge_version:
             problems.append(f"assessments {a.id}: columns disagree with the assessment")
-    return problems
+    return problems + intake_checks(session)
 
 
-def person_row_counts(connection: Connection, person_id: str) -> dict[str, int]:
-    """Rows per "table.column" holding this person's id, over every table the database has."""
-    inspector = inspect(connection)
-    quote = connection.dialect.identifier_preparer.quote
-    counts: dict[str, int] = {}
-    for table in inspector.get_table_names():
-        for column in _person_columns(inspector, table):
-            sql = f"SELECT count(*) FROM {quote(table)} WHERE {quote(column)} = :id"
-            counts[f"{table}.{column}"] = int(connection.scalar(text(sql), {"id": person_id}) or 0)
-    return counts
-
-
-def _person_columns(inspector: Inspector, table: str) -> list[str]:
-    columns = {c["name"] for c in inspector.get_columns(table) if c["name"] == "person_id"}
-    for fk in inspector.get_foreign_keys(table):
-        if fk["referred_table"] == Person.__tablename__ and fk["referred_columns"] == ["id"]:
-            columns.update(fk["constrained_columns"])
-    if table == Person.__tablename__:
-        columns.add("id")
-    return sorted(columns)
+def intake_checks(session: Session) -> list[str]:
+    """The inbox sorts by the triage copied into each intake: it must still be its assessment's."""
+    query = select(
+        PracticeIntake.id, PracticeIntake.triage, PracticeIntake.triage_rank, AssessmentRow.triage
+    ).join(AssessmentRow, AssessmentRow.id == PracticeIntake.assessment_id)
+    return [
+        f"practice_intakes {intake_id}: triage disagrees with its assessment"
+        for intake_id, triage, rank, original in session.execute(query.execution_options(yield_per=CHUNK))
+        if triage != original or TRIAGE_RANK.get(triage) != rank
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -22,10 +22,11 @@ from ..core.models import Assessment, Case
 from ..plan.models import DiaryEntry
 from ..validation import validate_model
 from . import backup as backups
-from . import exporting, integrity
+from . import erasing, exporting, integrity
 from .engine import is_sqlite, make_engine
-from .errors import NotFound, StoreError, person_not_found
+from .errors import NotFound, StoreError
 from .migrate import migrate
+from .queries import assessments_of, diary_of, exclusions_of, person_row, plans_of
 from .records import (
     AssessmentRecord,
     DiaryRecord,
@@ -34,7 +35,7 @@ from .records import (
     PlanRecord,
     ProgressCallback,
 )
-from .schema import ASSESSMENT_SOURCES, AssessmentRow, DiaryRow, Exclusion, Person, PlanRow, metadata
+from .schema import ASSESSMENT_SOURCES, AssessmentRow, DiaryRow, Exclusion, Person, PlanRow, WebSession
 
 EXERCISE_ID = re.compile(r"^[a-z0-9_]{1,64}$")
 MAX_DISPLAY_NAME = 200
@@ -93,8 +94,11 @@ class Store:
         self.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        """One session in one transaction: committed on success, rolled back on any error."""
+    def transaction(self) -> Iterator[Session]:
+        """One session in one transaction: committed on success, rolled back on any error.
+
+        For the store's own repositories (accounts, practices); interfaces call their methods instead.
+        """
         with self._sessions() as session, session.begin():
             yield session
 
@@ -102,24 +106,19 @@ class Store:
 
     def create_person(self, display_name: str | None = None) -> PersonRecord:
         """A new pseudonymous person; the display name is optional and only for the person's own use."""
-        name = (display_name or "").strip() or None
-        if name is not None and len(name) > MAX_DISPLAY_NAME:
-            raise InvalidValue(
-                f"Der Name ist zu lang (höchstens {MAX_DISPLAY_NAME} Zeichen).",
-                f"The name is too long (at most {MAX_DISPLAY_NAME} characters).",
-            )
-        with self._transaction() as session:
+        name = clean_display_name(display_name)
+        with self.transaction() as session:
             person = Person(display_name=name)
             session.add(person)
             session.flush()
             return PersonRecord.from_row(person)
 
     def get_person(self, person_id: str) -> PersonRecord:
-        with self._transaction() as session:
-            return PersonRecord.from_row(_person(session, person_id))
+        with self.transaction() as session:
+            return PersonRecord.from_row(person_row(session, person_id))
 
     def list_persons(self) -> list[PersonRecord]:
-        with self._transaction() as session:
+        with self.transaction() as session:
             rows = session.scalars(select(Person).order_by(Person.created_at, Person.id))
             return [PersonRecord.from_row(row) for row in rows]
 
@@ -143,8 +142,8 @@ class Store:
             raise InvalidValue("Zeitpunkt ohne Zeitzone.", "A moment without a time zone.")
         if source not in ASSESSMENT_SOURCES:
             raise InvalidValue(f"Unbekannte Quelle: {source!r}", f"Unknown source: {source!r}")
-        with self._transaction() as session:
-            _person(session, person_id)
+        with self.transaction() as session:
+            person_row(session, person_id)
             row = AssessmentRow(
                 person_id=person_id,
                 source=source,
@@ -161,8 +160,8 @@ class Store:
             return AssessmentRecord.from_row(row)
 
     def latest_assessment(self, person_id: str) -> AssessmentRecord | None:
-        with self._transaction() as session:
-            _person(session, person_id)
+        with self.transaction() as session:
+            person_row(session, person_id)
             query = (
                 select(AssessmentRow)
                 .where(AssessmentRow.person_id == person_id)
@@ -174,9 +173,9 @@ class Store:
 
     def list_assessments(self, person_id: str) -> list[AssessmentRecord]:
         """Oldest first."""
-        with self._transaction() as session:
-            _person(session, person_id)
-            return [AssessmentRecord.from_row(row) for row in _assessments_of(session, person_id)]
+        with self.transaction() as session:
+            person_row(session, person_id)
+            return [AssessmentRecord.from_row(row) for row in assessments_of(session, person_id)]
 
     # --- diary ----------------------------------------------------------------------------------------
 
@@ -193,8 +192,8 @@ class Store:
         Invalid input raises ``InvalidInput`` with field errors in ``lang`` and writes nothing.
         """
         valid = _validated_entry(entry, kb, lang)
-        with self._transaction() as session:
-            _person(session, person_id)
+        with self.transaction() as session:
+            person_row(session, person_id)
             row = DiaryRow(
                 person_id=person_id,
                 recorded_at=valid.recorded_at,
@@ -208,12 +207,12 @@ class Store:
 
     def list_diary(self, person_id: str) -> list[DiaryRecord]:
         """Ordered by the time the entry is about, then by id."""
-        with self._transaction() as session:
-            _person(session, person_id)
-            return [DiaryRecord.from_row(row) for row in _diary_of(session, person_id)]
+        with self.transaction() as session:
+            person_row(session, person_id)
+            return [DiaryRecord.from_row(row) for row in diary_of(session, person_id)]
 
     def get_diary_entry(self, entry_id: str) -> DiaryRecord:
-        with self._transaction() as session:
+        with self.transaction() as session:
             row = session.get(DiaryRow, entry_id)
             if row is None:
                 raise NotFound("Tagebucheintrag", "Diary entry", entry_id)
@@ -224,8 +223,8 @@ class Store:
     def save_plan(self, person_id: str, assessment_id: str, plan: Mapping[str, Any]) -> str:
         """Keep a plan made from one of this person's assessments; returns its id."""
         document = _json_document(plan)
-        with self._transaction() as session:
-            _person(session, person_id)
+        with self.transaction() as session:
+            person_row(session, person_id)
             owner = session.scalar(select(AssessmentRow.person_id).where(AssessmentRow.id == assessment_id))
             if owner != person_id:
                 raise NotFound("Bewertung", "Assessment", assessment_id)
@@ -236,8 +235,8 @@ class Store:
         return plan_id
 
     def latest_plan(self, person_id: str) -> PlanRecord | None:
-        with self._transaction() as session:
-            _person(session, person_id)
+        with self.transaction() as session:
+            person_row(session, person_id)
             query = (
                 select(PlanRow)
                 .where(PlanRow.person_id == person_id)
@@ -249,17 +248,17 @@ class Store:
 
     def list_plans(self, person_id: str) -> list[PlanRecord]:
         """Oldest first."""
-        with self._transaction() as session:
-            _person(session, person_id)
-            return [PlanRecord.from_row(row) for row in _plans_of(session, person_id)]
+        with self.transaction() as session:
+            person_row(session, person_id)
+            return [PlanRecord.from_row(row) for row in plans_of(session, person_id)]
 
     # --- exclusions -----------------------------------------------------------------------------------
 
     def add_exclusion(self, person_id: str, exercise_id: str, reason: str | None = None) -> ExclusionRecord:
         """Mark an exercise as one this person cannot do; adding it again updates the reason."""
         _check_exclusion(exercise_id, reason)
-        with self._transaction() as session:
-            _person(session, person_id)
+        with self.transaction() as session:
+            person_row(session, person_id)
             row = session.get(Exclusion, (person_id, exercise_id))
             if row is None:
                 row = Exclusion(person_id=person_id, exercise_id=exercise_id)
@@ -270,59 +269,39 @@ class Store:
 
     def remove_exclusion(self, person_id: str, exercise_id: str) -> bool:
         """True if the exclusion existed."""
-        with self._transaction() as session:
-            _person(session, person_id)
+        with self.transaction() as session:
+            person_row(session, person_id)
             query = delete(Exclusion).where(
                 Exclusion.person_id == person_id, Exclusion.exercise_id == exercise_id
             )
             return _rowcount(session, query) > 0
 
     def list_exclusions(self, person_id: str) -> list[ExclusionRecord]:
-        with self._transaction() as session:
-            _person(session, person_id)
-            return [ExclusionRecord.from_row(row) for row in _exclusions_of(session, person_id)]
+        with self.transaction() as session:
+            person_row(session, person_id)
+            return [ExclusionRecord.from_row(row) for row in exclusions_of(session, person_id)]
 
     # --- export and erase -----------------------------------------------------------------------------
 
     def export_person(self, person_id: str, progress: ProgressCallback = _no_progress) -> dict[str, Any]:
         """Everything stored about one person, JSON-serialisable, read in one consistent transaction."""
-        with self._transaction() as session:
-            person = _person(session, person_id)
-            sections: list[tuple[str, Callable[[], list[dict[str, Any]]]]] = [
-                ("assessments", lambda: exporting.assessment_section(_assessments_of(session, person_id))),
-                ("diary", lambda: exporting.diary_section(_diary_of(session, person_id))),
-                ("plans", lambda: exporting.plan_section(_plans_of(session, person_id))),
-                ("exclusions", lambda: exporting.exclusion_section(_exclusions_of(session, person_id))),
-            ]
-            data: dict[str, Any] = {
-                "format": exporting.EXPORT_FORMAT,
-                "format_version": exporting.EXPORT_FORMAT_VERSION,
-                "person": exporting.person_section(person),
-            }
-            total = len(sections) + 1
-            progress(1, total)
-            for done, (name, render) in enumerate(sections, start=2):
-                data[name] = render()
-                progress(done, total)
-            return data
+        with self.transaction() as session:
+            return exporting.export_person(session, person_row(session, person_id), progress)
 
     def diary_csv(self, person_id: str) -> str:
         """The diary as CSV (header, one line per entry); no cell can start a spreadsheet formula."""
         return exporting.diary_csv(self.list_diary(person_id))
 
     def erase_person(self, person_id: str) -> dict[str, int]:
-        """Delete every row of this person in one transaction, then verify that none is left.
+        """Delete every row of this person in one transaction (with their account, its sessions and the
+        intakes they submitted), then verify that none is left anywhere in the live database.
 
-        Returns the number of deleted rows per table. Raises StoreError if verification finds any.
+        Returns the number of deleted rows per table (tables without any are left out). Raises StoreError
+        if verification finds any.
         """
-        counts: dict[str, int] = {}
-        with self._transaction() as session:
-            _person(session, person_id)
-            # Children first, explicitly: the counts are reported, and nothing relies on cascades.
-            for table in reversed(metadata.sorted_tables):
-                column = table.c.id if table.name == Person.__tablename__ else table.c.get("person_id")
-                if column is not None:
-                    counts[table.name] = _rowcount(session, delete(table).where(column == person_id))
+        with self.transaction() as session:
+            person_row(session, person_id)
+            counts = erasing.erase(session, person_id)
         remaining = self.rows_of_person(person_id)
         if any(remaining.values()):
             left = ", ".join(f"{name}: {n}" for name, n in remaining.items() if n)
@@ -333,10 +312,11 @@ class Store:
         return counts
 
     def rows_of_person(self, person_id: str) -> dict[str, int]:
-        """Rows per table.column that belong to this person, found by looking at the live database itself
-        (every table with a person_id column or a reference to persons), not only at our own schema."""
+        """Rows per table.column(s) that belong to this person, found by looking at the live database itself
+        and following its foreign keys from persons transitively (a session through its account), not only
+        at our own schema."""
         with self._engine.connect() as connection:
-            return integrity.person_row_counts(connection, person_id)
+            return erasing.person_row_counts(connection, person_id)
 
     def _forget_deleted_pages(self) -> None:
         # With secure_delete the freed pages are zeroed; the checkpoint also clears them out of the WAL.
@@ -350,7 +330,7 @@ class Store:
 
     def integrity_check(self) -> list[str]:
         """Problems found (empty when all is well): engine checks, dangling references, invalid documents."""
-        with self._transaction() as session:
+        with self.transaction() as session:
             connection = session.connection()
             problems = integrity.sqlite_checks(connection) if self.is_sqlite else []
             problems += integrity.orphan_checks(connection)
@@ -371,6 +351,7 @@ class Store:
         else:
             backups.pg_restore(self._engine, Path(path), progress)
         migrate(self._engine)
+        self._end_restored_sessions()
         problems = self.integrity_check()
         if problems:
             listed = "; ".join(problems[:5])
@@ -379,35 +360,25 @@ class Store:
                 f"The restored database is damaged: {listed}",
             )
 
+    def _end_restored_sessions(self) -> None:
+        # A backup holds the sessions live when it was made; restoring must not bring back a session
+        # that has been logged out since. Everyone signs in again.
+        with self.transaction() as session:
+            session.execute(delete(WebSession))
+
 
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-def _person(session: Session, person_id: str) -> Person:
-    person = session.get(Person, person_id)
-    if person is None:
-        raise person_not_found(person_id)
-    return person
-
-
-def _assessments_of(session: Session, person_id: str) -> Sequence[AssessmentRow]:
-    query = select(AssessmentRow).where(AssessmentRow.person_id == person_id)
-    return session.scalars(query.order_by(AssessmentRow.created_at, AssessmentRow.id)).all()
-
-
-def _diary_of(session: Session, person_id: str) -> Sequence[DiaryRow]:
-    query = select(DiaryRow).where(DiaryRow.person_id == person_id)
-    return session.scalars(query.order_by(DiaryRow.recorded_at, DiaryRow.id)).all()
-
-
-def _plans_of(session: Session, person_id: str) -> Sequence[PlanRow]:
-    query = select(PlanRow).where(PlanRow.person_id == person_id)
-    return session.scalars(query.order_by(PlanRow.created_at, PlanRow.id)).all()
-
-
-def _exclusions_of(session: Session, person_id: str) -> Sequence[Exclusion]:
-    query = select(Exclusion).where(Exclusion.person_id == person_id)
-    return session.scalars(query.order_by(Exclusion.exercise_id)).all()
+def clean_display_name(display_name: str | None) -> str | None:
+    """Trimmed; blank means none; too long is refused."""
+    name = (display_name or "").strip() or None
+    if name is not None and len(name) > MAX_DISPLAY_NAME:
+        raise InvalidValue(
+            f"Der Name ist zu lang (höchstens {MAX_DISPLAY_NAME} Zeichen).",
+            f"The name is too long (at most {MAX_DISPLAY_NAME} characters).",
+        )
+    return name
 
 
 def _rowcount(session: Session, statement: Any) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -35,6 +36,12 @@ NAMING_CONVENTION = {
 
 ID_LENGTH = 32
 ASSESSMENT_SOURCES = ("intake", "diary_rescreen")
+ROLES = ("patient", "clinician")
+# A SHA-256 digest as hex: how tokens and throttling keys are kept (never the raw value).
+DIGEST_LENGTH = 64
+EMAIL_LENGTH = 254
+# The inbox sorts by this (emergency first); kept beside the triage it is copied with.
+TRIAGE_RANK: dict[str, int] = {"self_care": 0, "routine": 1, "soon": 2, "urgent": 3, "emergency": 4}
 
 
 def new_id() -> str:
@@ -155,6 +162,129 @@ class Exclusion(Base):
     exercise_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+# --- accounts, practices, sessions (revision 0003) ------------------------------------------------------
+
+
+def _account_fk(ondelete: str = "CASCADE") -> Any:
+    return ForeignKey("accounts.id", ondelete=ondelete)
+
+
+def _practice_fk() -> Any:
+    return ForeignKey("practices.id", ondelete="CASCADE")
+
+
+class Account(Base):
+    """Someone who signs in. A patient account owns exactly one person (made together with it);
+    a clinician account owns none and reaches intakes only through its practices.
+
+    The TOTP secret is stored as it is (encryption at rest is out of scope for now): whoever reads the
+    database can compute codes, so the database itself must stay private.
+    """
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'patient' AND person_id IS NOT NULL) OR (role = 'clinician' AND person_id IS NULL)",
+            name="role_person",
+        ),
+    )
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    # Lower-cased by the repository: the unique constraint then means "one account per address".
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    person_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), _person_fk(), unique=True)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The newest TOTP time step used: a code is accepted only for a later step, so it cannot be replayed.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Practice(Base):
+    """A practice; its intake code (in the intake link) attaches submitted assessments to it."""
+
+    __tablename__ = "practices"
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    intake_code: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class PracticeMember(Base):
+    __tablename__ = "practice_members"
+    practice_id: Mapped[str] = mapped_column(String(ID_LENGTH), _practice_fk(), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(ID_LENGTH), _account_fk(), primary_key=True, index=True)
+
+
+class PracticeIntake(Base):
+    """An assessment submitted to a practice; triage and its rank are copied so the inbox sorts in SQL."""
+
+    __tablename__ = "practice_intakes"
+    __table_args__ = (
+        # The assessment must be the submitting person's own (as for plans).
+        ForeignKeyConstraint(
+            ["person_id", "assessment_id"],
+            ["assessments.person_id", "assessments.id"],
+            name="fk_practice_intakes_assessment_of_person",
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint(
+            "practice_id", "assessment_id", name="uq_practice_intakes_practice_id_assessment_id"
+        ),
+        CheckConstraint("triage_rank BETWEEN 0 AND 4", name="triage_rank"),
+        Index("ix_practice_intakes_inbox", "practice_id", "triage_rank", "submitted_at"),
+    )
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    practice_id: Mapped[str] = mapped_column(String(ID_LENGTH), _practice_fk())
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), _person_fk())
+    assessment_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    submitted_at: Mapped[datetime]
+    reviewed_at: Mapped[datetime | None]
+    # SET NULL: removing a clinician's account keeps the fact (and time) of the review.
+    reviewed_by: Mapped[str | None] = mapped_column(String(ID_LENGTH), _account_fk("SET NULL"))
+    triage: Mapped[str] = mapped_column(String(20))
+    triage_rank: Mapped[int] = mapped_column(Integer)
+
+
+class WebSession(Base):
+    """A signed-in browser. The id is the SHA-256 of the cookie's token: a leaked table lets no one in."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(DIGEST_LENGTH), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(ID_LENGTH), _account_fk(), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    totp_passed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginAttempt(Base):
+    """One attempt, counted for throttling. The key is a SHA-256 of what is throttled (an address, a
+    client bucket, an account's TOTP), so the table holds no e-mail address in plain text."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_attempted_at", "key", "attempted_at"),)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
+    attempted_at: Mapped[datetime] = mapped_column(index=True)
+    success: Mapped[bool] = mapped_column(Boolean)
+
+
+class ApiToken(Base):
+    """A practice's API token; only its SHA-256 is kept (the token is shown once, when it is made)."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    practice_id: Mapped[str] = mapped_column(String(ID_LENGTH), _practice_fk(), index=True)
+    token_hash: Mapped[str] = mapped_column(String(DIGEST_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    revoked_at: Mapped[datetime | None]
 
 
 metadata = Base.metadata

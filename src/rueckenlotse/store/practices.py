@@ -1,0 +1,357 @@
+"""Practices: members, the intake code, submitted intakes (inbox, detail, review) and API tokens.
+
+Every method that reads or changes intakes takes the practice id and filters by it in the query itself:
+an intake of another practice is NotFound, exactly like one that does not exist (no BOLA, no hint).
+Deciding *which* practice ids the caller may act for is the caller's part
+(``rueckenlotse.services.auth.can_read_intake``); ``mark_reviewed`` also checks membership itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..core.models import Assessment, Case, RedFlag
+from .account_records import (
+    AccountRecord,
+    ApiTokenRecord,
+    Forbidden,
+    InboxRow,
+    IntakeDetail,
+    IntakeRecord,
+    PracticeRecord,
+    intake_not_found,
+)
+from .accounts import account_not_found, aware, practice_not_found
+from .errors import NotFound, person_not_found
+from .records import PersonRecord, parse_stored
+from .repository import InvalidValue, Store
+from .schema import (
+    TRIAGE_RANK,
+    Account,
+    ApiToken,
+    AssessmentRow,
+    Person,
+    Practice,
+    PracticeIntake,
+    PracticeMember,
+)
+
+# Lower-case letters and digits without the look-alikes (0/o, 1/l/i): readable aloud and typeable.
+CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+CODE_LENGTH = 20  # 31^20 ≈ 2^99: not guessable, even by trying codes for years
+API_TOKEN_PREFIX = "rlp_"  # lets secret scanners recognise a leaked token
+MAX_PRACTICE_NAME = 200
+MAX_TOKEN_NAME = 100
+DEFAULT_INBOX_LIMIT = 500
+
+
+def new_intake_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str) -> str:
+    """What people type or paste: case, spaces and hyphens (e.g. from a printed ``abcd-efgh-…``) ignored."""
+    return "".join(ch for ch in code.lower() if ch not in " -\t\r\n")
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _name(value: str, limit: int, what_de: str, what_en: str) -> str:
+    name = value.strip()
+    if not name or len(name) > limit:
+        raise InvalidValue(
+            f"{what_de}: 1 bis {limit} Zeichen, bitte.", f"{what_en}: 1 to {limit} characters, please."
+        )
+    return name
+
+
+class Practices:
+    """Practices and what is submitted to them, on one Store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # --- practices and members ------------------------------------------------------------------------
+
+    def create_practice(self, name: str) -> PracticeRecord:
+        clean = _name(name, MAX_PRACTICE_NAME, "Name der Praxis", "Practice name")
+        with self._store.transaction() as session:
+            practice = Practice(name=clean, intake_code=new_intake_code())
+            session.add(practice)
+            session.flush()
+            return PracticeRecord.from_row(practice)
+
+    def practice(self, practice_id: str) -> PracticeRecord:
+        with self._store.transaction() as session:
+            return PracticeRecord.from_row(_practice(session, practice_id))
+
+    def practice_by_code(self, code: str) -> PracticeRecord | None:
+        """The practice of an intake link or typed code, or None."""
+        normal = normalise_code(code)
+        if len(normal) != CODE_LENGTH:
+            return None
+        with self._store.transaction() as session:
+            row = session.scalar(select(Practice).where(Practice.intake_code == normal))
+            return PracticeRecord.from_row(row) if row is not None else None
+
+    def rotate_intake_code(self, practice_id: str) -> PracticeRecord:
+        """A new intake code (the old link stops working), e.g. after it was shared too widely."""
+        with self._store.transaction() as session:
+            practice = _practice(session, practice_id)
+            practice.intake_code = new_intake_code()
+            session.flush()
+            return PracticeRecord.from_row(practice)
+
+    def add_member(self, practice_id: str, account_id: str) -> None:
+        """Make a clinician account a member (again is fine); patient accounts cannot be members."""
+        with self._store.transaction() as session:
+            _practice(session, practice_id)
+            account = session.get(Account, account_id)
+            if account is None:
+                raise account_not_found(account_id)
+            if account.role != "clinician":
+                raise InvalidValue(
+                    "Nur Konten von Behandelnden können zu einer Praxis gehören.",
+                    "Only clinician accounts can belong to a practice.",
+                )
+            if session.get(PracticeMember, (practice_id, account_id)) is None:
+                session.add(PracticeMember(practice_id=practice_id, account_id=account_id))
+
+    def remove_member(self, practice_id: str, account_id: str) -> bool:
+        """True if the account was a member. Its sessions lose the practice with their next request."""
+        with self._store.transaction() as session:
+            member = session.get(PracticeMember, (practice_id, account_id))
+            if member is None:
+                return False
+            session.delete(member)
+            return True
+
+    def members(self, practice_id: str) -> list[AccountRecord]:
+        with self._store.transaction() as session:
+            _practice(session, practice_id)
+            query = (
+                select(Account)
+                .join(PracticeMember, PracticeMember.account_id == Account.id)
+                .where(PracticeMember.practice_id == practice_id)
+                .order_by(Account.email)
+            )
+            return [AccountRecord.from_row(row) for row in session.scalars(query)]
+
+    def practices_of(self, account_id: str) -> list[PracticeRecord]:
+        with self._store.transaction() as session:
+            query = (
+                select(Practice)
+                .join(PracticeMember, PracticeMember.practice_id == Practice.id)
+                .where(PracticeMember.account_id == account_id)
+                .order_by(Practice.name, Practice.id)
+            )
+            return [PracticeRecord.from_row(row) for row in session.scalars(query)]
+
+    # --- intakes --------------------------------------------------------------------------------------
+
+    def submit_intake(
+        self, practice_id: str, person_id: str, assessment_id: str, *, now: datetime | None = None
+    ) -> IntakeRecord:
+        """Attach one of the person's assessments to the practice (submitting it again returns the first).
+
+        The caller must have established that the acting user may share this person's data: the person
+        was just created for an anonymous intake link, or it is the signed-in patient's own person.
+        """
+        moment = aware(now)
+        try:
+            with self._store.transaction() as session:
+                return IntakeRecord.from_row(
+                    _new_intake(session, practice_id, person_id, assessment_id, moment)
+                )
+        except IntegrityError:
+            # The same assessment submitted twice at the same moment: the other request's row stands.
+            with self._store.transaction() as session:
+                return IntakeRecord.from_row(_existing_intake(session, practice_id, assessment_id))
+
+    def inbox(
+        self,
+        practice_id: str,
+        *,
+        only_open: bool = False,
+        limit: int = DEFAULT_INBOX_LIMIT,
+        offset: int = 0,
+    ) -> list[InboxRow]:
+        """The practice's intakes, most urgent first, then newest first; with the warning signs."""
+        query = (
+            select(PracticeIntake, Person.display_name, AssessmentRow.assessment_json)
+            .join(Person, Person.id == PracticeIntake.person_id)
+            .join(AssessmentRow, AssessmentRow.id == PracticeIntake.assessment_id)
+            .where(PracticeIntake.practice_id == practice_id)
+            .order_by(
+                PracticeIntake.triage_rank.desc(),
+                PracticeIntake.submitted_at.desc(),
+                PracticeIntake.id,
+            )
+            .limit(max(0, limit))
+            .offset(max(0, offset))
+        )
+        if only_open:
+            query = query.where(PracticeIntake.reviewed_at.is_(None))
+        with self._store.transaction() as session:
+            return [
+                InboxRow(IntakeRecord.from_row(intake), name, _red_flags(document))
+                for intake, name, document in session.execute(query)
+            ]
+
+    def intake_detail(self, practice_id: str, intake_id: str) -> IntakeDetail:
+        """One intake with all answers; NotFound unless it was submitted to this practice."""
+        with self._store.transaction() as session:
+            intake = _intake(session, practice_id, intake_id)
+            assessment = session.get(AssessmentRow, intake.assessment_id)
+            person = session.get(Person, intake.person_id)
+            if assessment is None or person is None:  # the foreign keys make this impossible
+                raise intake_not_found(intake_id)
+            return IntakeDetail(
+                intake=IntakeRecord.from_row(intake),
+                person=PersonRecord.from_row(person),
+                case=parse_stored(Case, assessment.case_json),
+                assessment=parse_stored(Assessment, assessment.assessment_json),
+                knowledge_version=assessment.knowledge_version,
+            )
+
+    def mark_reviewed(
+        self, practice_id: str, intake_id: str, account_id: str, *, now: datetime | None = None
+    ) -> IntakeRecord:
+        """Mark an intake of this practice as reviewed by a member; the first review's time is kept.
+
+        Forbidden unless the account is a clinician of this practice; NotFound for another practice's
+        intake."""
+        moment = aware(now)
+        with self._store.transaction() as session:
+            if session.get(PracticeMember, (practice_id, account_id)) is None:
+                raise Forbidden()
+            intake = _intake(session, practice_id, intake_id)
+            if intake.reviewed_at is None:
+                intake.reviewed_at = moment
+                intake.reviewed_by = account_id
+            session.flush()
+            return IntakeRecord.from_row(intake)
+
+    # --- API tokens -----------------------------------------------------------------------------------
+
+    def create_api_token(
+        self, practice_id: str, name: str, *, now: datetime | None = None
+    ) -> tuple[ApiTokenRecord, str]:
+        """A new token for the practice's API clients: the record and the raw token, shown only now."""
+        clean = _name(name, MAX_TOKEN_NAME, "Name des Tokens", "Token name")
+        moment = aware(now)
+        raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self._store.transaction() as session:
+            _practice(session, practice_id)
+            row = ApiToken(
+                practice_id=practice_id, token_hash=token_digest(raw), name=clean, created_at=moment
+            )
+            session.add(row)
+            session.flush()
+            return ApiTokenRecord.from_row(row), raw
+
+    def practice_for_token(self, raw: str) -> PracticeRecord | None:
+        """The practice a live (not revoked) token belongs to, or None."""
+        if not raw.startswith(API_TOKEN_PREFIX) or len(raw) > 128:
+            return None
+        query = (
+            select(Practice)
+            .join(ApiToken, ApiToken.practice_id == Practice.id)
+            .where(ApiToken.token_hash == token_digest(raw), ApiToken.revoked_at.is_(None))
+        )
+        with self._store.transaction() as session:
+            row = session.scalar(query)
+            return PracticeRecord.from_row(row) if row is not None else None
+
+    def api_tokens(self, practice_id: str) -> list[ApiTokenRecord]:
+        with self._store.transaction() as session:
+            query = select(ApiToken).where(ApiToken.practice_id == practice_id)
+            return [ApiTokenRecord.from_row(r) for r in session.scalars(query.order_by(ApiToken.created_at))]
+
+    def revoke_api_token(self, practice_id: str, token_id: str, *, now: datetime | None = None) -> bool:
+        """True if a live token of this practice was revoked (another practice's token is left alone)."""
+        moment = aware(now)
+        query = (
+            update(ApiToken)
+            .where(
+                ApiToken.id == token_id, ApiToken.practice_id == practice_id, ApiToken.revoked_at.is_(None)
+            )
+            .values(revoked_at=moment)
+        )
+        with self._store.transaction() as session:
+            return int(getattr(session.execute(query), "rowcount", 0)) > 0
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _practice(session: Session, practice_id: str) -> Practice:
+    practice = session.get(Practice, practice_id)
+    if practice is None:
+        raise practice_not_found(practice_id)
+    return practice
+
+
+def _intake(session: Session, practice_id: str, intake_id: str) -> PracticeIntake:
+    # Both ids in one query: there is no moment at which another practice's row is in hand.
+    query = select(PracticeIntake).where(
+        PracticeIntake.id == intake_id, PracticeIntake.practice_id == practice_id
+    )
+    intake = session.scalar(query)
+    if intake is None:
+        raise intake_not_found(intake_id)
+    return intake
+
+
+def _new_intake(
+    session: Session, practice_id: str, person_id: str, assessment_id: str, now: datetime
+) -> PracticeIntake:
+    _practice(session, practice_id)
+    if session.get(Person, person_id) is None:
+        raise person_not_found(person_id)
+    assessment = session.get(AssessmentRow, assessment_id)
+    if assessment is None or assessment.person_id != person_id:
+        raise NotFound("Bewertung", "Assessment", assessment_id)
+    existing = session.scalar(
+        select(PracticeIntake).where(
+            PracticeIntake.practice_id == practice_id, PracticeIntake.assessment_id == assessment_id
+        )
+    )
+    if existing is not None:
+        return existing
+    intake = PracticeIntake(
+        practice_id=practice_id,
+        person_id=person_id,
+        assessment_id=assessment_id,
+        submitted_at=now,
+        triage=assessment.triage,
+        triage_rank=TRIAGE_RANK[assessment.triage],
+    )
+    session.add(intake)
+    session.flush()
+    return intake
+
+
+def _existing_intake(session: Session, practice_id: str, assessment_id: str) -> PracticeIntake:
+    intake = session.scalar(
+        select(PracticeIntake).where(
+            PracticeIntake.practice_id == practice_id, PracticeIntake.assessment_id == assessment_id
+        )
+    )
+    if intake is None:
+        raise NotFound("Bewertung", "Assessment", assessment_id)
+    return intake
+
+
+def _red_flags(document: dict[str, Any]) -> tuple[RedFlag, ...]:
+    # Only the red flags are parsed, not the whole Assessment: the inbox may list hundreds of rows.
+    return tuple(RedFlag.model_validate(flag) for flag in document.get("red_flags", []))

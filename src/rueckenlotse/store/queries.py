@@ -1,0 +1,38 @@
+"""The rows of one person, as the repository and the export read them (oldest first)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .errors import person_not_found
+from .schema import AssessmentRow, DiaryRow, Exclusion, Person, PlanRow
+
+
+def person_row(session: Session, person_id: str) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise person_not_found(person_id)
+    return person
+
+
+def assessments_of(session: Session, person_id: str) -> Sequence[AssessmentRow]:
+    query = select(AssessmentRow).where(AssessmentRow.person_id == person_id)
+    return session.scalars(query.order_by(AssessmentRow.created_at, AssessmentRow.id)).all()
+
+
+def diary_of(session: Session, person_id: str) -> Sequence[DiaryRow]:
+    query = select(DiaryRow).where(DiaryRow.person_id == person_id)
+    return session.scalars(query.order_by(DiaryRow.recorded_at, DiaryRow.id)).all()
+
+
+def plans_of(session: Session, person_id: str) -> Sequence[PlanRow]:
+    query = select(PlanRow).where(PlanRow.person_id == person_id)
+    return session.scalars(query.order_by(PlanRow.created_at, PlanRow.id)).all()
+
+
+def exclusions_of(session: Session, person_id: str) -> Sequence[Exclusion]:
+    query = select(Exclusion).where(Exclusion.person_id == person_id)
+    return session.scalars(query.order_by(Exclusion.exercise_id)).all()
