@@ -22,11 +22,13 @@ from .. import __version__
 from ..knowledge.loader import default_knowledge
 from ..settings import Settings
 from ..store import Store
+from ..store.practices import Practices
 from .csrf import CsrfGuard
 from .errors import register_error_handlers
 from .i18n import load_texts
 from .middleware import AccessLog, ErrorShield, SecurityHeaders
 from .render import Web
+from .session import build_accounts
 from .state import StateCodec
 
 WEB_DIR = Path(str(resources.files("rueckenlotse.web")))
@@ -40,6 +42,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store.open(settings.database_url)
         app.state.store = store
+        app.state.accounts = build_accounts(store, settings)
+        app.state.practices = Practices(store)
         try:
             yield
         finally:

@@ -6,6 +6,7 @@ or from the ``lang`` cookie; German is the default.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -58,12 +59,26 @@ def parse_texts(raw: object) -> WebTexts:
 
 
 def load_texts() -> WebTexts:
-    source = resources.files("rueckenlotse.web").joinpath("texts.yaml")
-    try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise TextsError(f"web texts.yaml: cannot parse: {e}") from e
-    return parse_texts(raw)
+    """texts.yaml plus every texts_<area>.yaml beside it (one file per area of the site); a key may be
+    defined only once."""
+    folder = resources.files("rueckenlotse.web")
+    names = [
+        "texts.yaml",
+        *sorted(e.name for e in folder.iterdir() if re.fullmatch(r"texts_\w+\.yaml", e.name)),
+    ]
+    merged: dict[str, object] = {}
+    for name in names:
+        try:
+            raw = yaml.safe_load(folder.joinpath(name).read_text(encoding="utf-8"))
+        except yaml.YAMLError as e:
+            raise TextsError(f"web {name}: cannot parse: {e}") from e
+        if not isinstance(raw, dict):
+            raise TextsError(f"web {name} must be a mapping of key -> {{de, en}}")
+        twice = sorted(set(raw) & set(merged))
+        if twice:
+            raise TextsError(f"web {name}: keys defined twice: {twice}")
+        merged.update(raw)
+    return parse_texts(merged)
 
 
 def valid_lang(value: object) -> str | None:

@@ -1,0 +1,78 @@
+"""Who is signed in: the session cookie, the principal of a request, and the account repositories.
+
+The cookie holds a random token; the database keeps only its hash (``store.web_sessions``), with idle and
+absolute timeouts and server-side logout. The process keeps nothing, so any instance can serve any request.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import cast
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..services.auth import Argon2Passwords, Principal, principal_for_api_token, principal_for_session
+from ..settings import Settings
+from ..store import Store
+from ..store.accounts import Accounts
+from ..store.practices import Practices
+from .csrf import is_secure
+
+
+def build_accounts(store: Store, settings: Settings) -> Accounts:
+    """One Accounts repository per app: Argon2Passwords prepares its dummy hash once."""
+    return Accounts(
+        store,
+        Argon2Passwords(),
+        idle_timeout=timedelta(minutes=settings.session_idle_minutes),
+        absolute_timeout=timedelta(hours=settings.session_absolute_hours),
+    )
+
+
+def accounts_of(request: Request) -> Accounts:
+    return cast(Accounts, request.app.state.accounts)
+
+
+def practices_of(request: Request) -> Practices:
+    return cast(Practices, request.app.state.practices)
+
+
+def session_cookie_name(request: Request) -> str:
+    settings = cast(Settings, request.app.state.settings)
+    # __Host- cookies must be Secure, so over plain HTTP (local use) the plain name is used.
+    return "__Host-session" if is_secure(request, settings.https) else "session"
+
+
+def session_token(request: Request) -> str | None:
+    return request.cookies.get(session_cookie_name(request))
+
+
+def principal_of(request: Request) -> Principal:
+    """The principal behind the request's session cookie (anonymous without a live session)."""
+    return principal_for_session(accounts_of(request), session_token(request))
+
+
+def api_principal_of(request: Request) -> Principal:
+    """The principal of an API request: a practice's bearer token, else the session cookie."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return principal_for_api_token(practices_of(request), token.strip())
+    return principal_of(request)
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings = cast(Settings, request.app.state.settings)
+    response.set_cookie(
+        session_cookie_name(request),
+        token,
+        path="/",
+        httponly=True,
+        secure=is_secure(request, settings.https),
+        samesite="lax",
+        max_age=settings.session_absolute_hours * 3600,
+    )
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(session_cookie_name(request), path="/")
