@@ -350,3 +350,15 @@ def test_opening_an_unreachable_database_is_a_store_error(tmp_path: Path) -> Non
     assert "beschädigt" in caught.value.message("de")
     with pytest.raises(StoreError):
         Store.open("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_a_new_sqlite_database_is_private(tmp_path: Path) -> None:
+    import stat
+
+    from rueckenlotse.store import Store
+
+    folder = tmp_path / "daten"
+    with Store.open(f"sqlite:///{folder / 'rl.db'}") as store:
+        store.create_person()
+    assert stat.S_IMODE((folder / "rl.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +55,19 @@ def make_engine(url: str | URL) -> Engine:
         return create_engine(parsed, pool_pre_ping=True)
     path = sqlite_file(parsed)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_file(path)
     engine = create_engine(parsed)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _private_file(path: Path) -> None:
+    """Health data: a new database file (and a new folder for it) is readable by its owner only.
+    SQLite gives its -wal and -shm files the database file's permissions."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
