@@ -140,6 +140,10 @@ from .cli_web import register as _register_web_commands  # noqa: E402
 
 _register_web_commands(app)
 
+from .cli_practice import register as _register_practice_commands  # noqa: E402
+
+_register_practice_commands(app)
+
 
 def main() -> None:
     app()

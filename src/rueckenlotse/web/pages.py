@@ -7,6 +7,7 @@ person is kept in the process or put in a URL. Every POST checks the CSRF token 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter
@@ -172,7 +173,7 @@ def _keep_if_valid(
         value = read_answer(question, form.getlist(FIELD), lang, web_of(request).texts)
     except FormAnswerError:
         return state
-    return IntakeState(record_answer(state.answers, question, value), state.warned)
+    return replace(state, answers=record_answer(state.answers, question, value))
 
 
 def _answer(request: Request, form: Form, state: IntakeState, question: Question, lang: str) -> Response:
@@ -187,7 +188,7 @@ def _answer(request: Request, form: Form, state: IntakeState, question: Question
     following = following_question(answers, question)
     if question.defer_check and following is not None and not is_answered(following, answers):
         # The follow-up can lift this answer's warning (an injury a doctor has examined): check after it.
-        return _show_or_finish(request, IntakeState(answers, state.warned), following, lang)
+        return _show_or_finish(request, replace(state, answers=answers), following, lang)
     assessment = _assess(answers, lang)
     state, alarm = _after_check(state, answers, assessment)
     if alarm:
@@ -200,9 +201,9 @@ def _after_check(
 ) -> tuple[IntakeState, bool]:
     """The new state, and whether to stop for the emergency page (only for warning signs not shown yet)."""
     if assessment.triage is not Triage.emergency:
-        return IntakeState(answers, frozenset()), False
+        return replace(state, answers=answers, warned=frozenset()), False
     flags = frozenset(flag.id for flag in assessment.red_flags) or frozenset({"emergency"})
-    return IntakeState(answers, flags), bool(flags - state.warned)
+    return replace(state, answers=answers, warned=flags), bool(flags - state.warned)
 
 
 def _assess(answers: Mapping[str, Any], lang: str) -> Assessment:
@@ -268,5 +269,8 @@ def _result_page(request: Request, state: IntakeState, lang: str, *, remember: b
         "state": web.codec.dumps(state),
         "question_id": "",
         "view": "result",
+        # Started from a practice's link (/p/<code>): the page offers to send the result there.
+        "practice_code": state.practice_code,
+        "complete": not missing,
     }
     return render(request, "result.html", context, lang=lang, remember_lang=remember)

@@ -29,6 +29,8 @@ class IntakeState:
     answers: Mapping[str, Any] = field(default_factory=dict)
     # Emergency warning signs already shown on an emergency page: they are not shown again.
     warned: frozenset[str] = frozenset()
+    # The intake code of the practice whose link (/p/<code>) started this intake, if any.
+    practice_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,13 @@ class StateCodec:
         return URLSafeSerializer(self.secret, salt=_SALT)
 
     def dumps(self, state: IntakeState) -> str:
-        payload = {"v": self.knowledge_version, "a": dict(state.answers), "w": sorted(state.warned)}
+        payload: dict[str, Any] = {
+            "v": self.knowledge_version,
+            "a": dict(state.answers),
+            "w": sorted(state.warned),
+        }
+        if state.practice_code is not None:
+            payload["p"] = state.practice_code
         text = self._serializer().dumps(payload)
         return text if isinstance(text, str) else text.decode("ascii")
 
@@ -61,8 +69,13 @@ class StateCodec:
             raise BadState
         if not all(isinstance(flag, str) for flag in warned):
             raise BadState
+        practice_code = payload.get("p")  # absent in states written before practice links existed
+        if practice_code is not None and not (
+            isinstance(practice_code, str) and 0 < len(practice_code) <= 64
+        ):
+            raise BadState
         try:
             effective_answers(answers)  # rejects answer fields the questionnaire does not know
         except ValueError:
             raise BadState from None
-        return IntakeState(answers, frozenset(warned))
+        return IntakeState(answers, frozenset(warned), practice_code)

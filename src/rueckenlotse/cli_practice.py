@@ -1,0 +1,119 @@
+"""Practice commands: practice new, practice clinician, practice token.
+
+Thin: each command opens the store and calls one method of ``Practices`` / ``Accounts``. Passwords are
+read with getpass (twice) or from stdin, never from the command line (it would end up in the shell's
+history and the process list). Errors exit with code 2 and a message on stderr.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+
+from .cli_store import DbOption, Lang, LangOption, _fail, _open_store, _user_errors
+
+practice_app = typer.Typer(
+    help="Practices: create one, add clinicians, make API tokens.", no_args_is_help=True
+)
+
+TEXTS: dict[str, dict[str, str]] = {
+    "practice_created": {
+        "de": "Praxis angelegt. ID: {id}\nLink für Patientinnen und Patienten: /p/{code}",
+        "en": "Practice created. Id: {id}\nLink for patients: /p/{code}",
+    },
+    "clinician_created": {
+        "de": "Konto angelegt: {email}. Bei der ersten Anmeldung richtet es die Zwei-Faktor-App ein.",
+        "en": "Account created: {email}. At the first sign-in it sets up the two-factor app.",
+    },
+    "password": {"de": "Passwort: ", "en": "Password: "},
+    "password_again": {"de": "Passwort noch einmal: ", "en": "Password again: "},
+    "password_mismatch": {
+        "de": "Die beiden Passwörter stimmen nicht überein.",
+        "en": "The two passwords do not match.",
+    },
+    "token_created": {
+        "de": "Neues API-Token (wird nur jetzt gezeigt, bitte sicher aufbewahren):",
+        "en": "New API token (shown only now, keep it safe):",
+    },
+    "error": {"de": "Fehler:", "en": "Error:"},
+}
+
+
+def _t(key: str, lang: Lang, **values: object) -> str:
+    return TEXTS[key][lang.value].format(**values)
+
+
+def practice_new(
+    name: Annotated[str, typer.Argument(help="The practice's name.")],
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Create a practice and print its id and intake link.
+
+    Example: rueckenlotse practice new "Praxis am Markt"
+    """
+    from .store.practices import Practices
+
+    with _user_errors(lang), _open_store(db) as store:
+        practice = Practices(store).create_practice(name)
+    sys.stdout.write(_t("practice_created", lang, id=practice.id, code=practice.intake_code) + "\n")
+
+
+def _read_password(lang: Lang, from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(_t("password", lang))
+    second = getpass.getpass(_t("password_again", lang))
+    if first != second:
+        _fail(lang, _t("error", lang), [_t("password_mismatch", lang)])
+    return first
+
+
+def practice_clinician(
+    practice_id: Annotated[str, typer.Argument(help="The practice's id.")],
+    email: Annotated[str, typer.Argument(help="The clinician's e-mail address (the sign-in name).")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
+    ] = False,
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Create a clinician account in a practice (asks for the password twice).
+
+    Example: rueckenlotse practice clinician 3f2a… arzt@praxis.de
+    """
+    from .services.auth import Argon2Passwords
+    from .store.accounts import Accounts
+
+    password = _read_password(lang, password_stdin)
+    with _user_errors(lang), _open_store(db) as store:
+        account = Accounts(store, Argon2Passwords()).create_clinician(email, password, practice_id)
+    sys.stdout.write(_t("clinician_created", lang, email=account.email) + "\n")
+
+
+def practice_token(
+    practice_id: Annotated[str, typer.Argument(help="The practice's id.")],
+    name: Annotated[str, typer.Argument(help="A name for the token, e.g. the program that uses it.")],
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Create an API token for the practice and print it once.
+
+    Example: rueckenlotse practice token 3f2a… praxissoftware
+    """
+    from .store.practices import Practices
+
+    with _user_errors(lang), _open_store(db) as store:
+        _record, raw = Practices(store).create_api_token(practice_id, name)
+    sys.stderr.write(_t("token_created", lang) + "\n")
+    sys.stdout.write(raw + "\n")
+
+
+def register(app: typer.Typer) -> None:
+    practice_app.command("new")(practice_new)
+    practice_app.command("clinician")(practice_clinician)
+    practice_app.command("token")(practice_token)
+    app.add_typer(practice_app, name="practice")

@@ -1,0 +1,212 @@
+"""Signing in and out: the password page, the second factor (TOTP, with its first setup), and logout.
+
+The session lives in the database (``Accounts``); the cookie only holds its random token. Passing the
+second factor ends the password-only session and starts a new one (a new cookie), so a token seen before
+the second factor never gains its rights. Failed attempts are throttled per address, client and account:
+too many answer with 429 and Retry-After. The same message stands for an unknown address and a wrong
+password. Nothing about the person goes into a URL or a log line.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import APIRouter
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..services.auth import Principal, Role
+from ..store.account_records import Throttled
+from ..store.repository import InvalidValue
+from .csrf import FIELD as CSRF_FIELD
+from .i18n import request_lang
+from .render import Form, read_form, render, web_of
+from .session import (
+    accounts_of,
+    clear_session_cookie,
+    principal_of,
+    session_token,
+    set_session_cookie,
+)
+
+router = APIRouter(include_in_schema=False)
+
+LOGIN_PATH = "/anmelden"
+CODE_PATH = "/anmelden/code"
+LOGOUT_PATH = "/abmelden"
+PRACTICE_HOME = "/praxis"
+PATIENT_HOME = "/mein-bereich"
+MAX_EMAIL = 320
+MAX_PASSWORD = 4096
+MAX_CODE = 20
+_SETUP_SALT = "rueckenlotse.totp-setup.v1"
+
+
+def home_of(principal: Principal) -> str:
+    """Where a signed-in person starts: clinicians at the inbox, patients on the start page."""
+    return PRACTICE_HOME if principal.role is Role.clinician else PATIENT_HOME
+
+
+def redirect(path: str) -> Response:
+    return RedirectResponse(path, status_code=303)
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+async def checked_form(request: Request) -> Form:
+    form = await read_form(request)
+    web_of(request).csrf.verify(request, form.get(CSRF_FIELD))
+    return form
+
+
+def throttled_page(request: Request, error: Throttled, lang: str) -> Response:
+    minutes = max(1, math.ceil(error.retry_after / 60))
+    response = render(request, "auth_throttled.html", {"minutes": minutes}, lang=lang, status=429)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+# ---- password --------------------------------------------------------------------------------------
+@router.get(LOGIN_PATH)
+def login_page(request: Request) -> Response:
+    principal = principal_of(request)
+    if principal.signed_in:
+        return redirect(home_of(principal))
+    lang = request_lang(request)
+    logged_out = request.query_params.get("abgemeldet") == "1"
+    return _login_form(request, lang, logged_out=logged_out)
+
+
+@router.post(LOGIN_PATH)
+async def login(request: Request) -> Response:
+    form = await checked_form(request)
+    lang = request_lang(request)
+    email = (form.get("email") or "")[:MAX_EMAIL]
+    password = (form.get("password") or "")[:MAX_PASSWORD]
+    accounts = accounts_of(request)
+    try:
+        account = await run_in_threadpool(accounts.authenticate, email, password, client=client_of(request))
+    except Throttled as e:
+        return throttled_page(request, e, lang)
+    if account is None:
+        return _login_form(request, lang, email=email, failed=True)
+    old = session_token(request)
+    if old:
+        await run_in_threadpool(accounts.end_session, old)
+    token = await run_in_threadpool(accounts.start_session, account.id)
+    needs_code = account.role == "clinician" or account.totp_confirmed
+    response = redirect(CODE_PATH if needs_code else PATIENT_HOME)
+    set_session_cookie(request, response, token)
+    return response
+
+
+def _login_form(
+    request: Request, lang: str, *, email: str = "", failed: bool = False, logged_out: bool = False
+) -> Response:
+    context = {"email": email, "failed": failed, "logged_out": logged_out}
+    return render(request, "auth_login.html", context, lang=lang, status=401 if failed else 200)
+
+
+# ---- logout ----------------------------------------------------------------------------------------
+@router.post(LOGOUT_PATH)
+async def logout(request: Request) -> Response:
+    await checked_form(request)
+    token = session_token(request)
+    if token:
+        await run_in_threadpool(accounts_of(request).end_session, token)
+    response = redirect(f"{LOGIN_PATH}?abgemeldet=1")
+    clear_session_cookie(request, response)
+    return response
+
+
+# ---- the second factor -----------------------------------------------------------------------------
+@router.get(CODE_PATH)
+def code_page(request: Request) -> Response:
+    principal = principal_of(request)
+    if not principal.second_factor_pending or principal.account_id is None:
+        return redirect(home_of(principal) if principal.signed_in else LOGIN_PATH)
+    lang = request_lang(request)
+    return _code_form(request, principal.account_id, lang, setup_field=None)
+
+
+@router.post(CODE_PATH)
+async def code_step(request: Request) -> Response:
+    form = await checked_form(request)
+    lang = request_lang(request)
+    token = session_token(request)
+    principal = await run_in_threadpool(principal_of, request)
+    if not token or not principal.second_factor_pending or principal.account_id is None:
+        return redirect(home_of(principal) if principal.signed_in else LOGIN_PATH)
+    code = (form.get("code") or "")[:MAX_CODE]
+    accounts = accounts_of(request)
+    account_id = principal.account_id
+    try:
+        confirmed = (await run_in_threadpool(accounts.account, account_id)).totp_confirmed
+        if confirmed:
+            new_token = await run_in_threadpool(accounts.pass_second_factor, token, code)
+        elif await run_in_threadpool(accounts.totp_confirm, account_id, code):
+            # The first code proves the app works: it also completes this sign-in.
+            new_token = await run_in_threadpool(accounts.mark_session_totp_passed, token)
+        else:
+            new_token = None
+    except Throttled as e:
+        return throttled_page(request, e, lang)
+    if new_token is None:
+        return await run_in_threadpool(
+            _code_form, request, account_id, lang, setup_field=form.get("setup"), wrong=True
+        )
+    response = redirect(home_of(principal))
+    set_session_cookie(request, response, new_token)
+    return response
+
+
+def _code_form(
+    request: Request, account_id: str, lang: str, *, setup_field: str | None, wrong: bool = False
+) -> Response:
+    """The code form; for an account without an active second factor, with the setup (key and URI)."""
+    accounts = accounts_of(request)
+    serializer = URLSafeSerializer(web_of(request).codec.secret, salt=_SETUP_SALT)
+    setup: dict[str, str] | None = None
+    if not accounts.account(account_id).totp_confirmed:
+        setup = _shown_setup(serializer, setup_field)
+        if setup is None:
+            try:
+                fresh = accounts.totp_setup(account_id)
+            except InvalidValue:  # confirmed meanwhile (another tab): just ask for the code
+                fresh = None
+            if fresh is not None:
+                setup = {"secret": fresh.secret, "uri": fresh.provisioning_uri}
+    context = {
+        "setup": setup,
+        "setup_field": _dump(serializer, setup) if setup is not None else "",
+        "wrong": wrong,
+        "secret_groups": _groups(setup["secret"]) if setup is not None else "",
+    }
+    return render(request, "auth_code.html", context, lang=lang, status=401 if wrong else 200)
+
+
+def _shown_setup(serializer: URLSafeSerializer, field: str | None) -> dict[str, str] | None:
+    """The key shown before (after a wrong code, the same key is shown again), if the field is ours."""
+    if not field or len(field) > 2000:
+        return None
+    try:
+        value = serializer.loads(field)
+    except BadSignature:
+        return None
+    if isinstance(value, dict) and isinstance(value.get("secret"), str) and isinstance(value.get("uri"), str):
+        return {"secret": value["secret"], "uri": value["uri"]}
+    return None
+
+
+def _dump(serializer: URLSafeSerializer, setup: dict[str, str]) -> str:
+    text = serializer.dumps(setup)
+    return text if isinstance(text, str) else text.decode("ascii")
+
+
+def _groups(secret: str) -> str:
+    """The key in groups of four, easier to type."""
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))

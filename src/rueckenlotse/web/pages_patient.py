@@ -1,0 +1,257 @@
+"""The patient's own area: registration, saving an assessment, Mein Bereich, the plan and the diary.
+
+Every page here belongs to the signed-in patient: the person is always the principal's own
+(``principal.person_id``), never one named in a URL or a form. Anonymous visitors are sent to sign in.
+Every POST checks the CSRF token first; personal pages are never cached (the middleware sets no-store).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..core.errors import InvalidInput
+from ..core.models import Case, Triage
+from ..plan.followup_texts import render as followup_text
+from ..plan.library import default_library
+from ..questionnaire import answers_to_case, missing_required
+from ..services.auth import Principal, Role, check_password
+from ..services.followup import (
+    NoIntake,
+    current_plan,
+    record_intake,
+)
+from ..store import Store
+from ..store.accounts import EmailTaken, checked_email
+from ..store.repository import InvalidValue, clean_display_name
+from ..validation import validate_case
+from .csrf import FIELD as CSRF_FIELD
+from .i18n import request_lang
+from .render import Form, PageError, read_form, render, web_of
+from .session import accounts_of, principal_of, set_session_cookie
+from .state import FIELD as STATE_FIELD
+from .state import BadState
+
+router = APIRouter(include_in_schema=False)
+
+HOME = "/mein-bereich"
+LOGIN = "/anmelden"
+MAX_FIELD_CHARS = 2000  # e-mail, name: far longer than any real one; the password has its own limit
+
+
+def store_of(request: Request) -> Store:
+    return cast(Store, request.app.state.store)
+
+
+def signed_in_patient(request: Request) -> Principal | None:
+    """The signed-in patient; None for anyone not signed in (they go to the sign-in page)."""
+    principal = principal_of(request)
+    if principal.role is Role.anonymous or principal.second_factor_pending:
+        return None
+    if principal.role is not Role.patient or principal.person_id is None:
+        raise PageError(403, "patient_only")
+    return principal
+
+
+def person_of(principal: Principal) -> str:
+    assert principal.person_id is not None  # _patient checked it
+    return principal.person_id
+
+
+async def checked_form(request: Request) -> Form:
+    form = await read_form(request)
+    web_of(request).csrf.verify(request, form.get(CSRF_FIELD))
+    return form
+
+
+def see_other(path: str) -> Response:
+    return RedirectResponse(path, status_code=303)
+
+
+def _case_of(request: Request, state_token: str | None, lang: str) -> tuple[str, Case] | None:
+    """The signed intake state and its complete Case; None without a state; BadState for a bad one."""
+    if not state_token:
+        return None
+    state = web_of(request).codec.loads(state_token)
+    if missing_required(state.answers):
+        raise BadState
+    try:
+        case = validate_case(answers_to_case(state.answers), web_of(request).kb, lang)
+    except InvalidInput:
+        raise BadState from None
+    return state_token, case
+
+
+def display_name_of(request: Request, principal: Principal) -> str | None:
+    return store_of(request).get_person(person_of(principal)).display_name
+
+
+# ---- registration and saving ------------------------------------------------------------------------
+@router.api_route("/registrieren", methods=["GET", "HEAD"])
+async def register_page(request: Request) -> Response:
+    lang = request_lang(request)
+    if principal_of(request).role is Role.patient:
+        return see_other(HOME)
+    return _register_form(request, lang)
+
+
+def _register_form(
+    request: Request,
+    lang: str,
+    *,
+    state: str = "",
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    saving: bool = False,
+) -> Response:
+    context = {"state": state, "values": values or {}, "errors": errors or {}, "saving": saving}
+    status = 422 if errors else 200
+    return render(request, "patient_register.html", context, lang=lang, status=status)
+
+
+@router.post("/registrieren")
+async def register(request: Request) -> Response:
+    form = await checked_form(request)
+    if principal_of(request).role is Role.patient:
+        return see_other(HOME)  # already signed in: no second account by accident
+    lang = request_lang(request)
+    saved = _case_of(request, form.get(STATE_FIELD), lang)
+    values = {name: (form.get(name) or "")[:MAX_FIELD_CHARS] for name in ("email", "display_name")}
+    password, repeat = form.get("password") or "", form.get("password_repeat") or ""
+    errors = _registration_errors(request, values, password, repeat, lang)
+    account = None
+    if not errors:
+        try:
+            account, _ = accounts_of(request).register_patient(
+                values["email"], password, values["display_name"]
+            )
+        except EmailTaken:
+            errors["email"] = web_of(request).texts.get("patient.register.error.email_taken", lang)
+        except InvalidValue as e:
+            errors["email"] = e.message(lang)
+    if account is None:
+        return _register_form(request, lang, state=saved[0] if saved else "", values=values, errors=errors)
+    assert account.person_id is not None
+    if saved is not None:
+        record_intake(store_of(request), account.person_id, saved[1], lang=lang)
+    token = accounts_of(request).start_session(account.id)
+    response = see_other(HOME)
+    set_session_cookie(request, response, token)
+    return response
+
+
+def _registration_errors(
+    request: Request, values: dict[str, str], password: str, repeat: str, lang: str
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    texts = web_of(request).texts
+    try:
+        checked_email(values["email"])
+    except InvalidValue as e:
+        errors["email"] = e.message(lang)
+    try:
+        clean_display_name(values["display_name"])
+    except InvalidValue as e:
+        errors["display_name"] = e.message(lang)
+    try:
+        check_password(values["email"], password)
+    except InvalidValue as e:
+        errors["password"] = e.message(lang)
+    if "password" not in errors and password != repeat:
+        errors["password_repeat"] = texts.get("patient.register.error.repeat", lang)
+    return errors
+
+
+@router.post("/speichern")
+async def save_assessment(request: Request) -> Response:
+    """Save the anonymous intake on the result page: at once when signed in, else after registering."""
+    form = await checked_form(request)
+    lang = request_lang(request)
+    saved = _case_of(request, form.get(STATE_FIELD), lang)
+    if saved is None:
+        raise PageError(400, "400")
+    principal = principal_of(request)
+    if principal.role is Role.patient and principal.signed_in and principal.person_id is not None:
+        record_intake(store_of(request), principal.person_id, saved[1], lang=lang)
+        return see_other(HOME)
+    return _register_form(request, lang, state=saved[0], saving=True)
+
+
+# ---- Mein Bereich -----------------------------------------------------------------------------------
+@router.api_route(HOME, methods=["GET", "HEAD"])
+async def home(request: Request) -> Response:
+    principal = signed_in_patient(request)
+    if principal is None:
+        return see_other(LOGIN)
+    lang = request_lang(request)
+    store = store_of(request)
+    assessments = store.list_assessments(person_of(principal))
+    kb = web_of(request).kb
+    rows = [
+        {
+            "date": local_date(a.created_at.date(), lang),
+            "triage": a.assessment.triage.value,
+            "title": kb.text(f"triage.{a.assessment.triage.value}.title", lang),
+            "source": a.source,
+        }
+        for a in reversed(assessments)
+    ]
+    latest = assessments[-1] if assessments else None
+    context: dict[str, Any] = {
+        "name": display_name_of(request, principal),
+        "rows": rows,
+        "latest": rows[0] if rows else None,
+        "latest_action": (
+            kb.text(f"triage.{latest.assessment.triage.value}.action", lang) if latest is not None else None
+        ),
+        "emergency": latest is not None and latest.assessment.triage is Triage.emergency,
+    }
+    return render(request, "patient_home.html", context, lang=lang)
+
+
+def local_date(day: dt.date, lang: str) -> str:
+    return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()
+
+
+# ---- the plan ---------------------------------------------------------------------------------------
+@router.api_route(HOME + "/plan", methods=["GET", "HEAD"])
+async def plan_page(request: Request) -> Response:
+    principal = signed_in_patient(request)
+    if principal is None:
+        return see_other(LOGIN)
+    lang = request_lang(request)
+    try:
+        plan = current_plan(store_of(request), person_of(principal), lang=lang)
+    except NoIntake:
+        return render(request, "patient_none.html", {"name": display_name_of(request, principal)}, lang=lang)
+    lib = default_library()
+    kb = web_of(request).kb
+    context: dict[str, Any] = {
+        "name": display_name_of(request, principal),
+        "plan": plan,
+        "lib": lib,
+        "pt": lambda key, **values: lib.text(key, lang, **values),
+        "triage_title": kb.text(f"triage.{plan.triage.value}.title", lang),
+        "started": local_date(plan.start, lang),
+        "review_on": local_date(plan.review_on, lang),
+        "milestones": [(local_date(m.on, lang), m.text) for m in plan.milestones],
+        "sign_labels": [followup_text(f"sign.{s}.label", lang) for s in plan.diary_warning_signs],
+    }
+    return render(request, "patient_plan.html", context, lang=lang)
+
+
+@router.post(HOME + "/plan/ausschliessen")
+async def exclude_exercise(request: Request) -> Response:
+    form = await checked_form(request)
+    principal = signed_in_patient(request)
+    if principal is None:
+        return see_other(LOGIN)
+    exercise_id = form.get("exercise") or ""
+    if exercise_id not in default_library().exercises:
+        raise PageError(400, "400")
+    store_of(request).add_exclusion(person_of(principal), exercise_id)
+    return see_other(HOME + "/plan#uebungen")

@@ -1,0 +1,200 @@
+"""The practice's pages: the inbox, one intake with every answer, marking it reviewed; and the practice's
+intake link (/p/<code>), which runs the normal intake and lets the patient send the result to the practice.
+
+Every clinician page needs a clinician who has passed the second factor, and asks the policy
+(``can_read_intake`` / ``can_review_intake``) for the practice before touching its data. An intake of
+another practice is a 404, exactly like one that does not exist. The intake link puts nothing about the
+person in a URL: the practice code (not health data) is the only variable part.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..core.errors import InvalidCase
+from ..core.models import Case, Triage
+from ..questionnaire import answers_to_case, missing_required, next_question
+from ..services.auth import Principal, Role, can_read_intake, can_review_intake, require
+from ..services.followup import record_intake
+from ..store import Store
+from ..store.account_records import Forbidden, IntakeDetail, PracticeRecord
+from ..store.errors import NotFound
+from ..validation import validate_case
+from .i18n import request_lang
+from .pages import _question_page
+from .pages_auth import CODE_PATH, LOGIN_PATH, checked_form, redirect
+from .practice_view import PracticeView, format_time
+from .presenter import Presenter
+from .render import PageError, render, web_of
+from .session import practices_of, principal_of
+from .state import FIELD as STATE_FIELD
+from .state import IntakeState
+
+router = APIRouter(include_in_schema=False)
+
+MAX_ID = 64
+MAX_CODE = 64
+
+
+class _NotAllowed(Exception):
+    """Not a signed-in clinician: where to send the browser instead."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("not allowed")
+        self.response = response
+
+
+def _clinician(request: Request) -> Principal:
+    principal = principal_of(request)
+    if principal.role is Role.clinician and principal.second_factor_pending:
+        raise _NotAllowed(redirect(CODE_PATH))
+    if principal.role is Role.anonymous:
+        raise _NotAllowed(redirect(LOGIN_PATH))
+    if principal.role is not Role.clinician:
+        raise PageError(403, "403")
+    return principal
+
+
+def _view(request: Request, lang: str) -> PracticeView:
+    web = web_of(request)
+    return PracticeView(web.kb, web.texts, lang)
+
+
+# ---- the inbox -------------------------------------------------------------------------------------
+@router.get("/praxis")
+def inbox(request: Request) -> Response:
+    try:
+        principal = _clinician(request)
+    except _NotAllowed as e:
+        return e.response
+    lang = request_lang(request)
+    view = _view(request, lang)
+    practices = practices_of(request)
+    sections = []
+    for practice_id in sorted(principal.practice_ids):
+        _require(can_read_intake(principal, practice_id))
+        rows = [view.row(row) for row in practices.inbox(practice_id)]  # in the inbox's order
+        sections.append((practices.practice(practice_id), rows))
+    sections.sort(key=lambda section: (section[0].name, section[0].id))
+    return render(request, "practice_inbox.html", {"sections": sections}, lang=lang)
+
+
+def _require(allowed: bool) -> None:
+    try:
+        require(allowed)
+    except Forbidden:
+        raise PageError(404, "404") from None
+
+
+def _find(request: Request, principal: Principal, intake_id: str) -> IntakeDetail:
+    """The intake among the principal's practices; 404 for anything else (another practice's, too)."""
+    if not intake_id or len(intake_id) > MAX_ID:
+        raise PageError(404, "404")
+    practices = practices_of(request)
+    for practice_id in sorted(principal.practice_ids):
+        _require(can_read_intake(principal, practice_id))
+        try:
+            return practices.intake_detail(practice_id, intake_id)
+        except NotFound:
+            continue
+    raise PageError(404, "404")
+
+
+# ---- one intake ------------------------------------------------------------------------------------
+@router.get("/praxis/eingang/{intake_id}")
+def intake_detail(request: Request, intake_id: str) -> Response:
+    try:
+        principal = _clinician(request)
+    except _NotAllowed as e:
+        return e.response
+    lang = request_lang(request)
+    detail = _find(request, principal, intake_id)
+    view = _view(request, lang)
+    web = web_of(request)
+    intake = detail.intake
+    context = {
+        "intake": intake,
+        "r": Presenter(web.kb, lang).result(detail.assessment),
+        "urgency": view.urgency(intake.triage),
+        "submitted": format_time(intake.submitted_at, lang),
+        "reviewed": format_time(intake.reviewed_at, lang) if intake.reviewed_at else None,
+        "person": view.person(detail.person.id, detail.person.display_name),
+        "signs": [label for f in _evidence(detail) if (label := view.sign_label(f)) is not None],
+        "tables": view.answers(detail.case),
+        "can_review": can_review_intake(principal, intake.practice_id),
+    }
+    return render(request, "practice_detail.html", context, lang=lang)
+
+
+def _evidence(detail: IntakeDetail) -> list[str]:
+    return list(dict.fromkeys(sign for flag in detail.assessment.red_flags for sign in flag.evidence))
+
+
+@router.post("/praxis/eingang/{intake_id}/gesehen")
+async def mark_reviewed(request: Request, intake_id: str) -> Response:
+    await checked_form(request)
+    try:
+        principal = await run_in_threadpool(_clinician, request)
+    except _NotAllowed as e:
+        return e.response
+    detail = await run_in_threadpool(_find, request, principal, intake_id)
+    practice_id = detail.intake.practice_id
+    _require(can_review_intake(principal, practice_id))
+    assert principal.account_id is not None  # a clinician always has an account
+    try:
+        await run_in_threadpool(
+            practices_of(request).mark_reviewed, practice_id, detail.intake.id, principal.account_id
+        )
+    except (Forbidden, NotFound):
+        raise PageError(404, "404") from None
+    return redirect(f"/praxis/eingang/{detail.intake.id}")
+
+
+# ---- the practice's intake link --------------------------------------------------------------------
+def _practice_for(request: Request, code: str) -> PracticeRecord:
+    practice = practices_of(request).practice_by_code(code) if len(code) <= MAX_CODE else None
+    if practice is None:
+        raise PageError(404, "practice_code")
+    return practice
+
+
+@router.get("/p/{code}")
+def practice_link(request: Request, code: str) -> Response:
+    """The normal intake, with the practice's code carried in the signed state."""
+    practice = _practice_for(request, code)
+    lang = request_lang(request)
+    state = IntakeState(practice_code=practice.intake_code)
+    first = next_question(state.answers)
+    assert first is not None  # the questionnaire is never empty (checked at load)
+    return _question_page(request, state, first, lang, remember_lang="lang" in request.query_params)
+
+
+@router.post("/p/{code}/senden")
+async def send_to_practice(request: Request, code: str) -> Response:
+    form = await checked_form(request)
+    lang = request_lang(request)
+    state = web_of(request).codec.loads(form.get(STATE_FIELD))
+    practice = await run_in_threadpool(_practice_for, request, code)
+    if state.practice_code != practice.intake_code:
+        raise PageError(400, "400")
+    if missing_required(state.answers):
+        raise PageError(400, "practice_incomplete")
+    try:
+        case = validate_case(answers_to_case(state.answers), web_of(request).kb, lang)
+    except InvalidCase:
+        raise PageError(400, "practice_incomplete") from None
+    triage = await run_in_threadpool(_submit, request, practice, case, lang)
+    context = {"practice_name": practice.name, "emergency": triage is Triage.emergency}
+    return render(request, "practice_sent.html", context, lang=lang)
+
+
+def _submit(request: Request, practice: PracticeRecord, case: Case, lang: str) -> Triage:
+    """A new pseudonymous person with this intake, attached to the practice."""
+    store: Store = request.app.state.store
+    person = store.create_person()
+    result = record_intake(store, person.id, case, lang=lang)
+    practices_of(request).submit_intake(practice.id, person.id, result.record.id)
+    return result.record.assessment.triage

@@ -1,0 +1,321 @@
+"""The patient's own area over HTTP against the live server: registration, saving, Mein Bereich, plan, diary.
+
+No person id is ever in a URL: every page serves the signed-in patient's own data, so isolation is checked
+by what the pages show. Helpers here are shared by test_patient_journey.py and test_xss.py.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+
+import httpx
+import pytest
+
+from .conftest import LiveServer
+from .pages_helpers import SELF_CARE_PLAN, answer_all, start, step_form, text_of
+
+PASSWORD = "ein langer Satz als Passwort"
+PERSONAL = [
+    "/mein-bereich",
+    "/mein-bereich/plan",
+    "/mein-bereich/tagebuch",
+    "/mein-bereich/tagebuch/verlauf.svg",
+]
+POSTS = ["/registrieren", "/speichern", "/mein-bereich/plan/ausschliessen", "/mein-bereich/tagebuch"]
+
+
+def new_email() -> str:
+    return f"p-{uuid.uuid4().hex[:12]}@example.org"
+
+
+def csrf_of(page: httpx.Response | str) -> str:
+    text = page if isinstance(page, str) else page.text
+    match = re.search(r'name="csrf_token" value="([^"]+)"', text)
+    assert match is not None, text[:2000]
+    return match.group(1)
+
+
+def token(client: httpx.Client) -> str:
+    return csrf_of(client.get("/"))
+
+
+def self_care_result(client: httpx.Client) -> httpx.Response:
+    response, _ = answer_all(client, start(client), SELF_CARE_PLAN)
+    assert "Selbst gut für sich sorgen" in response.text
+    return response
+
+
+def register(
+    client: httpx.Client, email: str, *, password: str = PASSWORD, repeat: str | None = None, name: str = ""
+) -> httpx.Response:
+    data = {
+        "csrf_token": token(client),
+        "email": email,
+        "password": password,
+        "password_repeat": password if repeat is None else repeat,
+        "display_name": name,
+    }
+    return client.post("/registrieren", data=data)
+
+
+def new_patient(client: httpx.Client, name: str = "") -> str:
+    """A freshly registered patient, signed in on this client, with a saved self-care assessment."""
+    email = new_email()
+    response = register(client, email, name=name)
+    assert response.status_code == 303 and response.headers["location"] == "/mein-bereich", response.text
+    result = self_care_result(client)
+    form = step_form(result)
+    saved = client.post(
+        "/speichern", data={"csrf_token": form.hidden["csrf_token"], "state": form.hidden["state"]}
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == "/mein-bereich"
+    return email
+
+
+def diary_entry(client: httpx.Client, **fields: str | list[str]) -> httpx.Response:
+    data: dict[str, str | list[str]] = {"pain_low_back": "5", "activity_minutes": "20", "note": ""}
+    data.update(fields)
+    data["csrf_token"] = csrf_of(client.get("/mein-bereich/tagebuch"))
+    return client.post("/mein-bereich/tagebuch", data=data)
+
+
+def days_shown(page: httpx.Response) -> str:
+    return page.text.split('id="days-title"', 1)[1]
+
+
+# ---- registration ---------------------------------------------------------------------------------
+def test_weak_password_is_refused_with_a_field_error(client: httpx.Client) -> None:
+    email = new_email()
+    response = register(client, email, password="kurz")
+    assert response.status_code == 422
+    assert "Das Passwort ist zu kurz" in response.text
+    assert re.search(r'id="password"[^>]*aria-describedby="[^"]*password-error', response.text, re.S)
+    assert 'href="#password"' in response.text  # the summary links to the field
+    assert email in response.text and "kurz" not in re.findall(r'id="password"[^>]*>', response.text)[0]
+    # Nothing was created: the same address registers fine afterwards.
+    assert register(client, email).status_code == 303
+
+
+def test_passwords_must_match(client: httpx.Client) -> None:
+    response = register(client, new_email(), repeat=PASSWORD + "!")
+    assert response.status_code == 422
+    assert "nicht gleich" in response.text and 'href="#password_repeat"' in response.text
+
+
+def test_a_taken_email_gets_a_neutral_message(live_server: LiveServer) -> None:
+    email = new_email()
+    with httpx.Client(base_url=live_server.url) as first, httpx.Client(base_url=live_server.url) as second:
+        assert register(first, email).status_code == 303
+        response = register(second, email.upper())
+    assert response.status_code == 422
+    assert "Mit dieser E-Mail-Adresse geht es nicht" in response.text
+    assert "Für diese E-Mail-Adresse gibt es schon ein Konto" not in response.text
+    assert "session" not in response.cookies
+
+
+def test_saving_an_assessment_after_registering(client: httpx.Client) -> None:
+    form = step_form(self_care_result(client))
+    offer = client.post(
+        "/speichern", data={"csrf_token": form.hidden["csrf_token"], "state": form.hidden["state"]}
+    )
+    assert offer.status_code == 200 and "Konto anlegen und speichern" in offer.text
+    state = re.search(r'name="state" value="([^"]+)"', offer.text)
+    assert state is not None and state.group(1) == form.hidden["state"]
+    data = {
+        "csrf_token": csrf_of(offer),
+        "state": state.group(1),
+        "email": new_email(),
+        "password": PASSWORD,
+        "password_repeat": PASSWORD,
+        "display_name": "Jana",
+    }
+    response = client.post("/registrieren", data=data)
+    assert response.status_code == 303 and response.headers["location"] == "/mein-bereich"
+    home = client.get("/mein-bereich")
+    assert home.status_code == 200
+    text = text_of(home.text)
+    assert "Hallo, Jana!" in text and "Selbst gut für sich sorgen" in text and "Fragebogen" in text
+    plan = client.get("/mein-bereich/plan")
+    assert plan.status_code == 200 and "Ihre Übungen" in plan.text and "Wann aufhören" in plan.text
+
+
+def test_saving_while_signed_in_adds_an_assessment(client: httpx.Client) -> None:
+    new_patient(client)
+    form = step_form(self_care_result(client))
+    response = client.post(
+        "/speichern", data={"csrf_token": form.hidden["csrf_token"], "state": form.hidden["state"]}
+    )
+    assert response.status_code == 303
+    history = client.get("/mein-bereich").text.split('id="history-title"', 1)[1]
+    assert history.split("</ul>", 1)[0].count("<li>") == 2
+
+
+def test_a_tampered_state_is_not_saved(client: httpx.Client) -> None:
+    form = step_form(self_care_result(client))
+    data = {"csrf_token": form.hidden["csrf_token"], "state": form.hidden["state"][:-2] + "xx"}
+    assert client.post("/speichern", data=data).status_code == 400
+
+
+# ---- access ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", PERSONAL)
+def test_anonymous_visitors_are_sent_to_sign_in(client: httpx.Client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 303 and response.headers["location"] == "/anmelden"
+
+
+@pytest.mark.parametrize("path", POSTS[2:])
+def test_anonymous_posts_are_sent_to_sign_in(client: httpx.Client, path: str) -> None:
+    response = client.post(path, data={"csrf_token": token(client), "pain_low_back": "3", "exercise": "x"})
+    assert response.status_code == 303 and response.headers["location"] == "/anmelden"
+
+
+@pytest.mark.parametrize("path", POSTS)
+def test_every_post_needs_the_csrf_token(client: httpx.Client, path: str) -> None:
+    new_patient(client)
+    good = token(client)
+    for data in ({}, {"csrf_token": "x" * 64}, {"csrf_token": good[:-1] + ("0" if good[-1] != "0" else "1")}):
+        response = client.post(path, data={**data, "pain_low_back": "3", "email": new_email()})
+        assert response.status_code == 403, (path, data)
+    assert "Noch keine Einträge." in client.get("/mein-bereich/tagebuch").text
+
+
+def test_personal_pages_are_never_cached(client: httpx.Client) -> None:
+    new_patient(client)
+    assert diary_entry(client).status_code == 200
+    for path in PERSONAL:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "no-store", path
+
+
+def test_patients_see_only_their_own_data(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url) as a, httpx.Client(base_url=live_server.url) as b:
+        new_patient(a, name="Alice")
+        assert diary_entry(a, note="Notiz-von-Alice", pain_low_back="7").status_code == 200
+        a_excluded = re.findall(r'name="exercise" value="([a-z0-9_]+)"', a.get("/mein-bereich/plan").text)[0]
+        ex = a.post(
+            "/mein-bereich/plan/ausschliessen",
+            data={"csrf_token": token(a), "exercise": a_excluded},
+        )
+        assert ex.status_code == 303
+        new_patient(b, name="Bruno")
+        for path in PERSONAL[:3]:
+            page = b.get(path)
+            assert page.status_code == 200
+            assert "Alice" not in page.text and "Notiz-von-Alice" not in page.text, path
+        assert "Bruno" in b.get("/mein-bereich").text
+        assert "ausgeschlossen" not in b.get("/mein-bereich/plan").text
+        assert b.get("/mein-bereich/tagebuch/verlauf.svg").status_code == 404  # B has no diary yet
+        assert a.get("/mein-bereich/tagebuch/verlauf.svg").status_code == 200
+        assert "Notiz-von-Alice" in a.get("/mein-bereich/tagebuch").text
+
+
+# ---- the plan -------------------------------------------------------------------------------------
+def test_excluding_an_exercise_shows_an_alternative(client: httpx.Client) -> None:
+    new_patient(client)
+    plan = client.get("/mein-bereich/plan").text
+    first = re.findall(r'name="exercise" value="([a-z0-9_]+)"', plan)[0]
+    response = client.post(
+        "/mein-bereich/plan/ausschliessen", data={"csrf_token": csrf_of(plan), "exercise": first}
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/mein-bereich/plan#uebungen"
+    after = client.get("/mein-bereich/plan").text
+    assert f'value="{first}"' not in after
+    assert "(von Ihnen ausgeschlossen)" in after or "keine passende andere Übung" in after
+    bad = client.post(
+        "/mein-bereich/plan/ausschliessen", data={"csrf_token": csrf_of(after), "exercise": "../x"}
+    )
+    assert bad.status_code == 400
+
+
+# ---- the diary ------------------------------------------------------------------------------------
+def test_a_diary_entry_is_shown_with_its_chart(client: httpx.Client) -> None:
+    new_patient(client)
+    response = diary_entry(client, pain_low_back="6", activity_minutes="35", note="Heute ging es")
+    assert response.status_code == 200 and "Ihr Eintrag ist gespeichert." in response.text
+    page = client.get("/mein-bereich/tagebuch")
+    assert "Heute ging es" in days_shown(page) and "Bewegung 35 Minuten" in days_shown(page)
+    assert '<img class="chart" src="/mein-bereich/tagebuch/verlauf.svg"' in page.text
+    assert "<svg" not in page.text  # never inlined
+    chart = client.get("/mein-bereich/tagebuch/verlauf.svg")
+    assert chart.status_code == 200
+    assert chart.headers["content-type"].startswith("image/svg+xml")
+    assert chart.headers["cache-control"] == "no-store"
+    assert "<svg" in chart.text and "<script" not in chart.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field_id"),
+    [
+        ({"pain_low_back": "11"}, "pain-low_back"),
+        ({"pain_low_back": "viel"}, "pain-low_back"),
+        ({"pain_low_back": ""}, "pain-low_back"),
+        ({"activity_minutes": "-5"}, "activity_minutes"),
+        ({"activity_minutes": "5000"}, "activity_minutes"),
+        ({"note": "x" * 2001}, "note"),
+        ({"warning_signs": ["not_a_sign"]}, "warning_signs"),
+        ({"pain_reach": "to_the_moon"}, "pain_reach"),
+    ],
+)
+def test_bad_diary_input_gets_a_field_error_and_writes_nothing(
+    client: httpx.Client, fields: dict[str, str | list[str]], field_id: str
+) -> None:
+    new_patient(client)
+    response = diary_entry(client, **fields)
+    assert response.status_code == 422
+    assert f'href="#{field_id}"' in response.text and f'id="{field_id}-error"' in response.text
+    assert 'aria-invalid="true"' in response.text
+    assert "Noch keine Einträge." in client.get("/mein-bereich/tagebuch").text
+
+
+def test_a_huge_note_is_refused_and_nothing_written(client: httpx.Client) -> None:
+    new_patient(client)
+    response = diary_entry(client, note="x" * 1_000_000)
+    assert response.status_code == 413
+    assert "Noch keine Einträge." in client.get("/mein-bereich/tagebuch").text
+
+
+def test_saddle_numbness_in_the_diary_shows_112(client: httpx.Client) -> None:
+    new_patient(client)
+    response = diary_entry(client, warning_signs=["saddle_numbness"])
+    assert response.status_code == 200
+    banner = response.text.split('class="emergency"', 1)
+    assert len(banner) == 2 and 'href="tel:112"' in banner[1]
+    assert response.text.index('class="emergency"') < response.text.index('id="main"')
+    assert "Ihr Eintrag ändert unseren Rat" in response.text
+    home = client.get("/mein-bereich")
+    assert 'class="emergency"' in home.text and "Tagebuch-Eintrag" in home.text
+    plan = client.get("/mein-bereich/plan").text
+    assert "keine Übungen" in plan and 'name="exercise"' not in plan
+
+
+def test_no_health_data_in_the_server_log(client: httpx.Client, live_server: LiveServer) -> None:
+    new_patient(client, name="Loggerin")
+    diary_entry(client, note="Log-geheim-123", pain_low_back="9")
+    log = live_server.log_text()
+    assert "Log-geheim-123" not in log and "Loggerin" not in log and "@example.org" not in log
+    assert html.escape("Log-geheim-123") in client.get("/mein-bereich/tagebuch").text
+
+
+def test_the_personal_pages_in_english(client: httpx.Client) -> None:
+    new_patient(client, name="Sam")
+    assert diary_entry(client, note="fine").status_code == 200
+    expected = {
+        "/mein-bereich": "My area",
+        "/mein-bereich/plan": "Your exercises",
+        "/mein-bereich/tagebuch": "My diary",
+    }
+    for path, heading in expected.items():
+        response = client.get(path, params={"lang": "en"})
+        assert response.status_code == 200 and heading in response.text, path
+        assert '<html lang="en">' in response.text
+    assert client.get("/mein-bereich/tagebuch/verlauf.svg", params={"lang": "en"}).status_code == 200
+
+
+def test_a_signed_in_patient_is_not_registered_again(client: httpx.Client) -> None:
+    new_patient(client)
+    assert client.get("/registrieren").headers["location"] == "/mein-bereich"
+    response = register(client, new_email())
+    assert response.status_code == 303 and "session" not in response.cookies

@@ -1,0 +1,131 @@
+"""The practice journey in Debian's Chromium: two patients send their result through the practice's link,
+then a clinician signs in with password and TOTP code, sees the emergency first, opens it and marks it
+reviewed. Screenshots: clinician-inbox, clinician-detail. axe runs on the inbox and the detail page."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyotp
+import pytest
+
+from rueckenlotse.store.practices import Practices
+
+from .conftest import MOBILE, LiveServer, save_screenshots
+from .test_auth import new_clinician, open_store
+from .test_axe import AXE, BLOCKING, run_axe
+from .test_journeys import SELF_CARE, answer_until_result
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+CAUDA_EQUINA: dict[str, list[int] | str] = SELF_CARE | {"emergency_signs": [1], "age": "52"}
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{AXE} is missing: CI must run `npm ci` (.ci/run does)")
+        pytest.skip(f"{AXE} is missing: run `npm ci` in the repository root for the accessibility tests")
+    return AXE.read_text(encoding="utf-8")
+
+
+def send_through_link(page: Page, code: str, plan: dict[str, list[int] | str], emergency: bool) -> None:
+    page.goto(f"/p/{code}")
+    answer_until_result(page, plan)
+    if emergency:  # the emergency page first: go on with the questions
+        assert "112" in page.get_by_role("alert").inner_text()
+        page.get_by_role("button", name="Trotzdem weitere Fragen beantworten").click()
+        answer_until_result(page, plan)
+    page.get_by_role("button", name="An die Praxis senden").click()
+    assert "angekommen" in page.locator("main").inner_text()
+    assert (page.locator(".emergency-number").count() > 0) is emergency  # 112 stays first
+
+
+def assert_accessible(page: Page, axe_source: str, name: str) -> None:
+    violations = run_axe(page, axe_source)
+    blocking = [v for v in violations if v.get("impact") in BLOCKING]
+    summary = [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in violations
+    ]
+    assert not blocking, (name, json.dumps(summary, indent=2))
+
+
+def test_clinician_sees_the_emergency_first(
+    page: Page, browser: Browser, live_server: LiveServer, axe_source: str, screenshot_dir: Path
+) -> None:
+    with open_store(live_server) as store:
+        clinician = new_clinician(store)
+        code = Practices(store).practice(clinician.practice_id).intake_code
+    send_through_link(page, code, CAUDA_EQUINA, emergency=True)
+    page.context.clear_cookies()
+    send_through_link(page, code, SELF_CARE, emergency=False)
+
+    context = browser.new_context(base_url=live_server.url, viewport=MOBILE, locale="de-DE")
+    try:
+        context.set_default_timeout(10_000)
+        doctor = context.new_page()
+        doctor.goto("/praxis")
+        assert doctor.url.endswith("/anmelden")
+        assert_accessible(doctor, axe_source, "login")
+        doctor.get_by_label("E-Mail-Adresse").fill(clinician.email)
+        doctor.get_by_label("Passwort").fill(clinician.password)
+        doctor.get_by_role("button", name="Anmelden").click()
+        assert clinician.secret is not None
+        assert_accessible(doctor, axe_source, "code")
+        doctor.get_by_label("Code aus der App").fill(pyotp.TOTP(clinician.secret).now())
+        doctor.get_by_role("button", name="Bestätigen").click()
+        assert doctor.url.endswith("/praxis")
+
+        rows = doctor.locator("tr.inbox-row")
+        assert rows.count() == 2
+        assert "Notfall" in rows.nth(0).inner_text()
+        assert "Cauda-equina-Syndrom" in rows.nth(0).inner_text()
+        assert "Selbsthilfe" in rows.nth(1).inner_text()
+        save_screenshots(doctor, screenshot_dir, "clinician-inbox")
+        assert_accessible(doctor, axe_source, "inbox")
+
+        rows.nth(0).get_by_role("link").click()
+        main = doctor.locator("main").inner_text()
+        assert "Taubes Gefühl am After" in main and "Nein" in main
+        save_screenshots(doctor, screenshot_dir, "clinician-detail")
+        assert_accessible(doctor, axe_source, "detail")
+
+        doctor.get_by_role("button", name="Als gesehen markieren").click()
+        assert "Gesehen am" in doctor.locator("#review-state").inner_text()
+        doctor.get_by_role("link", name="Zurück zum Eingang").click()
+        assert "Gesehen am" in doctor.locator("tr.inbox-row").nth(0).inner_text()
+        doctor.get_by_role("button", name="Abmelden").click()
+        doctor.goto("/praxis")
+        assert doctor.url.endswith("/anmelden")
+    finally:
+        context.close()
+
+
+def test_first_sign_in_sets_up_the_authenticator(
+    page: Page, live_server: LiveServer, axe_source: str, screenshot_dir: Path
+) -> None:
+    with open_store(live_server) as store:
+        clinician = new_clinician(store, totp=False)
+    page.goto("/anmelden")
+    page.get_by_label("E-Mail-Adresse").fill(clinician.email)
+    page.get_by_label("Passwort").fill(clinician.password)
+    page.get_by_role("button", name="Anmelden").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Zweiten Schritt einrichten"
+    secret = page.locator("#totp-secret").get_attribute("data-secret")
+    assert secret is not None and page.locator("#totp-uri").input_value().startswith("otpauth://totp/")
+    save_screenshots(page, screenshot_dir, "clinician-totp-setup")
+    assert_accessible(page, axe_source, "totp-setup")
+    page.get_by_label("Code aus der App").fill("000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+    page.get_by_role("button", name="Bestätigen").click()
+    assert "Dieser Code passt nicht" in page.locator(".error-summary").inner_text()
+    assert page.locator("#totp-secret").get_attribute("data-secret") == secret  # the same key again
+    page.get_by_label("Code aus der App").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Bestätigen").click()
+    assert page.url.endswith("/praxis")
+    assert page.get_by_role("heading", level=1).inner_text() == "Eingang der Praxis"
