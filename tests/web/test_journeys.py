@@ -44,7 +44,10 @@ def answer(page: Page, plan: dict[str, list[int] | str], question: str) -> None:
             page.locator(f"#answer-{number}").check()
     elif page.locator("input[name=answer][value=no]").count():
         page.locator("input[name=answer][value=no]").check()
-    page.get_by_role("button", name=next_label(page)).click()
+    # Wait for the next page: reading the DOM while the POST is still in flight would see the old
+    # question (or none at all) and end the walk too early.
+    with page.expect_navigation():
+        page.get_by_role("button", name=next_label(page)).click()
 
 
 def next_label(page: Page) -> str:
