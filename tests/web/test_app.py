@@ -81,12 +81,6 @@ def test_the_500_page_is_english_with_the_cookie(tmp_path: Path) -> None:
     assert response.status_code == 500 and "Something went wrong" in response.text
 
 
-def test_api_errors_stay_json(tmp_path: Path) -> None:
-    response = request(create_app(settings_for(tmp_path)), "GET", "/api/v1/no-such-thing")
-    assert response.status_code == 404
-    assert response.headers["content-type"].startswith("application/json")
-
-
 def test_over_https_the_cookies_are_secure_and_host_only(tmp_path: Path) -> None:
     app = create_app(settings_for(tmp_path, https=True))
     response = request(app, "GET", "/?lang=en")
@@ -189,3 +183,30 @@ def test_every_web_file_is_packaged() -> None:
     data = [f for f in files if not f.endswith((".py", ".pyc"))]
     assert "web/texts.yaml" in data
     assert [f for f in data if not any(fnmatch.fnmatch(f, pattern) for pattern in patterns)] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "kind"),
+    [
+        ("GET", "/api/v1/no-such-thing", 404, "not-found"),
+        ("DELETE", "/api/v1/assessments", 405, "method-not-allowed"),
+        ("GET", "/api/v1/boom", 500, "server-error"),
+    ],
+)
+def test_the_api_answers_its_own_errors_as_problem_documents(
+    tmp_path: Path, method: str, path: str, status: int, kind: str
+) -> None:
+    app = create_app(settings_for(tmp_path))
+
+    def boom() -> None:
+        raise RuntimeError(SECRET_MESSAGE)
+
+    app.add_api_route("/api/v1/boom", boom)
+    response = request(app, method, path)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    document = response.json()
+    assert document["type"] == f"urn:rueckenlotse:problem:{kind}" and document["status"] == status
+    assert "Erika" not in response.text and "Traceback" not in response.text
+    if status == 405:
+        assert response.headers["allow"] == "POST"

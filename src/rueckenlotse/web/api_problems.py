@@ -27,13 +27,24 @@ from .api_schema import inline_schema
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:rueckenlotse:problem:"
 
-ProblemKind = Literal["invalid-case", "invalid-input", "unsupported-media-type", "payload-too-large"]
+ProblemKind = Literal[
+    "invalid-case",
+    "invalid-input",
+    "unsupported-media-type",
+    "payload-too-large",
+    "not-found",
+    "method-not-allowed",
+    "server-error",
+]
 
 _STATUS: dict[ProblemKind, int] = {
     "invalid-case": 422,
     "invalid-input": 422,
     "unsupported-media-type": 415,
     "payload-too-large": 413,
+    "not-found": 404,
+    "method-not-allowed": 405,
+    "server-error": 500,
 }
 
 # Texts of the API itself: German first, English second.
@@ -60,6 +71,21 @@ _TEXTS: dict[str, dict[str, str]] = {
     "payload-too-large.detail": {
         "de": "Erlaubt sind höchstens {limit} Bytes.",
         "en": "At most {limit} bytes are allowed.",
+    },
+    "not-found.title": {"de": "Nicht gefunden.", "en": "Not found."},
+    "not-found.detail": {
+        "de": "Diese Adresse gibt es in der API nicht.",
+        "en": "This address does not exist in the API.",
+    },
+    "method-not-allowed.title": {"de": "Methode nicht erlaubt.", "en": "Method not allowed."},
+    "method-not-allowed.detail": {
+        "de": "Diese Adresse nimmt diese Methode nicht an.",
+        "en": "This address does not accept this method.",
+    },
+    "server-error.title": {"de": "Etwas ist schiefgelaufen.", "en": "Something went wrong."},
+    "server-error.detail": {
+        "de": "Bitte versuchen Sie es später noch einmal.",
+        "en": "Please try again later.",
     },
     "error.blank": {"de": "Dieses Feld darf nicht leer sein.", "en": "This field must not be empty."},
     "error.string_too_short": {

@@ -13,8 +13,9 @@ from fastapi.exception_handlers import http_exception_handler, request_validatio
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 
+from .api_problems import ProblemKind, problem, problem_response
 from .csrf import CsrfError
 from .i18n import request_lang
 from .render import PageError, render
@@ -55,8 +56,12 @@ async def _bad_state(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if is_api(request):
-        return await http_exception_handler(request, exc)
-    response = error_page(request, exc.status_code)
+        kind = _API_PROBLEMS.get(exc.status_code)
+        if kind is None:
+            return await http_exception_handler(request, exc)
+        response = api_problem_response(kind, request)
+    else:
+        response = error_page(request, exc.status_code)
     if exc.headers:  # e.g. Allow on a 405
         response.headers.update({k: v for k, v in exc.headers.items() if k.lower() == "allow"})
     return response
@@ -67,6 +72,16 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     if is_api(request):
         return await request_validation_exception_handler(request, exc)
     return error_page(request, 400)
+
+
+# The API's own 404/405/500 answer with the same problem documents as its routes (application/problem+json).
+_API_PROBLEMS: dict[int, ProblemKind] = {404: "not-found", 405: "method-not-allowed"}
+
+
+def api_problem_response(kind: ProblemKind, request: Request) -> Response:
+    from .api_lang import request_language
+
+    return problem_response(problem(kind, request_language(request)))
 
 
 def register_error_handlers(app: FastAPI) -> None:
@@ -87,7 +102,7 @@ def log_unhandled(request: Request, exc: BaseException) -> None:
 def server_error_response(request: Request) -> Response:
     """The 500 page; if even rendering fails, a fixed two-language text."""
     if is_api(request):
-        return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+        return api_problem_response("server-error", request)
     try:
         return error_page(request, 500)
     except Exception:  # the page itself failed: never let that surface as a traceback
