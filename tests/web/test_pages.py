@@ -295,6 +295,16 @@ def test_lang_query_and_switch(client: httpx.Client) -> None:
     back = client.post("/lang", data={"csrf_token": token, "lang": "de", "next": "https://evil.example/"})
     assert back.status_code == 303 and back.headers["location"] == "/"
     assert '<html lang="de">' in client.get("/").text
+    # A page of this site is returned to, anything else (other sites, unknown paths, tricks) is not.
+    for target, expected in [
+        ("/mein-bereich/tagebuch", "/mein-bereich/tagebuch"),
+        ("/praxis/eingang/abc123", "/praxis/eingang/abc123"),
+        ("//evil.example/", "/"),
+        ("/praxis/eingang/../../etc", "/"),
+        ("/unbekannt", "/"),
+    ]:
+        moved = client.post("/lang", data={"csrf_token": token, "lang": "en", "next": target})
+        assert moved.status_code == 303 and moved.headers["location"] == expected, target
 
 
 def test_switching_language_mid_intake_keeps_the_answers(client: httpx.Client) -> None:

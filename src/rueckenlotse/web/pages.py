@@ -6,6 +6,7 @@ person is kept in the process or put in a URL. Every POST checks the CSRF token 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -123,9 +124,17 @@ async def _checked_form(request: Request) -> Form:
     return form
 
 
+# Pages the language switch may return to: plain GET pages of this site, never an open redirect.
+RETURNABLE_PATHS = frozenset(
+    {"/", "/intake", "/anmelden", "/registrieren", "/mein-bereich", "/mein-bereich/plan",
+     "/mein-bereich/tagebuch", "/praxis"}
+)  # fmt: skip
+_RETURNABLE_DETAIL = re.compile(r"^/praxis/eingang/[A-Za-z0-9_-]{1,64}$")
+
+
 def _safe_next(value: object) -> str:
-    """Only paths of this site: never an open redirect."""
-    if isinstance(value, str) and value in ("/", "/intake"):
+    """Back to the page the switch was on when it is one of ours; else the start page."""
+    if isinstance(value, str) and (value in RETURNABLE_PATHS or _RETURNABLE_DETAIL.match(value)):
         return value
     return "/"
 
