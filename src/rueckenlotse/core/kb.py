@@ -205,6 +205,13 @@ class KnowledgeBase:
     def text(self, key: str, lang: str) -> str:
         return self.spec.texts[key][lang]
 
+    def render(self, key: str, lang: str, **values: object) -> str:
+        """A text with its placeholders filled; an unknown key shows as itself rather than failing a page."""
+        entry = self.spec.texts.get(key)
+        if entry is None:
+            return key
+        return entry[lang].format(**values) if values else entry[lang]
+
     # ---- compilation, each failure names its rule ---------------------------------------
     def _compile_derived(self, d: DerivedSpec) -> CompiledDerived:
         if (d.when is None) == (d.value is None):

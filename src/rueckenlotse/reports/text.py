@@ -33,10 +33,7 @@ class TextReport:
         self.lang = lang
 
     def t(self, key: str, **values: object) -> str:
-        entry = self.kb.spec.texts.get(key)
-        if entry is None:
-            return key
-        return entry[self.lang].format(**values) if values else entry[self.lang]
+        return self.kb.render(key, self.lang, **values)
 
     def header(self, a: Assessment) -> RenderableType:
         style = _TRIAGE_STYLE[a.triage]

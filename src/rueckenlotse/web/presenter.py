@@ -90,10 +90,7 @@ class Presenter:
         self.lang = lang
 
     def t(self, key: str, **values: object) -> str:
-        entry = self.kb.spec.texts.get(key)
-        if entry is None:
-            return key
-        return entry[self.lang].format(**values) if values else entry[self.lang]
+        return self.kb.render(key, self.lang, **values)
 
     def condition(self, condition: str) -> ConditionView:
         explain_key = f"condition.{condition}.explain"
