@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from . import LANGUAGES
+from .cli_common import Lang
 from .core.engine import evaluate
 from .core.errors import InvalidCase
 from .core.kb import KnowledgeBase
@@ -32,14 +32,6 @@ EXIT_INVALID = 2
 class OutputFormat(StrEnum):
     json = "json"
     text = "text"
-
-
-class Lang(StrEnum):
-    de = "de"
-    en = "en"
-
-
-assert tuple(Lang) == LANGUAGES
 
 
 def _fail(kb: KnowledgeBase | None, lang: str, lines: list[str]) -> typer.Exit:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .cli_store import DbOption, Lang, LangOption, _fail, _open_store, _progress, _user_errors, person_app
+from .cli_common import Lang
+from .cli_store import DbOption, LangOption, _fail, _open_store, _progress, _user_errors, person_app
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType

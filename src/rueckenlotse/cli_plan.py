@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from .cli_common import Lang
+
 EXIT_INVALID = 2
-
-
-class Lang(StrEnum):
-    de = "de"
-    en = "en"
 
 
 plan_app = typer.Typer(

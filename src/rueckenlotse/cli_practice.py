@@ -13,7 +13,8 @@ from typing import Annotated
 
 import typer
 
-from .cli_store import DbOption, Lang, LangOption, _fail, _open_store, _user_errors
+from .cli_common import Lang
+from .cli_store import DbOption, LangOption, _fail, _open_store, _user_errors
 
 practice_app = typer.Typer(
     help="Practices: create one, add clinicians, make API tokens.", no_args_is_help=True

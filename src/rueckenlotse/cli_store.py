@@ -10,11 +10,12 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+
+from .cli_common import Lang
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -79,11 +80,6 @@ TABLE_NAMES: dict[str, dict[str, str]] = {
     "practice_intakes": {"de": "An Praxen gesendete Einschätzungen", "en": "assessments sent to practices"},
     "login_attempts": {"de": "Anmeldeversuche", "en": "sign-in attempts"},
 }
-
-
-class Lang(StrEnum):
-    de = "de"
-    en = "en"
 
 
 def _t(key: str, lang: Lang, **values: object) -> str:
