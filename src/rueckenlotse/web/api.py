@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import api_assessments, api_info, api_questionnaire
+from . import api_assessments, api_info, api_persons, api_practice, api_questionnaire
 
 router = APIRouter()
 router.include_router(api_assessments.router)
 router.include_router(api_questionnaire.router)
+router.include_router(api_persons.router)
+router.include_router(api_practice.router)
 router.include_router(api_info.router)

@@ -33,6 +33,10 @@ ProblemKind = Literal[
     "unsupported-media-type",
     "payload-too-large",
     "not-found",
+    "unauthorized",
+    "forbidden",
+    "no-intake",
+    "cross-site",
     "method-not-allowed",
     "server-error",
 ]
@@ -43,6 +47,10 @@ _STATUS: dict[ProblemKind, int] = {
     "unsupported-media-type": 415,
     "payload-too-large": 413,
     "not-found": 404,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "no-intake": 409,
+    "cross-site": 403,
     "method-not-allowed": 405,
     "server-error": 500,
 }
@@ -76,6 +84,29 @@ _TEXTS: dict[str, dict[str, str]] = {
     "not-found.detail": {
         "de": "Diese Adresse gibt es in der API nicht.",
         "en": "This address does not exist in the API.",
+    },
+    "unauthorized.title": {"de": "Anmeldung nötig.", "en": "Sign-in required."},
+    "unauthorized.detail": {
+        "de": "Bitte melden Sie sich an (Sitzungs-Cookie) oder senden Sie das API-Token Ihrer Praxis als "
+        "Authorization: Bearer.",
+        "en": "Please sign in (session cookie) or send your practice's API token as Authorization: Bearer.",
+    },
+    "forbidden.title": {"de": "Nicht erlaubt.", "en": "Not allowed."},
+    "forbidden.detail": {
+        "de": "Mit dieser Anmeldung ist das nicht erlaubt. API-Tokens dürfen nur lesen.",
+        "en": "This sign-in may not do this. API tokens may only read.",
+    },
+    "cross-site.title": {"de": "Anfrage von einer fremden Seite.", "en": "Request from another site."},
+    "cross-site.detail": {
+        "de": "Mit dem Sitzungs-Cookie nimmt die API Änderungen nur von Rückenlotse selbst an.",
+        "en": "With the session cookie the API accepts changes only from Rückenlotse itself.",
+    },
+    "no-intake.title": {"de": "Noch keine Einschätzung.", "en": "No assessment yet."},
+    "no-intake.detail": {
+        "de": "Für diese Person gibt es noch keine gespeicherte Einschätzung. Speichern Sie zuerst eine; "
+        "Tagebuch und Plan bauen darauf auf.",
+        "en": "There is no saved assessment for this person yet. Save one first; the diary and the plan "
+        "build on it.",
     },
     "method-not-allowed.title": {"de": "Methode nicht erlaubt.", "en": "Method not allowed."},
     "method-not-allowed.detail": {
@@ -118,6 +149,12 @@ _TEXTS: dict[str, dict[str, str]] = {
 _ALIASES = {"int_parsing": "int_type", "float_parsing": "float_type", "bool_parsing": "bool_type"}
 
 _RESPONSE_DESCRIPTIONS: dict[int, str] = {
+    401: "Nicht angemeldet (kein gültiges Cookie oder Token). / Not signed in (no valid cookie or token).",
+    403: "Nicht erlaubt (API-Token nur lesend, oder Änderung von fremder Seite). / "
+    "Not allowed (read-only API token, or a change from another site).",
+    404: "Nicht gefunden, oder nicht sichtbar für diese Anmeldung. / "
+    "Not found, or not visible to this sign-in.",
+    409: "Noch keine gespeicherte Einschätzung. / No saved assessment yet.",
     413: "Anfrage zu groß (mehr als 64 KiB). / Request body too large (more than 64 KiB).",
     415: "Kein JSON (Content-Type application/json, UTF-8). / "
     "Not JSON (Content-Type application/json, UTF-8).",
@@ -218,10 +255,11 @@ def problem(
 
 
 def problem_response(problem_doc: Problem) -> ProblemResponse:
+    headers = {"Cache-Control": "no-store"}
+    if problem_doc.status == 401:  # RFC 9110: a 401 names the scheme that would work
+        headers["WWW-Authenticate"] = 'Bearer realm="rueckenlotse"'
     return ProblemResponse(
-        problem_doc.model_dump(mode="json"),
-        status_code=problem_doc.status,
-        headers={"Cache-Control": "no-store"},
+        problem_doc.model_dump(mode="json"), status_code=problem_doc.status, headers=headers
     )
 
 
