@@ -136,6 +136,10 @@ from .cli_practice import register as _register_practice_commands  # noqa: E402
 
 _register_practice_commands(app)
 
+from .cli_report import register as _register_report_commands  # noqa: E402
+
+_register_report_commands(app)
+
 
 def main() -> None:
     app()

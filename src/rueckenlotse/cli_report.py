@@ -1,0 +1,163 @@
+"""The report command: a patient summary or a clinician intake report as HTML or PDF.
+
+From a Case file, or (``--person``) from a stored person's latest assessment and diary. Thin: the work is in
+``rueckenlotse.reports.documents``, which is imported inside the command (WeasyPrint and matplotlib are slow
+to load). User errors exit with code 2 and a message on stderr; the output file is written atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .cli_common import Lang
+from .cli_store import DbOption, LangOption, _fail, _open_store, _user_errors
+
+if TYPE_CHECKING:
+    from .core.models import Assessment, Case
+    from .reports.documents import ReportDiary
+
+TEXTS: dict[str, dict[str, str]] = {
+    "one_source": {
+        "de": "Bitte genau eines angeben: eine Fall-Datei (CASE.json) oder --person ID.",
+        "en": "Please give exactly one: a case file (CASE.json) or --person ID.",
+    },
+    "db_needs_person": {
+        "de": "--db gilt nur zusammen mit --person.",
+        "en": "--db only applies together with --person.",
+    },
+    "not_utf8": {
+        "de": "Datei {path}: Der Inhalt ist kein UTF-8-Text.",
+        "en": "File {path}: the content is not UTF-8 text.",
+    },
+    "written": {"de": "Bericht geschrieben: {path}", "en": "Report written: {path}"},
+    "error": {"de": "Fehler:", "en": "Error:"},
+}
+
+
+class ReportKind(StrEnum):
+    patient = "patient"
+    clinician = "clinician"
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    pdf = "pdf"
+
+
+def _t(key: str, lang: Lang, **values: object) -> str:
+    return TEXTS[key][lang.value].format(**values)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file next to ``path``, then rename: readers see the old file or the new one."""
+    folder = path.parent if str(path.parent) else Path(".")
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as temp:
+            temp.write(data)
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def _from_case_file(case_file: Path, lang: Lang) -> tuple[Case, Assessment]:
+    from .core.engine import evaluate
+    from .knowledge.loader import default_knowledge
+    from .validation import parse_case_json
+
+    kb = default_knowledge()
+    try:
+        text = case_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        _fail(lang, _t("error", lang), [_t("not_utf8", lang, path=case_file)])
+    case = parse_case_json(text, kb, lang.value)
+    return case, evaluate(kb, case, lang.value)
+
+
+def _from_store(
+    person: str, db: str | None, kind: ReportKind, lang: Lang
+) -> tuple[Case, Assessment, str | None, ReportDiary | None]:
+    from .core.engine import evaluate
+    from .knowledge.loader import default_knowledge
+    from .reports.documents import diary_from_store
+    from .services.followup import latest_of
+
+    kb = default_knowledge()
+    with _open_store(db) as store:
+        record = latest_of(store, person)
+        assessment = record.assessment
+        # Same knowledge, same result: evaluate again only to have the texts in the language asked for.
+        if record.knowledge_version == kb.version:
+            assessment = evaluate(kb, record.case, lang.value)
+        if kind is ReportKind.clinician:
+            # pseudonymous on purpose: the practice sees the id, never the name kept on this device
+            return record.case, assessment, person, diary_from_store(store, person, lang=lang.value)
+        return record.case, assessment, store.get_person(person).display_name, None
+
+
+def report(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.", show_default=False)],
+    case_file: Annotated[
+        Path | None, typer.Argument(help="A Case as .json (leave out with --person).", show_default=False)
+    ] = None,
+    kind: Annotated[
+        ReportKind, typer.Option("--kind", help="patient (summary) or clinician (intake report).")
+    ] = ReportKind.patient,
+    output_format: Annotated[
+        ReportFormat | None, typer.Option("--format", help="html or pdf (default: from the file name).")
+    ] = None,
+    person: Annotated[
+        str | None, typer.Option("--person", help="A stored person's id: latest assessment and diary.")
+    ] = None,
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Write a patient summary or a clinician intake report as HTML or PDF.
+
+    Example: rueckenlotse report fall.json --kind clinician --format pdf -o bericht.pdf
+    """
+    if (case_file is None) == (person is None):
+        _fail(lang, _t("error", lang), [_t("one_source", lang)])
+    if db is not None and person is None:
+        _fail(lang, _t("error", lang), [_t("db_needs_person", lang)])
+    fmt = output_format or (ReportFormat.pdf if output.suffix.lower() == ".pdf" else ReportFormat.html)
+    from .reports.documents import render_report
+
+    label: str | None = None
+    diary: ReportDiary | None = None
+    with _user_errors(lang):
+        if case_file is not None:
+            case, assessment = _from_case_file(case_file, lang)
+        else:
+            assert person is not None
+            case, assessment, label, diary = _from_store(person, db, kind, lang)
+        data = render_report(
+            kind.value,
+            case,
+            assessment,
+            lang=lang.value,
+            fmt=fmt.value,
+            person_label=label,
+            diary=diary,
+            generated_at=dt.datetime.now(dt.UTC),
+        )
+        write_atomically(output, data)
+    sys.stderr.write(_t("written", lang, path=output) + "\n")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+
+
+__all__ = ["register", "write_atomically"]

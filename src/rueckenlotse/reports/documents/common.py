@@ -1,0 +1,158 @@
+"""What both reports share: cleaning text people typed, dates, source numbering, triage and advice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+
+from ...core.kb import KnowledgeBase
+from ...core.models import Assessment, RecommendationKind, Triage
+from .texts import DocumentTexts
+
+KIND_ORDER = (
+    RecommendationKind.seek_care,
+    RecommendationKind.avoid,
+    RecommendationKind.do,
+    RecommendationKind.info,
+)
+# Direction controls would let a name turn the text after it around (e.g. U+202E); isolation by <bdi>
+# alone does not undo an override inside the name itself, so they are dropped.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+LABEL_LIMIT = 80
+NOTE_LIMIT = 600
+
+
+def clean_user_text(text: str, limit: int) -> str:
+    """Text a person typed, safe to print: no control or direction characters, at most ``limit`` long.
+
+    HTML needs no treatment here: the templates escape every value.
+    """
+    kept = []
+    for char in text:
+        if char in _BIDI_CONTROLS:
+            continue
+        kept.append(" " if unicodedata.category(char) == "Cc" else char)
+    cleaned = " ".join("".join(kept).split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
+
+
+def fmt_date(day: dt.date, lang: str) -> str:
+    return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()
+
+
+def fmt_moment(moment: dt.datetime, lang: str) -> str:
+    zone = f" {moment.tzname()}" if moment.tzinfo is not None else ""
+    return (moment.strftime("%d.%m.%Y, %H:%M") if lang == "de" else moment.strftime("%Y-%m-%d %H:%M")) + zone
+
+
+def fmt_number(value: float, lang: str) -> str:
+    text = f"{value:g}"
+    return text.replace(".", ",") if lang == "de" else text
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    number: int
+    id: str
+    title: str
+    checked: bool
+
+
+class Sources:
+    """Numbers the sources in the order the report first cites them."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.refs: dict[str, SourceRef] = {}
+
+    def cite(self, ids: list[str]) -> tuple[SourceRef, ...]:
+        for source_id in ids:
+            if source_id not in self.refs:
+                source = self.kb.sources.get(source_id)
+                title = source.title if source is not None else source_id
+                checked = source is not None and source.status == "checked"
+                self.refs[source_id] = SourceRef(len(self.refs) + 1, source_id, title, checked)
+        return tuple(self.refs[s] for s in dict.fromkeys(ids))
+
+    @property
+    def all(self) -> tuple[SourceRef, ...]:
+        return tuple(self.refs.values())
+
+
+@dataclass(frozen=True)
+class Header:
+    kind: str
+    lang: str
+    title: str
+    person: str | None
+    generated: str
+    knowledge_version: str
+
+
+@dataclass(frozen=True)
+class TriageView:
+    level: str
+    emergency: bool
+    level_words: str
+    title: str
+    action: str
+    call_text: str | None
+
+
+@dataclass(frozen=True)
+class AdviceItem:
+    id: str
+    text: str
+    sources: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True)
+class AdviceGroup:
+    kind: str
+    label: str
+    items: tuple[AdviceItem, ...]
+
+
+def header(
+    kind: str,
+    title: str,
+    person_label: str | None,
+    generated_at: dt.datetime,
+    a: Assessment,
+    texts: DocumentTexts,
+    lang: str,
+) -> Header:
+    person = clean_user_text(person_label, LABEL_LIMIT) if person_label else None
+    return Header(
+        kind=kind,
+        lang=lang,
+        title=title,
+        person=person or None,
+        generated=texts.get("doc.generated", lang, date=fmt_moment(generated_at, lang)),
+        knowledge_version=texts.get("doc.knowledge_version", lang, version=a.knowledge_version),
+    )
+
+
+def triage_view(kb: KnowledgeBase, a: Assessment, texts: DocumentTexts, lang: str) -> TriageView:
+    level = a.triage.value
+    call = next((r.text for r in a.recommendations if r.id == "call_emergency"), None)
+    return TriageView(
+        level=level,
+        emergency=a.triage is Triage.emergency,
+        level_words=texts.get(f"doc.level.{level}", lang),
+        title=kb.render(f"triage.{level}.title", lang),
+        action=kb.render(f"triage.{level}.action", lang),
+        call_text=call,
+    )
+
+
+def advice_groups(kb: KnowledgeBase, a: Assessment, sources: Sources, lang: str) -> tuple[AdviceGroup, ...]:
+    groups: list[AdviceGroup] = []
+    for kind in KIND_ORDER:
+        items = tuple(
+            AdviceItem(r.id, r.text, sources.cite(r.sources)) for r in a.recommendations if r.kind is kind
+        )
+        if items:
+            groups.append(AdviceGroup(kind.value, kb.render(f"kind.{kind.value}.label", lang), items))
+    return tuple(groups)

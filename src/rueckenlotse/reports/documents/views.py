@@ -1,0 +1,260 @@
+"""The report view models: pure functions from Case, Assessment and diary to plain texts for the templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ...core.kb import KnowledgeBase
+from ...core.models import Assessment, Case
+from ...plan.builder import SEEK_CARE, build_plan
+from ...plan.library import default_library
+from ...questionnaire import load_questionnaire
+from ..reasons import reason_keys
+from .common import (
+    AdviceGroup,
+    Header,
+    SourceRef,
+    Sources,
+    TriageView,
+    advice_groups,
+    fmt_date,
+    fmt_number,
+    header,
+    triage_view,
+)
+from .diary import DiaryView, ReportDiary, diary_view
+from .signs import SignAnswer, warning_sign_answers
+from .texts import DocumentTexts
+
+SEEK_CARE_PASSAGES = 4  # the last passages of the module reassure; the summary lists the signs only
+READ_MODULES = 3
+
+
+@dataclass(frozen=True)
+class PatientReport:
+    header: Header
+    triage: TriageView
+    reasons: tuple[str, ...]
+    no_red_flags: str | None
+    review: str
+    plan: tuple[str, ...]
+    advice: tuple[AdviceGroup, ...]
+    seek_care: tuple[str, ...]
+    seek_care_sources: tuple[SourceRef, ...]
+    sources: tuple[SourceRef, ...]
+    disclaimer: str
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class MriRow:
+    finding: str
+    percent: str
+    age_band: str
+    source: SourceRef
+
+
+@dataclass(frozen=True)
+class ClinicianReport:
+    header: Header
+    triage: TriageView
+    review: str
+    context: tuple[Row, ...]
+    red_flags: tuple[str, ...]
+    reasons: tuple[str, ...]
+    signs: tuple[SignAnswer, ...]
+    classification: tuple[Row, ...]
+    neuroplastic_explain: str | None
+    imaging_label: str
+    imaging_explain: str
+    mri: tuple[MriRow, ...]
+    advice: tuple[AdviceGroup, ...]
+    diary: DiaryView | None
+    sources: tuple[SourceRef, ...]
+    disclaimer: str
+
+
+def _review(kb: KnowledgeBase, a: Assessment, lang: str) -> str:
+    if a.review_in_days == 0:
+        return kb.render("ui.review_today", lang)
+    return kb.render("ui.review_in_days", lang, days=a.review_in_days)
+
+
+def _plan_lines(
+    case: Case, a: Assessment, texts: DocumentTexts, lang: str, today: dt.date
+) -> tuple[str, ...]:
+    plan = build_plan(case, a, start=today, lang=lang)
+    if plan.red_flag:
+        return (texts.get("doc.patient.plan_on_hold", lang),)
+    lib = default_library()
+    lines: list[str] = []
+    if plan.activity_minutes is not None:
+        lines.append(texts.get("doc.patient.plan_walk", lang, minutes=plan.activity_minutes))
+    if plan.exercises:
+        titles = ", ".join(e.title for e in plan.exercises)
+        lines.append(texts.get("doc.patient.plan_exercises", lang, titles=titles))
+    comfort = [c.title for c in (*plan.heat, *plan.relaxation)]
+    if comfort:
+        lines.append(texts.get("doc.patient.plan_comfort", lang, titles=", ".join(comfort)))
+    reading = [lib.modules[m].title.get(lang) for m in plan.education[:READ_MODULES] if m in lib.modules]
+    if reading:
+        lines.append(texts.get("doc.patient.plan_read", lang, titles=", ".join(reading)))
+    lines.append(texts.get("doc.patient.plan_review", lang, date=fmt_date(plan.review_on, lang)))
+    return tuple(lines)
+
+
+def patient_report(
+    kb: KnowledgeBase,
+    texts: DocumentTexts,
+    case: Case,
+    a: Assessment,
+    *,
+    lang: str,
+    generated_at: dt.datetime,
+    person_label: str | None = None,
+) -> PatientReport:
+    sources = Sources(kb)
+    advice = advice_groups(kb, a, sources, lang)
+    module = default_library().modules[SEEK_CARE]
+    seek_care_sources = sources.cite(module.sources)
+    title = texts.get("doc.patient.title", lang)
+    return PatientReport(
+        header=header("patient", title, person_label, generated_at, a, texts, lang),
+        triage=triage_view(kb, a, texts, lang),
+        reasons=tuple(kb.render(key, lang) for key in reason_keys(kb, a)),
+        no_red_flags=kb.render("ui.no_red_flags", lang) if not a.red_flags else None,
+        review=_review(kb, a, lang),
+        plan=_plan_lines(case, a, texts, lang, generated_at.date()),
+        advice=advice,
+        seek_care=tuple(p.get(lang) for p in module.passages[:SEEK_CARE_PASSAGES]),
+        seek_care_sources=seek_care_sources,
+        sources=sources.all,
+        disclaimer=kb.render("ui.disclaimer", lang),
+    )
+
+
+def _context(kb: KnowledgeBase, case: Case, texts: DocumentTexts, lang: str) -> tuple[Row, ...]:
+    def t(key: str, **values: object) -> str:
+        return texts.get(key, lang, **values)
+
+    not_given = t("doc.clinician.not_given")
+    regions = ", ".join(kb.render(f"region.{r}.label", lang) for r in case.regions)
+    return (
+        Row(t("doc.clinician.age"), t("doc.clinician.age_value", age=case.age)),
+        Row(t("doc.clinician.sex"), _sex(case, lang) or not_given),
+        Row(t("doc.clinician.regions"), regions),
+        Row(
+            t("doc.clinician.duration"),
+            t("doc.clinician.duration_value", weeks=fmt_number(case.duration_weeks, lang)),
+        ),
+        Row(
+            t("doc.clinician.intensity"),
+            str(case.pain_intensity) if case.pain_intensity is not None else not_given,
+        ),
+        Row(t("doc.clinician.recurrent"), t("doc.answer.yes" if case.recurrent else "doc.answer.no")),
+    )
+
+
+def _sex(case: Case, lang: str) -> str | None:
+    if case.sex is None:
+        return None
+    question = load_questionnaire().get("sex")
+    return next((o.label.get(lang) for o in question.options if o.value == case.sex), case.sex)
+
+
+def _red_flags(kb: KnowledgeBase, a: Assessment, texts: DocumentTexts, lang: str) -> tuple[str, ...]:
+    return tuple(
+        texts.get(
+            "doc.clinician.red_flag_line",
+            lang,
+            condition=kb.render(f"condition.{flag.condition}.label", lang),
+            rule=flag.id,
+            evidence=", ".join(flag.evidence) or texts.get("doc.none", lang),
+        )
+        for flag in a.red_flags
+    )
+
+
+def _classification(kb: KnowledgeBase, a: Assessment, texts: DocumentTexts, lang: str) -> tuple[Row, ...]:
+    def t(key: str, **values: object) -> str:
+        return texts.get(key, lang, **values)
+
+    suspected = ", ".join(kb.render(f"condition.{c}.label", lang) for c in a.suspected_conditions)
+    startback = t("doc.clinician.not_answered")
+    if a.startback is not None:
+        group = kb.render(f"risk.{a.startback.group.value}.label", lang)
+        startback = t(
+            "doc.clinician.startback_values",
+            total=a.startback.total,
+            psychosocial=a.startback.psychosocial,
+            group=group,
+        )
+    neuro = t("doc.clinician.not_answered")
+    if a.neuroplastic_indicators is not None:
+        n = a.neuroplastic_indicators
+        level = t(f"doc.neuroplastic.{n.level.value}")
+        neuro = t("doc.clinician.neuroplastic_values", count=n.count, of=n.of, level=level)
+    return (
+        Row(t("doc.clinician.suspected"), suspected or t("doc.none")),
+        Row(t("doc.clinician.phase"), kb.render(f"phase.{a.phase.value}.label", lang)),
+        Row(t("doc.clinician.pain_type"), kb.render(f"pain_type.{a.pain_type.value}.label", lang)),
+        Row(t("doc.clinician.risk"), kb.render(f"risk.{a.chronification_risk.value}.label", lang)),
+        Row(t("doc.clinician.startback_title"), startback),
+        Row(t("doc.clinician.neuroplastic_title"), neuro),
+    )
+
+
+def clinician_report(
+    kb: KnowledgeBase,
+    texts: DocumentTexts,
+    case: Case,
+    a: Assessment,
+    *,
+    lang: str,
+    generated_at: dt.datetime,
+    person_label: str | None = None,
+    diary: ReportDiary | None = None,
+) -> ClinicianReport:
+    sources = Sources(kb)
+    advice = advice_groups(kb, a, sources, lang)
+    mri = tuple(
+        MriRow(
+            finding=kb.render(f"finding.{row.finding.value}.label", lang),
+            percent=texts.get(
+                "doc.clinician.percent", lang, percent=fmt_number(row.prevalence_pain_free_percent, lang)
+            ),
+            age_band=row.age_band,
+            source=sources.cite([row.source])[0],
+        )
+        for row in a.imaging_context
+    )
+    imaging = f"imaging.{a.imaging.value}"
+    title = texts.get("doc.clinician.title", lang)
+    return ClinicianReport(
+        header=header("clinician", title, person_label, generated_at, a, texts, lang),
+        triage=triage_view(kb, a, texts, lang),
+        review=texts.get("doc.clinician.review", lang, days=a.review_in_days)
+        if a.review_in_days
+        else texts.get("doc.clinician.review_today", lang),
+        context=_context(kb, case, texts, lang),
+        red_flags=_red_flags(kb, a, texts, lang),
+        reasons=tuple(kb.render(key, lang) for key in reason_keys(kb, a)),
+        signs=warning_sign_answers(kb, case, texts, lang),
+        classification=_classification(kb, a, texts, lang),
+        neuroplastic_explain=kb.render(f"neuroplastic.{a.neuroplastic_indicators.level.value}.explain", lang)
+        if a.neuroplastic_indicators is not None
+        else None,
+        imaging_label=kb.render(f"{imaging}.label", lang),
+        imaging_explain=kb.render(f"{imaging}.explain", lang),
+        mri=mri,
+        advice=advice,
+        diary=diary_view(diary, sources, texts, lang) if diary is not None else None,
+        sources=sources.all,
+        disclaimer=texts.get("doc.clinician.disclaimer", lang),
+    )
