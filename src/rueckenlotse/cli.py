@@ -140,6 +140,10 @@ from .cli_report import register as _register_report_commands  # noqa: E402
 
 _register_report_commands(app)
 
+from .cli_fhir import register as _register_fhir_commands  # noqa: E402
+
+_register_fhir_commands(app)
+
 
 def main() -> None:
     app()

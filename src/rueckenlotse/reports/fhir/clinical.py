@@ -1,0 +1,230 @@
+"""Patient, Observations and RiskAssessments of one Case and its Assessment (FHIR R4B).
+
+- Patient: pseudonymous, only the sex (the Case has no name, no birth date).
+- Observation: pain intensity (LOINC 72514-3, 0-10 as valueInteger); the STarT Back total and
+  psychosocial scores with codes of our own CodeSystem (we claim no LOINC code we cannot vouch for).
+- RiskAssessment "triage": the triage level as the predicted outcome; one ``reasonCode`` per red flag
+  (the rule and the suspected condition, its ``text`` naming the QuestionnaireResponse linkIds that are
+  the evidence) and ``basis`` pointing at the response and the pain Observation.
+- RiskAssessment "startback": the group as ``qualitativeRisk`` (low / moderate / high), ``basis`` the
+  response and the two score Observations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ...core.kb import KnowledgeBase
+from ...core.models import Assessment, Case, RiskGroup
+from .common import LOINC, Json, codesystem, coding, instant, reference, resource_id, validated
+
+_GENDER = {"female": "female", "male": "male", "diverse": "other"}
+_RISK_PROBABILITY = "http://terminology.hl7.org/CodeSystem/risk-probability"
+_QUALITATIVE = {
+    RiskGroup.low: ("low", "Low likelihood"),
+    RiskGroup.medium: ("moderate", "Moderate likelihood"),
+    RiskGroup.high: ("high", "High likelihood"),
+}
+_SURVEY = {
+    "coding": [coding("http://terminology.hl7.org/CodeSystem/observation-category", "survey", "Survey")]
+}
+PAIN_LOINC = "72514-3"
+_TEXTS: dict[str, dict[str, str]] = {
+    "pain": {
+        "de": "Schmerzstärke (0–10), Mittel der letzten 24 Stunden",
+        "en": "Pain intensity (0–10), average over the last 24 hours",
+    },
+    "startback-total": {"de": "STarT Back: Gesamtwert (0–9)", "en": "STarT Back: total score (0–9)"},
+    "startback-psychosocial": {
+        "de": "STarT Back: psychosozialer Wert (0–5)",
+        "en": "STarT Back: psychosocial score (0–5)",
+    },
+    "triage": {"de": "Dringlichkeit der Versorgung", "en": "Urgency of care"},
+    "triage-method": {
+        "de": "Regeln von Rückenlotse, Wissensstand {version}",
+        "en": "Rückenlotse rules, knowledge version {version}",
+    },
+    "startback": {
+        "de": "Risiko für anhaltende Rückenschmerzen (STarT Back)",
+        "en": "Risk of lasting back pain (STarT Back)",
+    },
+    "startback-method": {
+        "de": "Angepasste Fragen zu den neun STarT-Back-Bereichen, Auswertung nach Keele University",
+        "en": "Adapted questions on the nine STarT Back domains, Keele University scoring",
+    },
+    "startback-outcome": {
+        "de": "Anhaltende, belastende Rückenschmerzen",
+        "en": "Lasting, disabling back pain",
+    },
+    "evidence": {
+        "de": "Belege (linkId in der Antwort): {fields}",
+        "en": "Evidence (linkId in the response): {fields}",
+    },
+}
+
+
+def _t(key: str, lang: str, **values: object) -> str:
+    return _TEXTS[key][lang].format(**values)
+
+
+def build_patient(case: Case) -> Json:
+    patient: Json = {"resourceType": "Patient", "id": resource_id(case, "Patient")}
+    if case.sex is not None:
+        patient["gender"] = _GENDER[case.sex]
+    return validated(patient)
+
+
+def _observation(
+    case: Case, kind: str, code: Json, value: int, at: dt.datetime, patient: Json, response: Json
+) -> Json:
+    return validated(
+        {
+            "resourceType": "Observation",
+            "id": resource_id(case, f"Observation/{kind}"),
+            "status": "final",
+            "category": [_SURVEY],
+            "code": code,
+            "subject": reference(patient),
+            "effectiveDateTime": instant(at),
+            "valueInteger": value,
+            "derivedFrom": [reference(response)],
+        }
+    )
+
+
+def build_observations(
+    case: Case, assessment: Assessment, *, at: dt.datetime, patient: Json, response: Json, lang: str
+) -> dict[str, Json]:
+    """The Observations by kind: "pain" (when given), "startback-total", "startback-psychosocial"."""
+    out: dict[str, Json] = {}
+    if case.pain_intensity is not None:
+        code = {
+            "coding": [
+                coding(LOINC, PAIN_LOINC, "Pain severity - 0-10 verbal numeric rating [Score] - Reported")
+            ],
+            "text": _t("pain", lang),
+        }
+        out["pain"] = _observation(case, "pain", code, case.pain_intensity, at, patient, response)
+    if assessment.startback is not None:
+        scores = {
+            "startback-total": assessment.startback.total,
+            "startback-psychosocial": assessment.startback.psychosocial,
+        }
+        for kind, value in scores.items():
+            code = {
+                "coding": [coding(codesystem("observation"), kind, _t(kind, lang))],
+                "text": _t(kind, lang),
+            }
+            out[kind] = _observation(case, kind, code, value, at, patient, response)
+    return out
+
+
+def _red_flag_reasons(kb: KnowledgeBase, assessment: Assessment, lang: str) -> list[Json]:
+    return [
+        {
+            "coding": [
+                coding(codesystem("rule"), flag.id, kb.render(f"rule.{flag.id}.reason", lang)),
+                coding(
+                    codesystem("condition"),
+                    flag.condition,
+                    kb.render(f"condition.{flag.condition}.label", lang),
+                ),
+            ],
+            "text": _t("evidence", lang, fields=", ".join(flag.evidence)),
+        }
+        for flag in assessment.red_flags
+    ]
+
+
+def _seek_care(assessment: Assessment) -> str | None:
+    texts = [r.text for r in assessment.recommendations if r.kind == "seek_care"]
+    return " ".join(texts) or None
+
+
+def build_triage_risk(
+    kb: KnowledgeBase,
+    case: Case,
+    assessment: Assessment,
+    *,
+    at: dt.datetime,
+    patient: Json,
+    response: Json,
+    observations: dict[str, Json],
+    lang: str,
+) -> Json:
+    level = assessment.triage.value
+    resource: Json = {
+        "resourceType": "RiskAssessment",
+        "id": resource_id(case, "RiskAssessment/triage"),
+        "language": lang,
+        "status": "final",
+        "code": {"coding": [coding(codesystem("assessment"), "triage", _t("triage", lang))]},
+        "method": {"text": _t("triage-method", lang, version=assessment.knowledge_version)},
+        "subject": reference(patient),
+        "occurrenceDateTime": instant(at),
+        "basis": [reference(response)]
+        + ([reference(observations["pain"])] if "pain" in observations else []),
+        "prediction": [
+            {
+                "outcome": {
+                    "coding": [coding(codesystem("triage"), level, kb.render(f"triage.{level}.title", lang))],
+                },
+                "rationale": kb.render(f"triage.{level}.action", lang),
+            }
+        ],
+    }
+    reasons = _red_flag_reasons(kb, assessment, lang)
+    if reasons:
+        resource["reasonCode"] = reasons
+    mitigation = _seek_care(assessment)
+    if mitigation:
+        resource["mitigation"] = mitigation
+    return validated(resource)
+
+
+def build_startback_risk(
+    kb: KnowledgeBase,
+    case: Case,
+    assessment: Assessment,
+    *,
+    at: dt.datetime,
+    patient: Json,
+    response: Json,
+    observations: dict[str, Json],
+    lang: str,
+) -> Json | None:
+    """The STarT Back RiskAssessment, or None when the block was not answered."""
+    result = assessment.startback
+    if result is None:
+        return None
+    group = result.group
+    scores = [observations[k] for k in ("startback-total", "startback-psychosocial")]
+    return validated(
+        {
+            "resourceType": "RiskAssessment",
+            "id": resource_id(case, "RiskAssessment/startback"),
+            "language": lang,
+            "status": "final",
+            "code": {"coding": [coding(codesystem("assessment"), "startback", _t("startback", lang))]},
+            "method": {"text": _t("startback-method", lang)},
+            "subject": reference(patient),
+            "occurrenceDateTime": instant(at),
+            "basis": [reference(response)] + [reference(o) for o in scores],
+            "prediction": [
+                {
+                    "outcome": {"text": _t("startback-outcome", lang)},
+                    "qualitativeRisk": {
+                        "coding": [
+                            coding(_RISK_PROBABILITY, *_QUALITATIVE[group]),
+                            coding(
+                                codesystem("startback-group"),
+                                group.value,
+                                kb.render(f"risk.{group.value}.label", lang),
+                            ),
+                        ]
+                    },
+                    "rationale": f"{result.total}/9, {result.psychosocial}/5",
+                }
+            ],
+        }
+    )

@@ -1,0 +1,264 @@
+"""A QuestionnaireResponse to our intake Questionnaire back into a Case.
+
+Checked in this order, every problem reported per field (the linkId, which is the Case field path,
+or the item's position): JSON, FHIR R4B structure (``fhir.resources``), that it answers our Questionnaire,
+each item (known linkId, answered once, the right answer type, a code of ours), and finally the Case
+itself (rueckenlotse.validation). Anything taken from the input and shown in a message is shortened and
+has control and direction characters escaped, so hostile text cannot mislead a terminal or a log.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from pydantic import ValidationError
+
+from ...core.errors import FieldError, InvalidCase, InvalidInput
+from ...core.kb import KnowledgeBase
+from ...core.models import Case
+from ...validation import validate_case
+from .common import QUESTIONNAIRE_URL
+from .layout import FieldItem, Layout, intake_layout
+
+_SHOWN_MAX = 60
+_EXPECTED_KEY = {
+    "boolean": "valueBoolean",
+    "integer": "valueInteger",
+    "decimal": "valueDecimal",
+    "coding": "valueCoding",
+}
+_STATUSES = ("completed", "amended")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "json_invalid": {"de": "Kein gültiges JSON: {msg}", "en": "Not valid JSON: {msg}"},
+    "not_an_object": {"de": "Erwartet wird ein JSON-Objekt.", "en": "A JSON object is expected."},
+    "resource_type": {
+        "de": "Erwartet wird eine QuestionnaireResponse, nicht {got}.",
+        "en": "A QuestionnaireResponse is expected, not {got}.",
+    },
+    "fhir_invalid": {"de": "Kein gültiges FHIR R4B: {msg}", "en": "Not valid FHIR R4B: {msg}"},
+    "questionnaire": {
+        "de": "Die Antworten gehören nicht zu unserem Fragebogen {url} (angegeben: {got}).",
+        "en": "The answers are not for our questionnaire {url} (given: {got}).",
+    },
+    "status": {
+        "de": "Nur abgeschlossene Antworten lassen sich einlesen (completed, amended), nicht {got}.",
+        "en": "Only finished answers can be read (completed, amended), not {got}.",
+    },
+    "unknown_link_id": {
+        "de": "Diese Frage kennen wir nicht: linkId {got}.",
+        "en": "Unknown question: linkId {got}.",
+    },
+    "duplicate": {
+        "de": "Die Frage ist mehr als einmal beantwortet.",
+        "en": "The question is answered more than once.",
+    },
+    "too_many": {"de": "Hier ist nur eine Antwort erlaubt.", "en": "Only one answer is allowed here."},
+    "group_answer": {
+        "de": "Eine Gruppe von Fragen hat selbst keine Antwort.",
+        "en": "A group of questions has no answer of its own.",
+    },
+    "nested_group": {
+        "de": "Gruppen in Gruppen gibt es in unserem Fragebogen nicht.",
+        "en": "Our questionnaire has no groups within groups.",
+    },
+    "wrong_type": {
+        "de": "Falscher Antworttyp: erwartet wird {expected}.",
+        "en": "Wrong answer type: {expected} is expected.",
+    },
+    "unknown_code": {
+        "de": "Unbekannte Antwort {got}. Erlaubt sind: {allowed} (System {system}).",
+        "en": "Unknown answer {got}. Allowed: {allowed} (system {system}).",
+    },
+    "too_deep": {"de": "Die Daten sind zu tief verschachtelt.", "en": "The data is nested too deeply."},
+}
+
+
+class InvalidResponse(InvalidInput):
+    """The QuestionnaireResponse cannot become a Case; ``errors`` lists every problem."""
+
+
+def shown(value: object) -> str:
+    """Input text made safe to show: control and direction characters escaped, at most 60 characters."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    safe = "".join(
+        f"\\u{ord(ch):04x}" if unicodedata.category(ch).startswith(("C", "Z")) and ch != " " else ch
+        for ch in text
+    )
+    return repr(safe if len(safe) <= _SHOWN_MAX else safe[: _SHOWN_MAX - 1] + "…")
+
+
+def _error(field: str, kind: str, lang: str, **values: object) -> FieldError:
+    return FieldError(field=field, type=kind, message=TEXTS[kind][lang].format(**values))
+
+
+class _Reader:
+    """Collects the answers and every problem of one response."""
+
+    def __init__(self, layout: Layout, lang: str) -> None:
+        self.layout = layout
+        self.fields = layout.fields
+        self.lang = lang
+        self.answers: dict[str, Any] = {}
+        self.errors: list[FieldError] = []
+
+    def fail(self, field: str, kind: str, **values: object) -> None:
+        self.errors.append(_error(field, kind, self.lang, **values))
+
+    def items(self, items: list[Any], path: str, *, top: bool) -> None:
+        for index, item in enumerate(items):
+            where = f"{path}[{index}]"
+            link_id = item.get("linkId")
+            if link_id in self.layout.groups:
+                self._group(item, where, top=top)
+            elif link_id in self.fields:
+                self._field(self.fields[link_id], item)
+            else:
+                self.fail(where, "unknown_link_id", got=shown(link_id))
+
+    def _group(self, item: Mapping[str, Any], where: str, *, top: bool) -> None:
+        if not top:
+            self.fail(where, "nested_group")
+        elif item.get("answer"):
+            self.fail(where, "group_answer")
+        else:
+            self.items(list(item.get("item") or []), f"{where}.item", top=False)
+
+    def _field(self, field: FieldItem, item: Mapping[str, Any]) -> None:
+        answers = list(item.get("answer") or [])
+        name = field.link_id
+        if name in self.answers:
+            self.fail(name, "duplicate")
+            return
+        if len(answers) > 1 and not field.repeats:
+            self.fail(name, "too_many")
+            return
+        values = [self._value(field, a) for a in answers]
+        if not values or any(v is _BAD for v in values):
+            return
+        self.answers[name] = values if field.repeats else values[0]
+
+    def _value(self, field: FieldItem, answer: Mapping[str, Any]) -> Any:
+        key = _EXPECTED_KEY[field.type]
+        value: Any = answer.get(key)
+        ok = {
+            "boolean": isinstance(value, bool),
+            "integer": type(value) is int,
+            "decimal": type(value) in (int, float),
+            "coding": isinstance(value, Mapping),
+        }[field.type]
+        if not ok:
+            self.fail(field.link_id, "wrong_type", expected=key)
+            return _BAD
+        if field.type == "decimal":
+            return float(value)
+        if field.type != "coding":
+            return value
+        for option in field.options:
+            if value.get("system") == field.system and value.get("code") == option.code:
+                return option.value
+        got = f"{shown(value.get('system'))}#{shown(value.get('code'))}"
+        allowed = ", ".join(o.code for o in field.options)
+        self.fail(field.link_id, "unknown_code", got=got, allowed=allowed, system=field.system)
+        return _BAD
+
+
+_BAD = object()  # marks an answer already reported as wrong
+
+
+def _case_data(answers: Mapping[str, Any]) -> dict[str, Any]:
+    case: dict[str, Any] = {}
+    for path, value in answers.items():
+        head, _, tail = path.partition(".")
+        if tail:
+            case.setdefault(head, {})[tail] = value
+        else:
+            case[head] = value
+    return case
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + shown(part).strip("'\"")
+    return out or "(response)"
+
+
+def _check_fhir(data: Mapping[str, Any], lang: str) -> list[FieldError]:
+    try:
+        QuestionnaireResponse.model_validate(dict(data))
+    except ValidationError as e:
+        return [
+            _error(_loc(err["loc"]), "fhir_invalid", lang, msg=err["msg"])
+            for err in e.errors(include_url=False)
+        ]
+    return []
+
+
+def _check_header(data: Mapping[str, Any], lang: str) -> list[FieldError]:
+    errors: list[FieldError] = []
+    canonical = data.get("questionnaire")
+    if not isinstance(canonical, str) or canonical.split("|", 1)[0] != QUESTIONNAIRE_URL:
+        errors.append(
+            _error("questionnaire", "questionnaire", lang, url=QUESTIONNAIRE_URL, got=shown(canonical))
+        )
+    if data.get("status") not in _STATUSES:
+        errors.append(_error("status", "status", lang, got=shown(data.get("status"))))
+    return errors
+
+
+def response_to_case(data: object, kb: KnowledgeBase, lang: str = "de", layout: Layout | None = None) -> Case:
+    """The Case a QuestionnaireResponse (parsed JSON) answers; InvalidResponse lists every problem.
+
+    Any version of our Questionnaire is accepted: the linkIds are the Case field paths of contract v1,
+    and each is checked on its own.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidResponse([_error("(response)", "not_an_object", lang)])
+    if data.get("resourceType") != "QuestionnaireResponse":
+        raise InvalidResponse(
+            [_error("resourceType", "resource_type", lang, got=shown(data.get("resourceType")))]
+        )
+    try:
+        structural = _check_fhir(data, lang)
+    except RecursionError:
+        raise InvalidResponse([_error("(response)", "too_deep", lang)]) from None
+    if structural:
+        raise InvalidResponse(structural)
+    reader = _Reader(layout or intake_layout(), lang)
+    reader.errors += _check_header(data, lang)
+    reader.items(list(data.get("item") or []), "item", top=True)
+    if reader.errors:
+        raise InvalidResponse(reader.errors)
+    try:
+        return validate_case(_case_data(reader.answers), kb, lang)
+    except InvalidCase as e:
+        raise InvalidResponse(e.errors) from None
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {shown(key)}")
+        seen[key] = value
+    return seen
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_response_json(text: str, kb: KnowledgeBase, lang: str = "de") -> Case:
+    """``response_to_case`` for JSON text (a key given twice, NaN or Infinity are errors)."""
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+    except RecursionError:
+        raise InvalidResponse([_error("(response)", "too_deep", lang)]) from None
+    except ValueError as e:
+        raise InvalidResponse([_error("(response)", "json_invalid", lang, msg=str(e))]) from None
+    return response_to_case(data, kb, lang)

@@ -1,0 +1,77 @@
+"""The intake as a FHIR R4B Questionnaire: German texts with the English translation extension."""
+
+from __future__ import annotations
+
+from ...core.kb import KnowledgeBase
+from ...questionnaire import LocalText
+from .common import MAX_VALUE, MIN_VALUE, QUESTIONNAIRE_URL, Json, coding, translation, validated
+from .layout import FieldItem, GroupItem, Item, Layout, intake_layout
+
+QUESTIONNAIRE_ID = "intake"
+_TITLE = LocalText(
+    de="Rückenlotse: Fragen zu Ihren Rückenschmerzen", en="Rückenlotse: questions about your back pain"
+)
+
+
+def _texts(key: str, text: LocalText) -> Json:
+    return {key: text.de, f"_{key}": translation(text.en)}
+
+
+def _bound(url: str, item: FieldItem, value: int | float) -> Json:
+    return {"url": url, "valueInteger" if item.type == "integer" else "valueDecimal": value}
+
+
+def _field(item: FieldItem) -> Json:
+    out: Json = {"linkId": item.link_id, "type": item.type, **_texts("text", item.text)}
+    if item.required:
+        out["required"] = True
+    if item.repeats:
+        out["repeats"] = True
+    bounds = [_bound(u, item, v) for u, v in ((MIN_VALUE, item.min), (MAX_VALUE, item.max)) if v is not None]
+    if bounds:
+        out["extension"] = bounds
+    if item.options:
+        out["answerOption"] = [
+            {
+                "valueCoding": {
+                    **coding(item.system, o.code, o.label.de),
+                    "_display": translation(o.label.en),
+                }
+            }
+            for o in item.options
+        ]
+    return out
+
+
+def _item(item: Item) -> Json:
+    if isinstance(item, GroupItem):
+        return {
+            "linkId": item.link_id,
+            "type": "group",
+            **_texts("text", item.text),
+            "item": [_field(f) for f in item.items],
+        }
+    return _field(item)
+
+
+def questionnaire_canonical(kb: KnowledgeBase) -> str:
+    return f"{QUESTIONNAIRE_URL}|{kb.version}"
+
+
+def build_questionnaire(kb: KnowledgeBase, layout: Layout | None = None) -> Json:
+    """The Questionnaire of the intake; its ``version`` is the knowledge version."""
+    lay = layout or intake_layout()
+    return validated(
+        {
+            "resourceType": "Questionnaire",
+            "id": QUESTIONNAIRE_ID,
+            "language": "de",
+            "url": QUESTIONNAIRE_URL,
+            "version": kb.version,
+            "name": "RueckenlotseIntake",
+            **_texts("title", _TITLE),
+            "status": "active",
+            "subjectType": ["Patient"],
+            "item": [_item(i) for i in lay.items],
+        }
+    )

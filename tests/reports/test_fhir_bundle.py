@@ -1,0 +1,210 @@
+"""FHIR export: golden Bundles of public vignettes, every resource parsed back with fhir.resources R4B.
+
+The golden files (tests/reports/golden/fhir/*.json, keys sorted) pin the whole Bundle for a fixed time.
+They change when the knowledge base changes (its version is the Questionnaire's version, its texts are
+in the resources). To write them anew, run with RUECKENLOTSE_UPDATE_GOLDEN=1 and review the diff:
+
+    RUECKENLOTSE_UPDATE_GOLDEN=1 .venv/bin/pytest tests/reports/test_fhir_bundle.py
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+
+from rueckenlotse.core.engine import evaluate
+from rueckenlotse.core.kb import KnowledgeBase
+from rueckenlotse.core.models import Case
+from rueckenlotse.reports.fhir import QUESTIONNAIRE_URL, build_bundle, build_questionnaire, intake_layout
+from rueckenlotse.reports.fhir.common import TRANSLATION
+
+from ..conftest import SHARED
+
+GOLDEN = Path(__file__).parent / "golden" / "fhir"
+AT = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
+# An emergency, a chronic case with STarT Back, sciatica, MRI findings (English), an acute neck.
+GOLDEN_CASES = {
+    "p01-ces-classic": "de",
+    "p09-chronic-high-risk": "de",
+    "p11-sciatica": "de",
+    "p13-mri-context": "en",
+    "p17-acute-neck": "en",
+}
+UPDATE = os.environ.get("RUECKENLOTSE_UPDATE_GOLDEN") == "1"
+
+
+def vignette_case(name: str) -> Case:
+    data = json.loads((SHARED / "cases" / "public" / f"{name}.json").read_text(encoding="utf-8"))
+    return Case.model_validate(data["case"], strict=True)
+
+
+def resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    return [entry["resource"] for entry in bundle["entry"]]
+
+
+def of_type(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r for r in resources(bundle) if r["resourceType"] == kind]
+
+
+def dumped(bundle: dict[str, Any]) -> str:
+    return json.dumps(bundle, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+
+
+@pytest.mark.parametrize(("name", "lang"), GOLDEN_CASES.items())
+def test_golden_bundle(name: str, lang: str) -> None:
+    text = dumped(build_bundle(vignette_case(name), at=AT, lang=lang))
+    path = GOLDEN / f"{name}.{lang}.json"
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no golden file {path.name}: run with RUECKENLOTSE_UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("name", "lang"), GOLDEN_CASES.items())
+def test_every_resource_parses_with_fhir_resources(name: str, lang: str) -> None:
+    bundle = build_bundle(vignette_case(name), at=AT, lang=lang)
+    Bundle.model_validate(bundle)
+    for resource in resources(bundle):
+        model = get_fhir_model_class(resource["resourceType"])
+        parsed = model.model_validate(resource)
+        assert parsed.model_dump(mode="json", by_alias=True, exclude_none=True) == resource
+
+
+def test_bundle_is_a_collection_with_the_expected_resources() -> None:
+    bundle = build_bundle(vignette_case("p09-chronic-high-risk"), at=AT)
+    assert bundle["type"] == "collection"
+    assert bundle["timestamp"] == "2026-11-27T09:30:00Z"
+    kinds = [r["resourceType"] for r in resources(bundle)]
+    assert kinds == [
+        "Patient",
+        "Questionnaire",
+        "QuestionnaireResponse",
+        "Observation",
+        "Observation",
+        "Observation",
+        "RiskAssessment",
+        "RiskAssessment",
+        "CarePlan",
+    ]
+
+
+def test_every_reference_resolves_inside_the_bundle() -> None:
+    bundle = build_bundle(vignette_case("p09-chronic-high-risk"), at=AT)
+    full_urls = {entry["fullUrl"] for entry in bundle["entry"]}
+    refs: list[str] = []
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("reference"), str):
+                refs.append(node["reference"])
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(bundle["entry"])
+    assert refs and set(refs) <= full_urls
+    response = of_type(bundle, "QuestionnaireResponse")[0]
+    assert response["questionnaire"].split("|")[0] in full_urls
+
+
+def test_ids_depend_on_the_case_and_times_on_at() -> None:
+    case = vignette_case("p11-sciatica")
+    first = build_bundle(case, at=AT)
+    later = build_bundle(case, at=AT + dt.timedelta(days=1))
+    other = build_bundle(vignette_case("p02-acute-lifting"), at=AT)
+    assert first == build_bundle(case, at=AT)
+    assert [r["id"] for r in resources(first)] == [r["id"] for r in resources(later)]
+    assert first["timestamp"] != later["timestamp"]
+    patient_ids = {of_type(b, "Patient")[0]["id"] for b in (first, other)}
+    assert len(patient_ids) == 2
+
+
+def test_questionnaire_has_every_case_field_in_german_with_english_translation(kb: KnowledgeBase) -> None:
+    questionnaire = build_questionnaire(kb)
+    assert questionnaire["url"] == QUESTIONNAIRE_URL
+    assert questionnaire["version"] == kb.version
+    items = [i for top in questionnaire["item"] for i in [top, *top.get("item", [])]]
+    answer_items = {i["linkId"] for i in items if i["type"] != "group"}
+    assert answer_items == set(intake_layout().fields)
+    for item in items:
+        (ext,) = item["_text"]["extension"]
+        assert ext["url"] == TRANSLATION
+        parts = {e["url"]: e for e in ext["extension"]}
+        assert parts["lang"]["valueCode"] == "en"
+        assert parts["content"]["valueString"] and parts["content"]["valueString"] != item["text"]
+        for option in item.get("answerOption", []):
+            coding = option["valueCoding"]
+            assert coding["system"].startswith("https://rueckenlotse.example/fhir/CodeSystem/")
+            assert coding["_display"]["extension"][0]["url"] == TRANSLATION
+
+
+def test_pain_observation_uses_loinc_and_the_case_value() -> None:
+    case = vignette_case("p02-acute-lifting")
+    bundle = build_bundle(case, at=AT)
+    pain = [o for o in of_type(bundle, "Observation") if o["code"]["coding"][0]["code"] == "72514-3"]
+    assert len(pain) == 1
+    assert pain[0]["code"]["coding"][0]["system"] == "http://loinc.org"
+    assert pain[0]["valueInteger"] == case.pain_intensity
+
+
+def test_no_pain_observation_without_pain_intensity() -> None:
+    case = Case.model_validate({"age": 30, "regions": ["neck"], "duration_weeks": 1.0})
+    bundle = build_bundle(case, at=AT)
+    assert of_type(bundle, "Observation") == []
+    assert len(of_type(bundle, "RiskAssessment")) == 1  # triage only: no STarT Back answers
+
+
+def test_triage_risk_assessment_names_the_red_flags_and_their_evidence(kb: KnowledgeBase) -> None:
+    case = vignette_case("p01-ces-classic")
+    assessment = evaluate(kb, case, "de")
+    bundle = build_bundle(case, at=AT)
+    triage = next(r for r in of_type(bundle, "RiskAssessment") if r["code"]["coding"][0]["code"] == "triage")
+    assert triage["prediction"][0]["outcome"]["coding"][0]["code"] == assessment.triage.value == "emergency"
+    reasons = {c["coding"][0]["code"]: c for c in triage["reasonCode"]}
+    assert set(reasons) == {flag.id for flag in assessment.red_flags}
+    for flag in assessment.red_flags:
+        assert all(field in reasons[flag.id]["text"] for field in flag.evidence)
+        assert reasons[flag.id]["coding"][1]["code"] == flag.condition
+    response = of_type(bundle, "QuestionnaireResponse")[0]
+    assert {"reference": f"urn:uuid:{response['id']}"} in triage["basis"]
+
+
+def test_startback_risk_assessment_carries_group_and_scores(kb: KnowledgeBase) -> None:
+    case = vignette_case("p09-chronic-high-risk")
+    result = evaluate(kb, case, "de").startback
+    assert result is not None
+    bundle = build_bundle(case, at=AT)
+    risk = next(r for r in of_type(bundle, "RiskAssessment") if r["code"]["coding"][0]["code"] == "startback")
+    codes = [c["code"] for c in risk["prediction"][0]["qualitativeRisk"]["coding"]]
+    assert result.group.value in codes
+    scores = {o["code"]["coding"][0]["code"]: o for o in of_type(bundle, "Observation")}
+    assert scores["startback-total"]["valueInteger"] == result.total
+    assert scores["startback-psychosocial"]["valueInteger"] == result.psychosocial
+    assert {"reference": f"urn:uuid:{scores['startback-total']['id']}"} in risk["basis"]
+
+
+def test_care_plan_lists_the_plan_exercises_and_education(kb: KnowledgeBase) -> None:
+    from rueckenlotse.plan.builder import build_plan
+
+    case = vignette_case("p02-acute-lifting")
+    plan = build_plan(case, evaluate(kb, case, "en"), start=AT.date(), lang="en")
+    (careplan,) = of_type(build_bundle(case, at=AT, lang="en"), "CarePlan")
+    titles = [a["detail"]["code"]["text"] for a in careplan["activity"]]
+    assert plan.exercises and all(ex.title in titles for ex in plan.exercises)
+    codes = {a["detail"]["code"]["coding"][0]["code"] for a in careplan["activity"]}
+    assert set(plan.education) <= codes
+
+
+def test_care_plan_holds_no_exercises_while_a_red_flag_stands() -> None:
+    (careplan,) = of_type(build_bundle(vignette_case("p01-ces-classic"), at=AT), "CarePlan")
+    systems = {a["detail"]["code"]["coding"][0]["system"].rsplit("/", 1)[1] for a in careplan["activity"]}
+    assert systems == {"education"}
