@@ -120,9 +120,9 @@ def patient_report(
     person_label: str | None = None,
 ) -> PatientReport:
     sources = Sources(kb)
-    advice = advice_groups(kb, a, sources, lang)
     module = default_library().modules[SEEK_CARE]
-    seek_care_sources = sources.cite(module.sources)
+    seek_care_sources = sources.cite(module.sources)  # numbered in reading order: this box comes first
+    advice = advice_groups(kb, a, sources, lang)
     title = texts.get("doc.patient.title", lang)
     return PatientReport(
         header=header("patient", title, person_label, generated_at, a, texts, lang),

@@ -1,0 +1,161 @@
+"""The HTML reports: golden files (normalised) for several vignettes, and what every report must hold.
+
+Regenerate the golden files after an intended change with
+``RUECKENLOTSE_UPDATE_GOLDEN=1 .venv/bin/pytest tests/reports/test_documents_html.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from markupsafe import escape
+
+from rueckenlotse import assess
+from rueckenlotse.core.kb import KnowledgeBase
+from rueckenlotse.core.models import Assessment, Case
+from rueckenlotse.reports.documents import build_view, render_html, render_report
+from rueckenlotse.reports.documents.signs import warning_sign_fields
+from rueckenlotse.reports.documents.texts import DocumentTextError, document_texts, parse_texts
+
+from ..conftest import SHARED
+
+GOLDEN = Path(__file__).parent / "golden" / "html"
+UPDATE = os.environ.get("RUECKENLOTSE_UPDATE_GOLDEN") == "1"
+AT = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
+GOLDEN_CASES = [
+    ("p01-ces-classic", "de"),  # emergency
+    ("p11-sciatica", "de"),  # radicular
+    ("p13-mri-context", "de"),  # MRI findings in context
+    ("p09-chronic-high-risk", "de"),  # STarT Back high
+    ("p14-neuroplastic-many", "de"),  # neuroplastic indicators
+    ("p02-acute-lifting", "en"),  # English
+]
+VIGNETTES = sorted(p.stem for p in (SHARED / "cases" / "public").glob("*.json"))
+
+
+def vignette(name: str, lang: str = "de") -> tuple[Case, Assessment]:
+    data: dict[str, Any] = json.loads((SHARED / "cases" / "public" / f"{name}.json").read_text("utf-8"))
+    case = Case.model_validate(data["case"])
+    return case, assess(case, lang=lang)
+
+
+def normalise(html: str, kb: KnowledgeBase) -> str:
+    """Indentation and blank lines do not matter; the knowledge version changes with every release."""
+    html = html.replace(kb.version, "KNOWLEDGE_VERSION")
+    return "".join(line.strip() + "\n" for line in html.splitlines() if line.strip())
+
+
+@pytest.mark.parametrize("kind", ["patient", "clinician"])
+@pytest.mark.parametrize(("name", "lang"), GOLDEN_CASES)
+def test_html_matches_the_golden_file(name: str, lang: str, kind: str, kb: KnowledgeBase) -> None:
+    case, assessment = vignette(name, lang)
+    html = render_report(
+        kind, case, assessment, lang=lang, fmt="html", person_label="PX-0001", generated_at=AT
+    ).decode("utf-8")
+    got = normalise(html, kb)
+    path = GOLDEN / f"{name}-{kind}-{lang}.html"
+    if UPDATE:
+        path.write_text(got, encoding="utf-8")
+    if not path.exists():
+        pytest.fail(f"{path.name} is missing: set RUECKENLOTSE_UPDATE_GOLDEN=1 to write it, then review it")
+    assert got == path.read_text(encoding="utf-8"), f"{path.name} differs (regenerate only if intended)"
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+@pytest.mark.parametrize("name", VIGNETTES)
+def test_clinician_html_holds_every_warning_sign_and_source(name: str, lang: str, kb: KnowledgeBase) -> None:
+    case, assessment = vignette(name, lang)
+    html = render_report("clinician", case, assessment, lang=lang, generated_at=AT).decode("utf-8")
+    for field in warning_sign_fields(kb):
+        assert f'id="sign-{field}"' in html
+    for rec in assessment.recommendations:
+        assert str(escape(rec.text)) in html
+        for source_id in rec.sources:
+            assert str(escape(kb.sources[source_id].title)) in html
+    assert str(escape(kb.render(f"triage.{assessment.triage.value}.title", lang))) in html
+    assert kb.version in html
+
+
+@pytest.mark.parametrize("name", VIGNETTES)
+def test_patient_html_has_triage_plan_seek_care_and_disclaimer(name: str, kb: KnowledgeBase) -> None:
+    case, assessment = vignette(name)
+    view = build_view("patient", case, assessment, lang="de", generated_at=AT)
+    html = render_html(view)
+    texts = document_texts()
+    for heading in ("doc.patient.why_title", "doc.patient.plan_title", "doc.patient.seek_care_title"):
+        assert str(escape(texts.get(heading, "de"))) in html
+    assert str(escape(kb.render("ui.disclaimer", "de"))) in html
+    assert view.plan and view.seek_care
+    if assessment.red_flags:
+        assert view.plan == (texts.get("doc.patient.plan_on_hold", "de"),)
+
+
+def test_an_emergency_puts_112_before_everything_else() -> None:
+    case, assessment = vignette("p01-ces-classic")
+    for kind in ("patient", "clinician"):
+        html = render_report(kind, case, assessment, generated_at=AT).decode("utf-8")
+        body = html[html.index("<body") :]
+        assert body.index('class="emergency-call"') < body.index("<header")
+        assert "112" in body[: body.index("<header")]
+    calm_case, calm = vignette("p02-acute-lifting")
+    calm_html = render_report("patient", calm_case, calm, generated_at=AT).decode("utf-8")
+    assert 'class="emergency-call"' not in calm_html
+
+
+def test_not_asked_is_kept_apart_from_no() -> None:
+    low_back = Case.model_validate({"age": 40, "regions": ["low_back"], "duration_weeks": 1})
+    neck = Case.model_validate({"age": 40, "regions": ["neck"], "duration_weeks": 1})
+    answers = {}
+    for case in (low_back, neck):
+        view = build_view("clinician", case, assess(case), lang="en", generated_at=AT)
+        answers[case.regions[0]] = {s.field: s.answer for s in view.signs}  # type: ignore[union-attr]
+    assert answers["low_back"]["hand_clumsiness"] == "not_asked"
+    assert answers["neck"]["hand_clumsiness"] == "no"
+    assert answers["neck"]["leg_pain"] == "not_asked"
+    assert answers["low_back"]["injury_checked_by_doctor"] == "not_asked"
+
+
+def test_a_field_given_explicitly_counts_as_asked_even_where_the_interview_skips_it() -> None:
+    case = Case.model_validate({"age": 40, "regions": ["low_back"], "duration_weeks": 1, "arm_pain": False})
+    view = build_view("clinician", case, assess(case), lang="de", generated_at=AT)
+    answers = {s.field: s.answer for s in view.signs}  # type: ignore[union-attr]
+    assert answers["arm_pain"] == "no"
+
+
+def test_choice_answers_say_which_yes() -> None:
+    case = Case.model_validate({"age": 40, "regions": ["low_back"], "duration_weeks": 1, "trauma": "minor"})
+    view = build_view("clinician", case, assess(case), lang="en", generated_at=AT)
+    trauma = next(s for s in view.signs if s.field == "trauma")  # type: ignore[union-attr]
+    assert trauma.answer == "yes"
+    assert trauma.text.startswith("Yes, minor")
+
+
+def test_every_report_text_has_german_and_english() -> None:
+    texts = document_texts()
+    assert texts.entries
+    for key, entry in texts.entries.items():
+        assert entry["de"].strip() and entry["en"].strip(), key
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [{"doc.x": {"de": "Hallo"}}, {"doc.x": {"de": "Hallo", "en": " "}}, {"doc.x": "Hallo"}, [], None],
+)
+def test_malformed_report_texts_are_rejected(raw: Any) -> None:
+    with pytest.raises(DocumentTextError):
+        parse_texts(raw)
+
+
+def test_unknown_lang_kind_or_format_is_refused() -> None:
+    case, assessment = vignette("p02-acute-lifting")
+    with pytest.raises(ValueError, match="lang"):
+        render_report("patient", case, assessment, lang="fr", generated_at=AT)
+    with pytest.raises(ValueError, match="kind"):
+        render_report("nurse", case, assessment, generated_at=AT)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="fmt"):
+        render_report("patient", case, assessment, fmt="docx", generated_at=AT)  # type: ignore[arg-type]
