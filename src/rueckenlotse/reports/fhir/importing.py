@@ -10,7 +10,6 @@ has control and direction characters escaped, so hostile text cannot mislead a t
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,13 +82,10 @@ class InvalidResponse(InvalidInput):
 
 
 def shown(value: object) -> str:
-    """Input text made safe to show: control and direction characters escaped, at most 60 characters."""
+    """Input text made safe to show: quoted, control and direction characters escaped (``repr`` escapes
+    every character Python does not count as printable), at most about 60 characters."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    safe = "".join(
-        f"\\u{ord(ch):04x}" if unicodedata.category(ch).startswith(("C", "Z")) and ch != " " else ch
-        for ch in text
-    )
-    return repr(safe if len(safe) <= _SHOWN_MAX else safe[: _SHOWN_MAX - 1] + "…")
+    return repr(text if len(text) <= _SHOWN_MAX else text[: _SHOWN_MAX - 1] + "…")
 
 
 def _error(field: str, kind: str, lang: str, **values: object) -> FieldError:
