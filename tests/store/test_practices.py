@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -155,6 +156,62 @@ def test_an_intake_is_submitted_once_and_only_with_the_persons_own_assessment(st
     second = practices.create_practice("Zweitmeinung").id
     assert practices.submit_intake(second, first.person_id, first.assessment_id, now=T0).id != first.id
     assert len(practices.inbox(practice)) == len(practices.inbox(second)) == 1
+
+
+def sent_copy(store: Store, triage: str = "routine") -> tuple[str, str]:
+    """What one send of a practice link makes before submitting: a new person with its assessment."""
+    person = store.create_person().id
+    case = Case.model_validate(CASES[triage])
+    return person, store.add_assessment(person, case, assess(case)).id
+
+
+def test_a_result_sent_again_under_its_key_is_one_intake(store: Store) -> None:
+    practices = Practices(store)
+    practice = practices.create_practice("Praxis").id
+    key, other_key = "a" * 64, "b" * 64
+    assert practices.intake_by_submission(practice, key) is None
+    first = practices.submit_intake(practice, *sent_copy(store), submission_key=key, now=T0)
+    again = practices.submit_intake(
+        practice, *sent_copy(store), submission_key=key, now=T0 + timedelta(minutes=1)
+    )
+    assert again == first
+    assert practices.intake_by_submission(practice, key) == first
+    # Other answers (another key) and keyless intakes are new intakes; so is the key at another practice.
+    changed = practices.submit_intake(practice, *sent_copy(store, "urgent"), submission_key=other_key, now=T0)
+    keyless = [practices.submit_intake(practice, *sent_copy(store), now=T0) for _ in range(2)]
+    elsewhere = practices.create_practice("Zweitmeinung").id
+    referred = practices.submit_intake(elsewhere, *sent_copy(store), submission_key=key, now=T0)
+    ids = {first.id, changed.id, referred.id, *(k.id for k in keyless)}
+    assert len(ids) == 5
+    assert len(practices.inbox(practice)) == 4 and len(practices.inbox(elsewhere)) == 1
+    with pytest.raises(InvalidValue):
+        practices.submit_intake(practice, *sent_copy(store), submission_key="short", now=T0)
+
+
+def test_concurrent_sends_of_one_result_make_one_intake(store: Store) -> None:
+    """Several processes may get the same send at once: the database lets exactly one intake in."""
+    practices = Practices(store)
+    practice = practices.create_practice("Praxis").id
+    copies = [sent_copy(store) for _ in range(4)]
+    start = threading.Barrier(len(copies))
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def send(person: str, assessment: str) -> None:
+        try:
+            start.wait()
+            results.append(practices.submit_intake(practice, person, assessment, submission_key="c" * 64).id)
+        except BaseException as e:  # reported below, in the test's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=send, args=copy) for copy in copies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    [row] = practices.inbox(practice)
+    assert results == [row.intake.id] * len(copies)
 
 
 def test_the_detail_has_all_answers_and_reviewing_is_recorded_once(store: Store) -> None:

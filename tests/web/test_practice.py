@@ -21,7 +21,7 @@ from rueckenlotse.validation import validate_case
 
 from ..conftest import CLI
 from .conftest import LiveServer
-from .pages_helpers import SELF_CARE_PLAN, answer_all, parse_page, post_step
+from .pages_helpers import SELF_CARE_PLAN, answer_all, current_question, parse_page, post_step
 from .test_auth import PASSWORD, accounts, csrf_of, new_clinician, open_store, own_client, post_form, sign_in
 
 EMERGENCY = {"age": 50, "regions": ["low_back"], "duration_weeks": 1, "saddle_numbness": True}
@@ -139,6 +139,55 @@ def test_practice_link_runs_the_intake_and_sends_it(store: Store, web: httpx.Cli
     assert Practices(store).inbox(wrong_practice.practice_id) == []
 
 
+def practice_result(web: httpx.Client, code: str) -> httpx.Response:
+    result, _ = answer_all(web, web.get(f"/p/{code}"), SELF_CARE_PLAN)
+    return result
+
+
+def send_form(result: httpx.Response) -> dict[str, str]:
+    form, _, _ = parse_page(result.text, "practice-send")
+    assert form is not None
+    return form.hidden
+
+
+def test_sending_the_same_result_again_creates_nothing_new(store: Store, web: httpx.Client) -> None:
+    """A double click, a reload of the confirmation or back-and-send: one intake, the same confirmation."""
+    clinician = new_clinician(store)
+    code = Practices(store).practice(clinician.practice_id).intake_code
+    result = practice_result(web, code)
+    first = web.post(f"/p/{code}/senden", data=send_form(result))
+    assert first.status_code == 200 and "angekommen" in first.text
+    persons = len(store.list_persons())
+    [row] = Practices(store).inbox(clinician.practice_id)
+    for _ in range(2):
+        again = web.post(f"/p/{code}/senden", data=send_form(result))
+        assert again.status_code == 200 and "angekommen" in again.text
+    assert [r.intake.id for r in Practices(store).inbox(clinician.practice_id)] == [row.intake.id]
+    assert len(store.list_persons()) == persons  # not even an unsent copy of the person is left
+
+
+def test_changed_answers_and_other_people_are_new_intakes(
+    store: Store, web: httpx.Client, live_server: LiveServer
+) -> None:
+    clinician = new_clinician(store)
+    code = Practices(store).practice(clinician.practice_id).intake_code
+    result = practice_result(web, code)
+    assert web.post(f"/p/{code}/senden", data=send_form(result)).status_code == 200
+    # Back to the last question of the same intake, another answer, then send again: a second intake.
+    last = post_step(web, result, None, action="back")
+    question = current_question(last)
+    assert question is not None and question.kind == "bool" and question.id not in SELF_CARE_PLAN  # "no"
+    changed, _ = answer_all(web, post_step(web, last, "yes"), SELF_CARE_PLAN)
+    assert web.post(f"/p/{code}/senden", data=send_form(changed)).status_code == 200
+    assert len(Practices(store).inbox(clinician.practice_id)) == 2
+    # Someone else with exactly the same answers is another person with their own intake.
+    with own_client(live_server) as other:
+        same = practice_result(other, code)
+        assert other.post(f"/p/{code}/senden", data=send_form(same)).status_code == 200
+    rows = Practices(store).inbox(clinician.practice_id)
+    assert len(rows) == 3 and len({row.intake.person_id for row in rows}) == 3
+
+
 def test_the_plain_intake_offers_no_sending(web: httpx.Client) -> None:
     result, _ = answer_all(web, web.get("/intake"), SELF_CARE_PLAN)
     form, _, _ = parse_page(result.text, "practice-send")
@@ -159,10 +208,11 @@ def test_the_state_keeps_the_practice_code_and_reads_old_states() -> None:
     from rueckenlotse.web.state import IntakeState, StateCodec
 
     codec = StateCodec("k" * 32, "v1")
-    with_code = IntakeState({"regions": ["low_back"]}, frozenset(), "abcdefghjkmnpqrstuvw")
+    with_code = IntakeState({"regions": ["low_back"]}, frozenset(), "abcdefghjkmnpqrstuvw", "n0nce")
     assert codec.loads(codec.dumps(with_code)) == with_code
     old = IntakeState({"regions": ["low_back"]})
     assert codec.loads(codec.dumps(old)).practice_code is None
+    assert codec.loads(codec.dumps(old)).nonce is None
 
 
 def test_a_patient_account_cannot_open_the_inbox(store: Store, web: httpx.Client) -> None:

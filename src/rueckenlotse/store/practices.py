@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,10 +31,12 @@ from .account_records import (
     intake_not_found,
 )
 from .accounts import account_not_found, aware, practice_not_found
+from .engine import BEGIN_OPTION
 from .errors import NotFound, person_not_found
 from .records import PersonRecord, parse_stored
 from .repository import InvalidValue, Store
 from .schema import (
+    DIGEST_LENGTH,
     TRIAGE_RANK,
     Account,
     ApiToken,
@@ -159,23 +163,44 @@ class Practices:
     # --- intakes --------------------------------------------------------------------------------------
 
     def submit_intake(
-        self, practice_id: str, person_id: str, assessment_id: str, *, now: datetime | None = None
+        self,
+        practice_id: str,
+        person_id: str,
+        assessment_id: str,
+        *,
+        submission_key: str | None = None,
+        now: datetime | None = None,
     ) -> IntakeRecord:
         """Attach one of the person's assessments to the practice (submitting it again returns the first).
+
+        ``submission_key`` names what the browser sent (one result of one intake): when the practice has
+        an intake with this key already, that intake is returned and nothing is added, even if it holds
+        another assessment. The caller sees this by ``assessment_id`` and drops its own copy. The unique
+        index decides between concurrent requests, so this holds across processes.
 
         The caller must have established that the acting user may share this person's data: the person
         was just created for an anonymous intake link, or it is the signed-in patient's own person.
         """
+        if submission_key is not None and len(submission_key) != DIGEST_LENGTH:
+            raise InvalidValue("Ungültiger Schlüssel.", "Invalid submission key.")
         moment = aware(now)
         try:
-            with self._store.transaction() as session:
-                return IntakeRecord.from_row(
-                    _new_intake(session, practice_id, person_id, assessment_id, moment)
-                )
+            with _writing(self._store) as session:
+                new = _new_intake(session, practice_id, person_id, assessment_id, moment, submission_key)
+                return IntakeRecord.from_row(new)
         except IntegrityError:
-            # The same assessment submitted twice at the same moment: the other request's row stands.
+            # The same assessment or result submitted twice at the same moment: the other row stands.
             with self._store.transaction() as session:
-                return IntakeRecord.from_row(_existing_intake(session, practice_id, assessment_id))
+                existing = _existing_intake(session, practice_id, assessment_id, submission_key)
+                if existing is None:
+                    raise NotFound("Bewertung", "Assessment", assessment_id) from None
+                return IntakeRecord.from_row(existing)
+
+    def intake_by_submission(self, practice_id: str, submission_key: str) -> IntakeRecord | None:
+        """The practice's intake sent under this key, or None."""
+        with self._store.transaction() as session:
+            row = _existing_intake(session, practice_id, None, submission_key)
+            return IntakeRecord.from_row(row) if row is not None else None
 
     def inbox(
         self,
@@ -294,6 +319,20 @@ class Practices:
 # --- helpers ------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def _writing(store: Store) -> Iterator[Session]:
+    """A transaction that reads, then writes. On SQLite it takes the write lock at BEGIN: a deferred one
+    that read before another writer committed fails with "database is locked" at its first write (the
+    busy timeout cannot help a stale snapshot). PostgreSQL needs nothing extra."""
+    if not store.is_sqlite:
+        with store.transaction() as session:
+            yield session
+        return
+    engine = store.engine.execution_options(**{BEGIN_OPTION: "BEGIN IMMEDIATE"})
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
 def _practice(session: Session, practice_id: str) -> Practice:
     practice = session.get(Practice, practice_id)
     if practice is None:
@@ -313,7 +352,12 @@ def _intake(session: Session, practice_id: str, intake_id: str) -> PracticeIntak
 
 
 def _new_intake(
-    session: Session, practice_id: str, person_id: str, assessment_id: str, now: datetime
+    session: Session,
+    practice_id: str,
+    person_id: str,
+    assessment_id: str,
+    now: datetime,
+    submission_key: str | None,
 ) -> PracticeIntake:
     _practice(session, practice_id)
     if session.get(Person, person_id) is None:
@@ -321,11 +365,7 @@ def _new_intake(
     assessment = session.get(AssessmentRow, assessment_id)
     if assessment is None or assessment.person_id != person_id:
         raise NotFound("Bewertung", "Assessment", assessment_id)
-    existing = session.scalar(
-        select(PracticeIntake).where(
-            PracticeIntake.practice_id == practice_id, PracticeIntake.assessment_id == assessment_id
-        )
-    )
+    existing = _existing_intake(session, practice_id, assessment_id, submission_key)
     if existing is not None:
         return existing
     intake = PracticeIntake(
@@ -335,21 +375,29 @@ def _new_intake(
         submitted_at=now,
         triage=assessment.triage,
         triage_rank=TRIAGE_RANK[assessment.triage],
+        submission_key=submission_key,
     )
     session.add(intake)
     session.flush()
     return intake
 
 
-def _existing_intake(session: Session, practice_id: str, assessment_id: str) -> PracticeIntake:
-    intake = session.scalar(
-        select(PracticeIntake).where(
-            PracticeIntake.practice_id == practice_id, PracticeIntake.assessment_id == assessment_id
-        )
-    )
-    if intake is None:
-        raise NotFound("Bewertung", "Assessment", assessment_id)
-    return intake
+def _existing_intake(
+    session: Session, practice_id: str, assessment_id: str | None, submission_key: str | None
+) -> PracticeIntake | None:
+    """The practice's intake of this assessment or under this key (a key match comes first)."""
+    same = []
+    if submission_key is not None:
+        same.append(PracticeIntake.submission_key == submission_key)
+    if assessment_id is not None:
+        same.append(PracticeIntake.assessment_id == assessment_id)
+    if not same:
+        return None
+    query = select(PracticeIntake).where(PracticeIntake.practice_id == practice_id, or_(*same))
+    rows = list(session.scalars(query))
+    by_key = [row for row in rows if submission_key is not None and row.submission_key == submission_key]
+    first = by_key or rows
+    return first[0] if first else None
 
 
 def _red_flags(document: dict[str, Any]) -> tuple[RedFlag, ...]:

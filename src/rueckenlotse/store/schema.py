@@ -237,6 +237,9 @@ class PracticeIntake(Base):
         ),
         CheckConstraint("triage_rank BETWEEN 0 AND 4", name="triage_rank"),
         Index("ix_practice_intakes_inbox", "practice_id", "triage_rank", "submitted_at"),
+        # One intake per sent result, however often the browser sends it (revision 0004). NULLs (intakes
+        # sent without a key) never collide, on SQLite and PostgreSQL alike.
+        Index("ix_practice_intakes_submission", "practice_id", "submission_key", unique=True),
     )
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
     practice_id: Mapped[str] = mapped_column(String(ID_LENGTH), _practice_fk())
@@ -248,6 +251,8 @@ class PracticeIntake(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(ID_LENGTH), _account_fk("SET NULL"))
     triage: Mapped[str] = mapped_column(String(20))
     triage_rank: Mapped[int] = mapped_column(Integer)
+    # A digest naming the sent result (see ``Practices.submit_intake``); not the answers themselves.
+    submission_key: Mapped[str | None] = mapped_column(String(DIGEST_LENGTH))
 
 
 class WebSession(Base):

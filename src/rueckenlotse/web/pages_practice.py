@@ -9,6 +9,10 @@ person in a URL: the practice code (not health data) is the only variable part.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
+
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,7 +20,7 @@ from starlette.responses import Response
 
 from ..core.errors import InvalidCase
 from ..core.models import Case, Triage
-from ..questionnaire import answers_to_case, missing_required, next_question
+from ..questionnaire import answers_to_case, effective_answers, missing_required, next_question
 from ..services.auth import Principal, Role, can_read_intake, can_review_intake, require
 from ..services.followup import record_intake
 from ..store import Store
@@ -166,7 +170,7 @@ def practice_link(request: Request, code: str) -> Response:
     """The normal intake, with the practice's code carried in the signed state."""
     practice = _practice_for(request, code)
     lang = request_lang(request)
-    state = IntakeState(practice_code=practice.intake_code)
+    state = IntakeState(practice_code=practice.intake_code, nonce=secrets.token_urlsafe(16))
     first = next_question(state.answers)
     assert first is not None  # the questionnaire is never empty (checked at load)
     return _question_page(request, state, first, lang, remember_lang="lang" in request.query_params)
@@ -186,15 +190,35 @@ async def send_to_practice(request: Request, code: str) -> Response:
         case = validate_case(answers_to_case(state.answers), web_of(request).kb, lang)
     except InvalidCase:
         raise PageError(400, "practice_incomplete") from None
-    triage = await run_in_threadpool(_submit, request, practice, case, lang)
+    key = submission_key(practice, state)
+    triage = await run_in_threadpool(_submit, request, practice, case, key, lang)
     context = {"practice_name": practice.name, "emergency": triage is Triage.emergency}
     return render(request, "practice_sent.html", context, lang=lang)
 
 
-def _submit(request: Request, practice: PracticeRecord, case: Case, lang: str) -> Triage:
-    """A new pseudonymous person with this intake, attached to the practice."""
+def submission_key(practice: PracticeRecord, state: IntakeState) -> str | None:
+    """Names one result of one intake: a double click, a reload or back-and-send again gives the same key,
+    other answers give another. The intake's random nonce keeps two people with the same answers apart.
+    None for states written before the nonce existed (those are sent as before, without the check)."""
+    if state.nonce is None:
+        return None
+    # Only the answers that count: one left over from a branch the person went back out of changes nothing.
+    answers = json.dumps(effective_answers(state.answers), sort_keys=True, separators=(",", ":"))
+    text = "\x00".join(("rueckenlotse.practice-send.v1", practice.id, state.nonce, answers))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _submit(request: Request, practice: PracticeRecord, case: Case, key: str | None, lang: str) -> Triage:
+    """A new pseudonymous person with this intake, attached to the practice; nothing new when this
+    result was sent before (the first send's intake stands)."""
+    practices = practices_of(request)
+    if key is not None and (sent := practices.intake_by_submission(practice.id, key)) is not None:
+        return Triage(sent.triage)
     store: Store = request.app.state.store
     person = store.create_person()
     result = record_intake(store, person.id, case, lang=lang)
-    practices_of(request).submit_intake(practice.id, person.id, result.record.id)
-    return result.record.assessment.triage
+    intake = practices.submit_intake(practice.id, person.id, result.record.id, submission_key=key)
+    if intake.assessment_id != result.record.id:
+        # Another process stored the same send a moment earlier: that intake stands, this copy goes.
+        store.erase_person(person.id)
+    return Triage(intake.triage)

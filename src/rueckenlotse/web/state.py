@@ -31,6 +31,8 @@ class IntakeState:
     warned: frozenset[str] = frozenset()
     # The intake code of the practice whose link (/p/<code>) started this intake, if any.
     practice_code: str | None = None
+    # Random per intake started from a practice link: sending its result twice is recognised as one send.
+    nonce: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class StateCodec:
         }
         if state.practice_code is not None:
             payload["p"] = state.practice_code
+        if state.nonce is not None:
+            payload["n"] = state.nonce
         text = self._serializer().dumps(payload)
         return text if isinstance(text, str) else text.decode("ascii")
 
@@ -74,8 +78,11 @@ class StateCodec:
             isinstance(practice_code, str) and 0 < len(practice_code) <= 64
         ):
             raise BadState
+        nonce = payload.get("n")
+        if nonce is not None and not (isinstance(nonce, str) and 0 < len(nonce) <= 64):
+            raise BadState
         try:
             effective_answers(answers)  # rejects answer fields the questionnaire does not know
         except ValueError:
             raise BadState from None
-        return IntakeState(answers, frozenset(warned), practice_code)
+        return IntakeState(answers, frozenset(warned), practice_code, nonce)
