@@ -53,6 +53,10 @@ def of_type(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [r for r in resources(bundle) if r["resourceType"] == kind]
 
 
+def flatten(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [x for i in items for x in [i, *flatten(i.get("item", []))]]
+
+
 def dumped(bundle: dict[str, Any]) -> str:
     return json.dumps(bundle, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
 
@@ -132,9 +136,11 @@ def test_questionnaire_has_every_case_field_in_german_with_english_translation(k
     questionnaire = build_questionnaire(kb)
     assert questionnaire["url"] == QUESTIONNAIRE_URL
     assert questionnaire["version"] == kb.version
-    items = [i for top in questionnaire["item"] for i in [top, *top.get("item", [])]]
-    answer_items = {i["linkId"] for i in items if i["type"] != "group"}
+    items = flatten(questionnaire["item"])
+    answer_items = {i["linkId"] for i in items if i["type"] not in ("group", "display")}
     assert answer_items == set(intake_layout().fields)
+    help_items = {i["linkId"] for i in items if i["type"] == "display"}
+    assert "duration_weeks.help" in help_items and help_items == intake_layout().help_ids
     for item in items:
         (ext,) = item["_text"]["extension"]
         assert ext["url"] == TRANSLATION

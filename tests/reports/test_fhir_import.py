@@ -78,6 +78,12 @@ def test_the_unchanged_response_imports(response: dict[str, Any], kb: KnowledgeB
     assert response_to_case(response, kb) == CASE
 
 
+def test_echoed_help_texts_are_ignored(response: dict[str, Any], kb: KnowledgeBase) -> None:
+    item(response, "duration_weeks")["item"] = [{"linkId": "duration_weeks.help", "text": "Gemeint ist …"}]
+    response["item"].append({"linkId": "emergency_signs.help", "text": "Diese Zeichen …"})
+    assert response_to_case(response, kb) == CASE
+
+
 def test_a_response_to_another_questionnaire_is_refused(response: dict[str, Any], kb: KnowledgeBase) -> None:
     response["questionnaire"] = "https://example.org/Questionnaire/phq9|1"
     (de,) = errors(response, kb, "de")

@@ -93,7 +93,7 @@ def render_html(view: PatientReport | ClinicianReport, texts: DocumentTexts | No
     return template.render(r=view, t=t, lang=lang)
 
 
-def _package_only_fetcher() -> Any:
+def package_only_fetcher() -> Any:
     from weasyprint.urls import URLFetcher
 
     class PackageOnlyFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no type hints
@@ -116,7 +116,7 @@ def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     document = HTML(
-        string=html, base_url=(PACKAGE_DIR / "templates").as_uri() + "/", url_fetcher=_package_only_fetcher()
+        string=html, base_url=(PACKAGE_DIR / "templates").as_uri() + "/", url_fetcher=package_only_fetcher()
     )
     pdf: bytes = document.write_pdf()
     return pdf

@@ -98,6 +98,7 @@ class _Reader:
     def __init__(self, layout: Layout, lang: str) -> None:
         self.layout = layout
         self.fields = layout.fields
+        self.help_ids = layout.help_ids
         self.lang = lang
         self.answers: dict[str, Any] = {}
         self.errors: list[FieldError] = []
@@ -109,6 +110,8 @@ class _Reader:
         for index, item in enumerate(items):
             where = f"{path}[{index}]"
             link_id = item.get("linkId")
+            if link_id in self.help_ids and not item.get("answer"):
+                continue  # a sender may echo our help texts; they carry nothing
             if link_id in self.layout.groups:
                 self._group(item, where, top=top)
             elif link_id in self.fields:

@@ -4,7 +4,11 @@ Each item that carries an answer has the Case field path as its linkId ("age", "
 A multi_flags question becomes a group (linkId = question id) of boolean items, one per Case field; the
 STarT Back and neuroplastic answers become groups with the linkId of their Case field, worded like the
 question that offers the block. The "offer.*" questions themselves only steer the interview: they are
-no Case content and no items here.
+no Case content and no items here. A question's help text is a display item inside it (linkId + ".help").
+
+No ``enableWhen``: the interview skips questions by its ask_if conditions, but a Case (contract v1) may
+give any field whatever the others say, and a response must be able to carry every Case. Several
+conditions (age minus duration) could not be written as ``enableWhen`` anyway.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from ...questionnaire.model import LIST_KINDS, NESTED, OFFER_PREFIX
 from .common import codesystem
 
 AnswerType = Literal["boolean", "integer", "decimal", "coding"]
+HELP_SUFFIX = ".help"
 _TYPES: dict[str, AnswerType] = {"bool": "boolean", "int": "integer", "number": "decimal"}
 OptionValue = str | int
 _NESTED_MODELS: dict[str, type[BaseModel]] = {
@@ -48,6 +53,7 @@ class FieldItem:
     options: tuple[AnswerOption, ...] = ()
     min: int | float | None = None
     max: int | float | None = None
+    help: LocalText | None = None
 
     @property
     def system(self) -> str:
@@ -59,6 +65,7 @@ class GroupItem:
     link_id: str
     text: LocalText
     items: tuple[FieldItem, ...]
+    help: LocalText | None = None
 
 
 Item = FieldItem | GroupItem
@@ -76,6 +83,16 @@ class Layout:
     @property
     def groups(self) -> dict[str, GroupItem]:
         return {g.link_id: g for g in self.items if isinstance(g, GroupItem)}
+
+    @property
+    def help_ids(self) -> frozenset[str]:
+        """The linkIds of the help texts (display items, never answered)."""
+        every: list[Item] = [*self.items, *_all_fields(self.items)]
+        return frozenset(help_link_id(i.link_id) for i in every if i.help is not None)
+
+
+def help_link_id(link_id: str) -> str:
+    return f"{link_id}{HELP_SUFFIX}"
 
 
 def _all_fields(items: tuple[Item, ...]) -> list[FieldItem]:
@@ -104,6 +121,7 @@ def _field_item(q: Question) -> FieldItem:
         options=options,
         min=q.min,
         max=q.max,
+        help=q.help,
     )
 
 
@@ -111,7 +129,7 @@ def _flag_group(q: Question) -> GroupItem:
     items = tuple(
         FieldItem(link_id=o.field, text=o.label, type="boolean") for o in q.options if o.field is not None
     )
-    return GroupItem(link_id=q.id, text=q.text, items=items)
+    return GroupItem(link_id=q.id, text=q.text, items=items, help=q.help)
 
 
 def build_layout(qn: Questionnaire) -> Layout:
@@ -138,7 +156,7 @@ def build_layout(qn: Questionnaire) -> Layout:
             continue
         items.append(_field_item(q))
     filled = tuple(
-        GroupItem(i.link_id, i.text, tuple(nested[i.link_id]))
+        GroupItem(i.link_id, i.text, tuple(nested[i.link_id]), i.help)
         if isinstance(i, GroupItem) and i.link_id in nested
         else i
         for i in items

@@ -5,9 +5,11 @@ from __future__ import annotations
 from ...core.kb import KnowledgeBase
 from ...questionnaire import LocalText
 from .common import MAX_VALUE, MIN_VALUE, QUESTIONNAIRE_URL, Json, coding, translation, validated
-from .layout import FieldItem, GroupItem, Item, Layout, intake_layout
+from .layout import FieldItem, GroupItem, Item, Layout, help_link_id, intake_layout
 
 QUESTIONNAIRE_ID = "intake"
+_ITEM_CONTROL = "http://hl7.org/fhir/questionnaire-item-control"
+_ITEM_CONTROL_EXT = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
 _TITLE = LocalText(
     de="Rückenlotse: Fragen zu Ihren Rückenschmerzen", en="Rückenlotse: questions about your back pain"
 )
@@ -19,6 +21,20 @@ def _texts(key: str, text: LocalText) -> Json:
 
 def _bound(url: str, item: FieldItem, value: int | float) -> Json:
     return {"url": url, "valueInteger" if item.type == "integer" else "valueDecimal": value}
+
+
+def _help(link_id: str, text: LocalText | None) -> list[Json]:
+    if text is None:
+        return []
+    control = {"coding": [coding(_ITEM_CONTROL, "flyover", "Fly-over")]}
+    return [
+        {
+            "linkId": help_link_id(link_id),
+            "type": "display",
+            **_texts("text", text),
+            "extension": [{"url": _ITEM_CONTROL_EXT, "valueCodeableConcept": control}],
+        }
+    ]
 
 
 def _field(item: FieldItem) -> Json:
@@ -40,6 +56,8 @@ def _field(item: FieldItem) -> Json:
             }
             for o in item.options
         ]
+    if item.help is not None:
+        out["item"] = _help(item.link_id, item.help)
     return out
 
 
@@ -49,7 +67,7 @@ def _item(item: Item) -> Json:
             "linkId": item.link_id,
             "type": "group",
             **_texts("text", item.text),
-            "item": [_field(f) for f in item.items],
+            "item": _help(item.link_id, item.help) + [_field(f) for f in item.items],
         }
     return _field(item)
 
