@@ -23,7 +23,13 @@ PERSONAL = [
     "/mein-bereich/tagebuch",
     "/mein-bereich/tagebuch/verlauf.svg",
 ]
-POSTS = ["/registrieren", "/speichern", "/mein-bereich/plan/ausschliessen", "/mein-bereich/tagebuch"]
+POSTS = [
+    "/registrieren",
+    "/speichern",
+    "/mein-bereich/plan/ausschliessen",
+    "/mein-bereich/plan/einschliessen",
+    "/mein-bereich/tagebuch",
+]
 
 
 def new_email() -> str:
@@ -222,12 +228,82 @@ def test_excluding_an_exercise_shows_an_alternative(client: httpx.Client) -> Non
     )
     assert response.status_code == 303 and response.headers["location"] == "/mein-bereich/plan#uebungen"
     after = client.get("/mein-bereich/plan").text
-    assert f'value="{first}"' not in after
+    assert (
+        f'value="{first}"' not in after.split('aria-labelledby="ausgeschlossen"')[0]
+    )  # out of the exercises
+    assert f'value="{first}"' in excluded_section(after)
     assert "(von Ihnen ausgeschlossen)" in after or "keine passende andere Übung" in after
     bad = client.post(
         "/mein-bereich/plan/ausschliessen", data={"csrf_token": csrf_of(after), "exercise": "../x"}
     )
     assert bad.status_code == 400
+
+
+def excluded_section(page: str) -> str:
+    match = re.search(r'<section aria-labelledby="ausgeschlossen">.*?</section>', page, re.S)
+    return match.group(0) if match else ""
+
+
+def exclude_first(client: httpx.Client) -> tuple[str, str]:
+    """Exclude the plan's first exercise; (its id, the plan page afterwards)."""
+    plan = client.get("/mein-bereich/plan").text
+    first = re.findall(r'name="exercise" value="([a-z0-9_]+)"', plan)[0]
+    data = {"csrf_token": csrf_of(plan), "exercise": first}
+    assert client.post("/mein-bereich/plan/ausschliessen", data=data).status_code == 303
+    return first, client.get("/mein-bereich/plan").text
+
+
+def test_an_excluded_exercise_can_be_taken_back_into_the_plan(client: httpx.Client) -> None:
+    new_patient(client)
+    assert excluded_section(client.get("/mein-bereich/plan").text) == ""
+    first, plan = exclude_first(client)
+    listed = excluded_section(plan)
+    assert 'action="/mein-bereich/plan/einschliessen"' in listed and f'value="{first}"' in listed
+    assert "Wieder in den Plan nehmen" in listed
+    response = client.post(
+        "/mein-bereich/plan/einschliessen", data={"csrf_token": csrf_of(plan), "exercise": first}
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/mein-bereich/plan#uebungen"
+    after = client.get("/mein-bereich/plan").text
+    assert excluded_section(after) == ""
+    assert f'name="exercise" value="{first}"' in after  # back among the exercises, with its exclude button
+    # A second click (the exercise is in the plan again) changes nothing and is no error.
+    again = client.post(
+        "/mein-bereich/plan/einschliessen", data={"csrf_token": csrf_of(after), "exercise": first}
+    )
+    assert again.status_code == 303
+
+
+@pytest.mark.parametrize("exercise", ["../x", "", "gibt_es_nicht", "x" * 5000])
+def test_an_unknown_exercise_to_include_gets_a_field_error(client: httpx.Client, exercise: str) -> None:
+    new_patient(client)
+    first, plan = exclude_first(client)
+    response = client.post(
+        "/mein-bereich/plan/einschliessen", data={"csrf_token": csrf_of(plan), "exercise": exercise}
+    )
+    assert response.status_code == 422
+    assert "Diese Übung kennen wir nicht" in response.text and 'href="#ausgeschlossen"' in response.text
+    assert 'id="ausgeschlossen-error"' in excluded_section(response.text)
+    assert f'value="{first}"' in excluded_section(client.get("/mein-bereich/plan").text)  # still excluded
+
+
+def test_taking_back_an_exercise_touches_only_ones_own_plan(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url) as a, httpx.Client(base_url=live_server.url) as b:
+        new_patient(a)
+        first, _ = exclude_first(a)
+        new_patient(b)
+        response = b.post(
+            "/mein-bereich/plan/einschliessen", data={"csrf_token": token(b), "exercise": first}
+        )
+        assert response.status_code == 303
+        assert f'value="{first}"' in excluded_section(a.get("/mein-bereich/plan").text)
+
+
+def test_the_excluded_list_in_english(client: httpx.Client) -> None:
+    new_patient(client)
+    exclude_first(client)
+    page = client.get("/mein-bereich/plan", params={"lang": "en"}).text
+    assert "Exercises you left out" in page and "Put back into the plan" in page
 
 
 # ---- the diary ------------------------------------------------------------------------------------

@@ -41,6 +41,8 @@ router = APIRouter(include_in_schema=False)
 HOME = "/mein-bereich"
 LOGIN = "/anmelden"
 MAX_FIELD_CHARS = 2000  # e-mail, name: far longer than any real one; the password has its own limit
+MAX_EXERCISE_ID = 64  # the exclusions' column
+EXCLUDED_ANCHOR = "ausgeschlossen"  # the plan page's list of excluded exercises
 
 
 def store_of(request: Request) -> Store:
@@ -223,15 +225,24 @@ async def plan_page(request: Request) -> Response:
     principal = signed_in_patient(request)
     if principal is None:
         return see_other(LOGIN)
-    lang = request_lang(request)
+    return _plan_response(request, principal, request_lang(request))
+
+
+def _plan_response(
+    request: Request, principal: Principal, lang: str, *, errors: dict[str, str] | None = None
+) -> Response:
+    """The plan page; with ``errors`` (field → message) it answers 422 and shows them."""
+    status = 422 if errors else 200
+    name = display_name_of(request, principal)
+    store = store_of(request)
     try:
-        plan = current_plan(store_of(request), person_of(principal), lang=lang)
+        plan = current_plan(store, person_of(principal), lang=lang)
     except NoIntake:
-        return render(request, "patient_none.html", {"name": display_name_of(request, principal)}, lang=lang)
+        return render(request, "patient_none.html", {"name": name}, lang=lang, status=status)
     lib = default_library()
     kb = web_of(request).kb
     context: dict[str, Any] = {
-        "name": display_name_of(request, principal),
+        "name": name,
         "plan": plan,
         "lib": lib,
         "pt": lambda key, **values: lib.text(key, lang, **values),
@@ -240,8 +251,23 @@ async def plan_page(request: Request) -> Response:
         "review_on": local_date(plan.review_on, lang),
         "milestones": [(local_date(m.on, lang), m.text) for m in plan.milestones],
         "sign_labels": [followup_text(f"sign.{s}.label", lang) for s in plan.diary_warning_signs],
+        "excluded": _excluded(store, person_of(principal), lang),
+        "errors": errors or {},
     }
-    return render(request, "patient_plan.html", context, lang=lang)
+    return render(request, "patient_plan.html", context, lang=lang, status=status)
+
+
+def _excluded(store: Store, person_id: str, lang: str) -> list[tuple[str, str]]:
+    """(exercise id, title) of every exercise the person excluded; an id the library no longer knows is
+    shown as it is, so it can still be taken back."""
+    exercises = default_library().exercises
+    return [
+        (
+            x.exercise_id,
+            exercises[x.exercise_id].title.get(lang) if x.exercise_id in exercises else x.exercise_id,
+        )
+        for x in store.list_exclusions(person_id)
+    ]
 
 
 @router.post(HOME + "/plan/ausschliessen")
@@ -254,4 +280,22 @@ async def exclude_exercise(request: Request) -> Response:
     if exercise_id not in default_library().exercises:
         raise PageError(400, "400")
     store_of(request).add_exclusion(person_of(principal), exercise_id)
+    return see_other(HOME + "/plan#uebungen")
+
+
+@router.post(HOME + "/plan/einschliessen")
+async def include_exercise(request: Request) -> Response:
+    """Take an excluded exercise back into the plan (undoes "Diese Übung kann ich nicht machen")."""
+    form = await checked_form(request)
+    principal = signed_in_patient(request)
+    if principal is None:
+        return see_other(LOGIN)
+    exercise_id = (form.get("exercise") or "")[:MAX_EXERCISE_ID]
+    store = store_of(request)
+    person = person_of(principal)
+    if not store.remove_exclusion(person, exercise_id) and exercise_id not in default_library().exercises:
+        lang = request_lang(request)
+        message = web_of(request).texts.get("patient.plan.error.include", lang)
+        return _plan_response(request, principal, lang, errors={EXCLUDED_ANCHOR: message})
+    # An exercise that is in the plan already (a second click): nothing to do, the plan shows it.
     return see_other(HOME + "/plan#uebungen")
