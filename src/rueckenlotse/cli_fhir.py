@@ -20,7 +20,8 @@ from .cli_common import Lang
 EXIT_INVALID = 2
 
 fhir_app = typer.Typer(
-    help="FHIR R4 (R4B): export a Case as a Bundle, import a QuestionnaireResponse as a Case.",
+    help="FHIR R4 (R4B): einen Fall als Bundle ausgeben, Antworten einlesen "
+    "(export a Case as a Bundle, import a QuestionnaireResponse as a Case).",
     no_args_is_help=True,
 )
 

@@ -12,7 +12,6 @@ time), every timestamp is the ``at`` passed in: the same case, language and time
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from ...core.engine import evaluate
 from ...core.kb import KnowledgeBase
@@ -22,7 +21,7 @@ from ...plan.builder import build_plan
 from ...plan.library import Library, default_library
 from .careplan import build_careplan
 from .clinical import build_observations, build_patient, build_startback_risk, build_triage_risk
-from .common import QUESTIONNAIRE_URL, Json, case_key, instant, resource_id, urn, validated
+from .common import QUESTIONNAIRE_URL, Json, case_key, instant, resource_id, urn, uuid_for, validated
 from .questionnaire import build_questionnaire
 from .response import build_response
 
@@ -33,7 +32,7 @@ def _entry(resource: Json) -> Json:
 
 
 def _bundle_id(case: Case, lang: str, at: dt.datetime) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"Bundle:{lang}:{instant(at)}:{case_key(case)}"))
+    return uuid_for(f"Bundle:{lang}:{instant(at)}:{case_key(case)}")
 
 
 def build_bundle(

@@ -41,8 +41,12 @@ def case_key(case: Case) -> str:
     return json.dumps(case.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
 
+def uuid_for(name: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, name))
+
+
 def resource_id(case: Case, kind: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, f"{kind}:{case_key(case)}"))
+    return uuid_for(f"{kind}:{case_key(case)}")
 
 
 def urn(resource_id_: str) -> str:
