@@ -95,6 +95,7 @@ def _from_store(
 
     kb = default_knowledge()
     with _open_store(db) as store:
+        display_name = store.get_person(person).display_name  # an unknown id: "not found", not "no intake"
         record = latest_of(store, person)
         assessment = record.assessment
         # Same knowledge, same result: evaluate again only to have the texts in the language asked for.
@@ -103,7 +104,7 @@ def _from_store(
         if kind is ReportKind.clinician:
             # pseudonymous on purpose: the practice sees the id, never the name kept on this device
             return record.case, assessment, person, diary_from_store(store, person, lang=lang.value)
-        return record.case, assessment, store.get_person(person).display_name, None
+        return record.case, assessment, display_name, None
 
 
 def report(
