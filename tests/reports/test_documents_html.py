@@ -159,3 +159,14 @@ def test_unknown_lang_kind_or_format_is_refused() -> None:
         render_report("nurse", case, assessment, generated_at=AT)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="fmt"):
         render_report("patient", case, assessment, fmt="docx", generated_at=AT)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["patient", "clinician"])
+def test_a_hostile_person_label_stays_plain_text(kind: str) -> None:
+    case, assessment = vignette("p02-acute-lifting")
+    label = '"><script>alert(1)</script>\u202e\u2066' + "ﷺ" * 500 + "</body>"
+    html = render_report(kind, case, assessment, person_label=label, generated_at=AT).decode("utf-8")
+    assert "<script>" not in html and html.count("</body>") == 1
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "\u202e" not in html and "\u2066" not in html
+    assert "ﷺ" * 80 not in html and "ﷺ…" in html
