@@ -130,3 +130,10 @@ def test_an_unknown_person_exits_2(tmp_path: Path, stored_person: tuple[str, str
     assert done.returncode == 2
     assert "„nobody“ nicht gefunden" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+def test_the_cli_loads_neither_weasyprint_nor_matplotlib_at_start() -> None:
+    python = CLI.parent / "python"
+    code = "import sys, rueckenlotse.cli; print(sorted({'weasyprint', 'matplotlib'} & set(sys.modules)))"
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
