@@ -56,6 +56,13 @@ def assert_accessible(page: Page, axe_source: str, name: str) -> None:
     assert not blocking, (name, json.dumps(summary, indent=2))
 
 
+def assert_fits_the_width(page: Page, name: str) -> None:
+    """No sideways scrolling of the page at the phone's width."""
+    assert page.viewport_size == MOBILE
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], (name, widths)
+
+
 def test_clinician_sees_the_emergency_first(
     page: Page, browser: Browser, live_server: LiveServer, axe_source: str, screenshot_dir: Path
 ) -> None:
@@ -87,8 +94,15 @@ def test_clinician_sees_the_emergency_first(
         assert "Notfall" in rows.nth(0).inner_text()
         assert "Cauda-equina-Syndrom" in rows.nth(0).inner_text()
         assert "Selbsthilfe" in rows.nth(1).inner_text()
+        assert_fits_the_width(doctor, "inbox")
+        labels = rows.nth(0).locator(".cell-label")
+        assert labels.count() == 3 and all(labels.nth(i).is_visible() for i in range(3))  # the column names
+        # Still a table for screen readers, as cards: its headers, its rows (header row too), its cells.
+        assert doctor.get_by_role("columnheader").count() == 3
+        assert doctor.get_by_role("row").count() == 3 and doctor.get_by_role("cell").count() == 6
         save_screenshots(doctor, screenshot_dir, "clinician-inbox")
         assert_accessible(doctor, axe_source, "inbox")
+        assert_fits_the_width(doctor, "inbox")  # again, after the desktop screenshot (back at 390 px)
 
         rows.nth(0).get_by_role("link").click()
         main = doctor.locator("main").inner_text()
