@@ -229,7 +229,7 @@ def clinician_report(
             percent=texts.get(
                 "doc.clinician.percent", lang, percent=fmt_number(row.prevalence_pain_free_percent, lang)
             ),
-            age_band=row.age_band,
+            age_band=texts.get("doc.clinician.age_band_value", lang, band=row.age_band),
             source=sources.cite([row.source])[0],
         )
         for row in a.imaging_context
