@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import html
 import re
+import time
 import uuid
 
 import httpx
+import pyotp
 import pytest
 
 from .conftest import LiveServer
-from .pages_helpers import SELF_CARE_PLAN, answer_all, start, step_form, text_of
+from .pages_helpers import SELF_CARE_PLAN, answer_all, parse_page, start, step_form, text_of
+from .test_auth import accounts, open_store
 
 PASSWORD = "ein langer Satz als Passwort"
 PERSONAL = [
@@ -162,6 +165,100 @@ def test_a_tampered_state_is_not_saved(client: httpx.Client) -> None:
     form = step_form(self_care_result(client))
     data = {"csrf_token": form.hidden["csrf_token"], "state": form.hidden["state"][:-2] + "xx"}
     assert client.post("/speichern", data=data).status_code == 400
+
+
+def sign_in_form_with_pending(client: httpx.Client) -> httpx.Response:
+    """Result page → Speichern → "Anmelden und speichern": the sign-in form, with the assessment along."""
+    form = step_form(self_care_result(client))
+    offer = client.post(
+        "/speichern", data={"csrf_token": form.hidden["csrf_token"], "state": form.hidden["state"]}
+    )
+    instead, _, _ = parse_page(offer.text, "sign-in-instead")
+    assert instead is not None and instead.action == "/speichern"
+    assert instead.hidden["state"] == form.hidden["state"]
+    page = client.post(instead.action, data=instead.hidden)
+    assert page.status_code == 200 and "Nach der Anmeldung speichern wir" in page.text
+    login, _, _ = parse_page(page.text, "login")
+    assert login is not None and login.action == "/anmelden" and login.hidden["state"] == form.hidden["state"]
+    return page
+
+
+def hidden_of(page: httpx.Response, form_id: str) -> dict[str, str]:
+    form, _, _ = parse_page(page.text, form_id)
+    assert form is not None, page.text[:2000]
+    return form.hidden
+
+
+def history_count(client: httpx.Client) -> int:
+    home = client.get("/mein-bereich")
+    assert home.status_code == 200
+    if 'id="history-title"' not in home.text:
+        return 0
+    return home.text.split('id="history-title"', 1)[1].split("</ul>", 1)[0].count("<li>")
+
+
+def test_signing_in_instead_of_registering_saves_the_assessment(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url) as first:
+        email = new_email()
+        assert register(first, email).status_code == 303  # an account without any assessment yet
+    with httpx.Client(base_url=live_server.url) as client:
+        page = sign_in_form_with_pending(client)
+        # A wrong password keeps the assessment in the form; the right one then saves it.
+        wrong = client.post(
+            "/anmelden", data={**hidden_of(page, "login"), "email": email, "password": "falsch"}
+        )
+        assert wrong.status_code == 401
+        response = client.post(
+            "/anmelden", data={**hidden_of(wrong, "login"), "email": email, "password": PASSWORD}
+        )
+        assert response.status_code == 303 and response.headers["location"] == "/mein-bereich"
+        assert history_count(client) == 1
+        assert "Selbst gut für sich sorgen" in client.get("/mein-bereich").text
+
+
+def test_with_a_second_factor_the_assessment_is_saved_after_the_code(live_server: LiveServer) -> None:
+    email = new_email()
+    with open_store(live_server) as store:
+        repo = accounts(store)
+        account, _ = repo.register_patient(email, PASSWORD)
+        secret = repo.totp_setup(account.id).secret
+        assert repo.totp_confirm(account.id, pyotp.TOTP(secret).at(time.time() - 30))
+    with httpx.Client(base_url=live_server.url) as client:
+        page = sign_in_form_with_pending(client)
+        response = client.post(
+            "/anmelden", data={**hidden_of(page, "login"), "email": email, "password": PASSWORD}
+        )
+        # The code form comes at once (a redirect could not carry the assessment) and carries it along.
+        assert response.status_code == 200 and "session" in response.cookies
+        code_form = hidden_of(response, "code-form")
+        assert code_form["state"] == hidden_of(page, "login")["state"]
+        assert client.get("/mein-bereich").headers["location"] == "/anmelden"  # not signed in yet
+        wrong = client.post(
+            "/anmelden/code",
+            data={**code_form, "code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"},
+        )
+        assert wrong.status_code == 401
+        done = client.post(
+            "/anmelden/code", data={**hidden_of(wrong, "code-form"), "code": pyotp.TOTP(secret).now()}
+        )
+        assert done.status_code == 303 and done.headers["location"] == "/mein-bereich"
+        assert history_count(client) == 1
+
+
+def test_a_plain_sign_in_saves_nothing_and_a_tampered_pending_state_is_refused(
+    live_server: LiveServer,
+) -> None:
+    with httpx.Client(base_url=live_server.url) as first:
+        email = new_email()
+        assert register(first, email).status_code == 303
+    with httpx.Client(base_url=live_server.url) as client:
+        page = sign_in_form_with_pending(client)
+        data = {**hidden_of(page, "login"), "email": email, "password": PASSWORD}
+        tampered = client.post("/anmelden", data={**data, "state": data["state"][:-2] + "xx"})
+        assert tampered.status_code == 400 and "session" not in tampered.cookies
+        plain = client.post("/anmelden", data={k: v for k, v in data.items() if k != "state"})
+        assert plain.status_code == 303
+        assert history_count(client) == 0
 
 
 # ---- access ---------------------------------------------------------------------------------------

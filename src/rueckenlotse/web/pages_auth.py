@@ -5,6 +5,10 @@ second factor ends the password-only session and starts a new one (a new cookie)
 the second factor never gains its rights. Failed attempts are throttled per address, client and account:
 too many answer with 429 and Retry-After. The same message stands for an unknown address and a wrong
 password. Nothing about the person goes into a URL or a log line.
+
+A visitor who chose "Speichern" on the result page and then signs in (instead of registering) brings the
+signed intake state along in a hidden field, through the code form too; it is saved once a patient is
+fully signed in.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from ..core.models import Case
 from ..services.auth import Principal, Role
+from ..services.followup import record_intake
 from ..store.account_records import Throttled
 from ..store.repository import InvalidValue
 from .csrf import FIELD as CSRF_FIELD
 from .i18n import request_lang
+from .pages_patient import pending_case, store_of
 from .render import Form, read_form, render, web_of
 from .session import (
     accounts_of,
@@ -30,6 +37,7 @@ from .session import (
     session_token,
     set_session_cookie,
 )
+from .state import FIELD as STATE_FIELD
 
 router = APIRouter(include_in_schema=False)
 
@@ -85,6 +93,9 @@ def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = await checked_form(request)
     lang = request_lang(request)
+    # An assessment waiting to be saved (from the result page, via /speichern): signed, in a hidden field.
+    saved = await run_in_threadpool(pending_case, request, form.get(STATE_FIELD), lang)
+    pending = saved[0] if saved is not None else ""
     email = (form.get("email") or "")[:MAX_EMAIL]
     password = (form.get("password") or "")[:MAX_PASSWORD]
     accounts = accounts_of(request)
@@ -93,21 +104,44 @@ async def login(request: Request) -> Response:
     except Throttled as e:
         return throttled_page(request, e, lang)
     if account is None:
-        return _login_form(request, lang, email=email, failed=True)
+        return _login_form(request, lang, email=email, failed=True, state=pending)
     old = session_token(request)
     if old:
         await run_in_threadpool(accounts.end_session, old)
     token = await run_in_threadpool(accounts.start_session, account.id)
     needs_code = account.role == "clinician" or account.totp_confirmed
-    response = redirect(CODE_PATH if needs_code else PATIENT_HOME)
+    if needs_code and saved is not None and account.role == "patient":
+        # The code form at once (not a redirect): the pending assessment cannot travel in a URL.
+        response = await run_in_threadpool(
+            _code_form, request, account.id, lang, setup_field=None, state=pending
+        )
+    elif needs_code:
+        response = redirect(CODE_PATH)
+    else:
+        await run_in_threadpool(_keep_pending, request, account.role, account.person_id, saved, lang)
+        response = redirect(PATIENT_HOME)
     set_session_cookie(request, response, token)
     return response
 
 
+def _keep_pending(
+    request: Request, role: str, person_id: str | None, saved: tuple[str, Case] | None, lang: str
+) -> None:
+    """Save the assessment the visitor brought along, once they are signed in as a patient (only then)."""
+    if saved is not None and role == "patient" and person_id is not None:
+        record_intake(store_of(request), person_id, saved[1], lang=lang)
+
+
 def _login_form(
-    request: Request, lang: str, *, email: str = "", failed: bool = False, logged_out: bool = False
+    request: Request,
+    lang: str,
+    *,
+    email: str = "",
+    failed: bool = False,
+    logged_out: bool = False,
+    state: str = "",
 ) -> Response:
-    context = {"email": email, "failed": failed, "logged_out": logged_out}
+    context = {"email": email, "failed": failed, "logged_out": logged_out, "state": state}
     return render(request, "auth_login.html", context, lang=lang, status=401 if failed else 200)
 
 
@@ -141,6 +175,8 @@ async def code_step(request: Request) -> Response:
     principal = await run_in_threadpool(principal_of, request)
     if not token or not principal.second_factor_pending or principal.account_id is None:
         return redirect(home_of(principal) if principal.signed_in else LOGIN_PATH)
+    saved = await run_in_threadpool(pending_case, request, form.get(STATE_FIELD), lang)
+    pending = saved[0] if saved is not None else ""
     code = (form.get("code") or "")[:MAX_CODE]
     accounts = accounts_of(request)
     account_id = principal.account_id
@@ -157,15 +193,22 @@ async def code_step(request: Request) -> Response:
         return throttled_page(request, e, lang)
     if new_token is None:
         return await run_in_threadpool(
-            _code_form, request, account_id, lang, setup_field=form.get("setup"), wrong=True
+            _code_form, request, account_id, lang, setup_field=form.get("setup"), wrong=True, state=pending
         )
+    await run_in_threadpool(_keep_pending, request, principal.role.value, principal.person_id, saved, lang)
     response = redirect(home_of(principal))
     set_session_cookie(request, response, new_token)
     return response
 
 
 def _code_form(
-    request: Request, account_id: str, lang: str, *, setup_field: str | None, wrong: bool = False
+    request: Request,
+    account_id: str,
+    lang: str,
+    *,
+    setup_field: str | None,
+    wrong: bool = False,
+    state: str = "",
 ) -> Response:
     """The code form; for an account without an active second factor, with the setup (key and URI)."""
     accounts = accounts_of(request)
@@ -185,6 +228,7 @@ def _code_form(
         "setup_field": _dump(serializer, setup) if setup is not None else "",
         "wrong": wrong,
         "secret_groups": _groups(setup["secret"]) if setup is not None else "",
+        "state": state,
     }
     return render(request, "auth_code.html", context, lang=lang, status=401 if wrong else 200)
 

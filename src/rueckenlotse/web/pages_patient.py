@@ -74,7 +74,7 @@ def see_other(path: str) -> Response:
     return RedirectResponse(path, status_code=303)
 
 
-def _case_of(request: Request, state_token: str | None, lang: str) -> tuple[str, Case] | None:
+def pending_case(request: Request, state_token: str | None, lang: str) -> tuple[str, Case] | None:
     """The signed intake state and its complete Case; None without a state; BadState for a bad one."""
     if not state_token:
         return None
@@ -121,7 +121,7 @@ async def register(request: Request) -> Response:
     if principal_of(request).role is Role.patient:
         return see_other(HOME)  # already signed in: no second account by accident
     lang = request_lang(request)
-    saved = _case_of(request, form.get(STATE_FIELD), lang)
+    saved = pending_case(request, form.get(STATE_FIELD), lang)
     values = {name: (form.get(name) or "")[:MAX_FIELD_CHARS] for name in ("email", "display_name")}
     password, repeat = form.get("password") or "", form.get("password_repeat") or ""
     errors = _registration_errors(request, values, password, repeat, lang)
@@ -170,17 +170,30 @@ def _registration_errors(
 
 @router.post("/speichern")
 async def save_assessment(request: Request) -> Response:
-    """Save the anonymous intake on the result page: at once when signed in, else after registering."""
+    """Save the anonymous intake on the result page: at once when signed in, else after registering or,
+    with ``via=anmelden`` (the register page's "I have an account"), after signing in."""
     form = await checked_form(request)
     lang = request_lang(request)
-    saved = _case_of(request, form.get(STATE_FIELD), lang)
+    saved = pending_case(request, form.get(STATE_FIELD), lang)
     if saved is None:
         raise PageError(400, "400")
     principal = principal_of(request)
-    if principal.role is Role.patient and principal.signed_in and principal.person_id is not None:
-        record_intake(store_of(request), principal.person_id, saved[1], lang=lang)
+    if save_for(request, principal, saved, lang):
         return see_other(HOME)
+    if form.get("via") == "anmelden":
+        context = {"email": "", "failed": False, "logged_out": False, "state": saved[0]}
+        return render(request, "auth_login.html", context, lang=lang)
     return _register_form(request, lang, state=saved[0], saving=True)
+
+
+def save_for(request: Request, principal: Principal, saved: tuple[str, Case] | None, lang: str) -> bool:
+    """Keep the pending assessment for a fully signed-in patient; False (nothing kept) for anyone else."""
+    if saved is None or principal.role is not Role.patient or not principal.signed_in:
+        return False
+    if principal.second_factor_pending or principal.person_id is None:
+        return False
+    record_intake(store_of(request), principal.person_id, saved[1], lang=lang)
+    return True
 
 
 # ---- Mein Bereich -----------------------------------------------------------------------------------
