@@ -10,14 +10,17 @@ import html
 import re
 import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pyotp
 import pytest
 
+from rueckenlotse.store import ThrottlePolicy
+
 from .conftest import LiveServer
 from .pages_helpers import SELF_CARE_PLAN, answer_all, parse_page, start, step_form, text_of
-from .test_auth import accounts, open_store
+from .test_auth import accounts, open_store, own_client
 
 PASSWORD = "ein langer Satz als Passwort"
 PERSONAL = [
@@ -33,6 +36,13 @@ POSTS = [
     "/mein-bereich/plan/einschliessen",
     "/mein-bereich/tagebuch",
 ]
+
+
+@pytest.fixture
+def client(live_server: LiveServer) -> Iterator[httpx.Client]:
+    """Every test speaks as its own client address: registrations are limited per address."""
+    with own_client(live_server) as own:
+        yield own
 
 
 def new_email() -> str:
@@ -115,7 +125,7 @@ def test_passwords_must_match(client: httpx.Client) -> None:
 
 def test_a_taken_email_gets_a_neutral_message(live_server: LiveServer) -> None:
     email = new_email()
-    with httpx.Client(base_url=live_server.url) as first, httpx.Client(base_url=live_server.url) as second:
+    with own_client(live_server) as first, own_client(live_server) as second:
         assert register(first, email).status_code == 303
         response = register(second, email.upper())
     assert response.status_code == 422
@@ -198,10 +208,10 @@ def history_count(client: httpx.Client) -> int:
 
 
 def test_signing_in_instead_of_registering_saves_the_assessment(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url) as first:
+    with own_client(live_server) as first:
         email = new_email()
         assert register(first, email).status_code == 303  # an account without any assessment yet
-    with httpx.Client(base_url=live_server.url) as client:
+    with own_client(live_server) as client:
         page = sign_in_form_with_pending(client)
         # A wrong password keeps the assessment in the form; the right one then saves it.
         wrong = client.post(
@@ -223,7 +233,7 @@ def test_with_a_second_factor_the_assessment_is_saved_after_the_code(live_server
         account, _ = repo.register_patient(email, PASSWORD)
         secret = repo.totp_setup(account.id).secret
         assert repo.totp_confirm(account.id, pyotp.TOTP(secret).at(time.time() - 30))
-    with httpx.Client(base_url=live_server.url) as client:
+    with own_client(live_server) as client:
         page = sign_in_form_with_pending(client)
         response = client.post(
             "/anmelden", data={**hidden_of(page, "login"), "email": email, "password": PASSWORD}
@@ -248,10 +258,10 @@ def test_with_a_second_factor_the_assessment_is_saved_after_the_code(live_server
 def test_a_plain_sign_in_saves_nothing_and_a_tampered_pending_state_is_refused(
     live_server: LiveServer,
 ) -> None:
-    with httpx.Client(base_url=live_server.url) as first:
+    with own_client(live_server) as first:
         email = new_email()
         assert register(first, email).status_code == 303
-    with httpx.Client(base_url=live_server.url) as client:
+    with own_client(live_server) as client:
         page = sign_in_form_with_pending(client)
         data = {**hidden_of(page, "login"), "email": email, "password": PASSWORD}
         tampered = client.post("/anmelden", data={**data, "state": data["state"][:-2] + "xx"})
@@ -259,6 +269,27 @@ def test_a_plain_sign_in_saves_nothing_and_a_tampered_pending_state_is_refused(
         plain = client.post("/anmelden", data={k: v for k, v in data.items() if k != "state"})
         assert plain.status_code == 303
         assert history_count(client) == 0
+
+
+def test_registrations_are_limited_per_client_address(live_server: LiveServer) -> None:
+    limit = ThrottlePolicy().registrations_per_client
+    with own_client(live_server) as client, own_client(live_server) as other:
+        # Field errors do not count: only attempts to make an account do.
+        assert register(client, new_email(), password="kurz").status_code == 422
+        for _ in range(limit):
+            client.cookies.clear()  # signed out again, as the next visitor on the same connection
+            assert register(client, new_email()).status_code == 303
+        client.cookies.clear()
+        email = new_email()
+        throttled = register(client, email)
+        assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
+        assert "Zu viele Versuche" in throttled.text and "sehr viele Konten" in throttled.text
+        assert "session" not in throttled.cookies
+        client.cookies.set("lang", "en")
+        english = register(client, new_email())
+        assert english.status_code == 429 and "A great many accounts" in english.text
+        # Nothing was made: the address is still free, and another connection may register.
+        assert register(other, email).status_code == 303
 
 
 # ---- access ---------------------------------------------------------------------------------------
@@ -294,7 +325,7 @@ def test_personal_pages_are_never_cached(client: httpx.Client) -> None:
 
 
 def test_patients_see_only_their_own_data(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url) as a, httpx.Client(base_url=live_server.url) as b:
+    with own_client(live_server) as a, own_client(live_server) as b:
         new_patient(a, name="Alice")
         assert diary_entry(a, note="Notiz-von-Alice", pain_low_back="7").status_code == 200
         a_excluded = re.findall(r'name="exercise" value="([a-z0-9_]+)"', a.get("/mein-bereich/plan").text)[0]
@@ -385,7 +416,7 @@ def test_an_unknown_exercise_to_include_gets_a_field_error(client: httpx.Client,
 
 
 def test_taking_back_an_exercise_touches_only_ones_own_plan(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url) as a, httpx.Client(base_url=live_server.url) as b:
+    with own_client(live_server) as a, own_client(live_server) as b:
         new_patient(a)
         first, _ = exclude_first(a)
         new_patient(b)

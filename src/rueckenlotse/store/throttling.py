@@ -1,4 +1,5 @@
-"""Throttling of failed attempts (passwords per address and per client, TOTP codes per account).
+"""Throttling of failed attempts (passwords per address and per client, TOTP codes per account), and of
+new accounts per client (every registration counts there, not only failures).
 
 Attempts are kept in the database, not in the process, so several app processes count together. Keys are
 SHA-256 digests: the table never holds an e-mail or network address in plain text. The check and the
@@ -22,13 +23,16 @@ from .schema import LoginAttempt
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    """At most ``per_email`` failed sign-ins per address, ``per_client`` per client (network) and
-    ``per_totp`` wrong codes per account within ``window``."""
+    """At most ``per_email`` failed sign-ins per address, ``per_client`` per client (network),
+    ``per_totp`` wrong codes per account and ``registrations_per_client`` registrations per client within
+    ``window``."""
 
     window: timedelta = timedelta(minutes=15)
     per_email: int = 5
     per_client: int = 20
     per_totp: int = 5
+    # A family or a waiting room behind one address stays well below this; a script making accounts not.
+    registrations_per_client: int = 10
 
 
 def attempt_key(kind: str, value: str) -> str:
@@ -48,6 +52,10 @@ def client_bucket(client: str) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, 64), strict=False))
     return str(address)
+
+
+def registration_key(client: str) -> str:
+    return attempt_key("register", client_bucket(client))
 
 
 def _failures_since(session: Session, key: str, now: datetime, window: timedelta) -> list[datetime]:
@@ -77,6 +85,18 @@ def check(session: Session, limits: list[tuple[str, int]], now: datetime, window
             waits.append((freeing + window - now).total_seconds())
     if waits:
         raise Throttled(max(waits))
+
+
+def check_every_attempt(session: Session, key: str, limit: int, now: datetime, window: timedelta) -> None:
+    """Like ``check``, but every attempt in the window counts, successful or not (a success clears
+    nothing): for what is limited as such, such as making new accounts."""
+    query = select(LoginAttempt.attempted_at).where(
+        LoginAttempt.key == key, LoginAttempt.attempted_at > now - window
+    )
+    attempts = list(session.scalars(query.order_by(LoginAttempt.attempted_at)))
+    if len(attempts) >= limit:
+        freeing = attempts[len(attempts) - limit]
+        raise Throttled((freeing + window - now).total_seconds())
 
 
 def record(session: Session, keys: list[str], now: datetime, *, success: bool) -> None:

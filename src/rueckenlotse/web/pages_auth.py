@@ -71,9 +71,13 @@ async def checked_form(request: Request) -> Form:
     return form
 
 
-def throttled_page(request: Request, error: Throttled, lang: str) -> Response:
+def throttled_page(
+    request: Request, error: Throttled, lang: str, *, what: str = "auth.throttled", back: str = LOGIN_PATH
+) -> Response:
+    """429 with Retry-After; ``what`` names the texts (``.body``, ``.back``), ``back`` where to go then."""
     minutes = max(1, math.ceil(error.retry_after / 60))
-    response = render(request, "auth_throttled.html", {"minutes": minutes}, lang=lang, status=429)
+    context = {"minutes": minutes, "what": what, "back": back}
+    response = render(request, "auth_throttled.html", context, lang=lang, status=429)
     response.headers["Retry-After"] = str(error.retry_after)
     return response
 

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any, cast
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -25,7 +26,8 @@ from ..services.followup import (
     current_plan,
     record_intake,
 )
-from ..store import Store
+from ..store import Store, throttling
+from ..store.account_records import Throttled
 from ..store.accounts import EmailTaken, checked_email
 from ..store.repository import InvalidValue, clean_display_name
 from ..validation import validate_case
@@ -121,6 +123,10 @@ async def register(request: Request) -> Response:
     if principal_of(request).role is Role.patient:
         return see_other(HOME)  # already signed in: no second account by accident
     lang = request_lang(request)
+    try:
+        await run_in_threadpool(_registration_slot, request, take=False)
+    except Throttled as e:
+        return _throttled(request, e, lang)
     saved = pending_case(request, form.get(STATE_FIELD), lang)
     values = {name: (form.get(name) or "")[:MAX_FIELD_CHARS] for name in ("email", "display_name")}
     password, repeat = form.get("password") or "", form.get("password_repeat") or ""
@@ -128,9 +134,12 @@ async def register(request: Request) -> Response:
     account = None
     if not errors:
         try:
+            await run_in_threadpool(_registration_slot, request, take=True)
             account, _ = accounts_of(request).register_patient(
                 values["email"], password, values["display_name"]
             )
+        except Throttled as e:
+            return _throttled(request, e, lang)
         except EmailTaken:
             errors["email"] = web_of(request).texts.get("patient.register.error.email_taken", lang)
         except InvalidValue as e:
@@ -144,6 +153,31 @@ async def register(request: Request) -> Response:
     response = see_other(HOME)
     set_session_cookie(request, response, token)
     return response
+
+
+def _registration_slot(request: Request, *, take: bool) -> None:
+    """Raise Throttled when this client made too many accounts lately; ``take`` counts this attempt.
+
+    Every attempt to make an account counts (a taken address too: it would otherwise allow probing for
+    addresses); a form sent back with field errors does not."""
+    from .pages_auth import client_of  # not at the top: pages_auth imports this module
+
+    policy = accounts_of(request).throttle
+    key = throttling.registration_key(client_of(request))
+    now = dt.datetime.now(dt.UTC)
+    # Two transactions, as for sign-ins: one that reads then writes could meet "database is locked" on
+    # SQLite under concurrent requests; the limit need not be exact.
+    with store_of(request).transaction() as session:
+        throttling.check_every_attempt(session, key, policy.registrations_per_client, now, policy.window)
+    if take:
+        with store_of(request).transaction() as session:
+            throttling.record(session, [key], now, success=True)
+
+
+def _throttled(request: Request, error: Throttled, lang: str) -> Response:
+    from .pages_auth import throttled_page  # not at the top: pages_auth imports this module
+
+    return throttled_page(request, error, lang, what="patient.register.throttled", back="/")
 
 
 def _registration_errors(
