@@ -628,3 +628,32 @@ def test_each_chart_is_drawn_from_its_own_diary(world: World) -> None:
     drawn = {owner: drawn_chart(world, world.patients[owner].person_id) for owner in ("A", "B")}
     assert drawn["A"] != drawn["B"]  # the diaries differ, so would the charts
     assert served == drawn
+
+
+@pytest.mark.parametrize("path", [row.path for row in GET_ROWS if row.path.startswith("/mein-bereich")])
+def test_another_persons_id_in_the_query_is_ignored(world: World, path: str) -> None:
+    """The patient's pages serve the principal's own person; an id in the URL changes nothing."""
+    a = world.patients["A"].person_id
+    with client_as(world, world.identities[Role.patient_b]) as client:
+        plain = client.get(path)
+        named = client.get(path, params={"person_id": a, "person": a, "id": a})
+    assert plain.status_code == named.status_code == 200, path
+    assert comparable(named) == comparable(plain), path
+    assert world.patients["A"].name not in named.text and world.patients["A"].note not in named.text
+
+
+def test_a_patient_cannot_take_back_anothers_exclusion(
+    world: World, app_routes: set[tuple[str, str]]
+) -> None:
+    include = next(row for row in POST_ROWS if row.path.endswith("/einschliessen"))
+    require_route(include, app_routes)
+    a = world.patients["A"]
+    identity = world.identities[Role.patient_b]
+    before = snapshot(world)
+    with client_as(world, identity) as client:
+        data = {"csrf_token": identity.form_token, "exercise": a.excluded, **hostile(world, Role.patient_b)}
+        response = client.post(include.path, data=data)
+    assert response.status_code in (200, 303), response.status_code
+    assert a.name not in response.text and a.note not in response.text
+    assert snapshot(world) == before  # B had not excluded it: nothing of B's or A's changes
+    assert a.excluded in {e.exercise_id for e in world.store.list_exclusions(a.person_id)}
