@@ -125,27 +125,40 @@ def _pending(accounts: Accounts, practice_id: str) -> Party:
     return Party("pending", {"Cookie": f"session={accounts.start_session(clinician.id)}"})
 
 
+@dataclass(frozen=True)
+class Seeded:
+    parties: dict[str, Party]
+    intake_x: str
+    intake_y: str
+
+
+def seed(store: Store) -> Seeded:
+    """Both patients, both practices with a clinician, a token and an intake each, and the callers."""
+    accounts, practices = cheap_accounts(store), Practices(store)
+    a, b = _patient(store, accounts, "A"), _patient(store, accounts, "B")
+    clinician_x, token_x = _practice(store, accounts, practices, "X")
+    clinician_y, token_y = _practice(store, accounts, practices, "Y")
+    assert clinician_x.practice_id is not None and clinician_y.practice_id is not None
+    parties = {
+        "anonymous": Party("anonymous"),
+        "bad_token": Party("bad_token", {"Authorization": "Bearer rl_" + secrets.token_urlsafe(32)}),
+        "patient_a": a,
+        "patient_b": b,
+        "clinician_x": clinician_x,
+        "clinician_y": clinician_y,
+        "token_x": token_x,
+        "token_y": token_y,
+        "pending": _pending(accounts, clinician_x.practice_id),
+    }
+    intake_x = practices.inbox(clinician_x.practice_id)[0].intake.id
+    intake_y = practices.inbox(clinician_y.practice_id)[0].intake.id
+    return Seeded(parties, intake_x, intake_y)
+
+
 @contextlib.contextmanager
 def running_world(data_dir: Path) -> Iterator[World]:
     app = make_app(data_dir)
     db_url = f"sqlite:///{data_dir}/db"
     with serve(app) as url, Store.open(db_url) as store:
-        accounts, practices = cheap_accounts(store), Practices(store)
-        a, b = _patient(store, accounts, "A"), _patient(store, accounts, "B")
-        clinician_x, token_x = _practice(store, accounts, practices, "X")
-        clinician_y, token_y = _practice(store, accounts, practices, "Y")
-        assert clinician_x.practice_id is not None and clinician_y.practice_id is not None
-        parties = {
-            "anonymous": Party("anonymous"),
-            "bad_token": Party("bad_token", {"Authorization": "Bearer rl_" + secrets.token_urlsafe(32)}),
-            "patient_a": a,
-            "patient_b": b,
-            "clinician_x": clinician_x,
-            "clinician_y": clinician_y,
-            "token_x": token_x,
-            "token_y": token_y,
-            "pending": _pending(accounts, clinician_x.practice_id),
-        }
-        intake_x = practices.inbox(clinician_x.practice_id)[0].intake.id
-        intake_y = practices.inbox(clinician_y.practice_id)[0].intake.id
-        yield World(url, db_url, parties, intake_x, intake_y)
+        seeded = seed(store)
+        yield World(url, db_url, seeded.parties, seeded.intake_x, seeded.intake_y)

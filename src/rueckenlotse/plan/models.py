@@ -5,7 +5,7 @@ A diary entry is validated as strictly as a Case: bad input gets a field-level e
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -48,6 +48,12 @@ MAX_ACTIVITY_MINUTES = 24 * 60
 _STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
+# Entries are written in the years 2000-2099 of the writer's clock: with any UTC offset (up to a day)
+# that is this range. (JSON Schema has no bounds for date-time: the description says it.)
+EARLIEST_ENTRY = datetime(1999, 12, 31, tzinfo=UTC)
+LATEST_ENTRY = datetime(2100, 1, 1, 23, 59, 59, tzinfo=UTC)
+
+
 class ExerciseLog(BaseModel):
     """One exercise done in this entry and how it felt."""
 
@@ -60,7 +66,16 @@ class DiaryEntry(BaseModel):
     """One diary entry; a person may write several a day."""
 
     model_config = _STRICT
-    recorded_at: AwareDatetime
+    # Bounded so that week arithmetic over the diary stays in range (year 1 or 9999 overflowed it).
+    recorded_at: Annotated[
+        AwareDatetime,
+        Field(
+            ge=EARLIEST_ENTRY,
+            le=LATEST_ENTRY,
+            description="Zeitpunkt mit Zeitzone, in den Jahren 2000–2099. / Time with time zone, in the "
+            "years 2000–2099.",
+        ),
+    ]
     pain: Annotated[dict[RegionValue, Annotated[int, Field(ge=0, le=10)]], Field(min_length=1)]
     pain_reach: PainReach | None = None
     function: dict[FunctionItem, Annotated[int, Field(ge=0, le=4)]] = {}

@@ -28,7 +28,7 @@ from .api_auth import SignedIn
 from .api_body import parse_guarded, read_json_text
 from .api_lang import Lang, language
 from .api_problems import ApiProblem, ProblemRoute, problem_responses
-from .api_schema import ResponseModel, inline_schema
+from .api_schema import ResponseModel, inline_schema, with_case
 
 router = APIRouter(route_class=ProblemRoute, tags=["persons"])
 
@@ -155,14 +155,17 @@ def list_assessments(person_id: PersonId, principal: SignedIn, request: Request)
     _readable(principal, person_id)
     records = _store(request).list_assessments(person_id)
     out = [
-        AssessmentOut(
-            id=r.id,
-            created_at=r.created_at,
-            source=r.source,
-            knowledge_version=r.knowledge_version,
-            case=r.case,
-            assessment=r.assessment,
-        ).model_dump(mode="json")
+        with_case(
+            AssessmentOut(
+                id=r.id,
+                created_at=r.created_at,
+                source=r.source,
+                knowledge_version=r.knowledge_version,
+                case=r.case,
+                assessment=r.assessment,
+            ),
+            r.case,
+        )
         for r in records
     ]
     return JSONResponse(out, headers=NO_STORE)

@@ -21,7 +21,7 @@ from ..store.errors import NotFound
 from ..store.practices import DEFAULT_INBOX_LIMIT, Practices
 from .api_auth import SignedIn
 from .api_problems import ApiProblem, ProblemRoute, problem_responses
-from .api_schema import ResponseModel
+from .api_schema import ResponseModel, with_case
 
 router = APIRouter(route_class=ProblemRoute, tags=["practice"])
 
@@ -166,7 +166,7 @@ def get_intake(
         case=detail.case,
         assessment=detail.assessment,
     )
-    return JSONResponse(out.model_dump(mode="json"), headers=NO_STORE)
+    return JSONResponse(with_case(out, detail.case), headers=NO_STORE)
 
 
 @router.post(

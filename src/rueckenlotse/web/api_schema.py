@@ -20,6 +20,14 @@ class ResponseModel(BaseModel):
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
+def with_case(document: BaseModel, case: BaseModel) -> dict[str, Any]:
+    """The document as JSON with its ``case`` as the contract writes a Case: unanswered fields left out,
+    never null (the Case schema has no nulls)."""
+    out = document.model_dump(mode="json")
+    out["case"] = case.model_dump(mode="json", exclude_none=True)
+    return out
+
+
 def inline_schema(
     model: type[BaseModel], *, mode: Literal["validation", "serialization"] = "validation"
 ) -> dict[str, Any]:
