@@ -185,6 +185,8 @@ class KnowledgeBase:
     recommendations: tuple[CompiledRecommendation, ...] = field(init=False)
     red_flag_conditions: frozenset[str] = field(init=False)
     sources: Mapping[str, Source] = field(init=False)
+    # Per-KB structures that users of the compiled base (the engine) derive once and keep here.
+    cache: dict[str, Any] = field(init=False, default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         spec = self.spec
