@@ -212,7 +212,7 @@ async def save_assessment(request: Request) -> Response:
     if saved is None:
         raise PageError(400, "400")
     principal = principal_of(request)
-    if save_for(request, principal, saved, lang):
+    if _save_for(request, principal, saved, lang):
         return see_other(HOME)
     if form.get("via") == "anmelden":
         context = {"email": "", "failed": False, "logged_out": False, "state": saved[0]}
@@ -220,7 +220,7 @@ async def save_assessment(request: Request) -> Response:
     return _register_form(request, lang, state=saved[0], saving=True)
 
 
-def save_for(request: Request, principal: Principal, saved: tuple[str, Case] | None, lang: str) -> bool:
+def _save_for(request: Request, principal: Principal, saved: tuple[str, Case] | None, lang: str) -> bool:
     """Keep the pending assessment for a fully signed-in patient; False (nothing kept) for anyone else."""
     if saved is None or principal.role is not Role.patient or not principal.signed_in:
         return False
