@@ -1,0 +1,181 @@
+"""A whole file assessed at once: read, validate, run the compiled knowledge base, write.
+
+Steps (all in one in-memory DuckDB connection):
+1. the input becomes `rows(line, j)` (batch.readers);
+2. strict validation in SQL gives the flat table `cases` (batch.validate_sql);
+3. only the rows SQL rejected go through Python's validation: those with errors go to the error file
+   (line, field, German and English reason); a row Python accepts after all is assessed per case;
+4. the compiled query runs on the chosen engine (batch.engines) and fills `results`;
+5. the output is written from `results` in line order (batch.output).
+An invalid row never stops the run; only an unreadable file or an unreachable engine does.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.engine import evaluate
+from ..core.errors import InvalidCase
+from ..core.flat_case import flat_columns
+from ..core.kb import KnowledgeBase
+from ..core.models import Case
+from ..validation import parse_case_json
+from . import engines, output, readers
+from .reference import flat_result
+from .validate_sql import validation_sql
+
+FORMATS = ("jsonl", "csv", "parquet")
+_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+class BatchError(RuntimeError):
+    """The run cannot start or finish (unreadable file, unknown format, engine missing)."""
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    assessed: int = 0
+    errors: int = 0
+    triage: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    per_case_fallback: int = 0
+    output: Path | None = None
+    errors_path: Path | None = None
+
+
+@dataclass
+class Callbacks:
+    """How the run reports progress: a stage starts (with its row total), rows are done."""
+
+    stage: Callable[[str, int], None] = lambda name, total: None
+    advance: Callable[[int], None] = lambda n: None
+
+
+def format_of(path: Path, given: str | None) -> str:
+    if given:
+        return given
+    fmt = _SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise BatchError(
+            f"{path}: Format nicht erkennbar, bitte angeben / cannot tell the format, "
+            f"give it explicitly ({', '.join(FORMATS)})"
+        )
+    return fmt
+
+
+def connect(memory_limit: str | None = "1500MB") -> Any:
+    import duckdb
+
+    con = duckdb.connect()
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    return con
+
+
+def _error_record(kb: KnowledgeBase, line: int, text: str) -> dict[str, Any] | None:
+    """The reasons in both languages, or None when the strict per-case validation accepts the row."""
+    try:
+        parse_case_json(text, kb, "de")
+    except InvalidCase as de:
+        en = InvalidCase([])
+        try:
+            parse_case_json(text, kb, "en")
+        except InvalidCase as e:
+            en = e
+        errors = [
+            {"field": d.field, "type": d.type, "de": d.message, "en": e.message}
+            for d, e in zip(de.errors, en.errors, strict=False)
+        ]
+        return {"line": line, "errors": errors}
+    return None
+
+
+def _split_rejected(
+    con: Any, kb: KnowledgeBase, errors_file: Any, cb: Callbacks
+) -> tuple[int, list[tuple[int, Case]]]:
+    rejected = con.execute("SELECT line, j FROM checked WHERE NOT ok ORDER BY line").fetchall()
+    cb.stage("check", len(rejected))
+    count, accepted = 0, []
+    for line, text in rejected:
+        record = _error_record(kb, int(line), text or "")
+        if record is None:
+            accepted.append((int(line), Case.model_validate_json(text, strict=True)))
+        else:
+            errors_file.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+        cb.advance(1)
+    return count, accepted
+
+
+def _insert_per_case(con: Any, kb: KnowledgeBase, accepted: list[tuple[int, Case]]) -> None:
+    if not accepted:
+        return
+    import pyarrow as pa
+
+    rows = [flat_result(line, evaluate(kb, case)) for line, case in accepted]
+    table = pa.Table.from_pylist(rows)
+    con.register("per_case", table)
+    con.execute("INSERT INTO results SELECT * FROM per_case")
+    con.unregister("per_case")
+
+
+def run_batch(
+    kb: KnowledgeBase,
+    source: Path,
+    target: Path,
+    *,
+    input_format: str | None = None,
+    output_format: str | None = None,
+    engine: str = "duckdb",
+    database_url: str | None = None,
+    errors_path: Path | None = None,
+    callbacks: Callbacks | None = None,
+) -> Summary:
+    cb = callbacks or Callbacks()
+    started = time.perf_counter()
+    fmt_in, fmt_out = format_of(source, input_format), format_of(target, output_format)
+    if engine not in engines.ENGINES:
+        raise BatchError(f"engine {engine!r}: one of {', '.join(engines.ENGINES)}")
+    errors_path = errors_path or target.with_name(target.name + ".errors.jsonl")
+    con = connect()
+    cb.stage("read", 0)
+    try:
+        readers.LOADERS[fmt_in](con, source)
+    except Exception as e:  # DuckDB raises one class per cause; all mean "this file cannot be read"
+        raise BatchError(f"{source}: nicht lesbar / cannot be read: {str(e).splitlines()[0]}") from None
+    summary = Summary(output=target, errors_path=errors_path)
+    summary.rows = int(con.execute("SELECT count(*) FROM rows").fetchone()[0])
+    cb.stage("validate", 0)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {validation_sql('rows')}")
+    con.execute("DROP TABLE rows")
+    with errors_path.open("w", encoding="utf-8") as errors_file:
+        summary.errors, accepted = _split_rejected(con, kb, errors_file, cb)
+    columns = ", ".join(f'"{c}"' for c, _ in flat_columns())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cases AS SELECT line, {columns} FROM checked WHERE ok")
+    con.execute("DROP TABLE checked")
+    valid = int(con.execute("SELECT count(*) FROM cases").fetchone()[0])
+    cb.stage("assess", valid + len(accepted))
+    if engine == "duckdb":
+        engines.run_duckdb(con, kb, cb.advance)
+    elif engine == "postgres":
+        engines.run_postgres(con, kb, cb.advance, database_url)
+    else:
+        engines.run_spark(con, kb, cb.advance)
+    _insert_per_case(con, kb, accepted)
+    cb.advance(len(accepted))
+    summary.per_case_fallback = len(accepted)
+    cb.stage("write", 0)
+    output.write(con, kb, target, fmt_out)
+    counts = Counter(dict(con.execute("SELECT triage, count(*) FROM results GROUP BY triage").fetchall()))
+    summary.triage = {k: int(v) for k, v in counts.items()}
+    summary.assessed = sum(summary.triage.values())
+    con.close()
+    summary.seconds = time.perf_counter() - started
+    return summary

@@ -1,0 +1,117 @@
+"""Every input format becomes one DuckDB table `rows(line, j)`: a line number and one JSON object text.
+
+JSONL lines are taken as they are (so duplicate keys, NaN or broken JSON are seen by the validator).
+CSV and Parquet rows are turned into the JSON object the row stands for, leaving out empty cells and
+nulls (absent = "answered no", as in the contract); that JSON text is then what the strict validation
+(SQL and, for rejected rows, Python) checks, so every format is validated by the same rules.
+
+CSV layout: one column per Case field; nested answers as dotted columns (``startback.bothersomeness``);
+lists separated by ``;`` (``neck;low_back``); booleans ``true``/``false``. A cell that is neither
+a JSON number nor true/false is taken as a string, so ``age = abc`` reports "not an integer".
+Parquet layout: the JSON shape (lists as lists, nested answers as structs); null means absent.
+Line numbers: JSONL and CSV count lines of the file (CSV header = line 1), Parquet counts rows from 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..core.flat_case import FLAT_FIELDS
+
+_NUMBER = r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?"
+
+
+def _q(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _key(name: str) -> str:
+    """A JSON object key as SQL text literal, e.g. '"age":'."""
+    return "'" + '"' + name.replace("'", "''") + '":' + "'"
+
+
+def load_jsonl(con: Any, path: Path) -> None:
+    # One VARCHAR column per line: no delimiter, quote or escape can split or alter a line.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE rows AS
+        SELECT ordinality::BIGINT AS line, j FROM read_csv({_q(path)}, columns={{'j': 'VARCHAR'}},
+            header=false, delim='\\x1f', quote='', escape='', auto_detect=false, strict_mode=false)
+            WITH ORDINALITY
+        WHERE j IS NOT NULL AND NOT regexp_full_match(j, '\\s*')
+    """)
+
+
+def _csv_cell(column: str, kind: str) -> str:
+    """The JSON text of one CSV cell."""
+    cell = _ident(column)
+    if kind == "list":
+        return f"to_json(list_filter(string_split({cell}, ';'), lambda x: x <> ''))"
+    return (
+        f"(CASE WHEN {cell} IN ('true', 'false') OR regexp_full_match({cell}, '{_NUMBER}') "
+        f"THEN {cell} ELSE to_json({cell}) END)"
+    )
+
+
+def _object_text(members: list[tuple[str, str, str]]) -> str:
+    """'{' || the members whose value is not NULL || '}'; members are (key, present_sql, json_sql)."""
+    parts = [f"(CASE WHEN {present} THEN {_key(key)} || {value} END)" for key, present, value in members]
+    return "('{' || concat_ws(',', " + ", ".join(parts) + ") || '}')"
+
+
+def load_csv(con: Any, path: Path) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE csv_in AS
+        SELECT ordinality::BIGINT + 1 AS line, * FROM read_csv({_q(path)}, header=true, all_varchar=true,
+            auto_detect=true, null_padding=true, strict_mode=false) WITH ORDINALITY
+    """)
+    columns = [r[0] for r in con.execute("DESCRIBE csv_in").fetchall() if r[0] not in ("line", "ordinality")]
+    kinds = {f.name: f.kind for f in FLAT_FIELDS}
+    members: list[tuple[str, str, str]] = []
+    nested: dict[str, list[tuple[str, str, str]]] = {}
+    for column in columns:
+        cell = _ident(column)
+        present = f"COALESCE(trim({cell}) <> '', FALSE)"
+        parent, _, child = column.partition(".")
+        member = (child or parent, present, _csv_cell(column, kinds.get(column, "")))
+        if child and kinds.get(parent) == "object":
+            nested.setdefault(parent, []).append(member)
+        else:
+            members.append(member)
+    for parent, children in nested.items():
+        any_present = " OR ".join(p for _, p, _ in children)
+        members.append((parent, any_present, _object_text(children)))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rows AS SELECT line, {_object_text(members)} AS j FROM csv_in")
+    con.execute("DROP TABLE csv_in")
+
+
+def load_parquet(con: Any, path: Path) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW parquet_in AS
+        SELECT file_row_number + 1 AS line, * EXCLUDE (file_row_number)
+        FROM read_parquet({_q(path)}, file_row_number=true)
+    """)
+    described = con.execute("DESCRIBE parquet_in").fetchall()
+    members: list[tuple[str, str, str]] = []
+    for column, type_, *_ in described:
+        if column == "line":
+            continue
+        cell = _ident(column)
+        value = f"to_json({cell})"
+        if str(type_).startswith("STRUCT") and not str(type_).endswith("]"):
+            children = [
+                d[0] for d in con.execute(f"SELECT unnest({cell}) FROM parquet_in LIMIT 0").description
+            ]
+            inner = [(c, f"{cell}.{_ident(c)} IS NOT NULL", f"to_json({cell}.{_ident(c)})") for c in children]
+            value = _object_text(inner)
+        members.append((column, f"{cell} IS NOT NULL", value))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE rows AS SELECT line, {_object_text(members)} AS j FROM parquet_in"
+    )
+
+
+LOADERS = {"jsonl": load_jsonl, "csv": load_csv, "parquet": load_parquet}

@@ -1,0 +1,64 @@
+"""Batch fixtures: the PostgreSQL server of TEST_DATABASE_URL (tests skip without it), helpers to compare."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rueckenlotse.core.models import Assessment
+
+PG_ENV = "TEST_DATABASE_URL"
+
+
+@pytest.fixture
+def pg_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} is not set (CI sets it)")
+    return url
+
+
+def write_jsonl(path: Path, cases: Iterable[dict[str, Any]]) -> Path:
+    with path.open("w", encoding="utf-8") as f:
+        for case in cases:
+            f.write(json.dumps(case) + "\n")
+    return path
+
+
+# Assessment fields the compiled path writes under their contract names.
+CONTRACT_FIELDS = (
+    "contract_version",
+    "knowledge_version",
+    "triage",
+    "suspected_conditions",
+    "phase",
+    "pain_type",
+    "chronification_risk",
+    "startback",
+    "imaging",
+    "neuroplastic_indicators",
+    "review_in_days",
+)
+
+
+def expected_row(line: int, a: Assessment) -> dict[str, Any]:
+    """What the batch output must hold for one line, taken from the per-case engine's Assessment."""
+    data = a.model_dump(mode="json")
+    row = {"line": line, **{k: data[k] for k in CONTRACT_FIELDS}}
+    row["red_flag_rules"] = [{"id": f["id"], "condition": f["condition"]} for f in data["red_flags"]]
+    row["recommendation_ids"] = [r["id"] for r in data["recommendations"]]
+    return row
+
+
+def read_output(path: Path) -> list[dict[str, Any]]:
+    """Batch output rows from JSONL or Parquet, in the same plain-JSON shape as expected_row."""
+    if path.suffix == ".jsonl":
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    import pyarrow.parquet as pq
+
+    return [json.loads(json.dumps(r)) for r in pq.read_table(path).to_pylist()]
