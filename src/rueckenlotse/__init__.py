@@ -6,10 +6,12 @@ Public API: ``assess(case, lang="de") -> Assessment``; ``Case``, ``Assessment``;
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from .core.errors import FieldError, InvalidCase
-from .core.models import Assessment, Case
+if TYPE_CHECKING:
+    from .core.errors import FieldError, InvalidCase
+    from .core.models import Assessment, Case
 
 __all__ = ["LANGUAGES", "Assessment", "Case", "FieldError", "InvalidCase", "__version__", "assess"]
 __version__ = "0.1.0"
@@ -17,12 +19,23 @@ __version__ = "0.1.0"
 LANGUAGES = ("de", "en")
 
 
+_LAZY = {"Assessment": "models", "Case": "models", "FieldError": "errors", "InvalidCase": "errors"}
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use (the models pull in Pydantic), so that `import rueckenlotse` and with it
+    # the CLI's --help, which needs only LANGUAGES, stay light.
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".core.{module}", __name__), name)
+
+
 def assess(case: Mapping[str, Any] | Case, *, lang: str = "de") -> Assessment:
     """Assess one Case (a mapping in contract v1 form, or a Case) and return the Assessment.
 
     Raises InvalidCase (a ValueError) listing every field error, in ``lang``.
     """
-    # Imported here so that `import rueckenlotse` (and the CLI's --help) stays light.
     from .core.engine import evaluate
     from .knowledge.loader import default_knowledge
     from .validation import validate_case

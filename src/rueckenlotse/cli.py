@@ -2,31 +2,83 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.main
+from typer.core import TyperCommand, TyperGroup
 
 from .cli_common import Lang
-from .core.engine import evaluate
-from .core.errors import InvalidCase
-from .core.kb import KnowledgeBase
-from .core.models import Assessment, Case
-from .knowledge.loader import default_knowledge
-from .validation import parse_case_json
+
+if TYPE_CHECKING:
+    from .core.kb import KnowledgeBase
+    from .core.models import Assessment, Case
+
+# Start-up: `rueckenlotse --help` imports Typer and this module only. The command groups (cli_*.py) are
+# registered by register_all() when one of their commands is called; the listing comes from LAZY_COMMANDS.
+# Each command imports what it needs (Pydantic models, the knowledge base, store, web, PDF) inside its
+# body. tests/test_cli_startup.py keeps it that way.
+
+EXIT_INVALID = 2
+
+# What `rueckenlotse --help` lists for the groups of register_all, in this order, without importing them.
+LAZY_COMMANDS: dict[str, str] = {
+    "export": "Export all data of one person as JSON, and the diary as CSV if asked.",
+    "erase": "Delete every row of one person in every table, then verify that nothing is left.",
+    "backup": "Back up the whole database into one file (SQLite copy, or a pg_dump archive for PostgreSQL).",
+    "restore": "Replace the whole database by a backup, then check its integrity.",
+    "ask": "Eine Frage an das Wissen stellen (search the education modules).",
+    "plot": "Draw pain per region and activity over time, with milestones and escalations (SVG and/or PNG).",
+    "serve": "Start the web app: the assessment in the browser, German with an English switch.",
+    "report": "Write a patient summary or a clinician intake report as HTML or PDF.",
+    "person": "Personen (pseudonym: eine erzeugte ID, optional ein Name) / persons.",
+    "plan": "Selbsthilfe-Plan: Bewegung, Übungen, Wissen (self-management plan).",
+    "diary": "Schmerz- und Bewegungstagebuch (pain and activity diary).",
+    "practice": "Practices: create one, add clinicians, make API tokens.",
+    "fhir": "FHIR R4 (R4B): einen Fall als Bundle ausgeben, Antworten einlesen "
+    "(export a Case as a Bundle, import a QuestionnaireResponse as a Case).",
+}
+
+
+class _Placeholder(TyperCommand):
+    """Stands in a lazy command's place in the listing; never runs (the real command replaces it)."""
+
+    def invoke(self, ctx: Any) -> None:
+        sys.stderr.write(f"{self.name}: Befehl nicht verfügbar (command not available)\n")
+        raise typer.Exit(EXIT_INVALID)
+
+
+class _LazyGroup(TyperGroup):
+    """The root group: lists the lazy commands from LAZY_COMMANDS and loads them when one is called."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name, help_text in LAZY_COMMANDS.items():
+            self.commands.setdefault(name, _Placeholder(name, help=help_text))
+
+    # Typed loosely: recent Typer versions bring their own copy of Click's classes.
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and isinstance(self.commands.get(args[0]), _Placeholder):
+            real = typer.main.get_command(full_app())
+            assert isinstance(real, TyperGroup)
+            for name, command in self.commands.items():
+                if isinstance(command, _Placeholder) and name in real.commands:
+                    self.commands[name] = real.commands[name]
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
+    cls=_LazyGroup,
     name="rueckenlotse",
     help="Rückenlotse – Orientierung bei Rücken- und Nackenschmerzen (guidance, not a diagnosis).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-EXIT_INVALID = 2
 
 
 class OutputFormat(StrEnum):
@@ -42,6 +94,9 @@ def _fail(kb: KnowledgeBase | None, lang: str, lines: list[str]) -> typer.Exit:
 
 def _read_cases(path: Path, kb: KnowledgeBase, lang: str) -> list[Case]:
     """All cases of a .json (one) or .jsonl (one per line) file; every invalid line is reported."""
+    from .core.errors import InvalidCase
+    from .validation import parse_case_json
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -67,6 +122,8 @@ def _read_cases(path: Path, kb: KnowledgeBase, lang: str) -> list[Case]:
 
 
 def _print_json(assessments: list[Assessment], one_per_line: bool) -> None:
+    import json
+
     for a in assessments:
         data = a.model_dump(mode="json")
         text = json.dumps(data, ensure_ascii=False, indent=None if one_per_line else 2)
@@ -83,6 +140,9 @@ def assess(
 
     Example: rueckenlotse assess fall.json --format json
     """
+    from .core.engine import evaluate
+    from .knowledge.loader import default_knowledge
+
     kb = default_knowledge()
     cases = _read_cases(file, kb, lang.value)
     assessments = [evaluate(kb, case, lang.value) for case in cases]
@@ -115,34 +175,50 @@ def interview(
     raise typer.Exit(run_interview(lang=lang.value, save=save))
 
 
-from .cli_store import register as _register_store_commands  # noqa: E402  (after the core commands in --help)
+def register_all(app: typer.Typer) -> None:
+    """Add every command group to ``app``. Runs only when one of them is called, never for ``--help``.
 
-_register_store_commands(app)
+    A new group: add its two lines here and its name with its one-line help to LAZY_COMMANDS below
+    (tests/test_cli_startup.py fails when the two disagree).
+    """
+    from .cli_store import register as _register_store_commands
 
-from .cli_plan import register as _register_plan_commands  # noqa: E402  (after the core commands in --help)
+    _register_store_commands(app)
 
-_register_plan_commands(app)
+    from .cli_plan import register as _register_plan_commands
 
-from .cli_followup import register as _register_followup_commands  # noqa: E402
-from .cli_plan import plan_app as _plan_app  # noqa: E402
+    _register_plan_commands(app)
 
-_register_followup_commands(app, _plan_app)
+    from .cli_followup import register as _register_followup_commands
+    from .cli_plan import plan_app as _plan_app
 
-from .cli_web import register as _register_web_commands  # noqa: E402
+    _register_followup_commands(app, _plan_app)
 
-_register_web_commands(app)
+    from .cli_web import register as _register_web_commands
 
-from .cli_practice import register as _register_practice_commands  # noqa: E402
+    _register_web_commands(app)
 
-_register_practice_commands(app)
+    from .cli_practice import register as _register_practice_commands
 
-from .cli_report import register as _register_report_commands  # noqa: E402
+    _register_practice_commands(app)
 
-_register_report_commands(app)
+    from .cli_report import register as _register_report_commands
 
-from .cli_fhir import register as _register_fhir_commands  # noqa: E402
+    _register_report_commands(app)
 
-_register_fhir_commands(app)
+    from .cli_fhir import register as _register_fhir_commands
+
+    _register_fhir_commands(app)
+
+
+@cache
+def full_app() -> typer.Typer:
+    """The whole command tree, every group imported and registered (once per process)."""
+    full = typer.Typer(name=app.info.name, help=app.info.help, no_args_is_help=True, add_completion=False)
+    full.registered_commands.extend(app.registered_commands)
+    full.registered_groups.extend(app.registered_groups)
+    register_all(full)
+    return full
 
 
 def main() -> None:
