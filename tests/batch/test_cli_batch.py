@@ -1,0 +1,150 @@
+"""`rueckenlotse batch`: every input and output format, the error file, the summary, clear failures."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from rueckenlotse.batch.generate import generate_case
+from rueckenlotse.cli_batch import register
+from rueckenlotse.core.engine import evaluate
+from rueckenlotse.core.models import Case
+from rueckenlotse.knowledge.loader import default_knowledge
+
+from ..conftest import SHARED
+from .conftest import expected_row, read_output, write_jsonl
+
+app = typer.Typer()
+register(app)
+app.command("noop", hidden=True)(lambda: None)  # a second command keeps `batch` a named subcommand
+runner = CliRunner()
+
+
+def _cases(n: int, seed: int = 1) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [generate_case(rng) for _ in range(n)]
+
+
+def _expected(cases: list[dict[str, Any]], lines: list[int]) -> list[dict[str, Any]]:
+    kb = default_knowledge()
+    return [
+        expected_row(line, evaluate(kb, Case.model_validate(c, strict=True)))
+        for line, c in zip(lines, cases, strict=True)
+    ]
+
+
+def _run(*args: str) -> Any:
+    return runner.invoke(app, ["batch", *args])
+
+
+def test_jsonl_in_and_out_with_summary_and_contract_shapes(tmp_path: Path) -> None:
+    cases = _cases(300)
+    source = write_jsonl(tmp_path / "faelle.jsonl", cases)
+    result = _run(str(source), "-o", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 0, result.output
+    assert "Zusammenfassung" in result.stdout and "300" in result.stdout
+    rows = read_output(tmp_path / "out.jsonl")
+    assert rows == _expected(cases, list(range(1, 301)))
+    schema = json.loads((SHARED / "contract" / "assessment.schema.json").read_text(encoding="utf-8"))
+    for row in rows[:50]:
+        for name, value in row.items():
+            if name in schema["properties"]:
+                jsonschema.validate(value, schema["properties"][name])
+
+
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(value)
+    return str(value)
+
+
+def _write_csv(path: Path, cases: list[dict[str, Any]]) -> None:
+    flat = [
+        {f"{k}.{ck}" if isinstance(v, dict) else k: _csv_cell(cv) for k, v in c.items()
+         for ck, cv in (v.items() if isinstance(v, dict) else [(None, v)])}
+        for c in cases
+    ]  # fmt: skip
+    columns = sorted({k for row in flat for k in row})
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(flat)
+
+
+def test_csv_in_and_out(tmp_path: Path) -> None:
+    cases = _cases(200, seed=2)
+    _write_csv(tmp_path / "faelle.csv", cases)
+    result = _run(str(tmp_path / "faelle.csv"), "-o", str(tmp_path / "out.csv"), "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Summary" in result.stdout
+    with (tmp_path / "out.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    expected = _expected(cases, list(range(2, 202)))  # line 1 is the header
+    assert [int(r["line"]) for r in rows] == [e["line"] for e in expected]
+    assert [r["triage"] for r in rows] == [e["triage"] for e in expected]
+    assert [r["recommendation_ids"] for r in rows] == ["|".join(e["recommendation_ids"]) for e in expected]
+
+
+def test_parquet_in_and_out(tmp_path: Path) -> None:
+    cases = _cases(200, seed=3)
+    # pa.array infers the struct type from all rows (from_pylist would take the first row's keys only).
+    pq.write_table(pa.Table.from_struct_array(pa.array(cases)), tmp_path / "faelle.parquet")
+    result = _run(str(tmp_path / "faelle.parquet"), "-o", str(tmp_path / "out.parquet"))
+    assert result.exit_code == 0, result.output
+    assert read_output(tmp_path / "out.parquet") == _expected(cases, list(range(1, 201)))
+
+
+def test_invalid_rows_reported_with_line_numbers_in_the_chosen_error_file(tmp_path: Path) -> None:
+    good = [json.dumps(c) for c in _cases(3, seed=4)]
+    source = tmp_path / "faelle.txt"
+    source.write_text("\n".join([good[0], '{"age": 200}', good[1], "nonsense", good[2]]) + "\n")
+    errors = tmp_path / "fehler.jsonl"
+    result = _run(
+        str(source), "-o", str(tmp_path / "out.parquet"), "--input-format", "jsonl", "--errors", str(errors)
+    )
+    assert result.exit_code == 0, result.output
+    reported = [json.loads(line) for line in errors.read_text(encoding="utf-8").splitlines()]
+    assert [r["line"] for r in reported] == [2, 4]
+    assert {e["field"] for e in reported[0]["errors"]} == {"age", "regions", "duration_weeks"}
+    assert [r["line"] for r in read_output(tmp_path / "out.parquet")] == [1, 3, 5]
+
+
+def test_csv_cells_that_are_not_numbers_are_reported_as_such(tmp_path: Path) -> None:
+    source = tmp_path / "faelle.csv"
+    source.write_text("age,regions,duration_weeks,fever\nabc,neck,2,true\n40,neck;hip,2,yes\n40,neck,2,\n")
+    result = _run(str(source), "-o", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 0, result.output
+    errors = [json.loads(line) for line in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]
+    assert [(e["line"], sorted(x["field"] for x in e["errors"])) for e in errors] == [
+        (2, ["age"]),
+        (3, ["fever", "regions[1]"]),
+    ]
+    assert [r["line"] for r in read_output(tmp_path / "out.jsonl")] == [4]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.jsonl", "-o", "out.jsonl"], "cannot be read"),
+        (["in.jsonl", "-o", "out.xyz"], "cannot tell the format"),
+        (["in.jsonl", "-o", "out.jsonl", "--engine", "postgres"], "--database-url"),
+    ],
+)
+def test_clear_failures_without_traceback(tmp_path: Path, args: list[str], message: str) -> None:
+    write_jsonl(tmp_path / "in.jsonl", _cases(2))
+    result = _run(*[str(tmp_path / a) if a.endswith((".jsonl", ".xyz")) else a for a in args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,164 @@
+"""Strict validation in SQL agrees with the per-case validation (validation.parse_case_json).
+
+Rows come from valid generated cases, each broken in one way (or deliberately still valid). A row SQL
+accepts must be valid for Python, and here, where every kind of break is known, SQL must also reject
+exactly what Python rejects. The error file names the line and both languages' reasons.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from rueckenlotse.batch.generate import generate_case
+from rueckenlotse.batch.pipeline import run_batch
+from rueckenlotse.batch.validate_sql import validation_sql
+from rueckenlotse.core.errors import InvalidCase
+from rueckenlotse.knowledge.loader import default_knowledge
+from rueckenlotse.validation import parse_case_json
+
+BASE = '{"age": 40, "regions": ["low_back"], "duration_weeks": 3'
+BY_HAND = [
+    BASE + "}",
+    BASE + ', "age": 41}',  # duplicate key
+    BASE + ', "startback": {"leg_pain_recent": true, "leg_pain_recent": false}}',
+    BASE + ', "fever": NaN}',
+    BASE + ', "pain_intensity": 1e999}',
+    BASE + ', "physiotherapy_weeks": 1e999}',
+    BASE + ', "physiotherapy_weeks": 100000000000000000000000}',  # a huge int is a valid float
+    BASE + ', "physiotherapy_weeks": -0.0}',
+    BASE + ', "pain_intensity": -0}',
+    BASE + ', "pain_intensity": 5.0}',
+    BASE + ', "pain_intensity": 5e0}',
+    BASE + ', "sex": "m\\u0061le"}',  # an escaped letter is still "male"
+    BASE + ', "sex": "MALE"}',
+    BASE + ', "neuroplastic": {}}',
+    BASE + ', "neuroplastic": []}',
+    BASE + ', "startback": null}',
+    BASE + ', "imaging_findings": []}',
+    BASE + ', "imaging_findings": [null]}',
+    BASE + ', "imaging_findings": [["disc_bulge"]]}',
+    BASE + ', "regions": ["low_back"]}',
+    '{"age": 40, "regions": "neck", "duration_weeks": 3}',
+    '{"age": 40, "regions": ["neck", 1], "duration_weeks": 3}',
+    '{"age": "40", "regions": ["neck"], "duration_weeks": 3}',
+    '{"age": true, "regions": ["neck"], "duration_weeks": 3}',
+    '{"age": 40, "regions": ["neck"], "duration_weeks": "3"}',
+    '{"age": 40, "regions": ["neck"], "duration_weeks": true}',
+    '{"age": 40, "regions": ["neck"]}',
+    "[1, 2]",
+    '"a string"',
+    "42",
+    "{not json",
+    "   {}   ",
+    '{"age": 40, "regions": ["neck"], "duration_weeks": 3} trailing',
+]
+
+
+def _mutate(rng: random.Random, case: dict[str, Any]) -> dict[str, Any]:
+    case = json.loads(json.dumps(case))
+    key = rng.choice(sorted(case))
+    roll = rng.randrange(9)
+    if roll == 0:
+        del case[key]
+    elif roll == 1:
+        case[key] = None
+    elif roll == 2:
+        case[key] = rng.choice(["yes", 1, 1.5, True, [], {}, "none", -1, 121, 1e300])
+    elif roll == 3:
+        case["unknown_field"] = True
+    elif roll == 4:
+        case["regions"] = rng.choice([[], ["neck", "neck"], ["hip"], ["neck", None]])
+    elif roll == 5:
+        case["startback"] = {"leg_pain_recent": True}  # required answers missing
+    elif roll == 6:
+        case["neuroplastic"] = {
+            "both_sides": rng.choice([True, 1, None, "x"]),
+            **rng.choice([{}, {"new": 1}]),
+        }
+    elif roll == 7:
+        case["startback"] = dict.fromkeys(
+            [
+                "leg_pain_recent", "neck_or_shoulder_pain_recent", "walks_short_distances_only",
+                "dresses_more_slowly", "unsafe_to_be_active", "worrying_thoughts",
+                "pain_terrible_never_better", "not_enjoying_things",
+            ],
+            False,
+        ) | {"bothersomeness": rng.choice([0, 4, 5, -1, 2.0, "2", None])}  # fmt: skip
+    else:
+        case["duration_weeks"] = rng.choice([0, 0.0, -0.5, 1e308, 10**20, "1", None])
+    return case
+
+
+def _python_accepts(text: str) -> bool:
+    try:
+        parse_case_json(text, default_knowledge())
+    except InvalidCase:
+        return False
+    return True
+
+
+def test_sql_validation_agrees_with_python() -> None:
+    rng = random.Random(11)
+    texts = BY_HAND + [json.dumps(_mutate(rng, generate_case(rng))) for _ in range(4000)]
+    con = duckdb.connect()
+    con.register("source", pa.table({"line": range(1, len(texts) + 1), "j": texts}))
+    ok = [
+        row[0] for row in con.execute(f"SELECT ok FROM ({validation_sql('source')}) ORDER BY line").fetchall()
+    ]
+    python = [_python_accepts(t) for t in texts]
+    unsound = [t for t, s, p in zip(texts, ok, python, strict=True) if s and not p]
+    assert unsound == [], "SQL accepted rows that the strict Case model rejects"
+    stricter = [t for t, s, p in zip(texts, ok, python, strict=True) if p and not s]
+    assert stricter == [], "SQL rejected valid rows (they would fall back to the per-case engine)"
+    assert 0 < sum(python) < len(texts)
+
+
+def test_invalid_lines_go_to_the_error_file_and_the_run_goes_on(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    good = [json.dumps(generate_case(rng)) for _ in range(5)]
+    lines = [
+        good[0],
+        "{broken",
+        good[1],
+        "",
+        good[2],
+        '{"age": -1, "regions": [], "duration_weeks": 1}',
+        good[3],
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = run_batch(default_knowledge(), source, tmp_path / "out.jsonl")
+    assert (summary.rows, summary.assessed, summary.errors) == (6, 4, 2)
+    written = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["line"] for r in written] == [1, 3, 5, 7]
+    errors = [json.loads(line) for line in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]
+    assert [e["line"] for e in errors] == [2, 6]
+    assert errors[0]["errors"][0]["type"] == "json_invalid"
+    fields = {e["field"] for e in errors[1]["errors"]}
+    assert fields == {"age", "regions"}
+    for e in errors[1]["errors"]:
+        assert e["de"] and e["en"] and e["de"] != e["en"]
+
+
+def test_a_row_only_python_accepts_is_assessed_per_case(tmp_path: Path, monkeypatch: Any) -> None:
+    # The SQL check may be stricter than Python, never looser: such a row still gets its result.
+    from rueckenlotse.batch import pipeline
+
+    monkeypatch.setattr(pipeline, "validation_sql", lambda src: _reject_line_two(validation_sql(src)))
+    rng = random.Random(5)
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(generate_case(rng)) for _ in range(3)) + "\n", encoding="utf-8")
+    summary = run_batch(default_knowledge(), source, tmp_path / "out.jsonl")
+    assert (summary.assessed, summary.errors, summary.per_case_fallback) == (3, 0, 1)
+    written = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["line"] for r in written] == [1, 2, 3]
+
+
+def _reject_line_two(sql: str) -> str:
+    return f"SELECT * REPLACE (ok AND line <> 2 AS ok) FROM ({sql})"
