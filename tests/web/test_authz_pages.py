@@ -207,6 +207,10 @@ def empty_form(world: World, role: Role, client: httpx.Client, params: Mapping[s
     return {}
 
 
+def report_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    return {"state": world.saved_state, "kind": "clinician", **hostile(world, role)}
+
+
 def send_state_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
     # A complete result from practice X's link; sent to the path's practice (X, or one that does not exist).
     return send_form(client, world.practices["X"].code)
@@ -239,6 +243,20 @@ def detail_rows() -> list[Row]:
     return [
         Row("GET", path, practice_only(x_own, NOT_FOUND), target="X"),
         Row("GET", path, practice_only(NOT_FOUND, y_own), target="Y"),
+        Row("GET", path, practice_only(NOT_FOUND, NOT_FOUND), target="missing"),
+    ]
+
+
+def report_rows() -> list[Row]:
+    """PDF downloads: the bodies are compressed, so the status (and 404 for others' intakes) is the proof."""
+    path = "/praxis/eingang/{intake_id}/bericht"
+    mine = "/mein-bereich/bericht/{kind}"
+    return [
+        Row("POST", "/bericht", everyone(OK), form=report_form),
+        Row("GET", mine, patient_only()),
+        Row("GET", mine, patient_only(status=404), target="missing"),
+        Row("GET", path, practice_only(OK, NOT_FOUND), target="X"),
+        Row("GET", path, practice_only(NOT_FOUND, OK), target="Y"),
         Row("GET", path, practice_only(NOT_FOUND, NOT_FOUND), target="missing"),
     ]
 
@@ -363,6 +381,7 @@ MATRIX: list[Row] = [
     ),  # fmt: skip
     *detail_rows(),
     *review_rows(),
+    *report_rows(),
 ]
 GET_ROWS = [row for row in MATRIX if row.method == "GET"]
 POST_ROWS = [row for row in MATRIX if row.method == "POST"]
@@ -441,11 +460,11 @@ def require_route(row: Row, app_routes: set[tuple[str, str]]) -> None:
 
 def params_of(world: World, target: str) -> dict[str, str]:
     if target == "missing":
-        return {"intake_id": MISSING_INTAKE, "code": MISSING_CODE}
+        return {"intake_id": MISSING_INTAKE, "code": MISSING_CODE, "kind": "unbekannt"}
     if target:
         practice = world.practices[target]
         return {"intake_id": practice.intake_id, "code": practice.code}
-    return {}
+    return {"kind": "clinician"}  # the patient's own report with the diary
 
 
 def send(client: httpx.Client, row: Row, params: Mapping[str, str], data: Form | None) -> httpx.Response:
@@ -630,7 +649,10 @@ def test_each_chart_is_drawn_from_its_own_diary(world: World) -> None:
     assert served == drawn
 
 
-@pytest.mark.parametrize("path", [row.path for row in GET_ROWS if row.path.startswith("/mein-bereich")])
+# Pages only: a PDF download differs by its creation time, and its template path names no person anyway.
+@pytest.mark.parametrize(
+    "path", [row.path for row in GET_ROWS if row.path.startswith("/mein-bereich") and "{" not in row.path]
+)
 def test_another_persons_id_in_the_query_is_ignored(world: World, path: str) -> None:
     """The patient's pages serve the principal's own person; an id in the URL changes nothing."""
     a = world.patients["A"].person_id

@@ -43,7 +43,7 @@ MAX_ID = 64
 MAX_CODE = 64
 
 
-class _NotAllowed(Exception):
+class NotAllowed(Exception):
     """Not a signed-in clinician: where to send the browser instead."""
 
     def __init__(self, response: Response) -> None:
@@ -51,12 +51,12 @@ class _NotAllowed(Exception):
         self.response = response
 
 
-def _clinician(request: Request) -> Principal:
+def signed_in_clinician(request: Request) -> Principal:
     principal = principal_of(request)
     if principal.role is Role.clinician and principal.second_factor_pending:
-        raise _NotAllowed(redirect(CODE_PATH))
+        raise NotAllowed(redirect(CODE_PATH))
     if principal.role is Role.anonymous:
-        raise _NotAllowed(redirect(LOGIN_PATH))
+        raise NotAllowed(redirect(LOGIN_PATH))
     if principal.role is not Role.clinician:
         raise PageError(403, "403")
     return principal
@@ -71,8 +71,8 @@ def _view(request: Request, lang: str) -> PracticeView:
 @router.get("/praxis")
 def inbox(request: Request) -> Response:
     try:
-        principal = _clinician(request)
-    except _NotAllowed as e:
+        principal = signed_in_clinician(request)
+    except NotAllowed as e:
         return e.response
     lang = request_lang(request)
     view = _view(request, lang)
@@ -93,7 +93,7 @@ def _require(allowed: bool) -> None:
         raise PageError(404, "404") from None
 
 
-def _find(request: Request, principal: Principal, intake_id: str) -> IntakeDetail:
+def find_intake(request: Request, principal: Principal, intake_id: str) -> IntakeDetail:
     """The intake among the principal's practices; 404 for anything else (another practice's, too)."""
     if not intake_id or len(intake_id) > MAX_ID:
         raise PageError(404, "404")
@@ -111,11 +111,11 @@ def _find(request: Request, principal: Principal, intake_id: str) -> IntakeDetai
 @router.get("/praxis/eingang/{intake_id}")
 def intake_detail(request: Request, intake_id: str) -> Response:
     try:
-        principal = _clinician(request)
-    except _NotAllowed as e:
+        principal = signed_in_clinician(request)
+    except NotAllowed as e:
         return e.response
     lang = request_lang(request)
-    detail = _find(request, principal, intake_id)
+    detail = find_intake(request, principal, intake_id)
     view = _view(request, lang)
     web = web_of(request)
     intake = detail.intake
@@ -141,10 +141,10 @@ def _evidence(detail: IntakeDetail) -> list[str]:
 async def mark_reviewed(request: Request, intake_id: str) -> Response:
     await checked_form(request)
     try:
-        principal = await run_in_threadpool(_clinician, request)
-    except _NotAllowed as e:
+        principal = await run_in_threadpool(signed_in_clinician, request)
+    except NotAllowed as e:
         return e.response
-    detail = await run_in_threadpool(_find, request, principal, intake_id)
+    detail = await run_in_threadpool(find_intake, request, principal, intake_id)
     practice_id = detail.intake.practice_id
     _require(can_review_intake(principal, practice_id))
     assert principal.account_id is not None  # a clinician always has an account
