@@ -317,6 +317,7 @@ MATRIX: list[Row] = [
             pending=Expect(303, "/mein-bereich", changes=("accounts",)),
         ),
         form=register_form,
+        own_session=True,  # registering ends whatever session the browser had
     ),  # fmt: skip
     Row(
         "POST",

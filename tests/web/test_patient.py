@@ -20,7 +20,7 @@ from rueckenlotse.store import ThrottlePolicy
 
 from .conftest import LiveServer
 from .pages_helpers import SELF_CARE_PLAN, answer_all, parse_page, start, step_form, text_of
-from .test_auth import accounts, open_store, own_client
+from .test_auth import accounts, new_clinician, open_store, own_client, sign_in
 
 PASSWORD = "ein langer Satz als Passwort"
 PERSONAL = [
@@ -523,3 +523,17 @@ def test_a_signed_in_patient_is_not_registered_again(client: httpx.Client) -> No
     assert client.get("/registrieren").headers["location"] == "/mein-bereich"
     response = register(client, new_email())
     assert response.status_code == 303 and "session" not in response.cookies
+
+
+def test_registering_on_a_clinicians_browser_ends_the_clinicians_session(live_server: LiveServer) -> None:
+    with open_store(live_server) as store:
+        clinician = new_clinician(store)
+    with own_client(live_server) as client:
+        sign_in(client, clinician)
+        old = client.cookies.get("session")
+        assert client.get("/praxis").status_code == 200
+        response = register(client, new_email())
+        assert response.status_code == 303 and response.headers["location"] == "/mein-bereich"
+    with own_client(live_server) as replay:
+        replay.cookies.set("session", old or "")
+        assert replay.get("/praxis").headers["location"] == "/anmelden"

@@ -34,7 +34,7 @@ from ..validation import validate_case
 from .csrf import FIELD as CSRF_FIELD
 from .i18n import request_lang
 from .render import Form, PageError, read_form, render, web_of
-from .session import accounts_of, principal_of, set_session_cookie
+from .session import accounts_of, principal_of, session_token, set_session_cookie
 from .state import FIELD as STATE_FIELD
 from .state import BadState
 
@@ -149,6 +149,11 @@ async def register(request: Request) -> Response:
     assert account.person_id is not None
     if saved is not None:
         record_intake(store_of(request), account.person_id, saved[1], lang=lang)
+    # Whoever was signed in on this browser before (a clinician, say) is signed out on the server too,
+    # as the sign-in page does: the old cookie must not outlive the switch.
+    old = session_token(request)
+    if old:
+        await run_in_threadpool(accounts_of(request).end_session, old)
     token = accounts_of(request).start_session(account.id)
     response = see_other(HOME)
     set_session_cookie(request, response, token)
