@@ -13,9 +13,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from rueckenlotse.batch.generate import generate_cases
+from rueckenlotse.batch.generate import arrow_schema, generate_cases
 from rueckenlotse.batch.pipeline import run_batch
 from rueckenlotse.core.engine import evaluate
 from rueckenlotse.core.models import Case
@@ -34,7 +36,9 @@ def differential_input(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     kb = default_knowledge()
     vignettes = [json.loads(p.read_text(encoding="utf-8"))["case"] for p in VIGNETTES]
     cases = vignettes + list(generate_cases(N_GENERATED, SEED))
-    source = write_jsonl(tmp_path_factory.mktemp("differential") / "cases.jsonl", cases)
+    folder = tmp_path_factory.mktemp("differential")
+    source = write_jsonl(folder / "cases.jsonl", cases)
+    pq.write_table(pa.Table.from_pylist(cases, schema=arrow_schema()), folder / "cases.parquet")
     expected = [
         expected_row(line, evaluate(kb, Case.model_validate(case, strict=True)))
         for line, case in enumerate(cases, start=1)
@@ -88,6 +92,11 @@ def test_compiled_path_equals_per_case_engine_on_every_engine(
         summary = run_batch(default_knowledge(), source, output, engine=engine, database_url=url)
         assert (summary.errors, summary.per_case_fallback) == (0, 0), engine
         _assert_same(output, expected, engine)
+    # Parquet input goes through the typed validation instead of the JSON one: the same results.
+    output = tmp_path / "from-parquet.jsonl"
+    summary = run_batch(default_knowledge(), source.with_suffix(".parquet"), output)
+    assert (summary.errors, summary.per_case_fallback) == (0, 0)
+    _assert_same(output, expected, "duckdb, Parquet in")
 
 
 def test_postgres_is_compared_in_ci(pg_url: str) -> None:

@@ -14,8 +14,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from rueckenlotse.batch.generate import generate_case
+from rueckenlotse.batch import readers
+from rueckenlotse.batch.generate import arrow_schema, generate_case
 from rueckenlotse.batch.pipeline import run_batch
 from rueckenlotse.batch.validate_sql import validation_sql
 from rueckenlotse.core.errors import InvalidCase
@@ -148,9 +150,9 @@ def test_invalid_lines_go_to_the_error_file_and_the_run_goes_on(tmp_path: Path) 
 
 def test_a_row_only_python_accepts_is_assessed_per_case(tmp_path: Path, monkeypatch: Any) -> None:
     # The SQL check may be stricter than Python, never looser: such a row still gets its result.
-    from rueckenlotse.batch import pipeline
+    from rueckenlotse.batch import readers
 
-    monkeypatch.setattr(pipeline, "validation_sql", lambda src: _reject_line_two(validation_sql(src)))
+    monkeypatch.setattr(readers, "validation_sql", lambda src: _reject_line_two(validation_sql(src)))
     rng = random.Random(5)
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(json.dumps(generate_case(rng)) for _ in range(3)) + "\n", encoding="utf-8")
@@ -158,6 +160,70 @@ def test_a_row_only_python_accepts_is_assessed_per_case(tmp_path: Path, monkeypa
     assert (summary.assessed, summary.errors, summary.per_case_fallback) == (3, 0, 1)
     written = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [r["line"] for r in written] == [1, 2, 3]
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def _typed_ok(path: Path) -> list[bool]:
+    con = duckdb.connect()
+    readers.load_parquet(con, path)
+    return [bool(r[0]) for r in con.execute("SELECT ok FROM checked ORDER BY line").fetchall()]
+
+
+def _python_ok(path: Path) -> list[bool]:
+    return [_python_accepts(json.dumps(_without_nulls(r))) for r in pq.read_table(path).to_pylist()]
+
+
+def test_typed_parquet_validation_agrees_with_python(tmp_path: Path) -> None:
+    rng = random.Random(9)
+    good = [generate_case(rng) for _ in range(300)]
+    broken: list[dict[str, Any]] = [
+        {**good[0], "age": 121},
+        {**good[1], "pain_intensity": -1},
+        {**good[2], "duration_weeks": float("nan")},
+        {**good[3], "duration_weeks": float("inf")},
+        {**good[4], "regions": []},
+        {**good[5], "regions": ["neck", "neck"]},
+        {**good[6], "regions": ["neck", None]},
+        {**good[7], "imaging_findings": ["hip"]},
+        {**good[8], "sex": "MALE"},
+        {**good[9], "startback": {"leg_pain_recent": True}},
+        {**good[10], "startback": {**dict.fromkeys(STARTBACK, True), "bothersomeness": 5}},
+        {**good[11], "neuroplastic": {}},
+        {**good[12], "trauma": None, "regions": None},
+    ]
+    schema = arrow_schema()
+    typed = tmp_path / "typed.parquet"
+    pq.write_table(pa.Table.from_pylist(good + broken, schema=schema), typed)
+    assert _typed_ok(typed) == _python_ok(typed)
+    assert _typed_ok(typed).count(False) == len(broken) - 1  # an empty neuroplastic object is valid
+
+    odd = tmp_path / "odd.parquet"
+    rows = [
+        {"age": 40.0, "regions": ["neck"], "duration_weeks": 2, "fever": "yes", "extra": None},
+        {"age": None, "regions": ["neck"], "duration_weeks": 2, "fever": None, "extra": 1},
+        {"age": 40.0, "regions": ["neck"], "duration_weeks": 2, "fever": None, "extra": None},
+        {"age": None, "regions": ["neck"], "duration_weeks": 2, "fever": None, "extra": None},
+        {"age": None, "regions": ["neck"], "duration_weeks": 2, "fever": None, "extra": None,
+         "neuroplastic": {"both_sides": True, "unknown": False}},
+        {"age": None, "regions": ["neck"], "duration_weeks": 2, "fever": None, "extra": None,
+         "neuroplastic": {"both_sides": True, "unknown": None}},
+    ]  # fmt: skip
+    pq.write_table(pa.Table.from_struct_array(pa.array(rows)), odd)
+    assert _typed_ok(odd) == _python_ok(odd) == [False, False, False, False, False, False]
+    valid_age = [{**r, "age": 40} for r in rows[3:]]
+    pq.write_table(pa.Table.from_struct_array(pa.array(valid_age)), odd)
+    assert _typed_ok(odd) == _python_ok(odd) == [True, False, True]
+
+
+STARTBACK = [
+    "leg_pain_recent", "neck_or_shoulder_pain_recent", "walks_short_distances_only", "dresses_more_slowly",
+    "unsafe_to_be_active", "worrying_thoughts", "pain_terrible_never_better", "not_enjoying_things",
+]  # fmt: skip
 
 
 def _reject_line_two(sql: str) -> str:

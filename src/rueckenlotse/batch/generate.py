@@ -74,3 +74,17 @@ def generate_cases(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
     for _ in range(n):
         yield generate_case(rng)
+
+
+def arrow_schema() -> Any:
+    """The Parquet layout of a Case (lists as lists, nested answers as structs), for writing test files."""
+    import pyarrow as pa
+
+    def arrow_type(f: FlatField) -> Any:
+        if f.kind == "object":
+            children = [c for c in FLAT_FIELDS if c.parent == f.name]
+            return pa.struct([pa.field(c.path[-1], arrow_type(c)) for c in children])
+        simple = {"bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(), "enum": pa.string()}
+        return pa.list_(pa.string()) if f.kind == "list" else simple[f.kind]
+
+    return pa.schema([pa.field(f.name, arrow_type(f)) for f in FLAT_FIELDS if f.parent is None])

@@ -1,8 +1,8 @@
 """A whole file assessed at once: read, validate, run the compiled knowledge base, write.
 
 Steps (all in one in-memory DuckDB connection):
-1. the input becomes `rows(line, j)` (batch.readers);
-2. strict validation in SQL gives the flat table `cases` (batch.validate_sql);
+1.-2. the input is read and validated strictly in SQL into `checked` (batch.readers, validate_sql for
+   JSON text, validate_typed for Parquet columns); its valid rows become the flat table `cases`;
 3. only the rows SQL rejected go through Python's validation: those with errors go to the error file
    (line, field, German and English reason); a row Python accepts after all is assessed per case;
 4. the compiled query runs on the chosen engine (batch.engines) and fills `results`;
@@ -28,7 +28,6 @@ from ..core.models import Case
 from ..validation import parse_case_json
 from . import engines, output, readers
 from .reference import flat_result
-from .validate_sql import validation_sql
 
 FORMATS = ("jsonl", "csv", "parquet")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -74,6 +73,7 @@ def connect(memory_limit: str | None = "1500MB") -> Any:
     import duckdb
 
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # it would print over the CLI's own progress bar
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     return con
@@ -145,16 +145,13 @@ def run_batch(
         raise BatchError(f"engine {engine!r}: one of {', '.join(engines.ENGINES)}")
     errors_path = errors_path or target.with_name(target.name + ".errors.jsonl")
     con = connect()
-    cb.stage("read", 0)
+    cb.stage("validate", 0)
     try:
         readers.LOADERS[fmt_in](con, source)
     except Exception as e:  # DuckDB raises one class per cause; all mean "this file cannot be read"
         raise BatchError(f"{source}: nicht lesbar / cannot be read: {str(e).splitlines()[0]}") from None
     summary = Summary(output=target, errors_path=errors_path)
-    summary.rows = int(con.execute("SELECT count(*) FROM rows").fetchone()[0])
-    cb.stage("validate", 0)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {validation_sql('rows')}")
-    con.execute("DROP TABLE rows")
+    summary.rows = int(con.execute("SELECT count(*) FROM checked").fetchone()[0])
     with errors_path.open("w", encoding="utf-8") as errors_file:
         summary.errors, accepted = _split_rejected(con, kb, errors_file, cb)
     columns = ", ".join(f'"{c}"' for c, _ in flat_columns())

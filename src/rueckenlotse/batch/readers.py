@@ -1,4 +1,4 @@
-"""Every input format becomes one DuckDB table `rows(line, j)`: a line number and one JSON object text.
+"""Every input format becomes the validated DuckDB table `checked` (batch.validate_sql, validate_typed).
 
 JSONL lines are taken as they are (so duplicate keys, NaN or broken JSON are seen by the validator).
 CSV and Parquet rows are turned into the JSON object the row stands for, leaving out empty cells and
@@ -9,15 +9,20 @@ CSV layout: one column per Case field; nested answers as dotted columns (``start
 lists separated by ``;`` (``neck;low_back``); booleans ``true``/``false``. A cell that is neither
 a JSON number nor true/false is taken as a string, so ``age = abc`` reports "not an integer".
 Parquet layout: the JSON shape (lists as lists, nested answers as structs); null means absent.
+Parquet rows whose column types fit are validated as typed columns (no JSON on the way); the JSON text
+is built only for rows that fail.
 Line numbers: JSONL and CSV count lines of the file (CSV header = line 1), Parquet counts rows from 1.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..core.flat_case import FLAT_FIELDS
+from .validate_sql import validation_sql
+from .validate_typed import describe, typed_validation_sql
 
 _NUMBER = r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?"
 
@@ -95,23 +100,34 @@ def load_parquet(con: Any, path: Path) -> None:
         SELECT file_row_number + 1 AS line, * EXCLUDE (file_row_number)
         FROM read_parquet({_q(path)}, file_row_number=true)
     """)
-    described = con.execute("DESCRIBE parquet_in").fetchall()
+    columns, children = describe(con, "parquet_in")
     members: list[tuple[str, str, str]] = []
-    for column, type_, *_ in described:
-        if column == "line":
-            continue
+    for column in columns:
         cell = _ident(column)
         value = f"to_json({cell})"
-        if str(type_).startswith("STRUCT") and not str(type_).endswith("]"):
-            children = [
-                d[0] for d in con.execute(f"SELECT unnest({cell}) FROM parquet_in LIMIT 0").description
+        if column in children:
+            inner = [
+                (c, f"{cell}.{_ident(c)} IS NOT NULL", f"to_json({cell}.{_ident(c)})")
+                for c in children[column]
             ]
-            inner = [(c, f"{cell}.{_ident(c)} IS NOT NULL", f"to_json({cell}.{_ident(c)})") for c in children]
             value = _object_text(inner)
         members.append((column, f"{cell} IS NOT NULL", value))
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE rows AS SELECT line, {_object_text(members)} AS j FROM parquet_in"
-    )
+    sql = typed_validation_sql("parquet_in", columns, children, _object_text(members))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {sql}")
 
 
-LOADERS = {"jsonl": load_jsonl, "csv": load_csv, "parquet": load_parquet}
+def _checked_from_rows(load: Callable[[Any, Path], None]) -> Callable[[Any, Path], None]:
+    def loader(con: Any, path: Path) -> None:
+        load(con, path)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {validation_sql('rows')}")
+        con.execute("DROP TABLE rows")
+
+    return loader
+
+
+# Each loader leaves the table `checked(line, ok, j, <flat columns>)` (j: the row's JSON text, for Python).
+LOADERS = {
+    "jsonl": _checked_from_rows(load_jsonl),
+    "csv": _checked_from_rows(load_csv),
+    "parquet": load_parquet,
+}

@@ -30,11 +30,11 @@ def _json_path(f: FlatField) -> str:
     return "$." + ".".join(f'"{p}"' for p in f.path)
 
 
-def _strings(values: tuple[str, ...] | list[str]) -> str:
+def sql_strings(values: tuple[str, ...] | list[str]) -> str:
     return "[" + ", ".join(f"'{v}'" for v in values) + "]"
 
 
-def _sql_literal(value: object) -> str:
+def sql_literal(value: object) -> str:
     if value is None:
         return "NULL"
     if isinstance(value, bool):
@@ -77,7 +77,7 @@ class _Field:
         elif f.kind == "list":
             items = f'"l_{f.column}"'
             cond = [
-                f"list_has_all({_strings(f.values)}, {items})",
+                f"list_has_all({sql_strings(f.values)}, {items})",
                 f"list_count({items}) = len({items})",
                 f"len(list_distinct({items})) = len({items})",
             ]
@@ -87,7 +87,9 @@ class _Field:
         elif f.kind == "object":
             children = [c.path[-1] for c in FLAT_FIELDS if c.parent == f.name]
             keys = f'"k_{f.column}"'
-            known = f"list_has_all({_strings(children)}, {keys}) AND len(list_distinct({keys})) = len({keys})"
+            known = (
+                f"list_has_all({sql_strings(children)}, {keys}) AND len(list_distinct({keys})) = len({keys})"
+            )
             out.append(f"({present} ({known}))")
         return out
 
@@ -119,7 +121,7 @@ class _Field:
         else:
             whens = " ".join(f"WHEN '{chr(34)}{v}{chr(34)}' THEN '{v}'" for v in f.values)
             value = f"(CASE {va} {whens} END)"
-        default = _sql_literal(f.default)
+        default = sql_literal(f.default)
         if f.parent is not None:
             # A child of an absent object stays NULL (the per-case engine does not see it at all).
             return [(f.column, f"(CASE WHEN {_parent_present(f)} THEN COALESCE({value}, {default}) END)")]
@@ -143,7 +145,7 @@ def validation_sql(source: str) -> str:
     paths = "[" + ", ".join(f"'{_json_path(f)}'" for f in FLAT_FIELDS) + "]"
     top = [f.name for f in FLAT_FIELDS if f.parent is None]
     checks = [
-        f"list_has_all({_strings(top)}, keys)",
+        f"list_has_all({sql_strings(top)}, keys)",
         "len(list_distinct(keys)) = len(keys)",
     ]
     for field in fields:
