@@ -35,6 +35,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "plot": "Draw pain per region and activity over time, with milestones and escalations (SVG and/or PNG).",
     "serve": "Start the web app: the assessment in the browser, German with an English switch.",
     "report": "Write a patient summary or a clinician intake report as HTML or PDF.",
+    "batch": "Eine ganze Datei mit Fällen bewerten (assess a whole file of Cases as one compiled query).",
     "person": "Personen (pseudonym: eine erzeugte ID, optional ein Name) / persons.",
     "plan": "Selbsthilfe-Plan: Bewegung, Übungen, Wissen (self-management plan).",
     "diary": "Schmerz- und Bewegungstagebuch (pain and activity diary).",
@@ -209,6 +210,10 @@ def register_all(app: typer.Typer) -> None:
     from .cli_fhir import register as _register_fhir_commands
 
     _register_fhir_commands(app)
+
+    from .cli_batch import register as _register_batch_commands
+
+    _register_batch_commands(app)
 
 
 @cache

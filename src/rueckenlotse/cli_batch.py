@@ -90,7 +90,10 @@ def batch(
     ] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of the summary: de or en.")] = Lang.de,
 ) -> None:
-    """Assess a whole file of Cases as one compiled query; invalid rows go to an error file.
+    """Eine ganze Datei mit Fällen bewerten (assess a whole file of Cases as one compiled query).
+
+    Ungültige Zeilen kommen mit Zeilennummer und Grund in die Fehlerdatei (invalid rows go to the error
+    file with line number and reason); the run always continues.
 
     Example: rueckenlotse batch faelle.jsonl -o ergebnisse.parquet
     """

@@ -148,3 +148,13 @@ def test_clear_failures_without_traceback(tmp_path: Path, args: list[str], messa
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_installed_command_line_has_batch(tmp_path: Path) -> None:
+    from rueckenlotse.cli import app as real_app
+
+    source = write_jsonl(tmp_path / "in.jsonl", _cases(20, seed=8))
+    result = runner.invoke(real_app, ["batch", str(source), "-o", str(tmp_path / "out.csv"), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "Summary" in result.stdout
+    assert len((tmp_path / "out.csv").read_text().splitlines()) == 21
