@@ -150,16 +150,20 @@ def test_invalid_lines_go_to_the_error_file_and_the_run_goes_on(tmp_path: Path) 
 
 def test_a_row_only_python_accepts_is_assessed_per_case(tmp_path: Path, monkeypatch: Any) -> None:
     # The SQL check may be stricter than Python, never looser: such a row still gets its result.
-    from rueckenlotse.batch import readers
+    # Here SQL is made to refuse decimals starting with 9, so line 2 is for Python alone to accept.
+    from rueckenlotse.batch import validate_sql as module
 
-    monkeypatch.setattr(readers, "validation_sql", lambda src: _reject_line_two(validation_sql(src)))
-    rng = random.Random(5)
+    stricter = dict(
+        module._KIND_TEXT, float="(left({t}, 1) IN ('0', '1', '2', '3', '4', '5', '6', '7', '8'))"
+    )
+    monkeypatch.setattr(module, "_KIND_TEXT", stricter)
+    lines = [BASE + "}", BASE.replace('"duration_weeks": 3', '"duration_weeks": 9.5') + "}", BASE + "}"]
     source = tmp_path / "in.jsonl"
-    source.write_text("\n".join(json.dumps(generate_case(rng)) for _ in range(3)) + "\n", encoding="utf-8")
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     summary = run_batch(default_knowledge(), source, tmp_path / "out.jsonl")
     assert (summary.assessed, summary.errors, summary.per_case_fallback) == (3, 0, 1)
     written = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
-    assert [r["line"] for r in written] == [1, 2, 3]
+    assert [(r["line"], r["phase"]) for r in written] == [(1, "acute"), (2, "subacute"), (3, "acute")]
 
 
 def _without_nulls(value: Any) -> Any:
@@ -224,7 +228,3 @@ STARTBACK = [
     "leg_pain_recent", "neck_or_shoulder_pain_recent", "walks_short_distances_only", "dresses_more_slowly",
     "unsafe_to_be_active", "worrying_thoughts", "pain_terrible_never_better", "not_enjoying_things",
 ]  # fmt: skip
-
-
-def _reject_line_two(sql: str) -> str:
-    return f"SELECT * REPLACE (ok AND line <> 2 AS ok) FROM ({sql})"

@@ -140,7 +140,10 @@ def _parent_present(f: FlatField) -> str:
 
 
 def validation_sql(source: str) -> str:
-    """SELECT line, j, ok, <flat columns> FROM source(line, j); columns are meaningful where ok."""
+    """SELECT line, j, ok, <flat columns> FROM source(line, j); columns are meaningful where ok.
+
+    j is kept only for rejected rows (Python reads their reasons); valid rows drop their text early.
+    """
     fields = [_Field(f, FLAT_FIELDS_INDEX[f.name]) for f in FLAT_FIELDS]
     paths = "[" + ", ".join(f"'{_json_path(f)}'" for f in FLAT_FIELDS) + "]"
     top = [f.name for f in FLAT_FIELDS if f.parent is None]
@@ -163,7 +166,6 @@ typed AS (
   FROM parsed
 ),
 lists AS (SELECT *, {", ".join(p for field in fields for p in field.parsed())} FROM typed)
-SELECT line, j, COALESCE(obj AND {ok}, FALSE) AS ok,
-  {", ".join(values)}
-FROM lists
+SELECT line, CASE WHEN ok THEN NULL ELSE j END AS j, ok, * EXCLUDE (line, j, ok)
+FROM (SELECT line, j, COALESCE(obj AND {ok}, FALSE) AS ok, {", ".join(values)} FROM lists)
 """
