@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -25,3 +26,36 @@ def shared_dir() -> Path:
     if not (SHARED / "contract").is_dir():
         pytest.fail(f"the shared folder with contract and vignettes is missing: {SHARED} (set SHARED_DIR)")
     return SHARED
+
+
+# --- Safety trace: each test's outcome and its @pytest.mark.safety ids, for scripts/trace_matrix.py. ---
+# The ids travel in item.user_properties so that they reach the controller process under pytest-xdist.
+
+TRACE_RESULTS = ROOT / "artifacts" / "trace" / "results.json"
+_trace: dict[str, dict[str, object]] = {}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        ids = [str(i) for mark in item.iter_markers("safety") for i in mark.args]
+        if ids:
+            item.user_properties.append(("safety", sorted(set(ids))))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    ids = next((v for k, v in report.user_properties if k == "safety"), None)
+    if ids is None:
+        return
+    entry = _trace.setdefault(report.nodeid, {"safety": list(ids), "outcome": "passed"})
+    # A test verifies its requirements only when setup, call and teardown all passed (xfail/skip do not).
+    if report.outcome != "passed" or hasattr(report, "wasxfail"):
+        if entry["outcome"] == "passed" or report.when == "call":
+            entry["outcome"] = "xfailed" if hasattr(report, "wasxfail") else report.outcome
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller writes the file
+        return
+    TRACE_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"exitstatus": int(exitstatus), "tests": dict(sorted(_trace.items()))}
+    TRACE_RESULTS.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -27,6 +27,7 @@ def test_assess_mapping_and_case_give_the_same_result() -> None:
     assert dumped["contract_version"] == "1" and dumped["triage"] == "self_care"
 
 
+@pytest.mark.safety("SR-LANG-1")
 def test_language_changes_only_texts() -> None:
     de, en = assess(BASE), assess(BASE, lang="en")
     assert de.triage == en.triage and [r.id for r in de.recommendations] == [r.id for r in en.recommendations]
@@ -38,6 +39,7 @@ def test_unknown_language_is_rejected() -> None:
         assess(BASE, lang="fr")
 
 
+@pytest.mark.safety("SR-IN-1")
 def test_invalid_case_is_a_value_error_listing_fields() -> None:
     with pytest.raises(InvalidCase) as info:
         assess({**BASE, "age": "40", "fever": 1, "extra": True})
@@ -46,6 +48,7 @@ def test_invalid_case_is_a_value_error_listing_fields() -> None:
     assert fields == {"age", "fever", "extra"}
 
 
+@pytest.mark.safety("SR-IN-1")
 @pytest.mark.parametrize(
     ("patch", "field", "kind"),
     [
@@ -83,17 +86,20 @@ def test_every_field_type_rejects_bad_values(patch: dict[str, Any], field: str, 
     assert all(e.message and "{" not in e.message for e in info.value.errors)
 
 
+@pytest.mark.safety("SR-IN-1")
 def test_missing_required_fields_are_named() -> None:
     with pytest.raises(InvalidCase) as info:
         assess({})
     assert {e.field for e in info.value.errors} == {"age", "regions", "duration_weeks"}
 
 
+@pytest.mark.safety("SR-IN-1")
 def test_not_a_mapping_is_rejected() -> None:
     with pytest.raises(InvalidCase):
         assess([1, 2, 3])  # type: ignore[arg-type]
 
 
+@pytest.mark.safety("SR-LANG-1", "SR-IN-1")
 def test_messages_follow_the_language() -> None:
     with pytest.raises(InvalidCase) as de:
         assess({**BASE, "age": 200})

@@ -56,6 +56,7 @@ def test_many_cases_jsonl_keep_order_and_skip_blank_lines(tmp_path: Path, schema
         jsonschema.validate(json.loads(line), schema)
 
 
+@pytest.mark.safety("SR-IN-1")
 @pytest.mark.parametrize(
     ("case", "field"),
     [
@@ -76,6 +77,7 @@ def test_invalid_case_exits_2_naming_the_field(tmp_path: Path, case: dict[str, A
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.safety("SR-IN-1")
 def test_invalid_line_in_jsonl_names_line_and_field_and_prints_nothing(tmp_path: Path) -> None:
     content = "\n".join([json.dumps(PLAIN), "", json.dumps({**PLAIN, "pain_intensity": 11})]) + "\n"
     proc = run("assess", write(tmp_path, "c.jsonl", content), "--format", "json")
@@ -85,11 +87,13 @@ def test_invalid_line_in_jsonl_names_line_and_field_and_prints_nothing(tmp_path:
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.safety("SR-IN-1", "SR-LANG-1")
 def test_english_error_messages(tmp_path: Path) -> None:
     proc = run("assess", write(tmp_path, "bad.json", json.dumps({**PLAIN, "age": -1})), "--lang", "en")
     assert proc.returncode == 2 and "age" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.safety("SR-IN-1")
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", "", '{"age": 1, "age": 2}', "NaN"])
 def test_broken_json_exits_2(tmp_path: Path, content: str) -> None:
     proc = run("assess", write(tmp_path, "bad.json", content), "--format", "json")
@@ -97,11 +101,13 @@ def test_broken_json_exits_2(tmp_path: Path, content: str) -> None:
     assert proc.stderr.strip()
 
 
+@pytest.mark.safety("SR-IN-1")
 def test_missing_file_exits_2(tmp_path: Path) -> None:
     proc = run("assess", tmp_path / "nowhere.json")
     assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
 
 
+@pytest.mark.safety("SR-RF-1", "SR-TRI-2")
 def test_text_report_puts_triage_first_and_the_emergency_banner_on_top(tmp_path: Path) -> None:
     proc = run("assess", write(tmp_path, "c.json", json.dumps(CES)), "--format", "text")
     assert proc.returncode == 0, proc.stderr

@@ -76,6 +76,7 @@ def finish(child: pexpect.spawn) -> str:
     return output
 
 
+@pytest.mark.safety("SR-RF-1")
 def test_saddle_numbness_shows_112_within_three_prompts() -> None:
     child = spawn()
     child.expect(PROMPT)
@@ -123,6 +124,7 @@ def test_save_writes_a_valid_case(tmp_path: Path) -> None:
     assert assess(data).triage == "self_care"
 
 
+@pytest.mark.safety("SR-IN-1")
 def test_invalid_answers_are_explained_and_asked_again() -> None:
     child = spawn()
     answer_all(child, ["3", "0", "0"])
@@ -194,6 +196,7 @@ def neck_injury(checked: str) -> Callable[[Question], str]:
     return policy
 
 
+@pytest.mark.safety("SR-RF-2")
 def test_injury_warning_waits_for_the_doctor_question() -> None:
     steps = scripted(neck_injury("n"))
     upto = [qid for qid, _ in steps].index("injury_checked_by_doctor")
@@ -207,6 +210,7 @@ def test_injury_warning_waits_for_the_doctor_question() -> None:
     assert "NOTRUF 112" not in checked.stdout and "Stufe: emergency" not in checked.stdout
 
 
+@pytest.mark.safety("SR-IN-1")
 def test_piped_input_that_ends_early_exits_cleanly() -> None:
     result = run_piped(["3", "0"])
     assert result.returncode == 1

@@ -24,6 +24,7 @@ def knowledge_hash() -> str:
     return digest.hexdigest()
 
 
+@pytest.mark.safety("SR-KB-1")
 def test_knowledge_files_change_only_with_a_new_version(kb: KnowledgeBase) -> None:
     pinned = json.loads(HASHES.read_text(encoding="utf-8"))
     current = knowledge_hash()
@@ -36,6 +37,7 @@ def test_knowledge_files_change_only_with_a_new_version(kb: KnowledgeBase) -> No
     )
 
 
+@pytest.mark.safety("SR-INF-2")
 def test_every_source_id_resolves(kb: KnowledgeBase) -> None:
     used = {s for r in kb.spec.rules for s in r.sources} | {
         s for r in kb.spec.recommendations for s in r.sources
@@ -45,6 +47,7 @@ def test_every_source_id_resolves(kb: KnowledgeBase) -> None:
     assert all(r.sources for r in kb.spec.rules) and all(r.sources for r in kb.spec.recommendations)
 
 
+@pytest.mark.safety("SR-LANG-1")
 def test_every_text_exists_in_german_and_english(kb: KnowledgeBase) -> None:
     for key in kb.required_text_keys():
         assert key in kb.spec.texts, key
@@ -54,12 +57,14 @@ def test_every_text_exists_in_german_and_english(kb: KnowledgeBase) -> None:
             assert entry["de"] != entry["en"], f"{key}: not translated"
 
 
+@pytest.mark.safety("SR-LANG-1")
 def test_placeholders_agree_between_languages(kb: KnowledgeBase) -> None:
     for key, entry in kb.spec.texts.items():
         de, en = (set(re.findall(r"\{(\w+)\}", entry[lang])) for lang in ("de", "en"))
         assert de == en, key
 
 
+@pytest.mark.safety("SR-TRI-2")
 def test_emergency_texts_name_112_first(kb: KnowledgeBase) -> None:
     for key in ("rec.call_emergency", "triage.emergency.action", "triage.emergency.title"):
         for lang in ("de", "en"):
@@ -67,6 +72,7 @@ def test_emergency_texts_name_112_first(kb: KnowledgeBase) -> None:
             assert "112" in text and text.index("112") < 40, (key, lang)
 
 
+@pytest.mark.safety("SR-KB-3")
 def test_contract_recommendation_ids_exist(kb: KnowledgeBase, shared_dir: Path) -> None:
     contract = (shared_dir / "contract" / "CONTRACT.md").read_text(encoding="utf-8")
     block = contract.split("`recommendations[].id` vocabulary")[1].split("When each is given")[0]
@@ -75,6 +81,7 @@ def test_contract_recommendation_ids_exist(kb: KnowledgeBase, shared_dir: Path) 
     assert ids <= {r.id for r in kb.spec.recommendations}
 
 
+@pytest.mark.safety("SR-KB-3")
 def test_contract_condition_vocabulary_exists(kb: KnowledgeBase, shared_dir: Path) -> None:
     contract = (shared_dir / "contract" / "CONTRACT.md").read_text(encoding="utf-8")
     block = contract.split("`suspected_conditions` vocabulary")[1].split("`recommendations[].id`")[0]
@@ -85,6 +92,7 @@ def test_contract_condition_vocabulary_exists(kb: KnowledgeBase, shared_dir: Pat
     assert ids <= suspected, "every condition is suspected by at least one rule"
 
 
+@pytest.mark.safety("SR-KB-3")
 def test_red_flag_conditions_follow_the_contract(kb: KnowledgeBase) -> None:
     assert kb.red_flag_conditions == {c.id for c in kb.spec.conditions} - {
         "radiculopathy",
@@ -92,6 +100,7 @@ def test_red_flag_conditions_follow_the_contract(kb: KnowledgeBase) -> None:
     }
 
 
+@pytest.mark.safety("SR-INF-2")
 def test_unchecked_sources_are_marked(kb: KnowledgeBase) -> None:
     assert kb.sources["emergency-consensus"].status == "unchecked"
 
@@ -106,6 +115,7 @@ def _broken_copy(tmp_path: Path, filename: str, mutate: object) -> Path:
     return target
 
 
+@pytest.mark.safety("SR-KB-3")
 @pytest.mark.parametrize(
     ("filename", "mutate", "message"),
     [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ def _rank(case: dict[str, Any]) -> int:
     return LEVELS.index(assess(case).triage.value)
 
 
+@pytest.mark.safety("SR-TRI-1")
 @settings(max_examples=600, deadline=None)
 @given(case=cases(), sign=st.sampled_from(WARNING_SIGNS))
 def test_turning_on_a_warning_sign_never_lowers_triage(case: dict[str, Any], sign: str) -> None:
@@ -27,6 +29,7 @@ def test_turning_on_a_warning_sign_never_lowers_triage(case: dict[str, Any], sig
     assert _rank({**case, sign: True}) >= before
 
 
+@pytest.mark.safety("SR-TRI-1", "SR-RF-2")
 @settings(max_examples=400, deadline=None)
 @given(case=cases(), field=st.sampled_from(sorted(ORDERED_ENUMS)), data=st.data())
 def test_worsening_weakness_trauma_or_leg_pain_never_lowers_triage(
@@ -38,6 +41,7 @@ def test_worsening_weakness_trauma_or_leg_pain_never_lowers_triage(
     assert _rank({**case, field: values[high]}) >= _rank({**case, field: values[low]})
 
 
+@pytest.mark.safety("SR-TRI-2", "SR-TRI-3", "SR-TRI-5", "SR-INF-2", "SR-INF-3")
 @settings(max_examples=800, deadline=None)
 @given(case=cases())
 def test_safety_invariants_hold(case: dict[str, Any]) -> None:
@@ -63,6 +67,7 @@ def test_safety_invariants_hold(case: dict[str, Any]) -> None:
     assert all(entry.because for entry in a.trace)
 
 
+@pytest.mark.safety("SR-LANG-1")
 @settings(max_examples=300, deadline=None)
 @given(case=cases())
 def test_english_and_german_agree_on_everything_but_text(case: dict[str, Any]) -> None:

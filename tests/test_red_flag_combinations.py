@@ -72,6 +72,7 @@ def policy_minimum(case: dict[str, Any]) -> int:
     return max((LEVELS.index(n) for n in needs), default=0)
 
 
+@pytest.mark.safety("SR-RF-1", "SR-RF-3", "SR-RF-4", "SR-TRI-1", "SR-TRI-2")
 @pytest.mark.slow
 @pytest.mark.parametrize("base_name", list(BASES))
 def test_every_combination_meets_the_policy_minimum(base_name: str) -> None:

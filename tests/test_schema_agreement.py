@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from rueckenlotse import Assessment, Case
 
 
@@ -50,6 +52,7 @@ def _compare(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
         assert a["properties"][name] == b["properties"][name], name
 
 
+@pytest.mark.safety("SR-KB-3")
 def test_case_schema_agrees(shared_dir: Path) -> None:
     ours = Case.model_json_schema()
     theirs = _contract(shared_dir, "case.schema.json")
@@ -57,6 +60,7 @@ def test_case_schema_agrees(shared_dir: Path) -> None:
     _compare(ours, theirs)
 
 
+@pytest.mark.safety("SR-KB-3")
 def test_assessment_schema_agrees(shared_dir: Path) -> None:
     _compare(
         Assessment.model_json_schema(mode="serialization"), _contract(shared_dir, "assessment.schema.json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 
+import pytest
 import textstat
 
 from rueckenlotse.core.kb import KnowledgeBase
@@ -35,6 +36,7 @@ def scores(texts: dict[str, str]) -> dict[str, float]:
     return {key: textstat.flesch_reading_ease(text) for key, text in texts.items()}
 
 
+@pytest.mark.safety("SR-LANG-2")
 def test_german_patient_texts_are_easy_to_read(kb: KnowledgeBase) -> None:
     measured = scores(patient_texts(kb))
     assert len(measured) >= 80
@@ -45,6 +47,7 @@ def test_german_patient_texts_are_easy_to_read(kb: KnowledgeBase) -> None:
     assert average >= MIN_AVERAGE
 
 
+@pytest.mark.safety("SR-LANG-2")
 def test_the_measure_can_tell_hard_from_easy_text() -> None:
     hard = (
         "Die interdisziplinäre multimodale Schmerztherapie berücksichtigt biopsychosoziale "

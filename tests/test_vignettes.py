@@ -56,6 +56,7 @@ def test_vignettes_are_there() -> None:
     assert len(VIGNETTES) >= 20, f"expected the public vignettes under {SHARED}"
 
 
+@pytest.mark.safety("SR-RF-1", "SR-RF-2", "SR-RF-3", "SR-RF-4", "SR-RF-5")
 @pytest.mark.parametrize("path", VIGNETTES, ids=[p.stem for p in VIGNETTES])
 def test_vignette(path: Path) -> None:
     vignette = json.loads(path.read_text(encoding="utf-8"))

@@ -45,6 +45,7 @@ def _sentence_texts() -> dict[str, str]:
     }
 
 
+@pytest.mark.safety("SR-DIA-3")
 def test_parameters_follow_the_issue_and_cite_the_nvl() -> None:
     params = default_followup().parameters
     assert [(c.kind, c.week) for c in params.checkpoints] == [
@@ -58,6 +59,7 @@ def test_parameters_follow_the_issue_and_cite_the_nvl() -> None:
     assert "NVL 3-4" in default_followup().texts["escalation.risk_screening.action"].de
 
 
+@pytest.mark.safety("SR-LANG-1")
 def test_every_text_has_german_and_english_with_the_same_placeholders() -> None:
     texts = default_followup().texts
     assert set(required_text_keys()) <= set(texts)
@@ -68,6 +70,7 @@ def test_every_text_has_german_and_english_with_the_same_placeholders() -> None:
             assert text.de != text.en, f"{key}: not translated"
 
 
+@pytest.mark.safety("SR-LANG-2")
 def test_german_texts_are_plain() -> None:
     textstat.set_lang("de")
     scores = {

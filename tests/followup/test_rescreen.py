@@ -20,6 +20,7 @@ from . import T0, case, entry
 RANK = {t: i for i, t in enumerate(TRIAGE_ORDER)}
 
 
+@pytest.mark.safety("SR-DIA-2", "SR-RF-3")
 def test_new_fever_with_iv_drug_use_escalates_to_an_emergency_and_says_why() -> None:
     before = case(2, iv_drug_use=True)
     previous = assess(before)
@@ -36,6 +37,7 @@ def test_new_fever_with_iv_drug_use_escalates_to_an_emergency_and_says_why() -> 
     assert any("Risiko für Infekte" in r.de for r in why)  # the emergency step for fever with a risk factor
 
 
+@pytest.mark.safety("SR-DIA-2")
 def test_a_harmless_entry_does_not_escalate() -> None:
     before = case(2)
     previous = assess(before)
@@ -61,6 +63,7 @@ def test_the_updated_case_has_the_signs_the_weakness_and_the_later_duration() ->
     assert early.duration_weeks == 0
 
 
+@pytest.mark.safety("SR-DIA-2")
 def test_worse_weakness_escalates() -> None:
     before = case(3, weakness="mild_stable")
     result = rescreen(before, assess(before), entry(1, 5, warning_signs=["weakness_worse"]), assessed_at=T0)
@@ -87,6 +90,7 @@ def test_a_sign_that_stays_escalates_only_once_when_rescreens_are_chained() -> N
     assert "Das ändert unseren Rat nicht" in again.reasons[0].de
 
 
+@pytest.mark.safety("SR-DIA-2")
 def test_a_new_red_flag_at_the_same_level_escalates() -> None:
     before = case(2, fever=True, iv_drug_use=True)
     previous = assess(before)
@@ -115,6 +119,7 @@ def test_time_alone_is_no_escalation() -> None:
 signs = st.lists(st.sampled_from(DIARY_WARNING_SIGNS), unique=True, max_size=4)
 
 
+@pytest.mark.safety("SR-DIA-2", "SR-TRI-1")
 @settings(max_examples=250, deadline=None)
 @given(
     answers=cases(),
@@ -137,6 +142,7 @@ def test_adding_a_diary_warning_sign_never_lowers_triage_and_escalates_or_keeps(
     assert more.reasons and fewer.reasons
 
 
+@pytest.mark.safety("SR-DIA-2")
 @settings(max_examples=250, deadline=None)
 @given(answers=cases(), chosen=signs)
 def test_at_the_assessment_moment_an_entry_escalates_or_keeps_the_triage(
@@ -157,6 +163,7 @@ def test_at_the_assessment_moment_an_entry_escalates_or_keeps_the_triage(
         assert result.escalated
 
 
+@pytest.mark.safety("SR-DIA-2")
 def test_an_entry_just_after_the_assessment_matches_assess_on_the_updated_case() -> None:
     before = case(2, cancer_history=True)
     result = rescreen(before, assess(before), entry(0, 5, warning_signs=["weakness_worse"]), assessed_at=T0)
@@ -166,6 +173,7 @@ def test_an_entry_just_after_the_assessment_matches_assess_on_the_updated_case()
     assert result.case.duration_weeks == 2 and T0 + timedelta(0) == result.recorded_at
 
 
+@pytest.mark.safety("SR-DIA-2", "SR-RF-3")
 def test_pain_spreading_below_the_knee_escalates_with_a_cancer_history() -> None:
     from datetime import UTC, datetime, timedelta
 

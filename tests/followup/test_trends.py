@@ -67,6 +67,7 @@ def test_a_naive_assessment_time_is_refused() -> None:
 
 
 # ---- the three checkpoints ----------
+@pytest.mark.safety("SR-DIA-3")
 def test_twelve_weeks_without_improvement_escalate_at_weeks_4_6_and_12() -> None:
     # The episode began a week before the assessment: week N is reached N*7 - 7 days into the diary.
     entries = diary(84, wobble(6))
@@ -86,6 +87,7 @@ def test_an_escalation_falls_on_the_first_diary_day_on_or_after_its_week() -> No
     ]
 
 
+@pytest.mark.safety("SR-DIA-3")
 def test_the_escalation_says_why_with_the_numbers() -> None:
     report = follow_up_report(diary(84, lambda d: 6), case=case(), assessed_at=T0)
     first, second, third = report.escalations
@@ -100,6 +102,7 @@ def test_the_escalation_says_why_with_the_numbers() -> None:
     assert third.plot_label.de == "Woche 12: Rat vom Team"
 
 
+@pytest.mark.safety("SR-DIA-3")
 def test_a_30_percent_improvement_prevents_every_escalation() -> None:
     # Baseline 5.0; then every week 3, 3, 3, 3, 4, 4, 4 (mean 3.43): 1.57 points less (under 2) but 31 %.
     entries = diary(84, lambda d: 5 if d < 7 else (3 if d % 7 < 4 else 4))
@@ -110,17 +113,20 @@ def test_a_30_percent_improvement_prevents_every_escalation() -> None:
     assert _kinds_and_days(diary(84, lambda d: 10 if d < 7 else 7)) == []
 
 
+@pytest.mark.safety("SR-DIA-3")
 def test_a_two_point_improvement_prevents_every_escalation() -> None:
     # 8 → 6 is 2 points but only 25 %.
     assert _kinds_and_days(diary(84, lambda d: 8 if d < 7 else 6)) == []
 
 
+@pytest.mark.safety("SR-DIA-3")
 def test_just_under_both_thresholds_escalates() -> None:
     # Baseline 8.0, recent 6.14 (1.86 points, 23 %): no meaningful improvement.
     entries = [entry(d, 8 if d < 7 else (6 if d % 7 else 7)) for d in range(84)]
     assert [k for k, _ in _kinds_and_days(entries)] == KINDS
 
 
+@pytest.mark.safety("SR-DIA-3")
 def test_improvement_that_fades_escalates_at_the_later_weeks() -> None:
     # Better at week 4, back to the old level by week 6.
     entries = diary(84, lambda d: 3 if 14 <= d < 28 else 7)
@@ -157,6 +163,7 @@ def test_an_episode_past_twelve_weeks_gets_all_three_steps_on_the_first_day() ->
     assert _kinds_and_days(diary(10, wobble(6)), duration_weeks=13) == [(k, T0.date()) for k in KINDS]
 
 
+@pytest.mark.safety("SR-DIA-3")
 def test_a_check_uses_no_later_data_so_results_never_change_afterwards() -> None:
     entries = diary(84, lambda d: 8 if d < 3 else 5)  # improvement already in the first week
     full = _kinds_and_days(entries, duration_weeks=3.5)
@@ -196,6 +203,7 @@ def _independent_check(entries: list[DiaryEntry], due: date) -> tuple[date, bool
     return on, not improved
 
 
+@pytest.mark.safety("SR-DIA-3")
 @settings(max_examples=150, deadline=None)
 @given(data=diaries())
 def test_every_escalation_follows_the_rule_once_on_its_day(data: tuple[list[DiaryEntry], float]) -> None:
@@ -220,6 +228,7 @@ def test_pain_moving_back_towards_the_spine_is_a_good_sign() -> None:
     assert "good sign" in trend.text.en
 
 
+@pytest.mark.safety("SR-DIA-3")
 def test_pain_spreading_out_with_new_weakness_needs_a_doctor() -> None:
     reach = ["back_only"] * 10 + ["below_knee"] * 10
     quiet = centralisation([entry(d, 5, pain_reach=r) for d, r in enumerate(reach)])

@@ -94,6 +94,7 @@ def test_at_most_k_hits_best_first(k: int) -> None:
     assert scores == sorted(scores, reverse=True) and all(s > 0 for s in scores)
 
 
+@pytest.mark.safety("SR-INF-2")
 def test_hits_carry_module_title_and_resolving_sources(kb: KnowledgeBase) -> None:
     for lang in ("de", "en"):
         for hit in ask("Schmerz pain", lang=lang, k=MAX_K):

@@ -51,6 +51,7 @@ def week_of(pain: int, week: int) -> list[DiaryEntry]:
 
 
 # --- red flags -------------------------------------------------------------------------------------
+@pytest.mark.safety("SR-TRI-3")
 @pytest.mark.parametrize("data", RED_FLAG_CASES)
 def test_no_exercises_heat_or_progression_while_a_red_flag_stands(data: dict[str, Any]) -> None:
     assert assess(data).red_flags, "the case must carry a red flag"
@@ -64,6 +65,7 @@ def test_no_exercises_heat_or_progression_while_a_red_flag_stands(data: dict[str
     assert any(a.id in {"call_emergency", "see_doctor_today", "see_doctor_soon"} for a in plan.advice)
 
 
+@pytest.mark.safety("SR-TRI-3")
 @given(cases())
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_red_flag_assessments_never_get_exercises_or_heat(data: dict[str, Any]) -> None:
@@ -88,6 +90,7 @@ def test_red_flag_assessments_never_get_exercises_or_heat(data: dict[str, Any]) 
         assert assessment.phase.value == "acute"
 
 
+@pytest.mark.safety("SR-TRI-3", "SR-DIA-2")
 def test_a_warning_sign_in_the_diary_withholds_exercises() -> None:
     today = START + dt.timedelta(days=10)
     diary = [entry(today - dt.timedelta(days=2), 4, signs=["bladder_dysfunction"])]
@@ -345,12 +348,14 @@ def test_module_ids_used_by_the_builder_exist() -> None:
             assert value in lib.modules, name
 
 
+@pytest.mark.safety("SR-TRI-3")
 def test_a_red_flag_plan_keeps_reassuring_modules_out() -> None:
     plan = plan_for({**RED_FLAG_CASES[0], "imaging_findings": ["disc_protrusion"], "leg_pain": "below_knee"})
     assert builder.MRI not in plan.education and builder.SURGERY not in plan.education
     assert builder.MOVEMENT not in plan.education
 
 
+@pytest.mark.safety("SR-DIA-3")
 def test_milestones_at_weeks_4_6_and_12() -> None:
     plan = plan_for(PLAIN)
     # counted from the start of the pain episode: START minus the Case's duration_weeks
@@ -366,6 +371,7 @@ def test_milestones_at_weeks_4_6_and_12() -> None:
 
 
 # --- languages and shape ---------------------------------------------------------------------------
+@pytest.mark.safety("SR-LANG-1")
 def test_titles_follow_the_language() -> None:
     lib = default_library()
     de = plan_for(PLAIN)

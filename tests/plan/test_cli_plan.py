@@ -63,6 +63,7 @@ def test_ask_without_a_match_says_so() -> None:
     assert "keine passende Stelle" in result.stdout
 
 
+@pytest.mark.safety("SR-IN-1")
 @pytest.mark.parametrize("question", ["", "   "])
 def test_blank_question_exits_2_with_a_german_message(question: str) -> None:
     result = run("ask", question)
@@ -110,6 +111,7 @@ def test_plan_preview_in_english(case_file: Path) -> None:
     assert "Your plan for the next 12 weeks" in result.stdout and "Pelvic tilt" in result.stdout
 
 
+@pytest.mark.safety("SR-TRI-3")
 def test_plan_preview_with_a_red_flag_has_no_exercises(tmp_path: Path) -> None:
     path = tmp_path / "ces.json"
     path.write_text(json.dumps(CES), encoding="utf-8")
@@ -126,6 +128,7 @@ def test_plan_preview_unknown_exercise_exits_2(case_file: Path) -> None:
     assert "no_such_exercise" in result.stderr
 
 
+@pytest.mark.safety("SR-IN-1")
 def test_plan_preview_invalid_case_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"age": "40", "regions": ["low_back"]}), encoding="utf-8")

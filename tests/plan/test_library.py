@@ -102,6 +102,7 @@ def test_exercise_fields(lib: Library) -> None:
         assert set(exercise.avoid_if) <= AVOID_IF_FIELDS
 
 
+@pytest.mark.safety("SR-INF-1")
 def test_every_exercise_says_when_to_stop_and_seek_help(lib: Library) -> None:
     for exercise in lib.exercises.values():
         de, en = exercise.stop_if.de, exercise.stop_if.en
@@ -160,17 +161,20 @@ def test_passages_are_two_to_five_sentences(lib: Library) -> None:
                 assert 2 <= len(sentences) <= 5, (module.id, n, lang)
 
 
+@pytest.mark.safety("SR-INF-2")
 def test_every_module_source_resolves(lib: Library, kb: KnowledgeBase) -> None:
     for module in lib.modules.values():
         assert module.sources
         assert set(module.sources) <= set(kb.sources), module.id
 
 
+@pytest.mark.safety("SR-INF-2")
 def test_facts_beyond_the_brief_have_unchecked_sources(kb: KnowledgeBase) -> None:
     for source in ("sgb-v-27b", "sgb-v-20", "sgb-ix-64", "sgb-vi-15"):
         assert kb.sources[source].status == "unchecked"
 
 
+@pytest.mark.safety("SR-INF-3")
 def test_bed_rest_is_never_advised(lib: Library) -> None:
     for key, text in local_texts(lib):
         for lang in ("de", "en"):
@@ -180,6 +184,7 @@ def test_bed_rest_is_never_advised(lib: Library) -> None:
 
 
 # --- languages and readability ---------------------------------------------------------------------
+@pytest.mark.safety("SR-LANG-1")
 def test_every_text_exists_in_german_and_english(lib: Library) -> None:
     for key, text in local_texts(lib):
         assert text.de.strip() and text.en.strip(), key
@@ -193,6 +198,7 @@ def test_ui_placeholders_agree_between_languages(lib: Library) -> None:
         assert de == en, key
 
 
+@pytest.mark.safety("SR-LANG-2")
 def test_german_passages_are_easy_to_read(lib: Library) -> None:
     passages = [p.de for m in lib.modules.values() for p in m.passages]
     scores = german_flesch(passages)
@@ -202,6 +208,7 @@ def test_german_passages_are_easy_to_read(lib: Library) -> None:
     assert average >= MIN_AVERAGE
 
 
+@pytest.mark.safety("SR-LANG-2")
 def test_german_exercise_texts_are_easy_to_read(lib: Library) -> None:
     items = [*lib.exercises.values(), *lib.comfort.values()]
     texts = [t for e in items for t in (e.feel.de, e.stop_if.de, " ".join(s.de for s in e.how))]

@@ -50,6 +50,7 @@ def test_pdf_in_english_by_file_name(tmp_path: Path) -> None:
     assert "Your summary" in text and "When to get help" in text
 
 
+@pytest.mark.safety("SR-IN-1")
 def test_an_invalid_case_exits_2_with_german_field_messages_and_writes_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"age": "vierzig", "regions": []}', encoding="utf-8")

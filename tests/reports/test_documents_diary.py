@@ -81,6 +81,7 @@ def clinician_pdf(stored: tuple[Store, str], diary: ReportDiary) -> bytes:
     )
 
 
+@pytest.mark.safety("SR-DIA-3")
 def test_the_diary_escalates_at_week_4(diary: ReportDiary) -> None:
     assert [e.due_week for e in diary.report.escalations] == [4]
     assert diary.chart_svg is not None and diary.chart_svg.lstrip().startswith("<?xml")
@@ -101,6 +102,7 @@ def test_escalations_and_notes_are_in_the_report(clinician_html: str, diary: Rep
     assert "Gut geschlafen" in clinician_html
 
 
+@pytest.mark.safety("SR-WEB-2")
 def test_hostile_text_is_escaped_and_cleaned(clinician_html: str) -> None:
     lowered = clinician_html.lower()
     assert "<script" not in lowered and "<img src=x" not in lowered

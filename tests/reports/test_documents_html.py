@@ -66,6 +66,7 @@ def test_html_matches_the_golden_file(name: str, lang: str, kind: str, kb: Knowl
     assert got == path.read_text(encoding="utf-8"), f"{path.name} differs (regenerate only if intended)"
 
 
+@pytest.mark.safety("SR-INF-2")
 @pytest.mark.parametrize("lang", ["de", "en"])
 @pytest.mark.parametrize("name", VIGNETTES)
 def test_clinician_html_holds_every_warning_sign_and_source(name: str, lang: str, kb: KnowledgeBase) -> None:
@@ -81,6 +82,7 @@ def test_clinician_html_holds_every_warning_sign_and_source(name: str, lang: str
     assert kb.version in html
 
 
+@pytest.mark.safety("SR-INF-1")
 @pytest.mark.parametrize("name", VIGNETTES)
 def test_patient_html_has_triage_plan_seek_care_and_disclaimer(name: str, kb: KnowledgeBase) -> None:
     case, assessment = vignette(name)
@@ -95,6 +97,7 @@ def test_patient_html_has_triage_plan_seek_care_and_disclaimer(name: str, kb: Kn
         assert view.plan == (texts.get("doc.patient.plan_on_hold", "de"),)
 
 
+@pytest.mark.safety("SR-TRI-2", "SR-INF-1")
 def test_an_emergency_puts_112_before_everything_else() -> None:
     case, assessment = vignette("p01-ces-classic")
     for kind in ("patient", "clinician"):
@@ -107,6 +110,7 @@ def test_an_emergency_puts_112_before_everything_else() -> None:
     assert 'class="emergency-call"' not in calm_html
 
 
+@pytest.mark.safety("SR-TRI-4")
 def test_not_asked_is_kept_apart_from_no() -> None:
     low_back = Case.model_validate({"age": 40, "regions": ["low_back"], "duration_weeks": 1})
     neck = Case.model_validate({"age": 40, "regions": ["neck"], "duration_weeks": 1})
@@ -120,6 +124,7 @@ def test_not_asked_is_kept_apart_from_no() -> None:
     assert answers["low_back"]["injury_checked_by_doctor"] == "not_asked"
 
 
+@pytest.mark.safety("SR-TRI-4")
 def test_a_field_given_explicitly_counts_as_asked_even_where_the_interview_skips_it() -> None:
     case = Case.model_validate({"age": 40, "regions": ["low_back"], "duration_weeks": 1, "arm_pain": False})
     view = build_view("clinician", case, assess(case), lang="de", generated_at=AT)
@@ -135,6 +140,7 @@ def test_choice_answers_say_which_yes() -> None:
     assert trauma.text.startswith("Yes, minor")
 
 
+@pytest.mark.safety("SR-LANG-1")
 def test_every_report_text_has_german_and_english() -> None:
     texts = document_texts()
     assert texts.entries
@@ -161,6 +167,7 @@ def test_unknown_lang_kind_or_format_is_refused() -> None:
         render_report("patient", case, assessment, fmt="docx", generated_at=AT)  # type: ignore[arg-type]
 
 
+@pytest.mark.safety("SR-WEB-2")
 @pytest.mark.parametrize("kind", ["patient", "clinician"])
 def test_a_hostile_person_label_stays_plain_text(kind: str) -> None:
     case, assessment = vignette("p02-acute-lifting")

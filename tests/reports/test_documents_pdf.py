@@ -70,6 +70,7 @@ def test_clinician_pdf_has_triage_every_warning_sign_answer_and_the_sources(
     assert kb.version in text
 
 
+@pytest.mark.safety("SR-INF-1", "SR-INF-2")
 @pytest.mark.parametrize("name", VIGNETTES)
 def test_patient_pdf_has_triage_advice_seek_care_signs_and_sources(name: str, kb: KnowledgeBase) -> None:
     case, assessment = vignette(name, "en")
@@ -116,6 +117,7 @@ def test_pages_are_a4_and_drawn(pages: dict[str, list[Path]]) -> None:
                 assert image.convert("L").getextrema()[0] < 50  # there is dark ink on every page
 
 
+@pytest.mark.safety("SR-WEB-2")
 def test_the_report_never_fetches_from_outside_the_package() -> None:
     fetcher = package_only_fetcher()
     for url in ("http://127.0.0.1:9/x.png", "https://example.org/a.css", "file:///etc/passwd", "ftp://x/y"):

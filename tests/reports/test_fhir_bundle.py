@@ -169,6 +169,7 @@ def test_no_pain_observation_without_pain_intensity() -> None:
     assert len(of_type(bundle, "RiskAssessment")) == 1  # triage only: no STarT Back answers
 
 
+@pytest.mark.safety("SR-INF-2")
 def test_triage_risk_assessment_names_the_red_flags_and_their_evidence(kb: KnowledgeBase) -> None:
     case = vignette_case("p01-ces-classic")
     assessment = evaluate(kb, case, "de")
@@ -210,6 +211,7 @@ def test_care_plan_lists_the_plan_exercises_and_education(kb: KnowledgeBase) -> 
     assert set(plan.education) <= codes
 
 
+@pytest.mark.safety("SR-TRI-3")
 def test_care_plan_holds_no_exercises_while_a_red_flag_stands() -> None:
     (careplan,) = of_type(build_bundle(vignette_case("p01-ces-classic"), at=AT), "CarePlan")
     systems = {a["detail"]["code"]["coding"][0]["system"].rsplit("/", 1)[1] for a in careplan["activity"]}

@@ -111,6 +111,7 @@ def test_unknown_link_id_names_the_item(response: dict[str, Any], kb: KnowledgeB
     assert "'favourite_colour'" in message
 
 
+@pytest.mark.safety("SR-IN-1")
 @pytest.mark.parametrize(
     ("link_id", "answer", "expected"),
     [
@@ -152,6 +153,7 @@ def test_two_answers_to_a_single_question_and_a_question_twice(
     assert found == {("age", "too_many"), ("pain_intensity", "duplicate")}
 
 
+@pytest.mark.safety("SR-IN-1")
 def test_values_outside_the_case_contract_are_case_field_errors(
     response: dict[str, Any], kb: KnowledgeBase
 ) -> None:
@@ -170,6 +172,7 @@ def test_missing_required_answers_name_the_fields(kb: KnowledgeBase) -> None:
     assert {f for f, _, _ in errors(bare, kb)} == {"age", "regions", "duration_weeks"}
 
 
+@pytest.mark.safety("SR-IN-1")
 def test_structurally_broken_fhir_is_reported_by_position(
     response: dict[str, Any], kb: KnowledgeBase
 ) -> None:
@@ -187,6 +190,7 @@ def test_broken_json_is_a_clear_error(text: str, kb: KnowledgeBase) -> None:
     assert caught.value.errors[0].type in ("json_invalid", "too_deep", "not_an_object")
 
 
+@pytest.mark.safety("SR-IN-1", "SR-WEB-2")
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_hostile_display_text_is_ignored_and_never_breaks_the_import(
     response: dict[str, Any], kb: KnowledgeBase, hostile: str

@@ -93,6 +93,7 @@ def test_a_clinician_belongs_to_an_existing_practice(store: Store) -> None:
     assert [m.id for m in practices.members(practice.id)] == [clinician.id]
 
 
+@pytest.mark.safety("SR-SEC-1")
 def test_an_account_resolves_only_its_own_person(store: Store) -> None:
     accounts = make_accounts(store)
     a, person_a = accounts.register_patient("a@example.org", PASSWORD)
@@ -144,6 +145,7 @@ def test_a_long_enough_password_is_accepted() -> None:
 # --- hashing ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_passwords_are_kept_as_argon2id_hashes_and_never_in_plain_text(store: Store) -> None:
     secret = "Unverwechselbar-Passwort-4711"
     account, _ = make_accounts(store).register_patient("anna@example.org", secret)
@@ -151,6 +153,7 @@ def test_passwords_are_kept_as_argon2id_hashes_and_never_in_plain_text(store: St
     assert not any(rows_mentioning(store, secret).values())
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_the_password_is_not_in_the_sqlite_files(sqlite_store: Store) -> None:
     secret = "Unverwechselbar-Passwort-4711"
     make_accounts(sqlite_store).register_patient("anna@example.org", secret)
@@ -244,6 +247,7 @@ def fail(accounts: Accounts, email: str, n: int, *, client: str = CLIENT, start:
         assert accounts.authenticate(email, "falsch-falsch", client=client, now=moment) is None
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_the_sixth_failed_attempt_for_an_address_is_throttled(store: Store) -> None:
     accounts = make_accounts(store)
     account, _ = accounts.register_patient("anna@example.org", PASSWORD)
@@ -280,6 +284,7 @@ def test_a_success_clears_the_address_count(store: Store) -> None:
     del account
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_a_client_is_throttled_after_twenty_failures_across_addresses(store: Store) -> None:
     accounts = make_accounts(store)
     mine, _ = accounts.register_patient("mallory@example.org", PASSWORD)

@@ -16,6 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from rueckenlotse.store import Store
 
 from .durability_writer import expected_entry
@@ -68,6 +70,7 @@ def run_and_kill(url: str, person_id: str, first: int, delay: float, mid_stream:
     return acknowledged
 
 
+@pytest.mark.safety("SR-DIA-1")
 def test_acknowledged_entries_survive_sigkill(db_url: str) -> None:
     rng = random.Random(SEED)
     with Store.open(db_url) as store:

@@ -31,6 +31,7 @@ def last_seen(store: Store) -> list[object]:
 # --- sessions -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_only_the_hash_of_a_session_token_is_stored(store: Store) -> None:
     accounts = make_accounts(store)
     token = accounts.start_session(patient(accounts), now=T0)
@@ -50,6 +51,7 @@ def test_a_session_says_who_it_is(store: Store) -> None:
     assert record.expires_at == T0 + timedelta(hours=12)
 
 
+@pytest.mark.safety("SR-WEB-3")
 @pytest.mark.parametrize("token", ["", "x", "y" * 43, "z" * 10_000])
 def test_unknown_tokens_are_refused(store: Store, token: str) -> None:
     accounts = make_accounts(store)
@@ -58,6 +60,7 @@ def test_unknown_tokens_are_refused(store: Store, token: str) -> None:
     assert not accounts.end_session(token, now=T0)
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_a_session_ends_after_thirty_idle_minutes(store: Store) -> None:
     accounts = make_accounts(store)
     token = accounts.start_session(patient(accounts), now=T0)
@@ -80,6 +83,7 @@ def test_the_idle_timeout_is_the_callers_choice(store: Store) -> None:
     assert accounts.session(other, now=T0 + timedelta(hours=1)) is None
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_a_session_ends_twelve_hours_after_sign_in_however_active(store: Store) -> None:
     accounts = make_accounts(store)
     token = accounts.start_session(patient(accounts), now=T0)
@@ -101,6 +105,7 @@ def test_last_seen_is_written_at_most_once_a_minute(store: Store) -> None:
     assert last_seen(store) == [T0 + timedelta(seconds=61)]
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_replaying_a_session_cookie_after_logout_fails(store: Store) -> None:
     accounts = make_accounts(store)
     account_id = patient(accounts)
@@ -114,6 +119,7 @@ def test_replaying_a_session_cookie_after_logout_fails(store: Store) -> None:
     assert accounts.session(other_device, now=T0 + timedelta(minutes=2)) is not None
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_logout_in_one_app_process_is_seen_by_every_other(db_url: str) -> None:
     with Store.open(db_url) as one, Store.open(db_url) as other:
         first, second = make_accounts(one), make_accounts(other)
@@ -149,6 +155,7 @@ def test_purge_deletes_dead_sessions_only(store: Store) -> None:
     assert accounts.session(logged_out, now=T0) is None and accounts.session(idle, now=T0) is None
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_a_restore_ends_every_session(store: Store, tmp_path: Path, new_db_url: Callable[[], str]) -> None:
     """A backup holds sessions that were live when it was made; they must not come back to life."""
     accounts = make_accounts(store)
@@ -198,6 +205,7 @@ def test_totp_setup_gives_a_secret_and_an_uri_for_the_authenticator_app(
         accounts.totp_setup(clinician.id)
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_a_valid_code_passes_a_reused_code_fails_a_wrong_code_fails(store: Store, practice_id: str) -> None:
     accounts = make_accounts(store)
     account_id, secret = clinician_with_totp(accounts, practice_id, "dr@example.org")
@@ -236,6 +244,7 @@ def test_codes_are_throttled_per_account(store: Store, practice_id: str) -> None
     assert accounts.totp_verify(account_id, code_at(secret, free), now=free)
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_a_clinician_session_needs_the_second_factor_and_then_gets_a_new_token(
     store: Store, practice_id: str
 ) -> None:
@@ -265,6 +274,7 @@ def test_a_clinician_session_needs_the_second_factor_and_then_gets_a_new_token(
     )
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_a_clinician_without_totp_set_up_is_pending_too(store: Store, practice_id: str) -> None:
     accounts = make_accounts(store)
     clinician = accounts.create_clinician("dr@example.org", PASSWORD, practice_id)

@@ -61,6 +61,7 @@ def problem_fields(response: httpx.Response) -> dict[str, str]:
 
 
 # ---- POST /assessments ---------------------------------------------------------------------------
+@pytest.mark.safety("SR-KB-2")
 @pytest.mark.parametrize("lang", ["de", "en"])
 async def test_every_public_vignette_gives_exactly_assess(
     client: httpx.AsyncClient, vignettes: list[dict[str, Any]], lang: str
@@ -87,6 +88,7 @@ def _contract_properties(shared_dir: Path) -> dict[str, dict[str, Any]]:
     return props
 
 
+@pytest.mark.safety("SR-IN-1")
 async def test_a_wrong_type_in_any_contract_field_is_a_422_naming_it(
     client: httpx.AsyncClient, shared_dir: Path
 ) -> None:
@@ -97,6 +99,7 @@ async def test_a_wrong_type_in_any_contract_field_is_a_422_naming_it(
         assert name in problem_fields(response), name
 
 
+@pytest.mark.safety("SR-IN-1")
 @pytest.mark.parametrize(
     ("patch", "field", "kind"),
     [
@@ -128,12 +131,14 @@ async def test_invalid_fields_are_named_with_their_kind(
     assert fields.get(field) == kind, fields
 
 
+@pytest.mark.safety("SR-IN-1")
 async def test_missing_required_fields_are_all_listed(client: httpx.AsyncClient) -> None:
     response = await post_case(client, {})
     assert problem_fields(response) == {"age": "missing", "regions": "missing", "duration_weeks": "missing"}
     assert response.json()["type"] == "urn:rueckenlotse:problem:invalid-case"
 
 
+@pytest.mark.safety("SR-LANG-1")
 async def test_messages_are_german_by_default_and_english_on_request(client: httpx.AsyncClient) -> None:
     body = {**BASE_CASE, "age": 121}
     german = (await post_case(client, body)).json()
@@ -154,6 +159,7 @@ async def test_accept_language_chooses_the_texts(client: httpx.AsyncClient, head
     assert response.json() == assess(BASE_CASE, lang=lang).model_dump(mode="json")
 
 
+@pytest.mark.safety("SR-LANG-1")
 async def test_the_lang_parameter_wins_over_accept_language(client: httpx.AsyncClient) -> None:
     response = await client.post(
         f"{API}/assessments", params={"lang": "de"}, json=BASE_CASE, headers={"Accept-Language": "en"}
@@ -165,6 +171,7 @@ async def test_an_unknown_language_is_a_422(client: httpx.AsyncClient) -> None:
     assert problem_fields(await post_case(client, BASE_CASE, "fr")) == {"lang": "literal_error"}
 
 
+@pytest.mark.safety("SR-IN-1")
 @pytest.mark.parametrize(
     ("body", "field", "kind"),
     [
@@ -222,6 +229,7 @@ def _padded(size: int) -> bytes:
     return text[:-1] + b" " * (size - len(text)) + b"}"
 
 
+@pytest.mark.safety("SR-IN-1")
 async def test_a_body_of_exactly_64_kib_is_accepted_one_byte_more_is_a_413(client: httpx.AsyncClient) -> None:
     headers = {"Content-Type": "application/json"}
     ok = await client.post(f"{API}/assessments", content=_padded(MAX_BODY_BYTES), headers=headers)
@@ -389,6 +397,7 @@ async def test_walking_the_questionnaire_ends_in_a_case_the_api_assesses(client:
     assert assessed.json() == assess(case).model_dump(mode="json")
 
 
+@pytest.mark.safety("SR-RF-1")
 async def test_an_emergency_sign_shows_at_once(client: httpx.AsyncClient) -> None:
     first = (await next_step(client, {"regions": ["low_back"]})).json()["question"]
     assert first["kind"] == "multi_flags" and "saddle_numbness" in first["fields"]
@@ -403,6 +412,7 @@ def _deferring_question() -> Question:
     return next(q for q in load_questionnaire().questions if q.defer_check)
 
 
+@pytest.mark.safety("SR-TRI-4")
 async def test_a_deferred_check_is_flagged_until_its_follow_up(client: httpx.AsyncClient) -> None:
     deferring = _deferring_question()
     answers: dict[str, Any] = {}
@@ -417,6 +427,7 @@ async def test_a_deferred_check_is_flagged_until_its_follow_up(client: httpx.Asy
     assert step["emergency_check_deferred"] is True
 
 
+@pytest.mark.safety("SR-IN-1")
 @pytest.mark.parametrize(
     ("answers", "field", "kind"),
     [
@@ -465,6 +476,7 @@ async def test_answer_messages_follow_the_language(client: httpx.AsyncClient) ->
 
 
 # ---- ask, knowledge, health ----------------------------------------------------------------------
+@pytest.mark.safety("SR-INF-2")
 async def test_ask_finds_passages_with_sources(client: httpx.AsyncClient) -> None:
     response = await client.get(f"{API}/ask", params={"q": "Ist ein Bandscheibenvorfall gefährlich?", "k": 2})
     assert response.status_code == 200
@@ -496,6 +508,7 @@ async def test_bad_ask_parameters_are_a_422(
     assert problem_fields(await client.get(f"{API}/ask", params=params)) == {field: kind}
 
 
+@pytest.mark.safety("SR-KB-2")
 async def test_knowledge_names_versions_and_sources(client: httpx.AsyncClient) -> None:
     info = (await client.get(f"{API}/knowledge")).json()
     assessment = assess(BASE_CASE)

@@ -119,6 +119,7 @@ def test_login_page(web: httpx.Client) -> None:
     assert csrf_of(response)
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_same_message_for_unknown_address_and_wrong_password(store: Store, web: httpx.Client) -> None:
     clinician = new_clinician(store)
     wrong = login(web, clinician.email, "ein ganz anderes Passwort")
@@ -130,6 +131,7 @@ def test_same_message_for_unknown_address_and_wrong_password(store: Store, web: 
     assert session_cookie(web) is None
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_throttling_answers_429_with_retry_after(store: Store, web: httpx.Client) -> None:
     clinician = new_clinician(store)
     for _ in range(5):
@@ -141,6 +143,7 @@ def test_throttling_answers_429_with_retry_after(store: Store, web: httpx.Client
     assert session_cookie(web) is None
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_second_factor_pending_cannot_open_the_inbox(store: Store, web: httpx.Client) -> None:
     clinician = new_clinician(store)
     response = login(web, clinician.email, clinician.password)
@@ -151,6 +154,7 @@ def test_second_factor_pending_cannot_open_the_inbox(store: Store, web: httpx.Cl
     assert inbox.status_code == 303 and inbox.headers["location"] == "/anmelden/code"
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_wrong_code_refused_and_right_code_rotates_the_cookie(store: Store, web: httpx.Client) -> None:
     clinician = new_clinician(store)
     login(web, clinician.email, clinician.password)
@@ -190,6 +194,7 @@ def test_first_sign_in_sets_up_the_second_factor(store: Store, web: httpx.Client
     assert web.get("/praxis").status_code == 200
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_replaying_the_cookie_after_logout_is_anonymous(store: Store, web: httpx.Client) -> None:
     clinician = new_clinician(store)
     sign_in(web, clinician)
@@ -203,6 +208,7 @@ def test_replaying_the_cookie_after_logout_is_anonymous(store: Store, web: httpx
         assert response.status_code == 303 and response.headers["location"] == "/anmelden"
 
 
+@pytest.mark.safety("SR-WEB-1")
 @pytest.mark.parametrize("path", ["/anmelden", "/anmelden/code", "/abmelden"])
 def test_every_post_needs_the_csrf_token(store: Store, web: httpx.Client, path: str) -> None:
     clinician = new_clinician(store)
@@ -213,6 +219,7 @@ def test_every_post_needs_the_csrf_token(store: Store, web: httpx.Client, path: 
     assert session_cookie(web) is None
 
 
+@pytest.mark.safety("SR-IN-1")
 def test_odd_input_is_never_a_server_error(store: Store, web: httpx.Client) -> None:
     for data in ({}, {"email": "", "password": ""}, {"email": "x" * 5000, "password": "y" * 5000}):
         assert post_form(web, "/anmelden", data).status_code == 401

@@ -103,6 +103,7 @@ PAGES: dict[str, Callable[[Page], None]] = {
 }
 
 
+@pytest.mark.safety("SR-ACC-1")
 @pytest.mark.parametrize("name", list(PAGES))
 def test_no_serious_or_critical_violation(
     page: Page, axe_source: str, name: str, screenshot_dir: Path
@@ -121,6 +122,7 @@ def test_no_serious_or_critical_violation(
         save_screenshots(page, screenshot_dir, f"axe-{name}")
 
 
+@pytest.mark.safety("SR-ACC-1")
 def test_the_check_finds_a_planted_violation(page: Page, axe_source: str) -> None:
     page.goto("/intake")
     page.evaluate("document.querySelector('label[for=answer-1]').remove()")

@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from .conftest import MOBILE, LiveServer, save_screenshots
 
 if TYPE_CHECKING:
@@ -64,6 +66,7 @@ def answer_until_result(page: Page, plan: dict[str, list[int] | str], limit: int
     return asked
 
 
+@pytest.mark.safety("SR-RF-1", "SR-TRI-2")
 def test_emergency_journey_shows_112_first(page: Page, screenshot_dir: Path) -> None:
     page.goto("/")
     page.get_by_role("link", name="Einschätzung starten").click()
@@ -115,6 +118,7 @@ def test_self_care_journey_with_back_and_forward(page: Page, screenshot_dir: Pat
     save_screenshots(page, screenshot_dir, "self-care-result")
 
 
+@pytest.mark.safety("SR-LANG-1")
 def test_english_switch_on_the_start_page(page: Page, screenshot_dir: Path) -> None:
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "de"
@@ -139,6 +143,7 @@ def submit_with(page: Page, key: str) -> None:
         page.keyboard.press(key)
 
 
+@pytest.mark.safety("SR-ACC-1")
 def test_keyboard_only(page: Page) -> None:
     page.goto("/intake")
     focused: list[str] = []
@@ -170,6 +175,7 @@ def test_keyboard_only(page: Page) -> None:
     assert question_id(page) == "sex"
 
 
+@pytest.mark.safety("SR-ACC-1")
 def test_everything_works_without_javascript(browser: Browser, live_server: LiveServer) -> None:
     context = browser.new_context(base_url=live_server.url, viewport=MOBILE, java_script_enabled=False)
     try:

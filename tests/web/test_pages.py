@@ -42,6 +42,7 @@ def assert_generic(response: httpx.Response) -> None:
 
 
 # ---- headers and cookies -------------------------------------------------------------------------
+@pytest.mark.safety("SR-WEB-2")
 def test_every_page_has_the_security_headers(client: httpx.Client) -> None:
     first = start(client)
     pages = [client.get("/"), first, post_step(client, first, ["3"]), client.get("/nowhere")]
@@ -54,6 +55,7 @@ def test_every_page_has_the_security_headers(client: httpx.Client) -> None:
     assert "no-store" not in static.headers["cache-control"]
 
 
+@pytest.mark.safety("SR-WEB-1")
 def test_csrf_cookie_is_http_only_and_same_site(client: httpx.Client) -> None:
     cookie = client.get("/").headers["set-cookie"]
     assert cookie.startswith("csrf=")
@@ -61,6 +63,7 @@ def test_csrf_cookie_is_http_only_and_same_site(client: httpx.Client) -> None:
     assert "Secure" not in cookie  # plain HTTP on localhost; over HTTPS it is __Host-csrf with Secure
 
 
+@pytest.mark.safety("SR-WEB-2")
 def test_pages_load_nothing_from_elsewhere(client: httpx.Client) -> None:
     for path in ("/", "/intake"):
         html = client.get(path).text
@@ -70,6 +73,7 @@ def test_pages_load_nothing_from_elsewhere(client: httpx.Client) -> None:
 
 
 # ---- CSRF ----------------------------------------------------------------------------------------
+@pytest.mark.safety("SR-WEB-1")
 def test_post_without_token_is_refused_with_403(client: httpx.Client) -> None:
     form = step_form(start(client))
     data = {k: v for k, v in form.hidden.items() if k != "csrf_token"} | {"answer": "3"}
@@ -79,6 +83,7 @@ def test_post_without_token_is_refused_with_403(client: httpx.Client) -> None:
     assert_generic(response)
 
 
+@pytest.mark.safety("SR-WEB-1")
 def test_post_with_a_wrong_token_or_without_cookie_is_refused(live_server: LiveServer) -> None:
     with httpx.Client(base_url=live_server.url) as first, httpx.Client(base_url=live_server.url) as other:
         form = step_form(start(first))
@@ -124,6 +129,7 @@ def test_unknown_question_or_view_is_refused(client: httpx.Client) -> None:
 
 
 # ---- no health data in URLs or logs --------------------------------------------------------------
+@pytest.mark.safety("SR-WEB-4")
 def test_the_flow_never_puts_answers_in_a_url_or_the_log(
     client: httpx.Client, live_server: LiveServer
 ) -> None:
@@ -159,6 +165,7 @@ def test_wrong_method_is_a_generic_405(client: httpx.Client) -> None:
     assert_generic(response)
 
 
+@pytest.mark.safety("SR-IN-1")
 @pytest.mark.parametrize(
     ("content", "content_type", "status"),
     [
@@ -177,6 +184,7 @@ def test_malformed_posts_never_give_a_500(
     assert_generic(response)
 
 
+@pytest.mark.safety("SR-IN-1")
 @pytest.mark.parametrize(
     ("question", "answers"),
     [
@@ -239,6 +247,7 @@ def test_back_from_the_first_question_stays_there(client: httpx.Client) -> None:
 
 
 # ---- emergency and result ------------------------------------------------------------------------
+@pytest.mark.safety("SR-RF-1", "SR-TRI-2")
 def test_saddle_numbness_stops_at_once_with_112_first(client: httpx.Client) -> None:
     signs = post_step(client, start(client), ["3"])
     emergency = post_step(client, signs, ["1"])  # saddle numbness
@@ -287,6 +296,7 @@ def test_result_sections_in_order(client: httpx.Client) -> None:
 
 
 # ---- language ------------------------------------------------------------------------------------
+@pytest.mark.safety("SR-LANG-1")
 def test_lang_query_and_switch(client: httpx.Client) -> None:
     english = client.get("/?lang=en")
     assert '<html lang="en">' in english.text and "lang=en" in english.headers["set-cookie"]
@@ -307,6 +317,7 @@ def test_lang_query_and_switch(client: httpx.Client) -> None:
         assert moved.status_code == 303 and moved.headers["location"] == expected, target
 
 
+@pytest.mark.safety("SR-LANG-1")
 def test_switching_language_mid_intake_keeps_the_answers(client: httpx.Client) -> None:
     signs = post_step(client, start(client), ["2"])
     form = step_form(signs)

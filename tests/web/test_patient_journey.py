@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from .conftest import save_screenshots
 from .test_axe import BLOCKING, axe_source, run_axe  # noqa: F401 (axe_source is a fixture)
 from .test_journeys import SELF_CARE, answer_until_result
@@ -71,6 +73,7 @@ def test_self_care_journey_to_plan_and_diary(page: Page, screenshot_dir: Path, a
     save_screenshots(page, screenshot_dir, "patient-diary")
 
 
+@pytest.mark.safety("SR-DIA-2", "SR-TRI-2")
 def test_a_new_warning_sign_in_the_diary_puts_112_first(page: Page, screenshot_dir: Path) -> None:
     page.goto("/registrieren")
     page.locator("#email").fill(new_email())

@@ -63,6 +63,7 @@ def assert_fits_the_width(page: Page, name: str) -> None:
     assert widths[0] <= widths[1], (name, widths)
 
 
+@pytest.mark.safety("SR-TRI-2")
 def test_clinician_sees_the_emergency_first(
     page: Page, browser: Browser, live_server: LiveServer, axe_source: str, screenshot_dir: Path
 ) -> None:
@@ -121,6 +122,7 @@ def test_clinician_sees_the_emergency_first(
         context.close()
 
 
+@pytest.mark.safety("SR-WEB-3")
 def test_first_sign_in_sets_up_the_authenticator(
     page: Page, live_server: LiveServer, axe_source: str, screenshot_dir: Path
 ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 from markupsafe import escape
 
 from .conftest import LiveServer
@@ -28,6 +29,7 @@ def assert_inert(text: str, where: str) -> None:
     assert str(escape(PAYLOAD)) in text, where
 
 
+@pytest.mark.safety("SR-WEB-2")
 def test_name_and_note_are_escaped_on_every_page(client: httpx.Client) -> None:
     new_patient(client, name=PAYLOAD)
     posted = diary_entry(client, note=PAYLOAD)
@@ -42,6 +44,7 @@ def test_name_and_note_are_escaped_on_every_page(client: httpx.Client) -> None:
     assert SCRIPT not in chart and "onerror" not in chart
 
 
+@pytest.mark.safety("SR-WEB-2")
 def test_a_refused_registration_shows_the_name_escaped(live_server: LiveServer) -> None:
     with httpx.Client(base_url=live_server.url) as client:
         response = register(client, new_email(), password="kurz", name=PAYLOAD)
@@ -49,6 +52,7 @@ def test_a_refused_registration_shows_the_name_escaped(live_server: LiveServer) 
     assert_inert(response.text, "registration form")
 
 
+@pytest.mark.safety("SR-WEB-2")
 def test_a_refused_diary_entry_shows_the_note_escaped(client: httpx.Client) -> None:
     new_patient(client)
     response = diary_entry(client, note=PAYLOAD, pain_low_back="11")
@@ -56,6 +60,7 @@ def test_a_refused_diary_entry_shows_the_note_escaped(client: httpx.Client) -> N
     assert_inert(response.text, "diary form")
 
 
+@pytest.mark.safety("SR-WEB-2")
 def test_no_dialog_fires_in_the_browser(page: Page) -> None:
     dialogs: list[str] = []
 
