@@ -168,12 +168,24 @@ def data_0004(conn: Connection) -> None:
     )
 
 
+def data_0005(conn: Connection) -> None:
+    data_0004(conn)
+    t = tables(conn)
+    event = {"at": NOW, "action": "read.intake", "channel": "web", "practice_id": f"f{0:031x}"}
+    conn.execute(
+        insert(t["audit_events"]).values(
+            id=f"e{0:031x}", actor_kind="clinician", actor_id=f"c{0:031x}", person_id=f"{1:032x}", **event
+        )
+    )
+
+
 # Data for a database at each revision, written with that revision's tables (reflected, not schema.py).
 SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0001": data_0001,
     "0002": data_0002,
     "0003": data_0003,
     "0004": data_0004,
+    "0005": data_0005,
 }
 
 

@@ -6,6 +6,12 @@ NULL`` does not make the row the person's: it only has to lose the reference (a 
 
 The same walk runs over two schemas: the declared one (``schema.py``) to erase, and the live database's
 (reflected) to verify, so a table added outside this program is checked as well.
+
+The audit trail (``audit_events``) has a ``person_id`` column without a reference: the walk finds it all the
+same. Before the delete, a practice's rows about the person lose the person id and stay (``audit.forget_
+person``: accountability for who read what, no longer whose); the person's own rows are deleted.
+Login attempts are keyed by hashes, not references: they are deleted by key (the account's address and
+its TOTP key). No file belongs to a person: reports, charts and exports are made in memory per request.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from . import throttling
+from . import audit, throttling
 from .schema import Account, LoginAttempt, Person, metadata
 
 PERSONS = Person.__tablename__
@@ -104,6 +110,7 @@ def erase(session: Session, person_id: str) -> dict[str, int]:
     """Delete every row of the person (children first, explicitly: the counts are reported and nothing
     relies on cascades); returns the tables with deleted rows and how many."""
     found = reaches(metadata, person_id)
+    audit.forget_person(session, [person_id])
     for reach in found:
         if not reach.owning:
             # Cleared while the rows it points at still exist: afterwards nothing points at the person.

@@ -292,4 +292,33 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+# --- the audit trail (revision 0005) --------------------------------------------------------------------
+
+AUDIT_ACTOR_KINDS = ("patient", "clinician", "api_token", "system")
+AUDIT_CHANNELS = ("web", "api", "cli")
+
+
+class AuditEvent(Base):
+    """Who did what to whose record, when and how: never what the record says (see ``store.audit``).
+
+    No foreign keys on purpose: the trail outlives the accounts, tokens and practices it names. The
+    erasure walk still finds the rows by their ``person_id`` column (``store.erasing``).
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        CheckConstraint(f"actor_kind IN {AUDIT_ACTOR_KINDS!r}", name="actor_kind"),
+        CheckConstraint(f"channel IN {AUDIT_CHANNELS!r}", name="channel"),
+        Index("ix_audit_events_person_id_at", "person_id", "at"),
+    )
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+    actor_kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    person_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    action: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10))
+    practice_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+
+
 metadata = Base.metadata

@@ -1,0 +1,158 @@
+"""The audit trail: who read or changed which person's record, when and through which channel.
+
+What a row holds: the time, the kind of actor (patient, clinician, api_token, system), the actor's id (an
+account or API token id; none for the system), the person's id, a fixed action name (``ACTIONS``), the
+channel (web, api, cli) and the practice, if any. Never the data itself: no names, notes, answers or
+results; the action names are a closed list, so free text cannot slip in.
+
+Append-only: this module offers ``record`` and reads, nothing that changes or deletes a row. The one
+exception is the erasure of a person (``erasing.erase``), by this rule:
+
+* the person's own rows (their own exports, what the system did to their record) go with the person;
+* rows of what a practice did (a clinician's or an API token's reading and reviewing) stay for the
+  practice's accountability, but lose the person id (``forget_person``): they then say only "this
+  clinician read an intake at this time", no longer whose.
+* the erasure itself is recorded without a person id.
+
+A person's own reads and writes of their own data are not recorded (only their exports and erasure): they
+would only fill the person's own access page with their own visits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .errors import StoreError
+from .schema import AUDIT_ACTOR_KINDS, AUDIT_CHANNELS, AuditEvent, Practice, utc_now
+
+ACTIONS = frozenset(
+    {
+        "list.inbox",  # a practice's inbox was listed (no person: one row per listing, not per intake)
+        "read.intake",  # one intake with every answer
+        "read.intake_report",  # the practice's PDF report of one intake
+        "review.intake",  # marked reviewed
+        "export",  # the person's data downloaded (JSON)
+        "erase",  # an account erased (recorded without person)
+        "purge.intake",  # an intake removed after the retention time
+    }
+)
+# Actions done by a practice (clinician or API token): kept, without the person, when the person is erased.
+PRACTICE_KINDS = ("clinician", "api_token")
+MAX_EVENTS = 500
+
+
+class InvalidAuditEvent(StoreError, ValueError):
+    """A row the trail refuses (an unknown action, actor kind or channel): a bug in the caller."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the kind and the account or token id (None for the system or a forgotten actor)."""
+
+    kind: str
+    id: str | None
+    channel: str
+
+
+SYSTEM_CLI = Actor("system", None, "cli")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: str
+    at: datetime
+    actor_kind: str
+    actor_id: str | None
+    person_id: str | None
+    action: str
+    channel: str
+    practice_id: str | None
+    practice_name: str | None  # the practice's current name, if it still exists
+
+    @classmethod
+    def from_row(cls, row: AuditEvent, practice_name: str | None) -> AuditRecord:
+        return cls(
+            row.id,
+            row.at,
+            row.actor_kind,
+            row.actor_id,
+            row.person_id,
+            row.action,
+            row.channel,
+            row.practice_id,
+            practice_name,
+        )
+
+
+def _check(actor: Actor, action: str) -> None:
+    if action not in ACTIONS:
+        raise InvalidAuditEvent(f"Unbekannte Aktion: {action!r}", f"Unknown action: {action!r}")
+    if actor.kind not in AUDIT_ACTOR_KINDS or actor.channel not in AUDIT_CHANNELS:
+        raise InvalidAuditEvent(
+            f"Unbekannter Akteur: {actor.kind!r}/{actor.channel!r}",
+            f"Unknown actor: {actor.kind!r}/{actor.channel!r}",
+        )
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    person_id: str | None = None,
+    practice_id: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Add one row in the caller's transaction (one INSERT, flushed with the rest)."""
+    _check(actor, action)
+    session.add(
+        AuditEvent(
+            at=now or utc_now(),
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            person_id=person_id,
+            action=action,
+            channel=actor.channel,
+            practice_id=practice_id,
+        )
+    )
+
+
+def events_of_person(session: Session, person_id: str, limit: int = MAX_EVENTS) -> list[AuditRecord]:
+    """The person's rows, newest first, with the practice's name."""
+    query = (
+        select(AuditEvent, Practice.name)
+        .outerjoin(Practice, Practice.id == AuditEvent.practice_id)
+        .where(AuditEvent.person_id == person_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id)
+        .limit(max(0, limit))
+    )
+    return [AuditRecord.from_row(row, name) for row, name in session.execute(query)]
+
+
+def all_events(session: Session) -> list[AuditRecord]:
+    """Every row, oldest first (for operators and tests)."""
+    query = (
+        select(AuditEvent, Practice.name)
+        .outerjoin(Practice, Practice.id == AuditEvent.practice_id)
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    return [AuditRecord.from_row(row, name) for row, name in session.execute(query)]
+
+
+def forget_person(session: Session, person_ids: Sequence[str]) -> int:
+    """Part of erasure only: a practice's rows about these persons keep everything but the person id.
+    Returns how many rows were made anonymous. The person's other rows are deleted by the erasure walk."""
+    if not person_ids:
+        return 0
+    query = (
+        update(AuditEvent)
+        .where(AuditEvent.person_id.in_(person_ids), AuditEvent.actor_kind.in_(PRACTICE_KINDS))
+        .values(person_id=None)
+    )
+    return int(getattr(session.execute(query), "rowcount", 0))
