@@ -85,7 +85,10 @@ class _Source:
         params = "".join(f", {name}={name}" for name in self.consts)
         code = f"def _condition(env{params}):\n    _get = env.get\n    return {body}\n"
         namespace: dict[str, Any] = {"_only": _only, "_sub": _sub, "_lookup": _lookup, **self.consts}
-        exec(compile(code, "<condition>", "exec"), namespace)  # noqa: S102 (our own generated source)
+        try:
+            exec(compile(code, "<condition>", "exec"), namespace)  # noqa: S102 (our own generated source)
+        except (SyntaxError, RecursionError, MemoryError) as e:  # Python's parser allows ~200 levels
+            raise ConditionError("the condition is nested too deeply") from e
         return namespace["_condition"]  # type: ignore[no-any-return]
 
 
