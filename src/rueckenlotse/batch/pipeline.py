@@ -69,11 +69,14 @@ def format_of(path: Path, given: str | None) -> str:
     return fmt
 
 
-def connect(memory_limit: str | None = "1500MB") -> Any:
+def connect(memory_limit: str | None = None) -> Any:
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")  # it would print over the CLI's own progress bar
+    # Row order is carried by the line column (outputs are sorted by it), so DuckDB need not keep it:
+    # that lets large loads stream instead of buffering.
+    con.execute("SET preserve_insertion_order = false")
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     return con

@@ -41,9 +41,10 @@ def _key(name: str) -> str:
 
 
 def load_jsonl(con: Any, path: Path) -> None:
-    # One VARCHAR column per line: no delimiter, quote or escape can split or alter a line.
+    # One VARCHAR column per line: no delimiter, quote or escape can split or alter a line. A view, so
+    # the file's text streams through validation instead of being held in memory as a whole.
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE rows AS
+        CREATE OR REPLACE TEMP VIEW rows AS
         SELECT ordinality::BIGINT AS line, j FROM read_csv({_q(path)}, columns={{'j': 'VARCHAR'}},
             header=false, delim='\\x1f', quote='', escape='', auto_detect=false, strict_mode=false)
             WITH ORDINALITY
@@ -70,7 +71,7 @@ def _object_text(members: list[tuple[str, str, str]]) -> str:
 
 def load_csv(con: Any, path: Path) -> None:
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE csv_in AS
+        CREATE OR REPLACE TEMP VIEW csv_in AS
         SELECT ordinality::BIGINT + 1 AS line, * FROM read_csv({_q(path)}, header=true, all_varchar=true,
             auto_detect=true, null_padding=true, strict_mode=false) WITH ORDINALITY
     """)
@@ -90,8 +91,7 @@ def load_csv(con: Any, path: Path) -> None:
     for parent, children in nested.items():
         any_present = " OR ".join(p for _, p, _ in children)
         members.append((parent, any_present, _object_text(children)))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rows AS SELECT line, {_object_text(members)} AS j FROM csv_in")
-    con.execute("DROP TABLE csv_in")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW rows AS SELECT line, {_object_text(members)} AS j FROM csv_in")
 
 
 def load_parquet(con: Any, path: Path) -> None:
@@ -120,7 +120,6 @@ def _checked_from_rows(load: Callable[[Any, Path], None]) -> Callable[[Any, Path
     def loader(con: Any, path: Path) -> None:
         load(con, path)
         con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {validation_sql('rows')}")
-        con.execute("DROP TABLE rows")
 
     return loader
 
