@@ -140,6 +140,19 @@ def test_csv_cells_that_are_not_numbers_are_reported_as_such(tmp_path: Path) -> 
         (["missing.jsonl", "-o", "out.jsonl"], "cannot be read"),
         (["in.jsonl", "-o", "out.xyz"], "cannot tell the format"),
         (["in.jsonl", "-o", "out.jsonl", "--engine", "postgres"], "--database-url"),
+        (["in.jsonl", "-o", "no/such/dir/out.jsonl"], "cannot be written"),
+        (
+            [
+                "in.jsonl",
+                "-o",
+                "out.jsonl",
+                "--engine",
+                "postgres",
+                "--database-url",
+                "postgresql://x@127.0.0.1:1/x",
+            ],
+            "not reachable",
+        ),
     ],
 )
 def test_clear_failures_without_traceback(tmp_path: Path, args: list[str], message: str) -> None:

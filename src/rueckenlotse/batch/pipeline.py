@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,36 +145,76 @@ def run_batch(
     fmt_in, fmt_out = format_of(source, input_format), format_of(target, output_format)
     if engine not in engines.ENGINES:
         raise BatchError(f"engine {engine!r}: one of {', '.join(engines.ENGINES)}")
-    errors_path = errors_path or target.with_name(target.name + ".errors.jsonl")
+    if engine == "postgres" and not database_url:
+        raise engines.EngineError("--database-url fehlt / is missing (postgresql://user@host/db)")
+    summary = Summary(
+        output=target, errors_path=errors_path or target.with_name(target.name + ".errors.jsonl")
+    )
     con = connect()
-    cb.stage("validate", 0)
     try:
-        readers.LOADERS[fmt_in](con, source)
-    except Exception as e:  # DuckDB raises one class per cause; all mean "this file cannot be read"
-        raise BatchError(f"{source}: nicht lesbar / cannot be read: {str(e).splitlines()[0]}") from None
-    summary = Summary(output=target, errors_path=errors_path)
-    summary.rows = int(con.execute("SELECT count(*) FROM checked").fetchone()[0])
-    with errors_path.open("w", encoding="utf-8") as errors_file:
-        summary.errors, accepted = _split_rejected(con, kb, errors_file, cb)
+        _read(con, source, fmt_in, cb)
+        summary.rows = int(con.execute("SELECT count(*) FROM checked").fetchone()[0])
+        summary.errors, accepted = _report_rejected(con, kb, summary.errors_path, cb)
+        _assess(con, kb, engine, database_url, accepted, cb)
+        summary.per_case_fallback = len(accepted)
+        cb.stage("write", 0)
+        _step(f"{target}: nicht schreibbar / cannot be written", output.write, con, kb, target, fmt_out)
+        counts = con.execute("SELECT triage, count(*) FROM results GROUP BY triage").fetchall()
+    finally:
+        con.close()
+    summary.triage = {str(k): int(v) for k, v in counts}
+    summary.assessed = sum(summary.triage.values())
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _step(what: str, fn: Callable[..., None], *args: Any) -> None:
+    """Runs one stage; a failure of DuckDB, the engine or the file system becomes one clear line."""
+    try:
+        fn(*args)
+    except (BatchError, engines.EngineError):
+        raise
+    except Exception as e:  # DuckDB, psycopg and pyspark raise many classes; each means this stage failed
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise BatchError(f"{what}: {first}") from None
+
+
+def _read(con: Any, source: Path, fmt: str, cb: Callbacks) -> None:
+    cb.stage("validate", 0)
+    _step(f"{source}: nicht lesbar / cannot be read", readers.LOADERS[fmt], con, source)
+
+
+def _report_rejected(
+    con: Any, kb: KnowledgeBase, errors_path: Path | None, cb: Callbacks
+) -> tuple[int, list[tuple[int, Case]]]:
+    assert errors_path is not None
+    try:
+        with errors_path.open("w", encoding="utf-8") as errors_file:
+            count, accepted = _split_rejected(con, kb, errors_file, cb)
+    except OSError as e:
+        raise BatchError(f"{errors_path}: nicht schreibbar / cannot be written: {e.strerror}") from None
     columns = ", ".join(f'"{c}"' for c, _ in flat_columns())
     con.execute(f"CREATE OR REPLACE TEMP TABLE cases AS SELECT line, {columns} FROM checked WHERE ok")
     con.execute("DROP TABLE checked")
+    return count, accepted
+
+
+def _assess(
+    con: Any,
+    kb: KnowledgeBase,
+    engine: str,
+    database_url: str | None,
+    accepted: list[tuple[int, Case]],
+    cb: Callbacks,
+) -> None:
     valid = int(con.execute("SELECT count(*) FROM cases").fetchone()[0])
     cb.stage("assess", valid + len(accepted))
+    what = f"{engine}: Bewertung fehlgeschlagen / assessment failed"
     if engine == "duckdb":
-        engines.run_duckdb(con, kb, cb.advance)
+        _step(what, engines.run_duckdb, con, kb, cb.advance)
     elif engine == "postgres":
-        engines.run_postgres(con, kb, cb.advance, database_url)
+        _step(what, engines.run_postgres, con, kb, cb.advance, database_url)
     else:
-        engines.run_spark(con, kb, cb.advance)
+        _step(what, engines.run_spark, con, kb, cb.advance)
     _insert_per_case(con, kb, accepted)
     cb.advance(len(accepted))
-    summary.per_case_fallback = len(accepted)
-    cb.stage("write", 0)
-    output.write(con, kb, target, fmt_out)
-    counts = Counter(dict(con.execute("SELECT triage, count(*) FROM results GROUP BY triage").fetchall()))
-    summary.triage = {k: int(v) for k, v in counts.items()}
-    summary.assessed = sum(summary.triage.values())
-    con.close()
-    summary.seconds = time.perf_counter() - started
-    return summary
