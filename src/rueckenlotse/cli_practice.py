@@ -1,4 +1,4 @@
-"""Practice commands: practice new, practice clinician, practice token.
+"""Practice commands: practice new, practice clinician, practice token, practice purge.
 
 Thin: each command opens the store and calls one method of ``Practices`` / ``Accounts``. Passwords are
 read with getpass (twice) or from stdin, never from the command line (it would end up in the shell's
@@ -17,7 +17,7 @@ from .cli_common import Lang
 from .cli_store import DbOption, LangOption, _fail, _open_store, _user_errors
 
 practice_app = typer.Typer(
-    help="Practices: create one, add clinicians, make API tokens.", no_args_is_help=True
+    help="Practices: create one, add clinicians, make API tokens, purge old intakes.", no_args_is_help=True
 )
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -40,6 +40,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "New API token (shown only now, keep it safe):",
     },
     "error": {"de": "Fehler:", "en": "Error:"},
+    "purged": {
+        "de": "Gelöscht: {intakes} gesehene Eingänge älter als {days} Tage, davon {persons} Personen "
+        "ohne Konto vollständig; bei {kept} Eingängen bleiben die eigenen Daten der Person "
+        "(Konto, Tagebuch) erhalten.",
+        "en": "Deleted: {intakes} reviewed intakes older than {days} days; {persons} persons without an "
+        "account erased completely; for {kept} intakes the person's own data (account, diary) stays.",
+    },
+    "purge_dry_run": {
+        "de": "Probelauf, nichts gelöscht. Es würden {intakes} gesehene Eingänge älter als {days} Tage "
+        "gelöscht, davon {persons} Personen ohne Konto vollständig; bei {kept} Eingängen blieben die eigenen "
+        "Daten der Person erhalten.",
+        "en": "Dry run, nothing deleted. {intakes} reviewed intakes older than {days} days would be deleted; "
+        "{persons} persons without an account erased completely; for {kept} intakes the person's own data "
+        "would stay.",
+    },
 }
 
 
@@ -113,8 +128,41 @@ def practice_token(
     sys.stdout.write(raw + "\n")
 
 
+def practice_purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be deleted; delete nothing.")
+    ] = False,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days", min=1, help="Retention in days (default: RUECKENLOTSE_INTAKE_RETENTION_DAYS, 365)."
+        ),
+    ] = None,
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Delete intakes that a practice reviewed longer ago than the retention time, and the pseudonymous
+    persons made only for them. A patient account's own data is never touched. Recorded in the audit
+    trail as done by the system.
+
+    Example: rueckenlotse practice purge --dry-run
+    """
+    from .services.data_rights import purge_reviewed
+    from .settings import Settings
+
+    retention = days if days is not None else Settings().intake_retention_days
+    with _user_errors(lang), _open_store(db) as store:
+        counts = purge_reviewed(store, retention, dry_run=dry_run)
+    key = "purge_dry_run" if dry_run else "purged"
+    message = _t(
+        key, lang, intakes=counts.intakes, days=retention, persons=counts.persons, kept=counts.kept_patients
+    )
+    sys.stdout.write(message + "\n")
+
+
 def register(app: typer.Typer) -> None:
     practice_app.command("new")(practice_new)
     practice_app.command("clinician")(practice_clinician)
     practice_app.command("token")(practice_token)
+    practice_app.command("purge")(practice_purge)
     app.add_typer(practice_app, name="practice")

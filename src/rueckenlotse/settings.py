@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     ``RUECKENLOTSE_SECRET_KEY`` signs the web app's forms and cookies. Without it, a random key is made on
     first use and kept in ``data_dir/secret_key`` (mode 0600), so processes on one machine agree. Behind a
     load balancer with several machines, set the same ``RUECKENLOTSE_SECRET_KEY`` on every one.
+    ``RUECKENLOTSE_INTAKE_RETENTION_DAYS`` (default 365): how long a reviewed intake is kept before
+    ``rueckenlotse practice purge`` removes it.
     """
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, validate_by_name=True)
@@ -77,6 +79,13 @@ class Settings(BaseSettings):
         ge=1,
         validation_alias="RUECKENLOTSE_SESSION_ABSOLUTE_HOURS",
         description="A signed-in session ends this many hours after sign-in, active or not.",
+    )
+
+    intake_retention_days: int = Field(
+        default=365,
+        ge=1,
+        validation_alias="RUECKENLOTSE_INTAKE_RETENTION_DAYS",
+        description="`practice purge` removes intakes a practice reviewed more than this many days ago.",
     )
 
     def effective_secret_key(self) -> str:

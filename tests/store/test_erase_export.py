@@ -12,10 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import MetaData, Text, cast, func, or_, select
 
-from rueckenlotse.store import NotFound, Store
+from rueckenlotse import assess
+from rueckenlotse.store import Accounts, NotFound, Practices, Store
 from rueckenlotse.store.exporting import DIARY_COLUMNS, FORMULA_PREFIXES, neutralise_formula
 
-from .conftest import populate, sample_entry, snapshot
+from .conftest import populate, sample_case, sample_entry, snapshot
 
 
 def rows_mentioning(store: Store, value: str) -> dict[str, int]:
@@ -143,3 +144,78 @@ def test_neutralised_cells_never_start_a_formula_and_keep_the_text(cell: str) ->
     safe = neutralise_formula(cell)
     assert not safe.startswith(FORMULA_PREFIXES)
     assert safe in (cell, "'" + cell)
+
+
+# --- erasing a patient account (the web's "Konto löschen") ---------------------------------------------
+
+
+@pytest.mark.safety("SR-DR-2")
+def test_erasing_an_account_leaves_nothing_of_it_in_any_table(store: Store) -> None:
+    """Account, sessions, second factor, throttling rows, audit rows and the intake sent to a practice:
+    every table of the live database is searched for every id, key and text of the person."""
+    from datetime import timedelta
+
+    import pyotp
+
+    from rueckenlotse.services import data_rights
+    from rueckenlotse.store import throttling
+    from rueckenlotse.store.audit import Actor
+
+    from .account_support import CLIENT, PASSWORD, T0, fast_passwords
+
+    accounts = Accounts(store, fast_passwords())
+    practices = Practices(store)
+    email = "zelda-loeschen@example.org"
+    account, person = accounts.register_patient(email, PASSWORD, "Zelda-Unverwechselbar")
+    other, other_person = accounts.register_patient("otto@example.org", PASSWORD, "Otto")
+    diary = store.add_diary_entry(person.id, sample_entry(3, note="GEHEIM-" + "n" * 20))
+    case = sample_case()
+    assessment = store.add_assessment(person.id, case, assess(case))
+    practice = practices.create_practice("Praxis Ost")
+    intake = practices.submit_intake(practice.id, person.id, assessment.id)
+    secret = accounts.totp_setup(account.id).secret
+    assert accounts.totp_confirm(account.id, pyotp.TOTP(secret).at(T0), now=T0)
+    assert not accounts.totp_verify(account.id, "000000", now=T0 + timedelta(minutes=1))
+    assert accounts.authenticate(email, "falsch falsch falsch", client=CLIENT, now=T0) is None
+    sessions = [accounts.start_session(account.id) for _ in range(2)]
+    clinician = Actor("clinician", "c" * 32, "web")
+    data_rights.record(store, clinician, "read.intake", person_id=person.id, practice_id=practice.id)
+    patient = Actor("patient", account.id, "web")
+    data_rights.export_person(store, patient, person.id)
+    other_before = store.export_person(other_person.id)
+    keys = [throttling.attempt_key("email", email), throttling.attempt_key("totp", account.id)]
+    needles = [person.id, account.id, email, secret, intake.id, assessment.id, diary, *keys]
+    assert all(any(rows_mentioning(store, needle).values()) for needle in needles)
+    covered = store.rows_of_person(person.id)
+    assert covered["accounts.person_id"] == 1 and covered["audit_events.person_id"] == 2
+    assert covered["web_sessions.account_id"] == 2
+
+    data_rights.erase_account(store, patient, person.id)
+
+    for needle in [*needles, "Zelda-Unverwechselbar", "GEHEIM-"]:
+        left = rows_mentioning(store, needle)
+        assert not any(left.values()), (needle, left)
+    assert not any(store.rows_of_person(person.id).values())
+    assert all(accounts.session(token) is None for token in sessions)
+    assert accounts.authenticate(email, PASSWORD, client=CLIENT) is None
+    assert store.export_person(other_person.id) == other_before
+    assert accounts.account(other.id).email == "otto@example.org"
+
+
+def test_no_file_belongs_to_a_person(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "Every file" of a person: the program keeps none. The diary chart of a report (the web's chart is
+    drawn the same way) goes through a temporary folder that is gone again once the report has it."""
+    import tempfile
+
+    from rueckenlotse.reports.documents import diary_from_store
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with Store.open(f"sqlite:///{tmp_path / 'db' / 'rueckenlotse.db'}") as store:
+        person = populate(store, "Anna", entries=8)["person"]
+        files = sorted(p.name for p in (tmp_path / "db").iterdir())
+        diary = diary_from_store(store, person, lang="de")
+        assert diary is not None
+        assert list(scratch.iterdir()) == []
+        assert sorted(p.name for p in (tmp_path / "db").iterdir()) == files

@@ -12,14 +12,16 @@ import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..core.models import Assessment, Case, RedFlag
+from . import audit, erasing
 from .account_records import (
     AccountRecord,
     ApiTokenRecord,
@@ -41,6 +43,8 @@ from .schema import (
     Account,
     ApiToken,
     AssessmentRow,
+    DiaryRow,
+    Exclusion,
     Person,
     Practice,
     PracticeIntake,
@@ -54,6 +58,15 @@ API_TOKEN_PREFIX = "rlp_"  # lets secret scanners recognise a leaked token
 MAX_PRACTICE_NAME = 200
 MAX_TOKEN_NAME = 100
 DEFAULT_INBOX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    """What a retention purge removed (or, with dry_run, would remove)."""
+
+    intakes: int  # reviewed intakes past the retention time
+    persons: int  # pseudonymous persons (no account) erased with their last intake
+    kept_patients: int  # intakes of persons who stay (an account, a diary…): only the intake goes
 
 
 def new_intake_code() -> str:
@@ -266,6 +279,57 @@ class Practices:
             session.flush()
             return IntakeRecord.from_row(intake)
 
+    def api_token_id(self, raw: str) -> str | None:
+        """The id of a live token (for the audit trail: which token read what), or None."""
+        if not raw.startswith(API_TOKEN_PREFIX) or len(raw) > 128:
+            return None
+        query = select(ApiToken.id).where(
+            ApiToken.token_hash == token_digest(raw), ApiToken.revoked_at.is_(None)
+        )
+        with self._store.transaction() as session:
+            return session.scalar(query)
+
+    # --- retention ------------------------------------------------------------------------------------
+
+    def purge_reviewed(
+        self, reviewed_before: datetime, *, dry_run: bool = False, now: datetime | None = None
+    ) -> PurgeCounts:
+        """Remove intakes that were reviewed before ``reviewed_before``, in one transaction.
+
+        A person made only for practice intakes (no account) is erased with their last intake: nothing of
+        them is left. A patient account's person loses only the intake (the practice's link to the
+        assessment); the account's own assessments, diary and plan stay. Each removed intake is recorded
+        in the audit trail as done by the system (with the person id only where the person stays).
+        """
+        cutoff, moment = aware(reviewed_before), aware(now)
+        with _writing(self._store) as session:
+            query = select(
+                PracticeIntake.id,
+                PracticeIntake.practice_id,
+                PracticeIntake.person_id,
+                PracticeIntake.assessment_id,
+            ).where(PracticeIntake.reviewed_at.is_not(None), PracticeIntake.reviewed_at < cutoff)
+            old = [(i, pr, pe, a) for i, pr, pe, a in session.execute(query)]
+            doomed = [intake_id for intake_id, *_ in old]
+            erased = _persons_to_erase(session, old)
+            counts = PurgeCounts(len(old), len(erased), sum(1 for _, _, p, _ in old if p not in erased))
+            if dry_run:  # nothing written: the transaction commits no change
+                return counts
+            for _, practice_id, person_id, _ in old:
+                kept = None if person_id in erased else person_id
+                audit.record(
+                    session,
+                    audit.SYSTEM_CLI,
+                    "purge.intake",
+                    person_id=kept,
+                    practice_id=practice_id,
+                    now=moment,
+                )
+            session.execute(delete(PracticeIntake).where(PracticeIntake.id.in_(doomed)))
+            for person_id in sorted(erased):
+                erasing.erase(session, person_id)
+            return counts
+
     # --- API tokens -----------------------------------------------------------------------------------
 
     def create_api_token(
@@ -331,6 +395,31 @@ def _writing(store: Store) -> Iterator[Session]:
     engine = store.engine.execution_options(**{BEGIN_OPTION: "BEGIN IMMEDIATE"})
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def _persons_to_erase(session: Session, old: list[tuple[str, str, str, str]]) -> set[str]:
+    """Persons that exist only for these intakes: no account, no diary, no exclusion, no other intake,
+    and no assessment besides the intakes' own. Anyone else (a patient account, a person kept with the
+    terminal program) keeps their data; only the practice's intake goes."""
+    persons = {person for _, _, person, _ in old}
+    if not persons:
+        return set()
+    doomed = [intake_id for intake_id, *_ in old]
+    assessments = [assessment for *_, assessment in old]
+    keep: set[str] = set()
+    for query in (
+        select(Account.person_id).where(Account.person_id.in_(persons)),
+        select(DiaryRow.person_id).where(DiaryRow.person_id.in_(persons)),
+        select(Exclusion.person_id).where(Exclusion.person_id.in_(persons)),
+        select(PracticeIntake.person_id).where(
+            PracticeIntake.person_id.in_(persons), PracticeIntake.id.not_in(doomed)
+        ),
+        select(AssessmentRow.person_id).where(
+            AssessmentRow.person_id.in_(persons), AssessmentRow.id.not_in(assessments)
+        ),
+    ):
+        keep.update(p for p in session.scalars(query) if p is not None)
+    return persons - keep
 
 
 def _practice(session: Session, practice_id: str) -> Practice:
