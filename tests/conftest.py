@@ -46,7 +46,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     ids = next((v for k, v in report.user_properties if k == "safety"), None)
     if ids is None:
         return
-    entry = _trace.setdefault(report.nodeid, {"safety": list(ids), "outcome": "passed"})
+    entry = _trace.setdefault(report.nodeid, {"safety": ids, "outcome": "passed"})
     # A test verifies its requirements only when setup, call and teardown all passed (xfail/skip do not).
     if report.outcome != "passed" or hasattr(report, "wasxfail"):
         if entry["outcome"] == "passed" or report.when == "call":
