@@ -111,7 +111,13 @@ def run_spark(con: Any, kb: KnowledgeBase, progress: Progress) -> None:
             "pyspark ist nicht installiert / is not installed: pip install 'rueckenlotse[spark]'"
         ) from None
     _create_results(con)
-    spark = SparkSession.builder.master("local[*]").appName("rueckenlotse-batch").getOrCreate()
+    spark = (
+        SparkSession.builder.master("local[*]")
+        .appName("rueckenlotse-batch")
+        .config("spark.ui.showConsoleProgress", "false")  # the CLI shows its own progress
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
     with tempfile.TemporaryDirectory(prefix="rl-batch-") as tmp:
         cases_pq, results_pq = Path(tmp) / "cases.parquet", Path(tmp) / "results"
         con.execute(f"COPY cases TO '{cases_pq}' (FORMAT parquet)")
