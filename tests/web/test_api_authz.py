@@ -61,6 +61,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/persons/{person_id}/diary"): _person_route(200),
     ("POST", "/persons/{person_id}/diary"): _person_route(201),
     ("GET", "/persons/{person_id}/plan"): _person_route(200),
+    # Data rights (SR-AUD-2, SR-DR-1): the owner alone, as every person route.
+    ("GET", "/persons/{person_id}/access-log"): _person_route(200),
+    ("GET", "/persons/{person_id}/export"): _person_route(200),
     ("GET", "/practices/{practice_id}/intakes"): _practice_route(),
     ("GET", "/practices/{practice_id}/intakes/{intake_id}"): _practice_route(),
     ("POST", "/practices/{practice_id}/intakes/{intake_id}/review"): _practice_route(token_x=403),
@@ -115,6 +118,7 @@ def test_every_api_route_has_a_row(tmp_path: Path) -> None:
 CASES = [(key, role) for key in MATRIX for role in ROLES]
 
 
+@pytest.mark.safety("SR-SEC-1")
 @pytest.mark.parametrize(("key", "role"), CASES, ids=[f"{m} {p} as {r}" for (m, p), r in CASES])
 def test_each_caller_gets_exactly_what_it_may(world: World, key: tuple[str, str], role: str) -> None:
     method, template = key
@@ -166,7 +170,8 @@ def _own_paths(world: World, role: str) -> list[str]:
     paths = ["/me", "/practices"]
     if party.person_id:
         base = f"/persons/{party.person_id}"
-        paths += [base, base + "/assessments", base + "/diary", base + "/plan"]
+        paths += [base, base + "/assessments", base + "/diary", base + "/plan", base + "/export"]
+        paths += [base + "/access-log"]
     if party.practice_id:
         intake = (
             world.intake_x

@@ -211,6 +211,11 @@ def report_form(world: World, role: Role, client: httpx.Client, params: Mapping[
     return {"state": world.saved_state, "kind": "clinician", **hostile(world, role)}
 
 
+def wrong_erase_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    # Not the account's address: refused with a field error, nothing erased (test_data_rights.py erases).
+    return {"confirm_email": f"niemand-{secrets.token_hex(4)}@example.org", **hostile(world, role)}
+
+
 def send_state_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
     # A complete result from practice X's link; sent to the path's practice (X, or one that does not exist).
     return send_form(client, world.practices["X"].code)
@@ -354,6 +359,11 @@ MATRIX: list[Row] = [
     Row("GET", "/mein-bereich/tagebuch", patient_only("name", "note")),
     Row("POST", "/mein-bereich/tagebuch", patient_only("name", "note", changes_own=True), form=diary_form),
     Row("GET", "/mein-bereich/tagebuch/verlauf.svg", patient_only()),
+    # Data rights: who accessed the record, the downloads, erasing the account (SR-AUD-2, SR-DR-1).
+    Row("GET", "/mein-bereich/zugriffe", patient_only("name")),
+    Row("GET", "/mein-bereich/daten", patient_only("name")),
+    Row("GET", "/mein-bereich/daten/export.json", patient_only("name", "note")),
+    Row("POST", "/mein-bereich/daten/loeschen", patient_only("name", status=422), form=wrong_erase_form),
     # Signing in and out.
     Row("GET", "/anmelden", by_signed_in_home(anonymous=OK, pending=OK)),
     Row("POST", "/anmelden", everyone(Expect(401)), form=wrong_login_form),
@@ -529,6 +539,7 @@ def test_every_row_names_every_role() -> None:
         assert (row.form is not None) == (row.method == "POST"), row.id
 
 
+@pytest.mark.safety("SR-SEC-1")
 @pytest.mark.parametrize(("row", "role"), matrix_cases(MATRIX))
 def test_route_as_role(world: World, app_routes: set[tuple[str, str]], row: Row, role: Role) -> None:
     require_route(row, app_routes)

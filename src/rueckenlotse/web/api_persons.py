@@ -19,6 +19,7 @@ from ..knowledge.loader import default_knowledge
 from ..plan.followup_texts import LocalText
 from ..plan.models import DiaryEntry
 from ..plan.plan_model import Plan
+from ..services import data_rights
 from ..services.auth import Principal, Role, can_read_person, can_write_person
 from ..services.followup import EntryResult, NoIntake, add_entry, current_plan
 from ..store.errors import NotFound
@@ -276,3 +277,61 @@ def get_plan(
     except NoIntake:
         raise ApiProblem("no-intake") from None
     return JSONResponse(plan.model_dump(mode="json"), headers=NO_STORE)
+
+
+class AccessOut(ResponseModel):
+    """One access to the person's record: who (a practice's team or API access, the system, oneself),
+    when and what; never a clinician's name or address, never anything of the record itself."""
+
+    at: datetime
+    actor: str = Field(description="patient (oneself), clinician (a practice's team), api_token, system.")
+    practice_id: str | None = Field(description="The practice that acted, if any.")
+    practice_name: str | None = Field(description="Its name, if the practice still exists.")
+    action: str = Field(description="read.intake, read.intake_report, review.intake, export, purge.intake.")
+    channel: str = Field(description="web, api or cli.")
+
+
+@router.get(
+    "/persons/{person_id}/access-log",
+    operation_id="getAccessLog",
+    summary="Wer hat zugegriffen? / Who accessed the record?",
+    description="Zugriffe auf die eigene Person, neueste zuerst: Praxisteams und API-Zugänge von Praxen, "
+    "Exporte, automatische Löschungen.\n\nAccesses to one's own person, newest first: practice teams and "
+    "practices' API access, exports, automatic deletions.",
+    response_model=list[AccessOut],
+    responses=problem_responses(401, 404, 422),
+)
+def get_access_log(person_id: PersonId, principal: SignedIn, request: Request) -> JSONResponse:
+    _readable(principal, person_id)
+    out = [
+        AccessOut(
+            at=e.at,
+            actor=e.actor_kind,
+            practice_id=e.practice_id,
+            practice_name=e.practice_name,
+            action=e.action,
+            channel=e.channel,
+        ).model_dump(mode="json")
+        for e in data_rights.access_log(_store(request), person_id)
+    ]
+    return JSONResponse(out, headers=NO_STORE)
+
+
+@router.get(
+    "/persons/{person_id}/export",
+    operation_id="exportPerson",
+    summary="Alle eigenen Daten / All of one's own data",
+    description="Alles, was über die eigene Person gespeichert ist (wie `rueckenlotse store export`), als "
+    "JSON-Anhang; der Export wird protokolliert.\n\nEverything stored about one's own person (as "
+    "`rueckenlotse store export`), as a JSON attachment; the export is recorded in the access log.",
+    responses=problem_responses(401, 404, 422),
+)
+def export_person(person_id: PersonId, principal: SignedIn, request: Request) -> JSONResponse:
+    _readable(principal, person_id)
+    actor = data_rights.actor_of(principal, "api")
+    try:
+        data = data_rights.export_person(_store(request), actor, person_id)
+    except NotFound:
+        raise ApiProblem("not-found") from None
+    headers = {**NO_STORE, "Content-Disposition": 'attachment; filename="rueckenlotse-meine-daten.json"'}
+    return JSONResponse(data, headers=headers)

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from ..core.models import Assessment, Case, Triage
+from ..services import data_rights
 from ..services.auth import Principal, Role, can_read_intake, can_review_intake
 from ..store.account_records import Forbidden, InboxRow, IntakeDetail
 from ..store.errors import NotFound
@@ -72,6 +73,19 @@ def _practices(request: Request) -> Practices:
 def _readable(principal: Principal, practice_id: str) -> None:
     if not can_read_intake(principal, practice_id):
         raise ApiProblem("not-found")
+
+
+def _record(
+    request: Request, principal: Principal, action: str, practice_id: str, person_id: str | None = None
+) -> None:
+    """The audit row of this access; a token is named by its id (looked up from the request's header)."""
+    token_id = None
+    if principal.role is Role.api_token:
+        _, _, raw = request.headers.get("authorization", "").partition(" ")
+        token_id = _practices(request).api_token_id(raw.strip())
+    actor = data_rights.actor_of(principal, "api", token_id=token_id)
+    store = request.app.state.store
+    data_rights.record(store, actor, action, person_id=person_id, practice_id=practice_id)
 
 
 def _summary(row: InboxRow) -> IntakeSummary:
@@ -137,6 +151,7 @@ def list_intakes(
 ) -> JSONResponse:
     _readable(principal, practice_id)
     rows = _practices(request).inbox(practice_id, only_open=only_open, limit=limit, offset=offset)
+    _record(request, principal, "list.inbox", practice_id)
     out = [_summary(row).model_dump(mode="json") for row in rows]
     return JSONResponse(out, headers=NO_STORE)
 
@@ -156,6 +171,7 @@ def get_intake(
     _readable(principal, practice_id)
     detail = _detail(_practices(request), practice_id, intake_id)
     intake = detail.intake
+    _record(request, principal, "read.intake", practice_id, intake.person_id)
     out = IntakeOut(
         id=intake.id,
         person_id=intake.person_id,
@@ -194,5 +210,6 @@ def mark_reviewed(
     except Forbidden:  # removed from the practice since the session began
         raise ApiProblem("not-found") from None
     detail = _detail(practices, practice_id, intake.id)
+    _record(request, principal, "review.intake", practice_id, intake.person_id)
     row = InboxRow(intake, detail.person.display_name, tuple(detail.assessment.red_flags))
     return JSONResponse(_summary(row).model_dump(mode="json"), headers=NO_STORE)

@@ -71,7 +71,16 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     # Imported here: both modules define routes only, and the API module belongs to the API's own layer.
-    from . import api, pages, pages_auth, pages_diary, pages_patient, pages_practice, pages_reports
+    from . import (
+        api,
+        pages,
+        pages_auth,
+        pages_data,
+        pages_diary,
+        pages_patient,
+        pages_practice,
+        pages_reports,
+    )
 
     app.include_router(pages.router)
     app.include_router(pages_patient.router)
@@ -79,6 +88,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(pages_auth.router)
     app.include_router(pages_practice.router)
     app.include_router(pages_reports.router)
+    app.include_router(pages_data.router)
     app.include_router(api.router, prefix="/api/v1")
 
 

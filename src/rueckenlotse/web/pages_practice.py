@@ -21,6 +21,7 @@ from starlette.responses import Response
 from ..core.errors import InvalidCase
 from ..core.models import Case, Triage
 from ..questionnaire import answers_to_case, effective_answers, missing_required, next_question
+from ..services import data_rights
 from ..services.auth import Principal, Role, can_read_intake, can_review_intake, require
 from ..services.followup import record_intake
 from ..store import Store
@@ -81,6 +82,7 @@ def inbox(request: Request) -> Response:
     for practice_id in sorted(principal.practice_ids):
         _require(can_read_intake(principal, practice_id))
         rows = [view.row(row) for row in practices.inbox(practice_id)]  # in the inbox's order
+        record_access(request, principal, "list.inbox", practice_id)
         sections.append((practices.practice(practice_id), rows))
     sections.sort(key=lambda section: (section[0].name, section[0].id))
     return render(request, "practice_inbox.html", {"sections": sections}, lang=lang)
@@ -91,6 +93,15 @@ def _require(allowed: bool) -> None:
         require(allowed)
     except Forbidden:
         raise PageError(404, "404") from None
+
+
+def record_access(
+    request: Request, principal: Principal, action: str, practice_id: str, person_id: str | None = None
+) -> None:
+    """The audit row of a clinician's access (one INSERT right after the read)."""
+    store: Store = request.app.state.store
+    actor = data_rights.actor_of(principal, "web")
+    data_rights.record(store, actor, action, person_id=person_id, practice_id=practice_id)
 
 
 def find_intake(request: Request, principal: Principal, intake_id: str) -> IntakeDetail:
@@ -116,6 +127,7 @@ def intake_detail(request: Request, intake_id: str) -> Response:
         return e.response
     lang = request_lang(request)
     detail = find_intake(request, principal, intake_id)
+    record_access(request, principal, "read.intake", detail.intake.practice_id, detail.intake.person_id)
     view = _view(request, lang)
     web = web_of(request)
     intake = detail.intake
@@ -154,7 +166,9 @@ async def mark_reviewed(request: Request, intake_id: str) -> Response:
         )
     except (Forbidden, NotFound):
         raise PageError(404, "404") from None
-    return redirect(f"/praxis/eingang/{detail.intake.id}")
+    intake = detail.intake
+    await run_in_threadpool(record_access, request, principal, "review.intake", practice_id, intake.person_id)
+    return redirect(f"/praxis/eingang/{intake.id}")
 
 
 # ---- the practice's intake link --------------------------------------------------------------------

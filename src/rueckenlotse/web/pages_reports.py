@@ -32,7 +32,7 @@ from .pages_patient import (
     signed_in_patient,
     store_of,
 )
-from .pages_practice import NotAllowed, find_intake, signed_in_clinician
+from .pages_practice import NotAllowed, find_intake, record_access, signed_in_clinician
 from .render import PageError, web_of
 from .state import FIELD as STATE_FIELD
 
@@ -97,6 +97,10 @@ async def report_of_intake(request: Request, intake_id: str) -> Response:
     except NotAllowed as e:
         return e.response
     detail = await run_in_threadpool(find_intake, request, principal, intake_id)
+    intake = detail.intake
+    await run_in_threadpool(
+        record_access, request, principal, "read.intake_report", intake.practice_id, intake.person_id
+    )
     # Pseudonymous: the name the person chose, else the start of their random id.
     label = detail.person.display_name or detail.intake.person_id[:8]
     content = await run_in_threadpool(
