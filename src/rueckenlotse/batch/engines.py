@@ -111,6 +111,7 @@ def run_spark(con: Any, kb: KnowledgeBase, progress: Progress) -> None:
             "pyspark ist nicht installiert / is not installed: pip install 'rueckenlotse[spark]'"
         ) from None
     _create_results(con)
+    ours = SparkSession.getActiveSession() is None  # stop only a session this run started (its JVM)
     spark = (
         SparkSession.builder.master("local[*]")
         .appName("rueckenlotse-batch")
@@ -118,13 +119,17 @@ def run_spark(con: Any, kb: KnowledgeBase, progress: Progress) -> None:
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
-    with tempfile.TemporaryDirectory(prefix="rl-batch-") as tmp:
-        cases_pq, results_pq = Path(tmp) / "cases.parquet", Path(tmp) / "results"
-        con.execute(f"COPY cases TO '{cases_pq}' (FORMAT parquet)")
-        spark.read.parquet(str(cases_pq)).createOrReplaceTempView("cases")
-        spark.sql(compile_assessment(kb, "spark", "cases")).write.parquet(str(results_pq))
-        cols = ", ".join(f'CAST("{c}" AS {t})' for c, t in result_types().items())
-        con.execute(f"INSERT INTO results SELECT {cols} FROM read_parquet('{results_pq}/*.parquet')")
+    try:
+        with tempfile.TemporaryDirectory(prefix="rl-batch-") as tmp:
+            cases_pq, results_pq = Path(tmp) / "cases.parquet", Path(tmp) / "results"
+            con.execute(f"COPY cases TO '{cases_pq}' (FORMAT parquet)")
+            spark.read.parquet(str(cases_pq)).createOrReplaceTempView("cases")
+            spark.sql(compile_assessment(kb, "spark", "cases")).write.parquet(str(results_pq))
+            cols = ", ".join(f'CAST("{c}" AS {t})' for c, t in result_types().items())
+            con.execute(f"INSERT INTO results SELECT {cols} FROM read_parquet('{results_pq}/*.parquet')")
+    finally:
+        if ours:
+            spark.stop()
     progress(_bounds(con)[0])
 
 
