@@ -163,12 +163,14 @@ def test_a_patient_downloads_all_data_and_the_reports(
     assert data["account"]["email"] == anna.email and "password_hash" not in json.dumps(data)
     assert [d["entry"]["note"] for d in data["diary"]] == [anna.note]
     assert data["assessments"] and data["plans"]
+    assert data["format_version"] == 3 and isinstance(data["access_log"], list)
     assert bruno.name not in download.text and bruno.note not in download.text
     for kind in ("patient", "clinician"):
         report = anna.client.get(f"/mein-bereich/bericht/{kind}")
         assert report.status_code == 200 and report.content.startswith(b"%PDF")
     api = anna.client.get(f"{API}/persons/{anna.person_id}/export")
     assert api.status_code == 200 and api.json()["diary"] == data["diary"]
+    assert [e["action"] for e in api.json()["access_log"]] == ["export"]  # the web's download before it
     exports = [r for r in audit_rows(live_server) if r[2] == anna.person_id and r[3] == "export"]
     assert sorted(str(r[4]) for r in exports) == ["api", "web"]
     assert "Alle Daten heruntergeladen" in anna.client.get("/mein-bereich/zugriffe").text

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..core.models import Region
 from ..plan.models import FUNCTION_ITEMS
-from . import queries
+from . import audit, queries
 from .records import DiaryRecord, ProgressCallback
 from .schema import (
     Account,
@@ -28,8 +28,8 @@ from .schema import (
 )
 
 EXPORT_FORMAT = "rueckenlotse-export"
-# 2: adds account, sessions and practice_intakes (revision 0003).
-EXPORT_FORMAT_VERSION = 2
+# 2: adds account, sessions and practice_intakes (revision 0003). 3: adds access_log (revision 0005).
+EXPORT_FORMAT_VERSION = 3
 
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -157,6 +157,21 @@ def intake_section(session: Session, person_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def access_section(session: Session, person_id: str) -> list[dict[str, Any]]:
+    """Who accessed the record (the audit trail's rows about the person): a practice by name, never a
+    clinician's account or a token's id."""
+    return [
+        {
+            "at": _iso(e.at),
+            "actor": e.actor_kind,
+            "practice": e.practice_name,
+            "action": e.action,
+            "channel": e.channel,
+        }
+        for e in audit.events_of_person(session, person_id, limit=audit.MAX_EVENTS)
+    ]
+
+
 def export_person(session: Session, person: Person, progress: ProgressCallback) -> dict[str, Any]:
     """Every section of one person's export, read within the caller's (one) transaction."""
     person_id = person.id
@@ -168,6 +183,7 @@ def export_person(session: Session, person: Person, progress: ProgressCallback) 
         ("exclusions", lambda: exclusion_section(queries.exclusions_of(session, person_id))),
         ("practice_intakes", lambda: intake_section(session, person_id)),
         ("sessions", lambda: session_section(session, person_id)),
+        ("access_log", lambda: access_section(session, person_id)),
     ]
     data: dict[str, Any] = {
         "format": EXPORT_FORMAT,
