@@ -154,3 +154,42 @@ def test_actors_of_principals_name_accounts_and_tokens_never_secrets() -> None:
     assert data_rights.actor_of(patient, "web") == Actor("patient", "a" * 32, "web")
     assert data_rights.actor_of(clinician, "web") == Actor("clinician", "c" * 32, "web")
     assert data_rights.actor_of(token, "api", token_id="t" * 32) == Actor("api_token", "t" * 32, "api")
+
+
+@pytest.mark.safety("SR-DR-3")
+def test_practice_purge_command_uses_the_retention_setting(db_url: str) -> None:
+    """The console script: --dry-run counts only; the setting (environment) decides the age."""
+    from datetime import UTC, datetime
+
+    from .test_cli_store import run
+
+    with Store.open(db_url) as store:
+        practice = Practices(store).create_practice("Praxis CLI")
+        person, intake = intake_for(store, practice.id)
+        with store.transaction() as session:
+            from rueckenlotse.store.schema import PracticeIntake
+
+            row = session.get(PracticeIntake, intake)
+            assert row is not None
+            row.reviewed_at = datetime.now(UTC) - timedelta(days=40)
+    dry = run(
+        "practice", "purge", "--dry-run", "--db", db_url, env={"RUECKENLOTSE_INTAKE_RETENTION_DAYS": "30"}
+    )
+    assert dry.returncode == 0, dry.stderr
+    assert "Probelauf" in dry.stdout and "Es würden 1 gesehene Eingänge älter als 30 Tage" in dry.stdout
+    kept = run(
+        "practice", "purge", "--db", db_url, "--lang", "en", env={"RUECKENLOTSE_INTAKE_RETENTION_DAYS": "60"}
+    )
+    assert kept.returncode == 0 and "Deleted: 0 reviewed intakes older than 60 days" in kept.stdout
+    with Store.open(db_url) as store:
+        assert store.list_assessments(person)
+    done = run("practice", "purge", "--days", "30", "--db", db_url)
+    assert done.returncode == 0, done.stderr
+    assert "Gelöscht: 1 gesehene Eingänge" in done.stdout and "davon 1 Personen ohne Konto" in done.stdout
+    with Store.open(db_url) as store:
+        assert not any(store.rows_of_person(person).values())
+        assert [(r["actor_kind"], r["action"], r["channel"]) for r in audit_rows(store)] == [
+            ("system", "purge.intake", "cli")
+        ]
+    bad = run("practice", "purge", "--days", "0", "--db", db_url)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
