@@ -17,6 +17,7 @@ from .cli_common import Lang
 
 if TYPE_CHECKING:
     from .batch.pipeline import Summary
+    from .core.kb import KnowledgeBase
 
 EXIT_FAILED = 2
 
@@ -49,7 +50,7 @@ class FileFormat(StrEnum):
     parquet = "parquet"
 
 
-def _summary_table(summary: Summary, lang: str) -> object:
+def _summary_table(summary: Summary, kb: KnowledgeBase, lang: str) -> object:
     from rich.table import Table
 
     def t(key: str) -> str:
@@ -61,7 +62,7 @@ def _summary_table(summary: Summary, lang: str) -> object:
     table.add_row(t("rows"), f"{summary.rows:,}")
     table.add_row(t("assessed"), f"{summary.assessed:,}")
     for triage in ("emergency", "urgent", "soon", "routine", "self_care"):
-        table.add_row(f"  {triage}", f"{summary.triage.get(triage, 0):,}")
+        table.add_row(f"  {kb.text(f'triage.{triage}.title', lang)}", f"{summary.triage.get(triage, 0):,}")
     table.add_row(t("errors"), f"{summary.errors:,}")
     rate = summary.rows / summary.seconds if summary.seconds else 0.0
     table.add_row(t("time"), f"{summary.seconds:.2f} s ({rate:,.0f} {t('per_second')})")
@@ -92,8 +93,7 @@ def batch(
 ) -> None:
     """Eine ganze Datei mit Fällen bewerten (assess a whole file of Cases as one compiled query).
 
-    Ungültige Zeilen kommen mit Zeilennummer und Grund in die Fehlerdatei (invalid rows go to the error
-    file with line number and reason); the run always continues.
+    Ungültige Zeilen: Zeilennummer und Grund in der Fehlerdatei (invalid rows: line and reason).
 
     Example: rueckenlotse batch faelle.jsonl -o ergebnisse.parquet
     """
@@ -129,7 +129,7 @@ def batch(
             progress.stop()
             sys.stderr.write(f"{e}\n")
             raise typer.Exit(EXIT_FAILED) from None
-    Console().print(_summary_table(summary, lang.value))
+    Console().print(_summary_table(summary, default_knowledge(), lang.value))
 
 
 def register(app: typer.Typer) -> None:
