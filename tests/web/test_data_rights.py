@@ -137,6 +137,11 @@ def test_an_api_tokens_read_is_recorded_by_token_id_and_listed_in_the_api(
     ]
     page = anna.client.get("/mein-bereich/zugriffe")
     assert f"API-Zugang der Praxis {practice_name}" in page.text
+    exported = anna.client.get(f"{API}/persons/{anna.person_id}/export").json()["access_log"]
+    assert [(e["actor"], e["action"], e["practice"]) for e in exported] == [
+        ("api_token", "read.intake", practice_name)
+    ]
+    assert token.id not in json.dumps(exported)
     assert bruno.client.get(f"{API}/persons/{anna.person_id}/access-log").status_code == 404
     assert bruno.client.get(f"{API}/persons/{bruno.person_id}/access-log").json() == []
 
@@ -170,7 +175,7 @@ def test_a_patient_downloads_all_data_and_the_reports(
         assert report.status_code == 200 and report.content.startswith(b"%PDF")
     api = anna.client.get(f"{API}/persons/{anna.person_id}/export")
     assert api.status_code == 200 and api.json()["diary"] == data["diary"]
-    assert [e["action"] for e in api.json()["access_log"]] == ["export"]  # the web's download before it
+    assert api.json()["access_log"] == []  # nobody else accessed it; her own downloads are not listed
     exports = [r for r in audit_rows(live_server) if r[2] == anna.person_id and r[3] == "export"]
     assert sorted(str(r[4]) for r in exports) == ["api", "web"]
     assert "Alle Daten heruntergeladen" in anna.client.get("/mein-bereich/zugriffe").text

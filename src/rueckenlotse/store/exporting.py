@@ -158,8 +158,9 @@ def intake_section(session: Session, person_id: str) -> list[dict[str, Any]]:
 
 
 def access_section(session: Session, person_id: str) -> list[dict[str, Any]]:
-    """Who accessed the record (the audit trail's rows about the person): a practice by name, never a
-    clinician's account or a token's id."""
+    """What others did with the record (a practice's team or API access, the system), from the audit
+    trail: a practice by name, never a clinician's account or a token's id. The person's own downloads
+    are left out: they would make every download differ from the one before (the access page shows them)."""
     return [
         {
             "at": _iso(e.at),
@@ -169,6 +170,7 @@ def access_section(session: Session, person_id: str) -> list[dict[str, Any]]:
             "channel": e.channel,
         }
         for e in audit.events_of_person(session, person_id, limit=audit.MAX_EVENTS)
+        if e.actor_kind != "patient"
     ]
 
 
