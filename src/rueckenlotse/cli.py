@@ -39,7 +39,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "person": "Personen (pseudonym: eine erzeugte ID, optional ein Name) / persons.",
     "plan": "Selbsthilfe-Plan: Bewegung, Übungen, Wissen (self-management plan).",
     "diary": "Schmerz- und Bewegungstagebuch (pain and activity diary).",
-    "practice": "Practices: create one, add clinicians, make API tokens.",
+    "practice": "Practices: create one, add clinicians, make API tokens, purge old intakes.",
     "fhir": "FHIR R4 (R4B): einen Fall als Bundle ausgeben, Antworten einlesen "
     "(export a Case as a Bundle, import a QuestionnaireResponse as a Case).",
 }
