@@ -3,7 +3,8 @@
 Reads the requirements (``### SR-…`` headings) from docs/safety/hazard-log.md and the outcome and
 ``@pytest.mark.safety`` ids of each test from artifacts/trace/results.json (written by the plugin in
 tests/conftest.py during the real pytest run). Writes artifacts/trace/trace-matrix.md and rewrites the
-"Verifying tests" section of the hazard log, so the log cannot drift from the markers.
+"Verifying tests" section of the hazard log (only after a run in which every requirement passed), so the
+log cannot drift from the markers.
 
 Exit status 1 (with the reasons, German and English) when a requirement has no passing test or a test
 names a requirement that the hazard log does not define; 2 when an input file is missing.
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     if updated != text:
         if args.check:
             found.append(stale)
-        else:
+        elif not found:  # a partial or failing run must not shrink the hazard log's list
             HAZARD_LOG.write_text(updated, encoding="utf-8")
     passed = sum(1 for sr in srs if traced.get(sr, {}).get("passed"))
     print(f"trace matrix: {passed} of {len(srs)} safety requirements have passing tests -> {MATRIX}")
