@@ -24,7 +24,9 @@ def trace() -> ModuleType:
     return module
 
 
-def _run(trace: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tests: Mapping[str, object]) -> int:
+def _run(
+    trace: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tests: Mapping[str, object]
+) -> int:
     log = tmp_path / "hazard-log.md"
     log.write_text(f"# Log\n\n### SR-A-1\nOne.\n\n### SR-B-2\nTwo.\n\n{trace.BEGIN}\n{trace.END}\n")
     results = tmp_path / "results.json"
