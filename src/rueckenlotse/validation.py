@@ -103,6 +103,8 @@ def _load_json_object(text: str, kb: KnowledgeBase, lang: str, error: type[Inval
         data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
     except ValueError as e:
         raise error([_simple_error(kb, "json_invalid", lang, msg=str(e))]) from None
+    except RecursionError:  # nested deeper than Python's parser goes: no real input does that
+        raise error([_simple_error(kb, "json_invalid", lang, msg="nested too deeply")]) from None
     if not isinstance(data, dict):
         raise error([_simple_error(kb, "not_an_object", lang)])
 

@@ -1,9 +1,5 @@
-"""Known defect (src, not fixed here): JSON nested deeper than Python's recursion limit is no InvalidCase.
-
-``parse_case_json`` lets json.loads raise RecursionError (the web API guards against it, the library and
-the CLI do not), so ``rueckenlotse assess`` prints a traceback instead of a field-level error. These tests
-are strict xfails: they turn red as soon as the defect is fixed, so the marker is then removed.
-"""
+"""JSON nested deeper than Python's recursion limit is an invalid case with a field error, in the library
+and in the CLI (it once raised RecursionError, and the CLI printed a traceback)."""
 
 from __future__ import annotations
 
@@ -19,11 +15,9 @@ from rueckenlotse.validation import parse_case_json
 from ..conftest import CLI
 
 DEEP = ["[" * 100_000, '{"age":' * 5_000 + "1" + "}" * 5_000]
-DEFECT = "defect in src: deeply nested JSON raises RecursionError instead of InvalidCase"
 
 
 @pytest.mark.safety("SR-IN-1")
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=DEFECT)
 @pytest.mark.parametrize("text", DEEP, ids=["array", "object"])
 def test_deeply_nested_json_is_an_invalid_case(text: str) -> None:
     with pytest.raises(InvalidCase):
@@ -31,7 +25,6 @@ def test_deeply_nested_json_is_an_invalid_case(text: str) -> None:
 
 
 @pytest.mark.safety("SR-IN-1")
-@pytest.mark.xfail(strict=True, reason=DEFECT)
 def test_the_cli_reports_deep_nesting_without_a_traceback(tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
     path.write_text(DEEP[0], encoding="utf-8")
