@@ -11,7 +11,12 @@ import httpx
 import pytest
 from markupsafe import escape
 
+from rueckenlotse import assess
+from rueckenlotse.core.models import Case
+from rueckenlotse.store.practices import Practices
+
 from .conftest import LiveServer
+from .test_auth import new_clinician, open_store, own_client, sign_in
 from .test_journeys import SELF_CARE, answer_until_result
 from .test_patient import PASSWORD, diary_entry, new_email, new_patient, register
 
@@ -21,7 +26,13 @@ if TYPE_CHECKING:
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
 PAYLOAD = SCRIPT + IMG
-PAGES = ["/mein-bereich", "/mein-bereich/plan", "/mein-bereich/tagebuch"]
+PAGES = [
+    "/mein-bereich",
+    "/mein-bereich/plan",
+    "/mein-bereich/tagebuch",
+    "/mein-bereich/daten",
+    "/mein-bereich/zugriffe",
+]
 
 
 def assert_inert(text: str, where: str) -> None:
@@ -91,3 +102,17 @@ def test_no_dialog_fires_in_the_browser(page: Page) -> None:
         assert PAYLOAD in page.locator("main").inner_text(), path
         assert page.locator("main img[src=x]").count() == 0 and page.locator("main script").count() == 0
     assert dialogs == []
+
+
+@pytest.mark.safety("SR-WEB-2")
+def test_a_hostile_name_is_inert_in_the_practice_inbox_and_detail(live_server: LiveServer) -> None:
+    case = Case.model_validate({"age": 50, "regions": ["low_back"], "duration_weeks": 1, "fever": True})
+    with open_store(live_server) as store:
+        clinician = new_clinician(store)
+        person = store.create_person(PAYLOAD)
+        record = store.add_assessment(person.id, case, assess(case))
+        intake = Practices(store).submit_intake(clinician.practice_id, person.id, record.id)
+    with own_client(live_server) as client:
+        sign_in(client, clinician)
+        assert_inert(client.get("/praxis").text, "inbox")
+        assert_inert(client.get(f"/praxis/eingang/{intake.id}").text, "intake detail")
