@@ -87,12 +87,15 @@ def add_entry(
     result = rescreen(intake.case, previous.assessment, entry, assessed_at=intake.created_at, lang=lang)
     entry_id = store.add_diary_entry(person_id, entry, lang=lang)
     if result.escalated:
+        # Strictly after the assessment it escalates: on a tie of timestamps the order by id is arbitrary,
+        # and the older, less urgent assessment could still count as the newest.
+        after_previous = previous.created_at + dt.timedelta(microseconds=1)
         store.add_assessment(
             person_id,
             result.case,
             result.assessment,
             "diary_rescreen",
-            assessed_at=max(entry.recorded_at, previous.created_at),
+            assessed_at=max(entry.recorded_at, after_previous),
         )
     report = report_for(store, person_id)
     day = entry.recorded_at.date()
