@@ -200,10 +200,14 @@ def export(
 
     Example: rueckenlotse export 3f2a… -o daten.json --csv tagebuch.csv
     """
+    from .services import data_rights
+    from .store.audit import SYSTEM_CLI
+
     with _user_errors(lang), _open_store(db) as store:
         with _progress(_t("export_progress", lang)) as progress:
             data = store.export_person(person_id, progress=progress)
             diary = store.diary_csv(person_id) if csv_file is not None else None
+        data_rights.record(store, SYSTEM_CLI, "export", person_id=person_id)  # who exported, never what
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
         if output is None:
             sys.stdout.write(text)
@@ -226,12 +230,15 @@ def erase(
 
     Example: rueckenlotse erase 3f2a… --yes
     """
+    from .services import data_rights
+    from .store.audit import SYSTEM_CLI
+
     with _user_errors(lang), _open_store(db) as store:
         store.get_person(person_id)  # an unknown id is an error before anyone is asked anything
         if not yes and not _confirm(_t("erase_confirm", lang, person=person_id), lang):
             _say(_t("erase_declined", lang))
             raise typer.Exit(EXIT_DECLINED)
-        counts = store.erase_person(person_id)
+        counts = data_rights.erase_account(store, SYSTEM_CLI, person_id)  # recorded without the person
     lines = [_t("erased", lang)]
     for table, count in counts.items():
         label = TABLE_NAMES.get(table, {}).get(lang.value, table)

@@ -13,6 +13,7 @@ import pexpect
 import pytest
 
 from rueckenlotse.store import Store
+from rueckenlotse.store.audit import all_events
 
 from ..conftest import CLI
 from .conftest import populate, sample_entry, snapshot
@@ -53,6 +54,7 @@ def test_person_new_prints_the_id(db_url: str) -> None:
         assert store.get_person(person_id).display_name == "Anna"
 
 
+@pytest.mark.safety("SR-DR-1", "SR-AUD-1")
 def test_export_json_and_csv(db_url: str, tmp_path: Path) -> None:
     with Store.open(db_url) as store:
         ids = populate(store, "Jürgen", entries=4)
@@ -67,9 +69,16 @@ def test_export_json_and_csv(db_url: str, tmp_path: Path) -> None:
     assert "'=cmd|' /C calc'!A0" in [row["note"] for row in rows]
     assert diary.read_bytes().startswith(b"\xef\xbb\xbf"), "spreadsheets need the BOM to read umlauts"
     to_stdout = run("export", ids["person"], "--db", db_url)
-    assert to_stdout.returncode == 0 and json.loads(to_stdout.stdout) == expected
+    assert to_stdout.returncode == 0
+    second = json.loads(to_stdout.stdout)
+    # The first export is in the audit trail now, and so in the person's own data: who, never what.
+    assert [(e["actor"], e["action"], e["channel"]) for e in second.pop("access_log")] == [
+        ("system", "export", "cli")
+    ]
+    assert second == {k: v for k, v in expected.items() if k != "access_log"}
 
 
+@pytest.mark.safety("SR-DR-2", "SR-AUD-1")
 def test_erase_asks_and_then_verifies(db_url: str) -> None:
     with Store.open(db_url) as store:
         anna, ben = populate(store, "Anna"), populate(store, "Ben")
@@ -88,6 +97,10 @@ def test_erase_asks_and_then_verifies(db_url: str) -> None:
         assert len(store.list_diary(ben["person"])) == 5
     again = run("erase", ben["person"], "--db", db_url, "--lang", "en", stdin="yes\n")
     assert again.returncode == 0 and "Verified" in again.stdout
+    with Store.open(db_url) as store, store.transaction() as session:
+        erasures = [e for e in all_events(session) if e.action == "erase"]
+    # Both erasures are recorded, by the command line, without the person.
+    assert [(e.actor_kind, e.channel, e.person_id) for e in erasures] == [("system", "cli", None)] * 2
 
 
 def test_backup_then_restore(db_url: str, tmp_path: Path) -> None:
