@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..core.kb import KnowledgeBase
 from ..core.models import Assessment, RecommendationKind, Triage
 from ..reports.reasons import reason_keys
+from ..reports.sources import SourceRef, Sources
 
 KIND_ORDER = (
     RecommendationKind.seek_care,
@@ -14,14 +15,6 @@ KIND_ORDER = (
     RecommendationKind.do,
     RecommendationKind.info,
 )
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    number: int
-    id: str
-    title: str
-    checked: bool
 
 
 @dataclass(frozen=True)
@@ -67,23 +60,6 @@ class ResultView:
     knowledge_version: str
 
 
-class _Sources:
-    """Numbers the sources in the order the page first cites them."""
-
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self.kb = kb
-        self.refs: dict[str, SourceRef] = {}
-
-    def cite(self, ids: list[str]) -> tuple[SourceRef, ...]:
-        for source_id in ids:
-            if source_id not in self.refs:
-                source = self.kb.sources.get(source_id)
-                title = source.title if source is not None else source_id
-                checked = source is not None and source.status == "checked"
-                self.refs[source_id] = SourceRef(len(self.refs) + 1, source_id, title, checked)
-        return tuple(self.refs[s] for s in dict.fromkeys(ids))
-
-
 class Presenter:
     def __init__(self, kb: KnowledgeBase, lang: str) -> None:
         self.kb = kb
@@ -104,7 +80,7 @@ class Presenter:
         return tuple(self.condition(c) for c in dict.fromkeys(flag.condition for flag in a.red_flags))
 
     def result(self, a: Assessment) -> ResultView:
-        sources = _Sources(self.kb)
+        sources = Sources(self.kb)
         red = {flag.condition for flag in a.red_flags}
         advice = self.advice(a, sources)
         mri_sources = sources.cite([row.source for row in a.imaging_context])
@@ -135,7 +111,7 @@ class Presenter:
             knowledge_version=a.knowledge_version,
         )
 
-    def advice(self, a: Assessment, sources: _Sources) -> tuple[AdviceGroup, ...]:
+    def advice(self, a: Assessment, sources: Sources) -> tuple[AdviceGroup, ...]:
         groups: list[AdviceGroup] = []
         for kind in KIND_ORDER:
             items = tuple(

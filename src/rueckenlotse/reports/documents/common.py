@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ...core.kb import KnowledgeBase
 from ...core.models import Assessment, RecommendationKind, Triage
+from ..sources import SourceRef, Sources
 from .texts import DocumentTexts
 
 KIND_ORDER = (
@@ -49,35 +50,6 @@ def fmt_moment(moment: dt.datetime, lang: str) -> str:
 def fmt_number(value: float, lang: str) -> str:
     text = f"{value:g}"
     return text.replace(".", ",") if lang == "de" else text
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    number: int
-    id: str
-    title: str
-    checked: bool
-
-
-class Sources:
-    """Numbers the sources in the order the report first cites them."""
-
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self.kb = kb
-        self.refs: dict[str, SourceRef] = {}
-
-    def cite(self, ids: list[str]) -> tuple[SourceRef, ...]:
-        for source_id in ids:
-            if source_id not in self.refs:
-                source = self.kb.sources.get(source_id)
-                title = source.title if source is not None else source_id
-                checked = source is not None and source.status == "checked"
-                self.refs[source_id] = SourceRef(len(self.refs) + 1, source_id, title, checked)
-        return tuple(self.refs[s] for s in dict.fromkeys(ids))
-
-    @property
-    def all(self) -> tuple[SourceRef, ...]:
-        return tuple(self.refs.values())
 
 
 @dataclass(frozen=True)

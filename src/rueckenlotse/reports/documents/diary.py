@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from ...plan.models import DiaryEntry
 from ...plan.trends import FollowUpReport
-from .common import NOTE_LIMIT, SourceRef, Sources, clean_user_text, fmt_date, fmt_number
+from ..sources import SourceRef, Sources
+from .common import NOTE_LIMIT, clean_user_text, fmt_date, fmt_number
 from .texts import DocumentTexts
 
 if TYPE_CHECKING:

@@ -11,11 +11,10 @@ from ...plan.builder import SEEK_CARE, build_plan
 from ...plan.library import default_library
 from ...questionnaire import load_questionnaire
 from ..reasons import reason_keys
+from ..sources import SourceRef, Sources
 from .common import (
     AdviceGroup,
     Header,
-    SourceRef,
-    Sources,
     TriageView,
     advice_groups,
     fmt_date,
