@@ -7,7 +7,8 @@ from rich.panel import Panel
 from rich.text import Text
 
 from ..core.kb import KnowledgeBase
-from ..core.models import Assessment, RecommendationKind, Triage
+from ..core.models import Assessment, Triage
+from .advice import KIND_ORDER
 from .reasons import reason_keys
 
 _TRIAGE_STYLE = {
@@ -17,12 +18,6 @@ _TRIAGE_STYLE = {
     Triage.routine: "bold cyan",
     Triage.self_care: "bold green",
 }
-_KIND_ORDER = (
-    RecommendationKind.seek_care,
-    RecommendationKind.avoid,
-    RecommendationKind.do,
-    RecommendationKind.info,
-)
 
 
 class TextReport:
@@ -89,7 +84,7 @@ class TextReport:
 
     def advice(self, a: Assessment) -> list[RenderableType]:
         lines: list[RenderableType] = [Text(self.t("ui.heading.advice"), style="bold underline")]
-        for kind in _KIND_ORDER:
+        for kind in KIND_ORDER:
             recs = [r for r in a.recommendations if r.kind is kind]
             if not recs:
                 continue

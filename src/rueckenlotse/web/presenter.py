@@ -5,36 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.kb import KnowledgeBase
-from ..core.models import Assessment, RecommendationKind, Triage
+from ..core.models import Assessment, Triage
+from ..reports.advice import AdviceGroup, advice_groups
 from ..reports.reasons import reason_keys
 from ..reports.sources import SourceRef, Sources
-
-KIND_ORDER = (
-    RecommendationKind.seek_care,
-    RecommendationKind.avoid,
-    RecommendationKind.do,
-    RecommendationKind.info,
-)
 
 
 @dataclass(frozen=True)
 class ConditionView:
     label: str
     explain: str | None
-
-
-@dataclass(frozen=True)
-class AdviceItem:
-    id: str
-    text: str
-    sources: tuple[SourceRef, ...]
-
-
-@dataclass(frozen=True)
-class AdviceGroup:
-    kind: str
-    label: str
-    items: tuple[AdviceItem, ...]
 
 
 @dataclass(frozen=True)
@@ -112,14 +92,7 @@ class Presenter:
         )
 
     def advice(self, a: Assessment, sources: Sources) -> tuple[AdviceGroup, ...]:
-        groups: list[AdviceGroup] = []
-        for kind in KIND_ORDER:
-            items = tuple(
-                AdviceItem(r.id, r.text, sources.cite(r.sources)) for r in a.recommendations if r.kind is kind
-            )
-            if items:
-                groups.append(AdviceGroup(kind.value, self.t(f"kind.{kind.value}.label"), items))
-        return tuple(groups)
+        return advice_groups(self.kb, a, sources, self.lang)
 
     def mri_lines(self, a: Assessment) -> tuple[str, ...]:
         return tuple(

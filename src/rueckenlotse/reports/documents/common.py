@@ -7,16 +7,9 @@ import unicodedata
 from dataclasses import dataclass
 
 from ...core.kb import KnowledgeBase
-from ...core.models import Assessment, RecommendationKind, Triage
-from ..sources import SourceRef, Sources
+from ...core.models import Assessment, Triage
 from .texts import DocumentTexts
 
-KIND_ORDER = (
-    RecommendationKind.seek_care,
-    RecommendationKind.avoid,
-    RecommendationKind.do,
-    RecommendationKind.info,
-)
 # Direction controls would let a name turn the text after it around (e.g. U+202E); isolation by <bdi>
 # alone does not undo an override inside the name itself, so they are dropped.
 _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -72,20 +65,6 @@ class TriageView:
     call_text: str | None
 
 
-@dataclass(frozen=True)
-class AdviceItem:
-    id: str
-    text: str
-    sources: tuple[SourceRef, ...]
-
-
-@dataclass(frozen=True)
-class AdviceGroup:
-    kind: str
-    label: str
-    items: tuple[AdviceItem, ...]
-
-
 def header(
     kind: str,
     title: str,
@@ -117,14 +96,3 @@ def triage_view(kb: KnowledgeBase, a: Assessment, texts: DocumentTexts, lang: st
         action=kb.render(f"triage.{level}.action", lang),
         call_text=call,
     )
-
-
-def advice_groups(kb: KnowledgeBase, a: Assessment, sources: Sources, lang: str) -> tuple[AdviceGroup, ...]:
-    groups: list[AdviceGroup] = []
-    for kind in KIND_ORDER:
-        items = tuple(
-            AdviceItem(r.id, r.text, sources.cite(r.sources)) for r in a.recommendations if r.kind is kind
-        )
-        if items:
-            groups.append(AdviceGroup(kind.value, kb.render(f"kind.{kind.value}.label", lang), items))
-    return tuple(groups)

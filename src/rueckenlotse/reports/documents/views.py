@@ -10,13 +10,12 @@ from ...core.models import Assessment, Case
 from ...plan.builder import SEEK_CARE, build_plan
 from ...plan.library import default_library
 from ...questionnaire import load_questionnaire
+from ..advice import AdviceGroup, advice_groups
 from ..reasons import reason_keys
 from ..sources import SourceRef, Sources
 from .common import (
-    AdviceGroup,
     Header,
     TriageView,
-    advice_groups,
     fmt_date,
     fmt_number,
     header,
