@@ -8,26 +8,28 @@ values, unique list items, required children), and Python sees only the rows SQL
 meant to be exact but only needs to be conservative: a row it rejects that Python accepts is still
 assessed (by the per-case engine), so over-strictness costs time, never results. Every row SQL accepts
 must be valid for Python too; tests/batch/test_validation.py checks that on mutated rows.
+
+How, in one JSON parse per row (parsing is what costs): `from_json` reads the known keys into a struct
+whose scalars stay JSON text (so `"40"` and `40` stay apart: the kind is read from the text) and whose
+lists are string lists; a nested answer stays JSON text and is parsed on its own (it is small).
+`from_json` forgives what strict JSON and the Case forbid: unknown keys, a key given twice, an explicit
+null, a trailing comma. Each of them adds a `,` to the line that the parsed values do not account for
+(a comma between members and between list items), and strings in a valid Case contain none; so the row
+must have exactly as many commas as its parsed values need (counting is a cheap byte scan). The one gap,
+an object with a single such member, cannot hide in the top level (a valid row has at least three keys)
+and is closed for nested answers by counting their `:` (one per key) as well.
 """
 
 from __future__ import annotations
 
-from ..core.flat_case import FIELDS_BY_NAME, FLAT_FIELDS, FlatField
+import json
 
-# How a value of each kind looks in json_extract's re-serialised text (t): a string keeps its quotes,
-# a number is digits, true/false/null are bare words, lists and objects start with their bracket.
-# Reading the kind from that text saves a second JSON parse per field (json_type) on every row.
-_KIND_TEXT = {
-    "bool": "{t} IN ('true', 'false')",
-    "int": "regexp_full_match({t}, '-?[0-9]+')",
-    "float": "(left({t}, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'))",
-    "list": "starts_with({t}, '[')",
-    "object": "starts_with({t}, '{{')",
-}
+from ..core.flat_case import FLAT_FIELDS, FlatField
 
-
-def _json_path(f: FlatField) -> str:
-    return "$." + ".".join(f'"{p}"' for p in f.path)
+# The first characters a JSON number may start with (from_json keeps a value's JSON text: a string
+# keeps its quotes, true/false are bare words; NaN and Infinity, which DuckDB's reader allows, do not
+# start with these).
+NUMBER_START = ("-", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
 
 
 def sql_strings(values: tuple[str, ...] | list[str]) -> str:
@@ -44,99 +46,117 @@ def sql_literal(value: object) -> str:
     return f"'{value}'"
 
 
+def _q(name: str) -> str:
+    return '"' + name + '"'
+
+
+def _top() -> list[FlatField]:
+    return [f for f in FLAT_FIELDS if f.parent is None]
+
+
+def _children(parent: FlatField) -> list[FlatField]:
+    return [c for c in FLAT_FIELDS if c.parent == parent.name]
+
+
+def _structure(fields: list[FlatField]) -> str:
+    """from_json's structure: lists as string lists, everything else (objects too) as JSON text."""
+    return json.dumps({f.path[-1]: ["VARCHAR"] if f.kind == "list" else "JSON" for f in fields})
+
+
 class _Field:
-    """SQL fragments for one field, reading its JSON text `va[i]` (NULL when the key is absent)."""
+    """SQL fragments for one field whose parsed value is `ref` (NULL when the key is absent).
 
-    def __init__(self, f: FlatField, index: int) -> None:
+    Three levels: `typed()` reads the value once (NULL when absent or of the wrong kind), `checks()` and
+    `values()` then use the typed columns, so each JSON text is compared only once.
+    """
+
+    def __init__(self, f: FlatField) -> None:
         self.f = f
-        self.va = f"va[{index}]"
+        self.ref = f"v.{_q(f.name)}" if f.parent is None else f"{_object_ref(f.parent)}.{_q(f.path[-1])}"
+        self.t = _q("t_" + f.column)  # the typed value
+        self.n = _q("n_" + f.column)  # the key is there (with a non-null value)
 
-    def kind_ok(self) -> str:
-        f = self.f
-        if f.kind == "enum":
-            return f"{self.va} IN ({', '.join(repr(chr(34) + v + chr(34)) for v in f.values)})"
-        return _KIND_TEXT[f.kind].format(t=self.va)
+    def typed(self) -> list[str]:
+        f, ref = self.f, self.ref
+        if f.kind == "list":
+            flags = [
+                f"COALESCE(list_contains({ref}, '{v}'), FALSE) AS {_q(f.flag_column(v))}" for v in f.values
+            ]
+            return [f"{ref} AS {self.t}", f"{ref} IS NOT NULL AS {self.n}", *flags]
+        if f.kind == "bool":
+            value = f"(CASE {ref} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END)"
+        elif f.kind == "int":
+            number = f"TRY_CAST({ref}::VARCHAR AS BIGINT)"
+            value = f"(CASE WHEN regexp_full_match({ref}, '-?[0-9]+') THEN {number} END)"
+        elif f.kind == "float":
+            starts = ", ".join(f"'{c}'" for c in NUMBER_START)
+            value = f"(CASE WHEN left({ref}, 1) IN ({starts}) THEN TRY_CAST({ref}::VARCHAR AS DOUBLE) END)"
+        elif f.kind == "enum":
+            whens = " ".join(f"WHEN '{chr(34)}{v}{chr(34)}' THEN '{v}'" for v in f.values)
+            value = f"(CASE {ref} {whens} END)"
+        else:  # object: present when its text is an object; its children are parsed a level up
+            value = f"starts_with({ref}, '{{')"
+        return [f"{value} AS {self.t}", f"{ref} IS NOT NULL AS {self.n}"]
 
     def checks(self) -> list[str]:
-        f, va = self.f, self.va
-        # A required child is required only when its object is there.
-        required = f.required and f.parent is None
-        kind_ok = self.kind_ok()
-        out = [kind_ok if required else f"({va} IS NULL OR {kind_ok})"]
-        if f.required and f.parent is not None:
-            out.append(f"(NOT {_parent_present(f)} OR {va} IS NOT NULL)")
-        present = f"{va} IS NULL OR" if not required else ""
-        if f.kind in ("int", "float"):
-            number = f"TRY_CAST({va} AS {'BIGINT' if f.kind == 'int' else 'DOUBLE'})"
-            bounds = [f"isfinite({number})" if f.kind == "float" else f"{number} IS NOT NULL"]
-            if f.ge is not None:
-                bounds.append(f"{number} >= {f.ge!r}")
-            if f.le is not None:
-                bounds.append(f"{number} <= {f.le!r}")
-            out.append(f"({present} ({' AND '.join(bounds)}))")
-        elif f.kind == "list":
-            items = f'"l_{f.column}"'
-            cond = [
-                f"list_has_all({sql_strings(f.values)}, {items})",
-                f"list_count({items}) = len({items})",
-                f"len(list_distinct({items})) = len({items})",
-            ]
-            if f.required:
-                cond.append(f"len({items}) >= 1")
-            out.append(f"({present} ({' AND '.join(cond)}))")
-        elif f.kind == "object":
-            children = [c.path[-1] for c in FLAT_FIELDS if c.parent == f.name]
-            keys = f'"k_{f.column}"'
-            known = (
-                f"list_has_all({sql_strings(children)}, {keys}) AND len(list_distinct({keys})) = len({keys})"
-            )
-            out.append(f"({present} ({known}))")
-        return out
-
-    def parsed(self) -> list[str]:
-        """Lists and object keys, parsed only where the text fits (a bad row must not raise)."""
-        f, va = self.f, self.va
+        f, t, n = self.f, self.t, self.n
         if f.kind == "list":
-            return [
-                f"""CASE WHEN {self.kind_ok()} THEN from_json({va}, '["VARCHAR"]') END AS "l_{f.column}\""""
-            ]
+            # Every item allowed, none twice, none null: then the allowed values it contains are all.
+            contained = " + ".join(f"{_q(f.flag_column(v))}::INTEGER" for v in f.values)
+            out = [f"(NOT {n} OR len({t}) = ({contained}))"]
+            out += [f"(NOT {n} OR len({t}) >= 1)"] if f.required else []
+        else:
+            out = [f"(NOT {n} OR {t})" if f.kind == "object" else f"(NOT {n} OR {t} IS NOT NULL)"]
+        if f.required:
+            # A required child is required only when its object is there.
+            out.append(n if f.parent is None else f"(NOT {_present(f.parent)} OR {n})")
+        if f.kind in ("int", "float"):
+            bounds = [f"isfinite({t})"] if f.kind == "float" else []
+            bounds += [f"{t} >= {f.ge!r}"] if f.ge is not None else []
+            bounds += [f"{t} <= {f.le!r}"] if f.le is not None else []
+            if bounds:
+                out.append(f"({t} IS NULL OR ({' AND '.join(bounds)}))")
         if f.kind == "object":
-            return [f"""CASE WHEN {self.kind_ok()} THEN json_keys({va}) END AS "k_{f.column}\""""]
-        return []
+            # One ':' per key in the nested answer: no unknown, repeated or null-valued child hides.
+            keys = " + ".join(f"{_Field(c).n}::INTEGER" for c in _children(f))
+            colons = f"strlen({self.ref}) - strlen(replace({self.ref}, ':', ''))"
+            out.append(f"(NOT {_present(f.name)} OR {colons} = {keys})")
+        return out
 
     def values(self) -> list[tuple[str, str]]:
         """(column, expression) of the typed value(s), the default when absent."""
-        f, va = self.f, self.va
+        f, t = self.f, self.t
         if f.kind == "list":
-            items = f'"l_{f.column}"'
-            return [(f.flag_column(v), f"COALESCE(list_contains({items}, '{v}'), FALSE)") for v in f.values]
+            return [(c, _q(c)) for c in f.columns]
         if f.kind == "object":
-            return [(f.column, f"(CASE WHEN {_present(f)} THEN TRUE END)")]
-        if f.kind == "bool":
-            value = f"({va} = 'true')"
-        elif f.kind == "int":
-            value = f"TRY_CAST({va} AS BIGINT)"
-        elif f.kind == "float":
-            value = f"TRY_CAST({va} AS DOUBLE)"
-        else:
-            whens = " ".join(f"WHEN '{chr(34)}{v}{chr(34)}' THEN '{v}'" for v in f.values)
-            value = f"(CASE {va} {whens} END)"
-        default = sql_literal(f.default)
+            return [(f.column, f"(CASE WHEN {_present(f.name)} THEN TRUE END)")]
+        value = f"COALESCE({t}, {sql_literal(f.default)})"
         if f.parent is not None:
             # A child of an absent object stays NULL (the per-case engine does not see it at all).
-            return [(f.column, f"(CASE WHEN {_parent_present(f)} THEN COALESCE({value}, {default}) END)")]
-        return [(f.column, f"COALESCE({value}, {default})")]
+            return [(f.column, f"(CASE WHEN {_present(f.parent)} THEN {value} END)")]
+        return [(f.column, value)]
 
 
-FLAT_FIELDS_INDEX = {f.name: i + 1 for i, f in enumerate(FLAT_FIELDS)}
+def _object_ref(name: str) -> str:
+    return _q("o_" + name.replace(".", "__"))
 
 
-def _present(f: FlatField) -> str:
-    return f"COALESCE(starts_with(va[{FLAT_FIELDS_INDEX[f.name]}], '{{'), FALSE)"
+def _present(name: str) -> str:
+    return f"({_object_ref(name)} IS NOT NULL)"
 
 
-def _parent_present(f: FlatField) -> str:
-    return _present(FIELDS_BY_NAME[str(f.parent)])
+def _commas() -> str:
+    """How many ',' the parsed values need: one between the members of each object, the items of each list."""
+    top = [_Field(f) for f in _top()]
+    members = " + ".join(f"{field.n}::INTEGER" for field in top)
+    parts = [f"greatest(({members}) - 1, 0)"]
+    for field in top:
+        if field.f.kind == "list":
+            parts.append(f"COALESCE(greatest(len({field.t}) - 1, 0), 0)")
+        elif field.f.kind == "object":
+            inner = " + ".join(f"{_Field(c).n}::INTEGER" for c in _children(field.f))
+            parts.append(f"(CASE WHEN {_present(field.f.name)} THEN greatest(({inner}) - 1, 0) ELSE 0 END)")
+    return " + ".join(parts)
 
 
 def validation_sql(source: str) -> str:
@@ -144,28 +164,27 @@ def validation_sql(source: str) -> str:
 
     j is kept only for rejected rows (Python reads their reasons); valid rows drop their text early.
     """
-    fields = [_Field(f, FLAT_FIELDS_INDEX[f.name]) for f in FLAT_FIELDS]
-    paths = "[" + ", ".join(f"'{_json_path(f)}'" for f in FLAT_FIELDS) + "]"
-    top = [f.name for f in FLAT_FIELDS if f.parent is None]
-    checks = [
-        f"list_has_all({sql_strings(top)}, keys)",
-        "len(list_distinct(keys)) = len(keys)",
-    ]
-    for field in fields:
-        checks += field.checks()
-    values = [f'{expr} AS "{col}"' for field in fields for col, expr in field.values()]
-    ok = " AND ".join(checks)
+    fields = [_Field(f) for f in FLAT_FIELDS]
+    objects = [f for f in _top() if f.kind == "object"]
+    parsed_objects = ", ".join(
+        f"CASE WHEN starts_with(v.{_q(f.name)}, '{{') THEN try(from_json(v.{_q(f.name)}, "
+        f"'{_structure(_children(f))}')) END AS {_object_ref(f.name)}"
+        for f in objects
+    )
+    typed = ", ".join(c for field in fields for c in field.typed())
+    checks = [c for field in fields for c in field.checks()]
+    values = [f"{expr} AS {_q(col)}" for field in fields for col, expr in field.values()]
+    ok = " AND ".join(["obj", "v IS NOT NULL", f"commas = {_commas()}", *checks])
     return f"""
 WITH parsed AS (
-  SELECT line, j, COALESCE(json_valid(j) AND regexp_matches(j, '^\\s*[{{]'), FALSE) AS obj FROM {source}
+  SELECT line, j,
+    COALESCE(regexp_matches(j, '^\\s*[{{]'), FALSE) AS obj,
+    try(from_json(j, '{_structure(_top())}')) AS v,
+    strlen(j) - strlen(replace(j, ',', '')) AS commas
+  FROM {source}
 ),
-typed AS (
-  SELECT line, j, obj,
-    CASE WHEN obj THEN json_keys(j) END AS keys,
-    CASE WHEN obj THEN json_extract(j, {paths}) END AS va
-  FROM parsed
-),
-lists AS (SELECT *, {", ".join(p for field in fields for p in field.parsed())} FROM typed)
+objects AS (SELECT *, {parsed_objects or "NULL AS no_objects"} FROM parsed),
+typed AS (SELECT *, {typed} FROM objects)
 SELECT line, CASE WHEN ok THEN NULL ELSE j END AS j, ok, * EXCLUDE (line, j, ok)
-FROM (SELECT line, j, COALESCE(obj AND {ok}, FALSE) AS ok, {", ".join(values)} FROM lists)
+FROM (SELECT line, j, COALESCE({ok}, FALSE) AS ok, {", ".join(values)} FROM typed)
 """
