@@ -24,6 +24,7 @@ EXIT_FAILED = 2
 TEXTS: dict[str, dict[str, str]] = {
     "read": {"de": "Einlesen", "en": "Reading"},
     "validate": {"de": "Prüfen", "en": "Validating"},
+    "validate_assess": {"de": "Prüfen und Bewerten", "en": "Validating and assessing"},
     "check": {"de": "Fehlerhafte Zeilen", "en": "Invalid rows"},
     "assess": {"de": "Bewerten", "en": "Assessing"},
     "write": {"de": "Schreiben", "en": "Writing"},
@@ -98,14 +99,14 @@ def batch(
     Example: rueckenlotse batch faelle.jsonl -o ergebnisse.parquet
     """
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     from .batch.engines import EngineError
     from .batch.pipeline import BatchError, Callbacks, run_batch
     from .knowledge.loader import default_knowledge
 
     console = Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("", total=None)
 

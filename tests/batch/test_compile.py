@@ -4,8 +4,10 @@ strings) give in DuckDB exactly what core.conditions gives in Python."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -13,17 +15,21 @@ import pyarrow as pa
 import pytest
 
 from rueckenlotse.batch.generate import generate_case
+from rueckenlotse.batch.pipeline import run_batch
 from rueckenlotse.core.conditions import BOOL_OPS, COMPARATORS, VALUE_OPS, Compiler
-from rueckenlotse.core.engine import case_env
+from rueckenlotse.core.engine import case_env, evaluate
 from rueckenlotse.core.flat_case import FLAT_FIELDS, flatten_case
-from rueckenlotse.core.kb import case_input_names
+from rueckenlotse.core.kb import KnowledgeBase, case_input_names
 from rueckenlotse.core.models import Case
 from rueckenlotse.core.sql_compile import (
     DIALECTS,
     DUCKDB,
+    MASK_BITS,
     ExprCompiler,
+    MaskedList,
     SqlCompileError,
     compile_assessment,
+    masked_lists,
 )
 from rueckenlotse.knowledge.loader import default_knowledge
 
@@ -46,10 +52,11 @@ def test_the_whole_knowledge_base_compiles_with_nothing_left_out(dialect: str) -
         assert f"AS {q(f'r_{i}')}" in sql, rule.id
         for j, _ in enumerate(rule.escalate):
             assert f"AS {q(f'r_{i}_{j}')}" in sql, rule.id
-        if rule.suspect in kb.red_flag_conditions:
-            assert f"'{rule.id}'" in sql
+        if rule.suspect is not None:  # sets a bit of the suspected conditions' (and red flags') masks
+            assert f"WHEN {q(f'r_{i}')}" in sql, rule.id
     for i, rec in enumerate(kb.spec.recommendations):
-        assert f"AS {q(f'rec_{i}')}" in sql and f"'{rec.id}'" in sql, rec.id
+        assert f"AS {q(f'rec_{i}')}" in sql, rec.id
+        assert f"WHEN {q(f'rec_{i}')} THEN {1 << i % MASK_BITS} ELSE 0 END" in sql, rec.id
     # Only this dialect's quoting.
     other = "`" if dialect != "spark" else '"'
     assert other not in re.sub(r"'[^']*'", "", sql)
@@ -127,3 +134,34 @@ def test_expressions_beyond_the_current_kb_agree_with_python() -> None:
 def test_flat_layout_names_every_case_field() -> None:
     names = {f.name for f in FLAT_FIELDS}
     assert names == set(case_input_names())
+
+
+def test_masked_lists_read_bits_in_order_across_columns() -> None:
+    m = MaskedList("x", tuple(f"item{i}" for i in range(70)))
+    assert m.columns == ["x_0", "x_1"]
+    assert m.decode([0b101, 1 << 3]) == ["item0", "item2", f"item{MASK_BITS + 3}"]
+    assert MaskedList("empty", ()).columns == ["empty_0"]
+
+
+def test_a_knowledge_base_past_62_recommendations_gets_more_mask_columns_and_the_same_results(
+    tmp_path: Path,
+) -> None:
+    kb = default_knowledge()
+    recs = kb.spec.recommendations
+    # Copies of the first recommendation under new ids: they apply exactly when it does.
+    extra = [recs[0].model_copy(update={"id": f"extra_{k}"}) for k in range(70)]
+    texts = {f"rec.{r.id}": kb.spec.texts[f"rec.{recs[0].id}"] for r in extra} | {
+        f"rec.{r.id}.{v.id}": kb.spec.texts[f"rec.{recs[0].id}.{v.id}"] for r in extra for v in r.variants
+    }
+    spec = kb.spec.model_copy(update={"recommendations": [*recs, *extra], "texts": kb.spec.texts | texts})
+    many = KnowledgeBase(spec)
+    assert len(masked_lists(many)[2].columns) == 2
+    rng = random.Random(5)
+    cases = [generate_case(rng) for _ in range(400)]
+    source = tmp_path / "cases.jsonl"
+    source.write_text("".join(json.dumps(c) + "\n" for c in cases), encoding="utf-8")
+    run_batch(many, source, tmp_path / "out.jsonl")
+    written = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    expected = [evaluate(many, Case.model_validate(c, strict=True)) for c in cases]
+    assert [w["recommendation_ids"] for w in written] == [[r.id for r in a.recommendations] for a in expected]
+    assert any(f"extra_{69}" in w["recommendation_ids"] for w in written)

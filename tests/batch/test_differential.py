@@ -90,12 +90,12 @@ def test_compiled_path_equals_per_case_engine_on_every_engine(
     for engine, url in _engines():
         output = tmp_path / f"{engine}.parquet"
         summary = run_batch(default_knowledge(), source, output, engine=engine, database_url=url)
-        assert (summary.errors, summary.per_case_fallback) == (0, 0), engine
+        assert (summary.errors, summary.python_validated) == (0, 0), engine
         _assert_same(output, expected, engine)
     # Parquet input goes through the typed validation instead of the JSON one: the same results.
     output = tmp_path / "from-parquet.jsonl"
     summary = run_batch(default_knowledge(), source.with_suffix(".parquet"), output)
-    assert (summary.errors, summary.per_case_fallback) == (0, 0)
+    assert (summary.errors, summary.python_validated) == (0, 0)
     _assert_same(output, expected, "duckdb, Parquet in")
 
 

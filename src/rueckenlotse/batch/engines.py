@@ -1,8 +1,10 @@
 """Where the compiled query runs: DuckDB (embedded, default), PostgreSQL, or Spark SQL (local mode).
 
-Each engine reads the validated flat table `cases` from the DuckDB working connection and leaves the
-compiled result in its table `results` (columns core.sql_compile.RESULT_COLUMNS). The SQL text comes
-from core.sql_compile for the engine's dialect; only moving the rows in and out differs.
+DuckDB runs the compiled query in the same pass as the validation (batch.pipeline); here it only
+gathers `results`. PostgreSQL and Spark read the flat valid rows (the table `cases` of the DuckDB
+working connection) and leave the compiled result in the working connection's table `results`
+(columns core.sql_compile.result_columns). The SQL text comes from core.sql_compile for the engine's
+dialect; only moving the rows in and out differs.
 """
 
 from __future__ import annotations
@@ -14,44 +16,38 @@ from typing import Any
 
 from ..core.flat_case import flat_columns
 from ..core.kb import KnowledgeBase
-from ..core.sql_compile import RESULT_COLUMNS, compile_assessment
+from ..core.sql_compile import INTEGER_RESULTS, SCALAR_RESULTS, compile_assessment, result_columns
 
 Progress = Callable[[int], None]  # called with the number of rows just assessed
-
-_INT_RESULTS = {"line", "review_in_days", "startback_total", "startback_psychosocial", "neuroplastic_count"}
-_LIST_RESULTS = ("suspected_conditions", "red_flag_ids", "red_flag_conditions", "recommendation_ids")
 
 
 class EngineError(RuntimeError):
     """The engine cannot be reached or is not installed; the message says what to do."""
 
 
-def result_types() -> dict[str, str]:
-    return {c: "BIGINT" if c in _INT_RESULTS else "VARCHAR" for c in RESULT_COLUMNS}
+def result_types(kb: KnowledgeBase) -> dict[str, str]:
+    return {
+        c: "VARCHAR" if c in SCALAR_RESULTS and c not in INTEGER_RESULTS else "BIGINT"
+        for c in result_columns(kb)
+    }
 
 
-def _create_results(con: Any) -> None:
-    cols = ", ".join(f'"{c}" {t}' for c, t in result_types().items())
+def _create_results(con: Any, kb: KnowledgeBase) -> None:
+    cols = ", ".join(f'"{c}" {t}' for c, t in result_types(kb).items())
     con.execute(f"CREATE OR REPLACE TEMP TABLE results ({cols})")
 
 
-def _bounds(con: Any) -> tuple[int, int, int]:
-    count, lo, hi = con.execute("SELECT count(*), min(line), max(line) FROM cases").fetchone()
-    return int(count), int(lo or 0), int(hi or 0)
-
-
-def run_duckdb(con: Any, kb: KnowledgeBase, progress: Progress, chunk_rows: int = 250_000) -> None:
-    """Assess in slices of lines so that the progress bar moves; each slice is the same one query."""
-    _create_results(con)
-    count, lo, hi = _bounds(con)
-    if not count:
-        return
-    step = max(1, (hi - lo + 1) * chunk_rows // count)
-    for start in range(lo, hi + 1, step):
-        source = f"(SELECT * FROM cases WHERE line >= {start} AND line < {start + step})"
-        sql = compile_assessment(kb, "duckdb", source)
-        done = con.execute(f"INSERT INTO results {sql}").fetchone()[0]
-        progress(int(done))
+def results_duckdb(con: Any, kb: KnowledgeBase, first_line: int) -> None:
+    """`results` as a view: the valid rows of `checked` (validated and assessed in one pass), then the
+    rows only Python's validation accepted (`fallback_cases`), assessed by the same compiled query."""
+    columns = ", ".join(f'"{c}"' for c in result_columns(kb) if c != "line")
+    fallback = compile_assessment(kb, "duckdb", "fallback_cases")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE fallback_results AS {fallback}")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW results AS
+        SELECT rowid + {first_line} AS line, {columns} FROM checked WHERE ok
+        UNION ALL SELECT * FROM fallback_results
+    """)
 
 
 _PG_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "float": "DOUBLE PRECISION", "enum": "TEXT"}
@@ -69,7 +65,7 @@ def run_postgres(con: Any, kb: KnowledgeBase, progress: Progress, database_url: 
 
     if not database_url:
         raise EngineError("--database-url fehlt / is missing (postgresql://user@host/db)")
-    _create_results(con)
+    _create_results(con, kb)
     columns = [("line", "BIGINT")] + [(c, _PG_TYPES[k]) for c, k in flat_columns()]
     with tempfile.TemporaryDirectory(prefix="rl-batch-") as tmp:
         cases_csv, results_csv = Path(tmp) / "cases.csv", Path(tmp) / "results.csv"
@@ -88,18 +84,20 @@ def run_postgres(con: Any, kb: KnowledgeBase, progress: Progress, database_url: 
             with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy, results_csv.open("wb") as out:
                 for chunk in copy:
                     out.write(chunk)
-        _load_result_csv(con, results_csv)
-    progress(_bounds(con)[0])
+        _load_result_csv(con, kb, results_csv)
+    progress(_count(con))
 
 
-def _load_result_csv(con: Any, path: Path) -> None:
-    types = ", ".join(f"'{c}': '{t}'" for c, t in result_types().items())
+def _count(con: Any) -> int:
+    return int(con.execute("SELECT count(*) FROM results").fetchone()[0])
+
+
+def _load_result_csv(con: Any, kb: KnowledgeBase, path: Path) -> None:
+    types = ", ".join(f"'{c}': '{t}'" for c, t in result_types(kb).items())
     con.execute(
         f"INSERT INTO results SELECT * FROM read_csv('{path}', columns={{{types}}}, header=false, "
         "auto_detect=false, quote='\"')"
     )
-    for column in _LIST_RESULTS:
-        con.execute(f'UPDATE results SET "{column}" = \'\' WHERE "{column}" IS NULL')
 
 
 def run_spark(con: Any, kb: KnowledgeBase, progress: Progress) -> None:
@@ -110,7 +108,7 @@ def run_spark(con: Any, kb: KnowledgeBase, progress: Progress) -> None:
         raise EngineError(
             "pyspark ist nicht installiert / is not installed: pip install 'rueckenlotse[spark]'"
         ) from None
-    _create_results(con)
+    _create_results(con, kb)
     ours = SparkSession.getActiveSession() is None  # stop only a session this run started (its JVM)
     spark = (
         SparkSession.builder.master("local[*]")
@@ -125,12 +123,12 @@ def run_spark(con: Any, kb: KnowledgeBase, progress: Progress) -> None:
             con.execute(f"COPY cases TO '{cases_pq}' (FORMAT parquet)")
             spark.read.parquet(str(cases_pq)).createOrReplaceTempView("cases")
             spark.sql(compile_assessment(kb, "spark", "cases")).write.parquet(str(results_pq))
-            cols = ", ".join(f'CAST("{c}" AS {t})' for c, t in result_types().items())
+            cols = ", ".join(f'CAST("{c}" AS {t})' for c, t in result_types(kb).items())
             con.execute(f"INSERT INTO results SELECT {cols} FROM read_parquet('{results_pq}/*.parquet')")
     finally:
         if ours:
             spark.stop()
-    progress(_bounds(con)[0])
+    progress(_count(con))
 
 
 ENGINES = ("duckdb", "postgres", "spark")

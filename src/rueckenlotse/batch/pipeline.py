@@ -2,10 +2,13 @@
 
 Steps (all in one in-memory DuckDB connection):
 1.-2. the input is read and validated strictly in SQL into `checked` (batch.readers, validate_sql for
-   JSON text, validate_typed for Parquet columns); its valid rows become the flat table `cases`;
+   JSON text, validate_typed for Parquet columns), one row per input line in file order; on DuckDB the
+   compiled query runs in the same pass, so `checked` holds the results instead of the flat columns;
 3. only the rows SQL rejected go through Python's validation: those with errors go to the error file
-   (line, field, German and English reason); a row Python accepts after all is assessed per case;
-4. the compiled query runs on the chosen engine (batch.engines) and fills `results`;
+   (line, field, German and English reason); a row Python accepts after all is flattened in Python
+   (core.flat_case) and assessed by the same compiled query;
+4. `results`: on DuckDB the valid rows of `checked`, on PostgreSQL or Spark what the compiled query
+   gave there for the flat valid rows (batch.engines);
 5. the output is written from `results` in line order (batch.output).
 An invalid row never stops the run; only an unreadable file or an unreachable engine does.
 """
@@ -17,16 +20,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from ..core.engine import evaluate
 from ..core.errors import InvalidCase
-from ..core.flat_case import flat_columns
+from ..core.flat_case import flat_columns, flatten_case
 from ..core.kb import KnowledgeBase
 from ..core.models import Case
+from ..core.sql_compile import compile_assessment
 from ..validation import parse_case_json
 from . import engines, output, readers
-from .reference import flat_result
+from .ordered import create_in_order, tracked
+
+T = TypeVar("T")
 
 FORMATS = ("jsonl", "csv", "parquet")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -43,7 +48,7 @@ class Summary:
     errors: int = 0
     triage: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
-    per_case_fallback: int = 0
+    python_validated: int = 0  # rows SQL rejected and Python accepted (assessed with the others)
     output: Path | None = None
     errors_path: Path | None = None
 
@@ -72,10 +77,13 @@ def connect(memory_limit: str | None = None) -> Any:
     import duckdb
 
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")  # it would print over the CLI's own progress bar
-    # Row order is carried by the line column (outputs are sorted by it), so DuckDB need not keep it:
-    # that lets large loads stream instead of buffering.
-    con.execute("SET preserve_insertion_order = false")
+    # DuckDB tracks a query's progress (batch.ordered.tracked) but must not print it over the CLI's bar.
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
+    # Line numbers are row positions (batch.readers): the order of insertion must be kept.
+    con.execute("SET preserve_insertion_order = true")
+    # DuckDB turns a long IN list into a join, which would cost the order (batch.ordered).
+    con.execute("SET disabled_optimizers = 'in_clause'")
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     return con
@@ -99,10 +107,15 @@ def _error_record(kb: KnowledgeBase, line: int, text: str) -> dict[str, Any] | N
     return None
 
 
+_BLANK = "(j IS NULL OR regexp_full_match(j, '\\s*'))"
+
+
 def _split_rejected(
-    con: Any, kb: KnowledgeBase, errors_file: Any, cb: Callbacks
+    con: Any, kb: KnowledgeBase, first_line: int, errors_file: Any, cb: Callbacks
 ) -> tuple[int, list[tuple[int, Case]]]:
-    rejected = con.execute("SELECT line, j FROM checked WHERE NOT ok ORDER BY line").fetchall()
+    rejected = con.execute(
+        f"SELECT rowid + {first_line} AS line, j FROM checked WHERE NOT ok AND NOT {_BLANK} ORDER BY line"
+    ).fetchall()
     cb.stage("check", len(rejected))
     count, accepted = 0, []
     for line, text in rejected:
@@ -116,16 +129,18 @@ def _split_rejected(
     return count, accepted
 
 
-def _insert_per_case(con: Any, kb: KnowledgeBase, accepted: list[tuple[int, Case]]) -> None:
-    if not accepted:
-        return
+_ARROW_TYPES = {"bool": "bool_", "int": "int64", "float": "float64", "enum": "string"}
+
+
+def _register_fallback(con: Any, accepted: list[tuple[int, Case]]) -> None:
+    """Rows only Python's validation accepted, flattened in Python, as the table `fallback_cases`."""
     import pyarrow as pa
 
-    rows = [flat_result(line, evaluate(kb, case)) for line, case in accepted]
-    table = pa.Table.from_pylist(rows)
-    con.register("per_case", table)
-    con.execute("INSERT INTO results SELECT * FROM per_case")
-    con.unregister("per_case")
+    schema = pa.schema(
+        [("line", pa.int64())] + [(c, getattr(pa, _ARROW_TYPES[k])()) for c, k in flat_columns()]
+    )
+    rows = [{"line": line, **flatten_case(case)} for line, case in accepted]
+    con.register("fallback_cases", pa.Table.from_pylist(rows, schema=schema))
 
 
 def run_batch(
@@ -150,15 +165,28 @@ def run_batch(
     summary = Summary(
         output=target, errors_path=errors_path or target.with_name(target.name + ".errors.jsonl")
     )
+    first_line = readers.FIRST_LINE[fmt_in]
     con = connect()
     try:
-        _read(con, source, fmt_in, cb)
-        summary.rows = int(con.execute("SELECT count(*) FROM checked").fetchone()[0])
-        summary.errors, accepted = _report_rejected(con, kb, summary.errors_path, cb)
-        _assess(con, kb, engine, database_url, accepted, cb)
-        summary.per_case_fallback = len(accepted)
-        cb.stage("write", 0)
-        _step(f"{target}: nicht schreibbar / cannot be written", output.write, con, kb, target, fmt_out)
+        validation = _step(f"{source}: nicht lesbar / cannot be read", readers.LOADERS[fmt_in], con, source)
+        _check(con, kb, engine, validation, source, cb)
+        counted = con.execute(f"SELECT count(*) FROM checked WHERE ok OR NOT {_BLANK}").fetchone()
+        summary.rows = int(counted[0])
+        summary.errors, accepted = _report_rejected(con, kb, first_line, summary.errors_path, cb)
+        summary.python_validated = len(accepted)
+        _register_fallback(con, accepted)
+        _assess(con, kb, engine, database_url, first_line, cb)
+        cb.stage("write", 100)
+        # The results are in line order, unless they came back from another engine or rows only
+        # Python accepted were assessed after the others.
+        sort = engine != "duckdb" or bool(accepted)
+        _step(
+            f"{target}: nicht schreibbar / cannot be written",
+            tracked,
+            con,
+            lambda: output.write(con, kb, target, fmt_out, sort),
+            cb.advance,
+        )
         counts = con.execute("SELECT triage, count(*) FROM results GROUP BY triage").fetchall()
     finally:
         con.close()
@@ -168,10 +196,10 @@ def run_batch(
     return summary
 
 
-def _step(what: str, fn: Callable[..., None], *args: Any) -> None:
+def _step(what: str, fn: Callable[..., T], *args: Any) -> T:
     """Runs one stage; a failure of DuckDB, the engine or the file system becomes one clear line."""
     try:
-        fn(*args)
+        return fn(*args)
     except (BatchError, engines.EngineError):
         raise
     except Exception as e:  # DuckDB, psycopg and pyspark raise many classes; each means this stage failed
@@ -179,42 +207,51 @@ def _step(what: str, fn: Callable[..., None], *args: Any) -> None:
         raise BatchError(f"{what}: {first}") from None
 
 
-def _read(con: Any, source: Path, fmt: str, cb: Callbacks) -> None:
-    cb.stage("validate", 0)
-    _step(f"{source}: nicht lesbar / cannot be read", readers.LOADERS[fmt], con, source)
+def _check(con: Any, kb: KnowledgeBase, engine: str, validation: str, source: Path, cb: Callbacks) -> None:
+    """The table `checked` (ok, j, ...), one row per input line: on DuckDB validated and assessed in
+    one pass (the compiled result columns), elsewhere validated only (the flat columns)."""
+    if engine == "duckdb":
+        cb.stage("validate_assess", 100)
+        # The assessment of an invalid row is never used; the compiled SQL raises no error on one.
+        select = compile_assessment(
+            kb, "duckdb", f"(SELECT NULL::BIGINT AS line, * FROM ({validation}))", keep=("ok", "j")
+        )
+    else:
+        cb.stage("validate", 100)
+        select = validation
+    _step(
+        f"{source}: Prüfung fehlgeschlagen / validation failed",
+        tracked,
+        con,
+        lambda: create_in_order(con, "checked", select),
+        cb.advance,
+    )
 
 
 def _report_rejected(
-    con: Any, kb: KnowledgeBase, errors_path: Path | None, cb: Callbacks
+    con: Any, kb: KnowledgeBase, first_line: int, errors_path: Path | None, cb: Callbacks
 ) -> tuple[int, list[tuple[int, Case]]]:
     assert errors_path is not None
     try:
         with errors_path.open("w", encoding="utf-8") as errors_file:
-            count, accepted = _split_rejected(con, kb, errors_file, cb)
+            return _split_rejected(con, kb, first_line, errors_file, cb)
     except OSError as e:
         raise BatchError(f"{errors_path}: nicht schreibbar / cannot be written: {e.strerror}") from None
-    columns = ", ".join(f'"{c}"' for c, _ in flat_columns())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE cases AS SELECT line, {columns} FROM checked WHERE ok")
-    con.execute("DROP TABLE checked")
-    return count, accepted
 
 
 def _assess(
-    con: Any,
-    kb: KnowledgeBase,
-    engine: str,
-    database_url: str | None,
-    accepted: list[tuple[int, Case]],
-    cb: Callbacks,
+    con: Any, kb: KnowledgeBase, engine: str, database_url: str | None, first_line: int, cb: Callbacks
 ) -> None:
-    valid = int(con.execute("SELECT count(*) FROM cases").fetchone()[0])
-    cb.stage("assess", valid + len(accepted))
+    """The table or view `results` (core.sql_compile.result_columns) of every valid row."""
     what = f"{engine}: Bewertung fehlgeschlagen / assessment failed"
     if engine == "duckdb":
-        _step(what, engines.run_duckdb, con, kb, cb.advance)
-    elif engine == "postgres":
+        _step(what, engines.results_duckdb, con, kb, first_line)
+        return
+    columns = ", ".join(f'"{c}"' for c, _ in flat_columns())
+    every = f"SELECT rowid + {first_line} AS line, {columns} FROM checked WHERE ok"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cases AS {every} UNION ALL SELECT * FROM fallback_cases")
+    cb.stage("assess", int(con.execute("SELECT count(*) FROM cases").fetchone()[0]))
+    if engine == "postgres":
         _step(what, engines.run_postgres, con, kb, cb.advance, database_url)
     else:
         _step(what, engines.run_spark, con, kb, cb.advance)
-    _insert_per_case(con, kb, accepted)
-    cb.advance(len(accepted))

@@ -1,4 +1,4 @@
-"""Every input format becomes the validated DuckDB table `checked` (batch.validate_sql, validate_typed).
+"""Every input format becomes one validating SELECT (batch.validate_sql, validate_typed) over a view.
 
 JSONL lines are taken as they are (so duplicate keys, NaN or broken JSON are seen by the validator).
 CSV and Parquet rows are turned into the JSON object the row stands for, leaving out empty cells and
@@ -12,6 +12,9 @@ Parquet layout: the JSON shape (lists as lists, nested answers as structs); null
 Parquet rows whose column types fit are validated as typed columns (no JSON on the way); the JSON text
 is built only for rows that fail.
 Line numbers: JSONL and CSV count lines of the file (CSV header = line 1), Parquet counts rows from 1.
+They are not read along (numbering rows while reading would make DuckDB read on one thread): the table
+built from the SELECT keeps the insertion order (batch.ordered), so its rowid is the row's position in
+the file and the line is rowid + FIRST_LINE. A blank JSONL line stays a row (not ok) so the count holds.
 """
 
 from __future__ import annotations
@@ -40,15 +43,16 @@ def _key(name: str) -> str:
     return "'" + '"' + name.replace("'", "''") + '":' + "'"
 
 
+FIRST_LINE = {"jsonl": 1, "csv": 2, "parquet": 1}
+
+
 def load_jsonl(con: Any, path: Path) -> None:
     # One VARCHAR column per line: no delimiter, quote or escape can split or alter a line. A view, so
     # the file's text streams through validation instead of being held in memory as a whole.
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW rows AS
-        SELECT ordinality::BIGINT AS line, j FROM read_csv({_q(path)}, columns={{'j': 'VARCHAR'}},
+        SELECT j FROM read_csv({_q(path)}, columns={{'j': 'VARCHAR'}},
             header=false, delim='\\x1f', quote='', escape='', auto_detect=false, strict_mode=false)
-            WITH ORDINALITY
-        WHERE j IS NOT NULL AND NOT regexp_full_match(j, '\\s*')
     """)
 
 
@@ -72,10 +76,10 @@ def _object_text(members: list[tuple[str, str, str]]) -> str:
 def load_csv(con: Any, path: Path) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW csv_in AS
-        SELECT ordinality::BIGINT + 1 AS line, * FROM read_csv({_q(path)}, header=true, all_varchar=true,
-            auto_detect=true, null_padding=true, strict_mode=false) WITH ORDINALITY
+        SELECT * FROM read_csv({_q(path)}, header=true, all_varchar=true,
+            auto_detect=true, null_padding=true, strict_mode=false)
     """)
-    columns = [r[0] for r in con.execute("DESCRIBE csv_in").fetchall() if r[0] not in ("line", "ordinality")]
+    columns = [r[0] for r in con.execute("DESCRIBE csv_in").fetchall()]
     kinds = {f.name: f.kind for f in FLAT_FIELDS}
     members: list[tuple[str, str, str]] = []
     nested: dict[str, list[tuple[str, str, str]]] = {}
@@ -91,15 +95,11 @@ def load_csv(con: Any, path: Path) -> None:
     for parent, children in nested.items():
         any_present = " OR ".join(p for _, p, _ in children)
         members.append((parent, any_present, _object_text(children)))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW rows AS SELECT line, {_object_text(members)} AS j FROM csv_in")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW rows AS SELECT {_object_text(members)} AS j FROM csv_in")
 
 
-def load_parquet(con: Any, path: Path) -> None:
-    con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW parquet_in AS
-        SELECT file_row_number + 1 AS line, * EXCLUDE (file_row_number)
-        FROM read_parquet({_q(path)}, file_row_number=true)
-    """)
+def load_parquet(con: Any, path: Path) -> str:
+    con.execute(f"CREATE OR REPLACE TEMP VIEW parquet_in AS SELECT * FROM read_parquet({_q(path)})")
     columns, children = describe(con, "parquet_in")
     members: list[tuple[str, str, str]] = []
     for column in columns:
@@ -112,21 +112,21 @@ def load_parquet(con: Any, path: Path) -> None:
             ]
             value = _object_text(inner)
         members.append((column, f"{cell} IS NOT NULL", value))
-    sql = typed_validation_sql("parquet_in", columns, children, _object_text(members))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {sql}")
+    return typed_validation_sql("parquet_in", columns, children, _object_text(members))
 
 
-def _checked_from_rows(load: Callable[[Any, Path], None]) -> Callable[[Any, Path], None]:
-    def loader(con: Any, path: Path) -> None:
+def _validated(load: Callable[[Any, Path], None]) -> Callable[[Any, Path], str]:
+    def loader(con: Any, path: Path) -> str:
         load(con, path)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {validation_sql('rows')}")
+        return validation_sql("rows")
 
     return loader
 
 
-# Each loader leaves the table `checked(line, ok, j, <flat columns>)` (j: the row's JSON text, for Python).
-LOADERS = {
-    "jsonl": _checked_from_rows(load_jsonl),
-    "csv": _checked_from_rows(load_csv),
+# Each loader returns SELECT j, ok, <flat columns>: one row per line or row of the input, in its order
+# (j: the row's JSON text where not ok, for Python's reasons).
+LOADERS: dict[str, Callable[[Any, Path], str]] = {
+    "jsonl": _validated(load_jsonl),
+    "csv": _validated(load_csv),
     "parquet": load_parquet,
 }

@@ -6,8 +6,9 @@ Case model (JSON types without coercion, unknown and duplicate keys, explicit nu
 values, unique list items, required children), and Python sees only the rows SQL rejects: for those
 `validation.parse_case_json` is authoritative and writes the German/English reasons. The SQL check is
 meant to be exact but only needs to be conservative: a row it rejects that Python accepts is still
-assessed (by the per-case engine), so over-strictness costs time, never results. Every row SQL accepts
-must be valid for Python too; tests/batch/test_validation.py checks that on mutated rows.
+assessed (Python flattens it for the compiled query), so over-strictness costs time, never results.
+Every row SQL accepts must be valid for Python too; tests/batch/test_validation.py checks that on
+mutated rows.
 
 How, in one JSON parse per row (parsing is what costs): `from_json` reads the known keys into a struct
 whose scalars stay JSON text (so `"40"` and `40` stay apart: the kind is read from the text) and whose
@@ -26,10 +27,9 @@ import json
 
 from ..core.flat_case import FLAT_FIELDS, FlatField
 
-# The first characters a JSON number may start with (from_json keeps a value's JSON text: a string
-# keeps its quotes, true/false are bare words; NaN and Infinity, which DuckDB's reader allows, do not
-# start with these).
-NUMBER_START = ("-", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
+# How a JSON number starts (from_json keeps a value's JSON text: a string keeps its quotes, true/false
+# are bare words; NaN and Infinity, which DuckDB's reader allows, do not start like this).
+NUMBER_START = "^-?[0-9]"
 
 
 def sql_strings(values: tuple[str, ...] | list[str]) -> str:
@@ -89,8 +89,8 @@ class _Field:
             number = f"TRY_CAST({ref}::VARCHAR AS BIGINT)"
             value = f"(CASE WHEN regexp_full_match({ref}, '-?[0-9]+') THEN {number} END)"
         elif f.kind == "float":
-            starts = ", ".join(f"'{c}'" for c in NUMBER_START)
-            value = f"(CASE WHEN left({ref}, 1) IN ({starts}) THEN TRY_CAST({ref}::VARCHAR AS DOUBLE) END)"
+            number = f"TRY_CAST({ref}::VARCHAR AS DOUBLE)"
+            value = f"(CASE WHEN regexp_matches({ref}, '{NUMBER_START}') THEN {number} END)"
         elif f.kind == "enum":
             whens = " ".join(f"WHEN '{chr(34)}{v}{chr(34)}' THEN '{v}'" for v in f.values)
             value = f"(CASE {ref} {whens} END)"
@@ -160,7 +160,7 @@ def _commas() -> str:
 
 
 def validation_sql(source: str) -> str:
-    """SELECT line, j, ok, <flat columns> FROM source(line, j); columns are meaningful where ok.
+    """SELECT j, ok, <flat columns> FROM source(j), row for row; columns are meaningful where ok.
 
     j is kept only for rejected rows (Python reads their reasons); valid rows drop their text early.
     """
@@ -177,7 +177,7 @@ def validation_sql(source: str) -> str:
     ok = " AND ".join(["obj", "v IS NOT NULL", f"commas = {_commas()}", *checks])
     return f"""
 WITH parsed AS (
-  SELECT line, j,
+  SELECT j,
     COALESCE(regexp_matches(j, '^\\s*[{{]'), FALSE) AS obj,
     try(from_json(j, '{_structure(_top())}')) AS v,
     strlen(j) - strlen(replace(j, ',', '')) AS commas
@@ -185,6 +185,6 @@ WITH parsed AS (
 ),
 objects AS (SELECT *, {parsed_objects or "NULL AS no_objects"} FROM parsed),
 typed AS (SELECT *, {typed} FROM objects)
-SELECT line, CASE WHEN ok THEN NULL ELSE j END AS j, ok, * EXCLUDE (line, j, ok)
-FROM (SELECT line, j, COALESCE({ok}, FALSE) AS ok, {", ".join(values)} FROM typed)
+SELECT CASE WHEN ok THEN NULL ELSE j END AS j, ok, * EXCLUDE (j, ok)
+FROM (SELECT j, COALESCE({ok}, FALSE) AS ok, {", ".join(values)} FROM typed)
 """

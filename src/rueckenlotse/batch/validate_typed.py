@@ -66,14 +66,12 @@ class TypedValidator:
             self.checks.append(f"({ref} IS NULL OR ({' AND '.join(bounds)}))")
             value = cast
         elif f.kind == "enum":
-            self.checks.append(f"({ref} IS NULL OR {ref} IN ({', '.join(repr(v) for v in f.values)}))")
+            self.checks.append(f"({ref} IS NULL OR list_contains({sql_strings(f.values)}, {ref}))")
             value = ref
         elif f.kind == "list":
-            cond = [
-                f"list_has_all({sql_strings(f.values)}, {ref})",
-                f"list_count({ref}) = len({ref})",
-                f"len(list_distinct({ref})) = len({ref})",
-            ] + ([f"len({ref}) >= 1"] if f.required else [])
+            # Every item allowed, none twice, none null: then the allowed values it contains are all.
+            contained = " + ".join(f"list_contains({ref}, '{v}')::INTEGER" for v in f.values)
+            cond = [f"len({ref}) = ({contained})"] + ([f"len({ref}) >= 1"] if f.required else [])
             self.checks.append(f"({ref} IS NULL OR ({' AND '.join(cond)}))")
             for v in f.values:
                 self.values.append((f.flag_column(v), f"COALESCE(list_contains({ref}, '{v}'), FALSE)"))
@@ -125,22 +123,23 @@ class TypedValidator:
 
 def typed_validation_sql(source: str, columns: dict[str, str], struct_children: dict[str, dict[str, str]],
                          json_text: str) -> str:  # fmt: skip
-    """SELECT line, j, ok, <flat columns> FROM source; j (the row as JSON) only where not ok."""
+    """SELECT j, ok, <flat columns> FROM source, row for row; j (the row as JSON) only where not ok."""
     v = TypedValidator(columns, struct_children)
     v.build()
-    ok = " AND ".join(f"COALESCE({c}, FALSE)" for c in v.checks) or "TRUE"
+    # A check that is NULL fails: COALESCE once around the conjunction (FALSE wins over NULL in AND).
+    ok = f"COALESCE({' AND '.join(v.checks) or 'TRUE'}, FALSE)"
     # The typed values get a prefix inside: their names may equal the input's own column names.
     inner = ", ".join(f"{expr} AS {_q('f__' + col)}" for col, expr in v.values)
     outer = ", ".join(f"{_q('f__' + col)} AS {_q(col)}" for col, _ in v.values)
     return f"""
-SELECT line, ok, CASE WHEN NOT ok THEN {json_text} END AS j, {outer}
+SELECT ok, CASE WHEN NOT ok THEN {json_text} END AS j, {outer}
 FROM (SELECT *, {ok} AS ok, {inner} FROM {source})
 """
 
 
 def describe(con: Any, source: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """Column types of `source`, and the children's types of every STRUCT column."""
-    columns = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {source}").fetchall() if r[0] != "line"}
+    columns = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {source}").fetchall()}
     children: dict[str, dict[str, str]] = {}
     for name, type_ in columns.items():
         if type_.startswith("STRUCT") and not type_.endswith("]"):

@@ -2,7 +2,9 @@
 
 Pure text generation, no database. The query gives, per row, every Assessment field that does not need
 per-record text or explanation: triage, imaging, review days, phase, pain type, chronification risk,
-STarT Back and neuroplastic results, suspected conditions, red-flag rules and recommendation ids.
+STarT Back and neuroplastic results, and the suspected conditions, red flags and recommendation ids as
+bit masks (BIGINT columns, 62 bits each, see MaskedList): building lists of strings per row costs more
+than the whole rest of the query, and a mask is decoded with a table lookup where the lists are needed.
 
 It mirrors core.conditions exactly: two-valued logic (a comparison with a missing value is FALSE, hence
 the COALESCE around every comparison), `bool(value)` truthiness for a bare name, `sum` counting a true
@@ -11,7 +13,7 @@ between a string and a number, a literal it cannot quote) raises SqlCompileError
 fails loudly here rather than silently diverging from the per-case engine.
 
 Dialects differ only in identifier quoting and the name of the double type; the rest is plain SQL that
-DuckDB, PostgreSQL and Spark SQL all run (CASE, COALESCE, GREATEST, CONCAT_WS, IN, CAST).
+DuckDB, PostgreSQL and Spark SQL all run (CASE, COALESCE, GREATEST, IN, CAST, BIGINT arithmetic).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from .kb import KnowledgeBase
 from .models import IMAGING_ORDER, TRIAGE_ORDER
 
 Type = Literal["bool", "number", "str", "list", "object", "null"]
-LIST_SEPARATOR = "|"
+MASK_BITS = 62  # bits per BIGINT mask column: positive values only, on every engine
 # Names the engine itself reads from the computed values (core.engine.evaluate).
 ENGINE_NAMES = (
     "phase",
@@ -38,8 +40,8 @@ ENGINE_NAMES = (
     "neuroplastic_level",
     "pain_type",
 )
-# The flat result columns of the compiled query, in order.
-RESULT_COLUMNS = (
+# The scalar result columns of the compiled query, in order; the mask columns follow (result_columns).
+SCALAR_RESULTS = (
     "line",
     "triage",
     "imaging",
@@ -52,11 +54,58 @@ RESULT_COLUMNS = (
     "startback_group",
     "neuroplastic_count",
     "neuroplastic_level",
-    "suspected_conditions",
-    "red_flag_ids",
-    "red_flag_conditions",
-    "recommendation_ids",
 )
+INTEGER_RESULTS = (
+    "line",
+    "review_in_days",
+    "startback_total",
+    "startback_psychosocial",
+    "neuroplastic_count",
+)
+
+
+@dataclass(frozen=True)
+class MaskedList:
+    """A list field of the Assessment given as bit masks: bit i (of all its masks, 62 per column) set
+    means items[i] is in the list, and the list holds its items in this order. The compiled query sets
+    the bits so that this plain reading gives the engine's list (order and de-duplication included)."""
+
+    name: str
+    items: tuple[Any, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        return [f"{self.name}_{k}" for k in range(max(1, -(-len(self.items) // MASK_BITS)))]
+
+    def decode(self, masks: Sequence[int]) -> list[Any]:
+        bits = [k * MASK_BITS + b for k, m in enumerate(masks) for b in range(MASK_BITS) if m >> b & 1]
+        return [self.items[i] for i in bits]
+
+
+def suspect_rules(kb: KnowledgeBase) -> list[int]:
+    """Indexes of the rules that suspect a condition."""
+    return [i for i, r in enumerate(kb.spec.rules) if r.suspect is not None]
+
+
+def red_flag_rules(kb: KnowledgeBase) -> list[int]:
+    """Indexes of the rules whose condition is a red-flag condition (each firing one is a red flag)."""
+    return [i for i, r in enumerate(kb.spec.rules) if r.suspect in kb.red_flag_conditions]
+
+
+def masked_lists(kb: KnowledgeBase) -> tuple[MaskedList, MaskedList, MaskedList]:
+    """suspected_conditions (one bit per suspecting rule, set for the first firing rule of a condition),
+    red_flags ((rule id, condition) per red-flag rule), recommendation_ids (one bit per recommendation)."""
+    rules = kb.spec.rules
+    return (
+        MaskedList("suspected_conditions", tuple(rules[i].suspect for i in suspect_rules(kb))),
+        MaskedList("red_flags", tuple((rules[i].id, rules[i].suspect) for i in red_flag_rules(kb))),
+        MaskedList("recommendation_ids", tuple(r.id for r in kb.spec.recommendations)),
+    )
+
+
+def result_columns(kb: KnowledgeBase) -> list[str]:
+    """Every column of the compiled query, in order (the masks are BIGINT)."""
+    return [*SCALAR_RESULTS, *(c for m in masked_lists(kb) for c in m.columns)]
 
 
 class SqlCompileError(ValueError):
@@ -101,8 +150,8 @@ def literal(value: object) -> Sql:
             raise SqlCompileError(f"literal {value!r} has no SQL rendering")
         return Sql(repr(value), "number")
     if isinstance(value, str):
-        if any(ch in value for ch in "'\\\n" + LIST_SEPARATOR):
-            raise SqlCompileError(f"string literal {value!r} contains a quote, backslash or '|'")
+        if any(ch in value for ch in "'\\\n"):
+            raise SqlCompileError(f"string literal {value!r} contains a quote, backslash or line break")
         return Sql(f"'{value}'", "str")
     raise SqlCompileError(f"literal {value!r} has no SQL rendering")
 
@@ -335,14 +384,16 @@ def _pair(args: object) -> tuple[Any, Any]:
     return args[0], args[1]
 
 
-def _concat(parts: list[str]) -> str:
-    """CONCAT_WS skipping NULLs; nested in groups because PostgreSQL allows at most 100 arguments."""
-    if not parts:
-        return "''"
-    if len(parts) > 90:
-        parts = [_concat(parts[k : k + 90]) for k in range(0, len(parts), 90)]
-        parts = [f"NULLIF({p}, '')" for p in parts]
-    return f"CONCAT_WS('{LIST_SEPARATOR}', {', '.join(parts)})"
+def _masks(columns: list[str], fired: Sequence[str]) -> list[tuple[str, str]]:
+    """One BIGINT per column: bit b of column k set when condition k * MASK_BITS + b holds."""
+    out = []
+    for k, column in enumerate(columns):
+        chunk = fired[k * MASK_BITS : (k + 1) * MASK_BITS]
+        # The first term is a BIGINT so that no engine adds the small bits up as 32-bit integers.
+        bits = [f"(CASE WHEN {c} THEN {1 << b} ELSE 0 END)" for b, c in enumerate(chunk)]
+        terms = ["CAST(0 AS BIGINT)", *bits]
+        out.append((column, " + ".join(terms)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -452,15 +503,6 @@ class QueryBuilder:
                 self._owned(f"rec {rec.id}.{v.id}", self.expr.bool_, v.when)
         self.steps.append(Step(tuple(cols)))
 
-    def _joined(self, items: Sequence[tuple[str, str]]) -> str:
-        """CONCAT_WS over (condition, text) in order, each text once (its first true position)."""
-        parts = []
-        for k, (cond, text) in enumerate(items):
-            earlier = [c for c, t in items[:k] if t == text]
-            guard = cond if not earlier else f"{cond} AND NOT ({' OR '.join(earlier)})"
-            parts.append(f"(CASE WHEN {guard} THEN {literal(text).text} END)")
-        return _concat(parts)
-
     def _final(self) -> list[tuple[str, str]]:
         i = self.d.ident
         rules = self.kb.spec.rules
@@ -471,9 +513,17 @@ class QueryBuilder:
         def col(name: str) -> str:
             return i(self.expr.names[name][0])
 
-        suspected = [(i(f"r_{k}"), r.suspect) for k, r in enumerate(rules) if r.suspect is not None]
-        red = [(i(f"r_{k}"), r) for k, r in enumerate(rules) if r.suspect in self.kb.red_flag_conditions]
-        recs = [(i(f"rec_{k}"), r.id) for k, r in enumerate(self.kb.spec.recommendations)]
+        suspected, red_flags, recommendations = masked_lists(self.kb)
+        # A condition is listed once, at its first firing rule: later rules of it set no bit.
+        first = [
+            " AND ".join(
+                [i(f"r_{k}")]
+                + [f"NOT {i(f'r_{j}')}" for j in range(k) if rules[j].suspect == rules[k].suspect]
+            )
+            for k in suspect_rules(self.kb)
+        ]
+        fired = [i(f"r_{k}") for k in red_flag_rules(self.kb)]
+        applies = [i(f"rec_{k}") for k in range(len(self.kb.spec.recommendations))]
         review = " ".join(
             f"WHEN {literal(t.value).text} THEN {days}"
             for t, days in self.kb.spec.policy.review_in_days.items()
@@ -497,17 +547,12 @@ class QueryBuilder:
             ("startback_group", col("startback_group")),
             ("neuroplastic_count", f"(CASE WHEN {no_neuro} THEN NULL ELSE {col('neuroplastic_count')} END)"),
             ("neuroplastic_level", f"(CASE WHEN {no_neuro} THEN NULL ELSE {col('neuroplastic_level')} END)"),
-            ("suspected_conditions", self._joined(suspected)),
-            ("red_flag_ids", self._joined([(c, r.id) for c, r in red])),
-            ("red_flag_conditions", self._joined_all([(c, r.suspect) for c, r in red])),
-            ("recommendation_ids", self._joined(recs)),
+            *_masks(suspected.columns, first),
+            *_masks(red_flags.columns, fired),
+            *_masks(recommendations.columns, applies),
         ]
 
-    def _joined_all(self, items: Sequence[tuple[str, str | None]]) -> str:
-        """CONCAT_WS keeping repeats (one entry per fired rule, parallel to red_flag_ids)."""
-        return _concat([f"(CASE WHEN {c} THEN {literal(t).text} END)" for c, t in items])
-
-    def build(self, source: str) -> str:
+    def build(self, source: str, keep: Sequence[str] = ()) -> str:
         self._derived(self.kb.derived)
         self._rules()
         self._findings()
@@ -518,11 +563,15 @@ class QueryBuilder:
         for n, step in enumerate(self.steps, start=1):
             cols = ", ".join(f"{expr} AS {self.d.ident(c)}" for c, expr in step.columns)
             ctes.append(f"s{n} AS (SELECT *, {cols} FROM s{n - 1})")
+        final += [(c, self.d.ident(c)) for c in keep]
         select = ",\n  ".join(f"{expr} AS {self.d.ident(c)}" for c, expr in final)
         return "WITH " + ",\n".join(ctes) + f"\nSELECT\n  {select}\nFROM s{len(self.steps)}"
 
 
-def compile_assessment(kb: KnowledgeBase, dialect: Dialect | str = DUCKDB, source: str = "cases") -> str:
-    """One SELECT assessing every row of `source` (the flat Case table plus a `line` column)."""
+def compile_assessment(
+    kb: KnowledgeBase, dialect: Dialect | str = DUCKDB, source: str = "cases", keep: Sequence[str] = ()
+) -> str:
+    """One SELECT assessing every row of `source` (the flat Case table plus a `line` column); the
+    source's columns named in `keep` follow the result columns unchanged."""
     d = DIALECTS[dialect] if isinstance(dialect, str) else dialect
-    return QueryBuilder(kb, d).build(source)
+    return QueryBuilder(kb, d).build(source, keep)
