@@ -129,18 +129,21 @@ def _split_rejected(
     return count, accepted
 
 
-_ARROW_TYPES = {"bool": "bool_", "int": "int64", "float": "float64", "enum": "string"}
+_SQL_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "float": "DOUBLE", "enum": "VARCHAR"}
 
 
 def _register_fallback(con: Any, accepted: list[tuple[int, Case]]) -> None:
     """Rows only Python's validation accepted, flattened in Python, as the table `fallback_cases`."""
-    import pyarrow as pa
+    columns = ", ".join(f'"{c}" {_SQL_TYPES[k]}' for c, k in flat_columns())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE fallback_cases (line BIGINT, {columns})")
+    if not accepted:
+        return
+    import pyarrow as pa  # only here: importing it costs a tenth of a second
 
-    schema = pa.schema(
-        [("line", pa.int64())] + [(c, getattr(pa, _ARROW_TYPES[k])()) for c, k in flat_columns()]
-    )
     rows = [{"line": line, **flatten_case(case)} for line, case in accepted]
-    con.register("fallback_cases", pa.Table.from_pylist(rows, schema=schema))
+    con.register("fallback_rows", pa.Table.from_pylist(rows))
+    con.execute("INSERT INTO fallback_cases BY NAME SELECT * FROM fallback_rows")
+    con.unregister("fallback_rows")
 
 
 def run_batch(
