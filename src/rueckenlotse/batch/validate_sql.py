@@ -166,9 +166,10 @@ def validation_sql(source: str) -> str:
     """
     fields = [_Field(f) for f in FLAT_FIELDS]
     objects = [f for f in _top() if f.kind == "object"]
+    # A nested answer's text is JSON that from_json itself wrote: parsing it again cannot fail.
     parsed_objects = ", ".join(
-        f"CASE WHEN starts_with(v.{_q(f.name)}, '{{') THEN try(from_json(v.{_q(f.name)}, "
-        f"'{_structure(_children(f))}')) END AS {_object_ref(f.name)}"
+        f"CASE WHEN starts_with(v.{_q(f.name)}, '{{') THEN from_json(v.{_q(f.name)}, "
+        f"'{_structure(_children(f))}') END AS {_object_ref(f.name)}"
         for f in objects
     )
     typed = ", ".join(c for field in fields for c in field.typed())
