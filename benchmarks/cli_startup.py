@@ -23,6 +23,7 @@ sys.path.insert(0, str(HERE))
 from assess_latency import machine_lines  # noqa: E402
 
 HEAVY = (
+    "rich",
     "fastapi",
     "uvicorn",
     "sqlalchemy",

@@ -1,4 +1,4 @@
-"""`rueckenlotse --help` stays light: it loads no web, database, PDF, plotting, batch or FHIR library.
+"""`rueckenlotse --help` stays light: it loads no rich, web, database, PDF, plotting, batch or FHIR library.
 
 A behaviour test, not a timing test: it runs the help in a fresh interpreter and looks at ``sys.modules``.
 Every command still appears in the help with its own help text.
@@ -22,6 +22,7 @@ from rueckenlotse.cli import LAZY_COMMANDS, app, full_app
 
 # Libraries that cost start-up time and that no command needs just to describe itself.
 HEAVY = (
+    "rich",
     "fastapi",
     "starlette",
     "uvicorn",

@@ -12,7 +12,7 @@ import typer
 import typer.main
 from typer.core import TyperCommand, TyperGroup
 
-from .cli_common import Lang
+from .cli_common import HelpGroup, Lang
 
 if TYPE_CHECKING:
     from .core.kb import KnowledgeBase
@@ -53,7 +53,7 @@ class _Placeholder(TyperCommand):
         raise typer.Exit(EXIT_INVALID)
 
 
-class _LazyGroup(TyperGroup):
+class _LazyGroup(HelpGroup):
     """The root group: lists the lazy commands from LAZY_COMMANDS and loads them when one is called."""
 
     def __init__(self, **attrs: Any) -> None:
@@ -79,6 +79,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help (cli_common.HelpGroup)
 )
 
 
@@ -219,7 +220,15 @@ def register_all(app: typer.Typer) -> None:
 @cache
 def full_app() -> typer.Typer:
     """The whole command tree, every group imported and registered (once per process)."""
-    full = typer.Typer(name=app.info.name, help=app.info.help, no_args_is_help=True, add_completion=False)
+    full = typer.Typer(
+        cls=_LazyGroup,  # the same listing; with every command registered it has nothing left to load
+        name=app.info.name,
+        help=app.info.help,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
     full.registered_commands.extend(app.registered_commands)
     full.registered_groups.extend(app.registered_groups)
     register_all(full)

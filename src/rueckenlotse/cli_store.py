@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from .cli_common import Lang
+from .cli_common import HelpGroup, Lang
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -287,7 +287,10 @@ def restore(
 
 
 person_app = typer.Typer(
-    help="Personen (pseudonym: eine erzeugte ID, optional ein Name) / persons.", no_args_is_help=True
+    cls=HelpGroup,
+    rich_markup_mode=None,
+    help="Personen (pseudonym: eine erzeugte ID, optional ein Name) / persons.",
+    no_args_is_help=True,
 )
 
 
