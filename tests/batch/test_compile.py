@@ -143,6 +143,7 @@ def test_masked_lists_read_bits_in_order_across_columns() -> None:
     assert MaskedList("empty", ()).columns == ["empty_0"]
 
 
+@pytest.mark.safety("SR-BAT-1")
 def test_a_knowledge_base_past_62_recommendations_gets_more_mask_columns_and_the_same_results(
     tmp_path: Path,
 ) -> None:

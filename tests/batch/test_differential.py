@@ -82,6 +82,7 @@ def _engines() -> list[tuple[str, str | None]]:
     return engines
 
 
+@pytest.mark.safety("SR-BAT-1")
 def test_compiled_path_equals_per_case_engine_on_every_engine(
     differential_input: tuple[Path, list[dict[str, Any]]], tmp_path: Path
 ) -> None:

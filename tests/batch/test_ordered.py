@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pytest
 
 from rueckenlotse.batch.ordered import create_in_order, run_in_order, tracked
 
@@ -26,6 +27,7 @@ def _root(con: duckdb.DuckDBPyConnection, statement: str) -> str:
     return str(json.loads(con.execute(f"EXPLAIN (FORMAT json) {statement}").fetchone()[1])[0]["name"])
 
 
+@pytest.mark.safety("SR-BAT-2")
 def test_a_plan_that_loses_the_order_in_parallel_runs_in_order() -> None:
     con = _connect()
     assert _root(con, f"CREATE TABLE probe AS {JOINED}") == "CREATE_TABLE_AS"  # not a batch insert

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from rueckenlotse.batch import readers
 from rueckenlotse.batch.generate import arrow_schema, generate_case
@@ -120,6 +121,7 @@ def _python_accepts(text: str) -> bool:
     return True
 
 
+@pytest.mark.safety("SR-BAT-2")
 def test_sql_validation_agrees_with_python() -> None:
     rng = random.Random(11)
     texts = BY_HAND + [json.dumps(_mutate(rng, generate_case(rng))) for _ in range(4000)]
@@ -135,6 +137,7 @@ def test_sql_validation_agrees_with_python() -> None:
     assert 0 < sum(python) < len(texts)
 
 
+@pytest.mark.safety("SR-BAT-2", "SR-IN-1")
 def test_invalid_lines_go_to_the_error_file_and_the_run_goes_on(tmp_path: Path) -> None:
     rng = random.Random(3)
     good = [json.dumps(generate_case(rng)) for _ in range(5)]
@@ -193,6 +196,7 @@ def _python_ok(path: Path) -> list[bool]:
     return [_python_accepts(json.dumps(_without_nulls(r))) for r in pq.read_table(path).to_pylist()]
 
 
+@pytest.mark.safety("SR-BAT-2")
 def test_typed_parquet_validation_agrees_with_python(tmp_path: Path) -> None:
     rng = random.Random(9)
     good = [generate_case(rng) for _ in range(300)]
@@ -241,6 +245,7 @@ STARTBACK = [
 ]  # fmt: skip
 
 
+@pytest.mark.safety("SR-BAT-2")
 def test_line_numbers_hold_in_a_large_file_read_in_parallel(tmp_path: Path) -> None:
     # Lines are row positions (no numbering while reading): invalid and blank lines spread over a file
     # large enough for DuckDB to read it on several threads must keep every line's own number.
