@@ -24,6 +24,7 @@ from rueckenlotse.batch.pipeline import run_batch
 from rueckenlotse.batch.validate_sql import validation_sql
 from rueckenlotse.core.engine import evaluate
 from rueckenlotse.core.errors import InvalidCase
+from rueckenlotse.core.kb import KnowledgeBase
 from rueckenlotse.core.models import Case
 from rueckenlotse.knowledge.loader import default_knowledge
 from rueckenlotse.validation import parse_case_json
@@ -277,3 +278,28 @@ def test_line_numbers_hold_in_a_large_file_read_in_parallel(tmp_path: Path) -> N
         expected = evaluate(kb, Case.model_validate(valid[row["line"]], strict=True))
         assert row["triage"] == expected.triage.value
         assert row["recommendation_ids"] == [r.id for r in expected.recommendations]
+
+
+@pytest.mark.safety("SR-BAT-2")
+def test_a_wild_value_in_an_invalid_row_never_stops_the_run(tmp_path: Path) -> None:
+    # Validation and assessment run in one pass: an invalid row's values must never reach the compiled
+    # arithmetic (here an age far outside BIGINT's room for "age + age"), or one bad row would end the run.
+    kb = default_knowledge()
+    recs = kb.spec.recommendations
+    twice_the_age = {"sum": [{"sub": ["age", 0]}, {"sub": ["age", 0]}]}  # values, not truthiness
+    older = recs[0].model_copy(update={"id": "extra_older", "when": {"gt": [twice_the_age, 130]}})
+    texts = {"rec.extra_older": kb.spec.texts[f"rec.{recs[0].id}"]} | {
+        f"rec.extra_older.{v.id}": kb.spec.texts[f"rec.{recs[0].id}.{v.id}"] for v in older.variants
+    }
+    spec = kb.spec.model_copy(update={"recommendations": [*recs, older], "texts": kb.spec.texts | texts})
+    variant = KnowledgeBase(spec)
+    valid = json.loads(BASE.replace('"age": 40', '"age": 70') + "}")
+    lines = [json.dumps(valid), BASE.replace('"age": 40', '"age": -9223372036854775800') + "}"]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = run_batch(variant, source, tmp_path / "out.jsonl")
+    assert (summary.assessed, summary.errors) == (1, 1)
+    written = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+    expected = evaluate(variant, Case.model_validate(valid, strict=True))
+    assert written["recommendation_ids"] == [r.id for r in expected.recommendations]
+    assert "extra_older" in written["recommendation_ids"]
