@@ -218,8 +218,8 @@ def _check(con: Any, kb: KnowledgeBase, engine: str, validation: str, source: Pa
         # An invalid row's values are NULL for the compiled query: its result is never used, and a wild
         # value (an age of -9e18) must not make the query fail (integer overflow) for the valid rows.
         values = "CASE WHEN ok THEN COLUMNS(* EXCLUDE (ok, j)) END"
-        source = f"SELECT NULL::BIGINT AS line, {values}, ok, j FROM ({validation})"
-        select = compile_assessment(kb, "duckdb", f"({source})", keep=("ok", "j"))
+        rows = f"SELECT NULL::BIGINT AS line, {values}, ok, j FROM ({validation})"
+        select = compile_assessment(kb, "duckdb", f"({rows})", keep=("ok", "j"))
     else:
         cb.stage("validate", 100)
         select = validation
