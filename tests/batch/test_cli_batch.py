@@ -134,6 +134,27 @@ def test_csv_cells_that_are_not_numbers_are_reported_as_such(tmp_path: Path) -> 
     assert [r["line"] for r in read_output(tmp_path / "out.jsonl")] == [4]
 
 
+@pytest.mark.safety("SR-BAT-2")
+def test_csv_line_numbers_count_blank_lines_and_cells_that_span_lines(tmp_path: Path) -> None:
+    # DuckDB's CSV reader skips blank lines and lets a quoted cell span lines: lines are the file's.
+    source = tmp_path / "faelle.csv"
+    source.write_text(
+        'age,regions,duration_weeks\n40,low_back,3\n\n41,neck,2\n"4\n2",neck,2\n43,neck,1\n',
+        encoding="utf-8",
+    )
+    result = _run(str(source), "-o", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 0, result.output
+    assert [r["line"] for r in read_output(tmp_path / "out.jsonl")] == [2, 4, 7]
+    errors = [json.loads(line) for line in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]
+    assert [e["line"] for e in errors] == [5]
+    # Without blank lines or spanning cells the lines are the rows' positions (no Python pass).
+    source.write_text("age,regions,duration_weeks\n40,low_back,3\nabc,neck,2\n", encoding="utf-8")
+    assert _run(str(source), "-o", str(tmp_path / "out2.jsonl")).exit_code == 0
+    assert [r["line"] for r in read_output(tmp_path / "out2.jsonl")] == [2]
+    errors = [json.loads(line) for line in (tmp_path / "out2.jsonl.errors.jsonl").read_text().splitlines()]
+    assert [e["line"] for e in errors] == [3]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

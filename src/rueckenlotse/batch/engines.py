@@ -37,15 +37,16 @@ def _create_results(con: Any, kb: KnowledgeBase) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE results ({cols})")
 
 
-def results_duckdb(con: Any, kb: KnowledgeBase, first_line: int) -> None:
+def results_duckdb(con: Any, kb: KnowledgeBase, line: str) -> None:
     """`results` as a view: the valid rows of `checked` (validated and assessed in one pass), then the
-    rows only Python's validation accepted (`fallback_cases`), assessed by the same compiled query."""
+    rows only Python's validation accepted (`fallback_cases`), assessed by the same compiled query;
+    `line` is the SQL expression of a row's line (batch.readers.line_sql)."""
     columns = ", ".join(f'"{c}"' for c in result_columns(kb) if c != "line")
     fallback = compile_assessment(kb, "duckdb", "fallback_cases")
     con.execute(f"CREATE OR REPLACE TEMP TABLE fallback_results AS {fallback}")
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW results AS
-        SELECT rowid + {first_line} AS line, {columns} FROM checked WHERE ok
+        SELECT {line} AS line, {columns} FROM checked WHERE ok
         UNION ALL SELECT * FROM fallback_results
     """)
 

@@ -111,10 +111,10 @@ _BLANK = "(j IS NULL OR regexp_full_match(j, '\\s*'))"
 
 
 def _split_rejected(
-    con: Any, kb: KnowledgeBase, first_line: int, errors_file: Any, cb: Callbacks
+    con: Any, kb: KnowledgeBase, line: str, errors_file: Any, cb: Callbacks
 ) -> tuple[int, list[tuple[int, Case]]]:
     rejected = con.execute(
-        f"SELECT rowid + {first_line} AS line, j FROM checked WHERE NOT ok AND NOT {_BLANK} ORDER BY line"
+        f"SELECT {line} AS line, j FROM checked WHERE NOT ok AND NOT {_BLANK} ORDER BY line"
     ).fetchall()
     cb.stage("check", len(rejected))
     count, accepted = 0, []
@@ -168,17 +168,21 @@ def run_batch(
     summary = Summary(
         output=target, errors_path=errors_path or target.with_name(target.name + ".errors.jsonl")
     )
-    first_line = readers.FIRST_LINE[fmt_in]
     con = connect()
     try:
         validation = _step(f"{source}: nicht lesbar / cannot be read", readers.LOADERS[fmt_in], con, source)
         _check(con, kb, engine, validation, source, cb)
-        counted = con.execute(f"SELECT count(*) FROM checked WHERE ok OR NOT {_BLANK}").fetchone()
-        summary.rows = int(counted[0])
-        summary.errors, accepted = _report_rejected(con, kb, first_line, summary.errors_path, cb)
+        counted = con.execute(
+            f"SELECT count(*), count(*) FILTER (ok OR NOT {_BLANK}) FROM checked"
+        ).fetchone()
+        summary.rows = int(counted[1])
+        line = _step(
+            f"{source}: nicht lesbar / cannot be read", readers.line_sql, con, fmt_in, source, counted[0]
+        )
+        summary.errors, accepted = _report_rejected(con, kb, line, summary.errors_path, cb)
         summary.python_validated = len(accepted)
         _register_fallback(con, accepted)
-        _assess(con, kb, engine, database_url, first_line, cb)
+        _assess(con, kb, engine, database_url, line, cb)
         cb.stage("write", 100)
         # The results are in line order, unless they came back from another engine or rows only
         # Python accepted were assessed after the others.
@@ -233,26 +237,26 @@ def _check(con: Any, kb: KnowledgeBase, engine: str, validation: str, source: Pa
 
 
 def _report_rejected(
-    con: Any, kb: KnowledgeBase, first_line: int, errors_path: Path | None, cb: Callbacks
+    con: Any, kb: KnowledgeBase, line: str, errors_path: Path | None, cb: Callbacks
 ) -> tuple[int, list[tuple[int, Case]]]:
     assert errors_path is not None
     try:
         with errors_path.open("w", encoding="utf-8") as errors_file:
-            return _split_rejected(con, kb, first_line, errors_file, cb)
+            return _split_rejected(con, kb, line, errors_file, cb)
     except OSError as e:
         raise BatchError(f"{errors_path}: nicht schreibbar / cannot be written: {e.strerror}") from None
 
 
 def _assess(
-    con: Any, kb: KnowledgeBase, engine: str, database_url: str | None, first_line: int, cb: Callbacks
+    con: Any, kb: KnowledgeBase, engine: str, database_url: str | None, line: str, cb: Callbacks
 ) -> None:
     """The table or view `results` (core.sql_compile.result_columns) of every valid row."""
     what = f"{engine}: Bewertung fehlgeschlagen / assessment failed"
     if engine == "duckdb":
-        _step(what, engines.results_duckdb, con, kb, first_line)
+        _step(what, engines.results_duckdb, con, kb, line)
         return
     columns = ", ".join(f'"{c}"' for c, _ in flat_columns())
-    every = f"SELECT rowid + {first_line} AS line, {columns} FROM checked WHERE ok"
+    every = f"SELECT {line} AS line, {columns} FROM checked WHERE ok"
     con.execute(f"CREATE OR REPLACE TEMP TABLE cases AS {every} UNION ALL SELECT * FROM fallback_cases")
     cb.stage("assess", int(con.execute("SELECT count(*) FROM cases").fetchone()[0]))
     if engine == "postgres":

@@ -14,7 +14,9 @@ is built only for rows that fail.
 Line numbers: JSONL and CSV count lines of the file (CSV header = line 1), Parquet counts rows from 1.
 They are not read along (numbering rows while reading would make DuckDB read on one thread): the table
 built from the SELECT keeps the insertion order (batch.ordered), so its rowid is the row's position in
-the file and the line is rowid + FIRST_LINE. A blank JSONL line stays a row (not ok) so the count holds.
+the file, and line_sql() turns it into the line. A blank JSONL line stays a row (not ok) so the count
+holds; DuckDB's CSV reader skips blank lines and lets a quoted cell span lines, so a CSV file with
+either gets its record-to-line table from Python's csv module.
 """
 
 from __future__ import annotations
@@ -43,16 +45,18 @@ def _key(name: str) -> str:
     return "'" + '"' + name.replace("'", "''") + '":' + "'"
 
 
-FIRST_LINE = {"jsonl": 1, "csv": 2, "parquet": 1}
+# Every line of a file as it is, one VARCHAR each: no delimiter, quote or escape can split or alter it.
+_RAW_LINES = (
+    "columns={'j': 'VARCHAR'}, header=false, delim='\\x1f', quote='', escape='', auto_detect=false, "
+    "strict_mode=false"
+)
 
 
 def load_jsonl(con: Any, path: Path) -> None:
-    # One VARCHAR column per line: no delimiter, quote or escape can split or alter a line. A view, so
-    # the file's text streams through validation instead of being held in memory as a whole.
+    # A view, so the file's text streams through validation instead of being held in memory as a whole.
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW rows AS
-        SELECT j FROM read_csv({_q(path)}, columns={{'j': 'VARCHAR'}},
-            header=false, delim='\\x1f', quote='', escape='', auto_detect=false, strict_mode=false)
+        SELECT j FROM read_csv({_q(path)}, {_RAW_LINES})
     """)
 
 
@@ -74,10 +78,16 @@ def _object_text(members: list[tuple[str, str, str]]) -> str:
 
 
 def load_csv(con: Any, path: Path) -> None:
+    # DuckDB's parallel CSV reader cannot pad short rows (null_padding) once a quoted cell spans lines;
+    # such a file (a line with an odd number of quotes) is read on one thread.
+    spanning = con.execute(
+        f"SELECT count(*) FROM read_csv({_q(path)}, {_RAW_LINES}) "
+        "WHERE (strlen(j) - strlen(replace(j, '\"', ''))) % 2 = 1"
+    ).fetchone()[0]
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW csv_in AS
         SELECT * FROM read_csv({_q(path)}, header=true, all_varchar=true,
-            auto_detect=true, null_padding=true, strict_mode=false)
+            auto_detect=true, null_padding=true, strict_mode=false{", parallel=false" if spanning else ""})
     """)
     columns = [r[0] for r in con.execute("DESCRIBE csv_in").fetchall()]
     kinds = {f.name: f.kind for f in FLAT_FIELDS}
@@ -113,6 +123,45 @@ def load_parquet(con: Any, path: Path) -> str:
             value = _object_text(inner)
         members.append((column, f"{cell} IS NOT NULL", value))
     return typed_validation_sql("parquet_in", columns, children, _object_text(members))
+
+
+class LineError(ValueError):
+    """The file's records cannot be matched to its lines (a CSV that DuckDB and Python read differently)."""
+
+
+def line_sql(con: Any, fmt: str, path: Path, rows: int) -> str:
+    """The SQL expression of the file line of a row of the table built from the loader's SELECT."""
+    if fmt != "csv":
+        return "(rowid + 1)"
+    lines, blank = con.execute(
+        f"SELECT count(*), count(*) FILTER (j IS NULL OR regexp_full_match(j, '\\s*')) "
+        f"FROM read_csv({_q(path)}, {_RAW_LINES})"
+    ).fetchone()
+    if blank == 0 and lines == rows + 1:  # a header line, then one line per record
+        return "(rowid + 2)"
+    starts = _csv_record_lines(path)
+    if len(starts) != rows + 1:
+        raise LineError(
+            f"{rows} Datensätze, aber {len(starts) - 1} für Pythons csv-Modul – Zeilennummern wären falsch, "
+            f"bitte die Anführungszeichen prüfen / {rows} records, but {len(starts) - 1} for Python's csv "
+            "module: line numbers would be wrong (check the quoting)"
+        )
+    con.execute("SET VARIABLE rl_lines = ?::BIGINT[]", [starts])
+    return "getvariable('rl_lines')[rowid + 2]"  # element 1 is the header's line
+
+
+def _csv_record_lines(path: Path) -> list[int]:
+    """The first line of every non-empty record of a CSV file (the header first)."""
+    import csv
+
+    starts, previous = [], 0
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        for record in reader:
+            if record:  # a blank line reads as [] (DuckDB skips it too)
+                starts.append(previous + 1)
+            previous = reader.line_num
+    return starts
 
 
 def _validated(load: Callable[[Any, Path], None]) -> Callable[[Any, Path], str]:
