@@ -16,7 +16,13 @@ from typing import Any
 
 from ..core.flat_case import flat_columns
 from ..core.kb import KnowledgeBase
-from ..core.sql_compile import INTEGER_RESULTS, SCALAR_RESULTS, compile_assessment, result_columns
+from ..core.sql_compile import (
+    INTEGER_RESULTS,
+    POSTGRES,
+    SCALAR_RESULTS,
+    compile_assessment,
+    result_columns,
+)
 
 Progress = Callable[[int], None]  # called with the number of rows just assessed
 
@@ -51,9 +57,6 @@ def results_duckdb(con: Any, kb: KnowledgeBase, line: str) -> None:
     """)
 
 
-_PG_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "float": "DOUBLE PRECISION", "enum": "TEXT"}
-
-
 def _libpq_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -67,7 +70,7 @@ def run_postgres(con: Any, kb: KnowledgeBase, progress: Progress, database_url: 
     if not database_url:
         raise EngineError("--database-url fehlt / is missing (postgresql://user@host/db)")
     _create_results(con, kb)
-    columns = [("line", "BIGINT")] + [(c, _PG_TYPES[k]) for c, k in flat_columns()]
+    columns = [("line", "BIGINT")] + [(c, POSTGRES.column_type(k)) for c, k in flat_columns()]
     with tempfile.TemporaryDirectory(prefix="rl-batch-") as tmp:
         cases_csv, results_csv = Path(tmp) / "cases.csv", Path(tmp) / "results.csv"
         con.execute(f"COPY cases TO '{cases_csv}' (FORMAT csv, HEADER false)")

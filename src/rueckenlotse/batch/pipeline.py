@@ -26,7 +26,7 @@ from ..core.errors import InvalidCase
 from ..core.flat_case import flat_columns, flatten_case
 from ..core.kb import KnowledgeBase
 from ..core.models import Case
-from ..core.sql_compile import compile_assessment
+from ..core.sql_compile import DUCKDB, compile_assessment
 from ..validation import parse_case_json
 from . import engines, output, readers
 from .ordered import create_in_order, tracked
@@ -129,12 +129,9 @@ def _split_rejected(
     return count, accepted
 
 
-_SQL_TYPES = {"bool": "BOOLEAN", "int": "BIGINT", "float": "DOUBLE", "enum": "VARCHAR"}
-
-
 def _register_fallback(con: Any, accepted: list[tuple[int, Case]]) -> None:
     """Rows only Python's validation accepted, flattened in Python, as the table `fallback_cases`."""
-    columns = ", ".join(f'"{c}" {_SQL_TYPES[k]}' for c, k in flat_columns())
+    columns = ", ".join(f'"{c}" {DUCKDB.column_type(k)}' for c, k in flat_columns())
     con.execute(f"CREATE OR REPLACE TEMP TABLE fallback_cases (line BIGINT, {columns})")
     if not accepted:
         return

@@ -118,16 +118,21 @@ class Dialect:
     quote_open: str
     quote_close: str
     double: str
+    string: str
 
     def ident(self, name: str) -> str:
         if not name.replace("_", "").isalnum():
             raise SqlCompileError(f"name {name!r} is not a plain identifier")
         return f"{self.quote_open}{name}{self.quote_close}"
 
+    def column_type(self, kind: str) -> str:
+        """The column type of a flat Case column of this kind (core.flat_case.flat_columns)."""
+        return {"bool": "BOOLEAN", "int": "BIGINT", "float": self.double, "enum": self.string}[kind]
 
-DUCKDB = Dialect("duckdb", '"', '"', "DOUBLE")
-POSTGRES = Dialect("postgres", '"', '"', "DOUBLE PRECISION")
-SPARK = Dialect("spark", "`", "`", "DOUBLE")
+
+DUCKDB = Dialect("duckdb", '"', '"', "DOUBLE", "VARCHAR")
+POSTGRES = Dialect("postgres", '"', '"', "DOUBLE PRECISION", "TEXT")
+SPARK = Dialect("spark", "`", "`", "DOUBLE", "STRING")
 DIALECTS = {d.name: d for d in (DUCKDB, POSTGRES, SPARK)}
 
 
@@ -369,7 +374,7 @@ class ExprCompiler:
         if v.type == "str":
             return v.text
         if v.type == "number" and self._is_integer(expr):
-            return f"CAST({v.text} AS VARCHAR(40))" if self.d is not SPARK else f"CAST({v.text} AS STRING)"
+            return f"CAST({v.text} AS {self.d.string})"
         raise SqlCompileError(f"a lookup key of type {v.type} has no SQL rendering")
 
     def _is_integer(self, expr: object) -> bool:
