@@ -12,7 +12,7 @@ import typer
 import typer.main
 from typer.core import TyperCommand, TyperGroup
 
-from .cli_common import HelpGroup, Lang
+from .cli_common import HelpGroup, Lang, command_group
 
 if TYPE_CHECKING:
     from .core.kb import KnowledgeBase
@@ -72,15 +72,10 @@ class _LazyGroup(HelpGroup):
         return super().resolve_command(ctx, args)
 
 
-app = typer.Typer(
-    cls=_LazyGroup,
-    name="rueckenlotse",
-    help="Rückenlotse – Orientierung bei Rücken- und Nackenschmerzen (guidance, not a diagnosis).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # plain help (cli_common.HelpGroup)
-)
+_ROOT = {"name": "rueckenlotse", "add_completion": False, "pretty_exceptions_enable": False}
+HELP = "Rückenlotse – Orientierung bei Rücken- und Nackenschmerzen (guidance, not a diagnosis)."
+
+app = command_group(HELP, cls=_LazyGroup, **_ROOT)
 
 
 class OutputFormat(StrEnum):
@@ -220,15 +215,8 @@ def register_all(app: typer.Typer) -> None:
 @cache
 def full_app() -> typer.Typer:
     """The whole command tree, every group imported and registered (once per process)."""
-    full = typer.Typer(
-        cls=_LazyGroup,  # the same listing; with every command registered it has nothing left to load
-        name=app.info.name,
-        help=app.info.help,
-        no_args_is_help=True,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-        rich_markup_mode=None,
-    )
+    # The same listing; with every command registered, _LazyGroup has nothing left to load.
+    full = command_group(HELP, cls=_LazyGroup, **_ROOT)
     full.registered_commands.extend(app.registered_commands)
     full.registered_groups.extend(app.registered_groups)
     register_all(full)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+import typer
 from typer.core import TyperGroup
 
 from . import LANGUAGES
@@ -38,3 +39,8 @@ class HelpGroup(TyperGroup):
         if rows:
             with formatter.section("Befehle / Commands"):
                 formatter.write_dl(rows)
+
+
+def command_group(help: str, *, cls: type[TyperGroup] = HelpGroup, **settings: Any) -> typer.Typer:
+    """A Typer app of the CLI: plain help listed by HelpGroup (or a subclass), help when called bare."""
+    return typer.Typer(cls=cls, help=help, rich_markup_mode=None, no_args_is_help=True, **settings)

@@ -15,16 +15,13 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from .cli_common import HelpGroup, Lang
+from .cli_common import Lang, command_group
 
 EXIT_INVALID = 2
 
-fhir_app = typer.Typer(
-    cls=HelpGroup,
-    rich_markup_mode=None,
-    help="FHIR R4 (R4B): einen Fall als Bundle ausgeben, Antworten einlesen "
+fhir_app = command_group(
+    "FHIR R4 (R4B): einen Fall als Bundle ausgeben, Antworten einlesen "
     "(export a Case as a Bundle, import a QuestionnaireResponse as a Case).",
-    no_args_is_help=True,
 )
 
 TEXTS: dict[str, dict[str, str]] = {

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .cli_common import HelpGroup, Lang
+from .cli_common import Lang, command_group
 from .cli_store import DbOption, LangOption, _fail, _open_store, _progress, _user_errors, person_app
 
 if TYPE_CHECKING:
@@ -107,11 +107,8 @@ TEXTS: dict[str, dict[str, str]] = {
 
 REACH_BY_NUMBER = {"1": "back_only", "2": "buttock_thigh", "3": "below_knee"}
 
-diary_app = typer.Typer(
-    cls=HelpGroup,
-    rich_markup_mode=None,
-    help="Schmerz- und Bewegungstagebuch (pain and activity diary).",
-    no_args_is_help=True,
+diary_app = command_group(
+    "Schmerz- und Bewegungstagebuch (pain and activity diary).",
 )
 
 

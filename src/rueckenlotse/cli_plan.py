@@ -14,17 +14,14 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import HelpGroup, Lang
+from .cli_common import Lang, command_group
 
 EXIT_INVALID = 2
 
 
-plan_app = typer.Typer(
-    cls=HelpGroup,
-    rich_markup_mode=None,
+plan_app = command_group(
+    "Selbsthilfe-Plan: Bewegung, Übungen, Wissen (self-management plan).",
     name="plan",
-    help="Selbsthilfe-Plan: Bewegung, Übungen, Wissen (self-management plan).",
-    no_args_is_help=True,
 )
 
 

@@ -13,14 +13,11 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import HelpGroup, Lang
+from .cli_common import Lang, command_group
 from .cli_store import DbOption, LangOption, _fail, _open_store, _user_errors
 
-practice_app = typer.Typer(
-    cls=HelpGroup,
-    rich_markup_mode=None,
-    help="Practices: create one, add clinicians, make API tokens, purge old intakes.",
-    no_args_is_help=True,
+practice_app = command_group(
+    "Practices: create one, add clinicians, make API tokens, purge old intakes.",
 )
 
 TEXTS: dict[str, dict[str, str]] = {

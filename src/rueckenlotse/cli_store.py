@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from .cli_common import HelpGroup, Lang
+from .cli_common import Lang, command_group
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -286,11 +286,8 @@ def restore(
     sys.stdout.write(_t("restored", lang, path=file) + "\n")
 
 
-person_app = typer.Typer(
-    cls=HelpGroup,
-    rich_markup_mode=None,
-    help="Personen (pseudonym: eine erzeugte ID, optional ein Name) / persons.",
-    no_args_is_help=True,
+person_app = command_group(
+    "Personen (pseudonym: eine erzeugte ID, optional ein Name) / persons.",
 )
 
 
