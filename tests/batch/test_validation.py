@@ -189,7 +189,7 @@ def _without_nulls(value: Any) -> Any:
 
 def _typed_ok(path: Path) -> list[bool]:
     con = duckdb.connect()
-    create_in_order(con, "checked", readers.load_parquet(con, path))
+    create_in_order(con, "checked", readers.load_parquet(con, path).select)
     return [bool(r[0]) for r in con.execute("SELECT ok FROM checked ORDER BY rowid").fetchall()]
 
 

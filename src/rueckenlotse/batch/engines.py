@@ -46,7 +46,7 @@ def _create_results(con: Any, kb: KnowledgeBase) -> None:
 def results_duckdb(con: Any, kb: KnowledgeBase, line: str) -> None:
     """`results` as a view: the valid rows of `checked` (validated and assessed in one pass), then the
     rows only Python's validation accepted (`fallback_cases`), assessed by the same compiled query;
-    `line` is the SQL expression of a row's line (batch.readers.line_sql)."""
+    `line` is the SQL expression of a row's line (batch.readers.Loaded.line)."""
     columns = ", ".join(f'"{c}"' for c in result_columns(kb) if c != "line")
     fallback = compile_assessment(kb, "duckdb", "fallback_cases")
     con.execute(f"CREATE OR REPLACE TEMP TABLE fallback_results AS {fallback}")

@@ -167,15 +167,14 @@ def run_batch(
     )
     con = connect()
     try:
-        validation = _step(f"{source}: nicht lesbar / cannot be read", readers.LOADERS[fmt_in], con, source)
-        _check(con, kb, engine, validation, source, cb)
+        unreadable = f"{source}: nicht lesbar / cannot be read"
+        loaded = _step(unreadable, readers.LOADERS[fmt_in], con, source)
+        _check(con, kb, engine, loaded.select, source, cb)
         counted = con.execute(
             f"SELECT count(*), count(*) FILTER (ok OR NOT {_BLANK}) FROM checked"
         ).fetchone()
         summary.rows = int(counted[1])
-        line = _step(
-            f"{source}: nicht lesbar / cannot be read", readers.line_sql, con, fmt_in, source, counted[0]
-        )
+        line = _step(unreadable, loaded.line, int(counted[0]))
         summary.errors, accepted = _report_rejected(con, kb, line, summary.errors_path, cb)
         summary.python_validated = len(accepted)
         _register_fallback(con, accepted)

@@ -14,14 +14,15 @@ is built only for rows that fail.
 Line numbers: JSONL and CSV count lines of the file (CSV header = line 1), Parquet counts rows from 1.
 They are not read along (numbering rows while reading would make DuckDB read on one thread): the table
 built from the SELECT keeps the insertion order (batch.ordered), so its rowid is the row's position in
-the file, and line_sql() turns it into the line. A blank JSONL line stays a row (not ok) so the count
-holds; DuckDB's CSV reader skips blank lines and lets a quoted cell span lines, so a CSV file with
-either gets its record-to-line table from Python's csv module.
+the file, and the loader says how it becomes the line (Loaded.line). A blank JSONL line stays a row
+(not ok) so the count holds; DuckDB's CSV reader skips blank lines and lets a quoted cell span lines,
+so a CSV file with either gets its record-to-line table from Python's csv module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +53,27 @@ _RAW_LINES = (
 )
 
 
-def load_jsonl(con: Any, path: Path) -> None:
+@dataclass(frozen=True)
+class Loaded:
+    """What a loader gives: the validating SELECT (j, ok, <flat columns>: one row per line or row of
+    the input, in its order; j is the row's JSON text where not ok, for Python's reasons), and how the
+    position of a row of the table built from it (rowid) becomes its line, given the number of rows."""
+
+    select: str
+    line: Callable[[int], str]
+
+
+def _from_position(first_line: int) -> Callable[[int], str]:
+    return lambda rows: f"(rowid + {first_line})"
+
+
+def load_jsonl(con: Any, path: Path) -> Loaded:
     # A view, so the file's text streams through validation instead of being held in memory as a whole.
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW rows AS
         SELECT j FROM read_csv({_q(path)}, {_RAW_LINES})
     """)
+    return Loaded(validation_sql("rows"), _from_position(1))
 
 
 def _csv_cell(column: str, kind: str) -> str:
@@ -77,13 +93,15 @@ def _object_text(members: list[tuple[str, str, str]]) -> str:
     return "('{' || concat_ws(',', " + ", ".join(parts) + ") || '}')"
 
 
-def load_csv(con: Any, path: Path) -> None:
-    # DuckDB's parallel CSV reader cannot pad short rows (null_padding) once a quoted cell spans lines;
-    # such a file (a line with an odd number of quotes) is read on one thread.
-    spanning = con.execute(
-        f"SELECT count(*) FROM read_csv({_q(path)}, {_RAW_LINES}) "
-        "WHERE (strlen(j) - strlen(replace(j, '\"', ''))) % 2 = 1"
-    ).fetchone()[0]
+def load_csv(con: Any, path: Path) -> Loaded:
+    # One look at the raw lines: DuckDB's parallel CSV reader cannot pad short rows (null_padding) once a
+    # quoted cell spans lines, so such a file (a line with an odd number of quotes) is read on one thread;
+    # blank lines, which it skips, and spanning cells decide how records find their lines (_csv_lines).
+    lines, blank, spanning = con.execute(
+        "SELECT count(*), count(*) FILTER (j IS NULL OR regexp_full_match(j, '\\s*')), "
+        "count(*) FILTER ((strlen(j) - strlen(replace(j, '\"', ''))) % 2 = 1) "
+        f"FROM read_csv({_q(path)}, {_RAW_LINES})"
+    ).fetchone()
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW csv_in AS
         SELECT * FROM read_csv({_q(path)}, header=true, all_varchar=true,
@@ -107,8 +125,15 @@ def load_csv(con: Any, path: Path) -> None:
         members.append((parent, any_present, _object_text(children)))
     con.execute(f"CREATE OR REPLACE TEMP VIEW rows AS SELECT {_object_text(members)} AS j FROM csv_in")
 
+    def line(rows: int) -> str:
+        if blank == 0 and lines == rows + 1:  # a header line, then one line per record
+            return "(rowid + 2)"
+        return _csv_lines(con, path, rows)
 
-def load_parquet(con: Any, path: Path) -> str:
+    return Loaded(validation_sql("rows"), line)
+
+
+def load_parquet(con: Any, path: Path) -> Loaded:
     con.execute(f"CREATE OR REPLACE TEMP VIEW parquet_in AS SELECT * FROM read_parquet({_q(path)})")
     columns, children = describe(con, "parquet_in")
     members: list[tuple[str, str, str]] = []
@@ -122,23 +147,16 @@ def load_parquet(con: Any, path: Path) -> str:
             ]
             value = _object_text(inner)
         members.append((column, f"{cell} IS NOT NULL", value))
-    return typed_validation_sql("parquet_in", columns, children, _object_text(members))
+    validation = typed_validation_sql("parquet_in", columns, children, _object_text(members))
+    return Loaded(validation, _from_position(1))
 
 
 class LineError(ValueError):
     """The file's records cannot be matched to its lines (a CSV that DuckDB and Python read differently)."""
 
 
-def line_sql(con: Any, fmt: str, path: Path, rows: int) -> str:
-    """The SQL expression of the file line of a row of the table built from the loader's SELECT."""
-    if fmt != "csv":
-        return "(rowid + 1)"
-    lines, blank = con.execute(
-        f"SELECT count(*), count(*) FILTER (j IS NULL OR regexp_full_match(j, '\\s*')) "
-        f"FROM read_csv({_q(path)}, {_RAW_LINES})"
-    ).fetchone()
-    if blank == 0 and lines == rows + 1:  # a header line, then one line per record
-        return "(rowid + 2)"
+def _csv_lines(con: Any, path: Path, rows: int) -> str:
+    """Lines of a CSV file with blank lines or cells that span lines, from Python's csv module."""
     starts = _csv_record_lines(path)
     if len(starts) != rows + 1:
         raise LineError(
@@ -164,18 +182,8 @@ def _csv_record_lines(path: Path) -> list[int]:
     return starts
 
 
-def _validated(load: Callable[[Any, Path], None]) -> Callable[[Any, Path], str]:
-    def loader(con: Any, path: Path) -> str:
-        load(con, path)
-        return validation_sql("rows")
-
-    return loader
-
-
-# Each loader returns SELECT j, ok, <flat columns>: one row per line or row of the input, in its order
-# (j: the row's JSON text where not ok, for Python's reasons).
-LOADERS: dict[str, Callable[[Any, Path], str]] = {
-    "jsonl": _validated(load_jsonl),
-    "csv": _validated(load_csv),
+LOADERS: dict[str, Callable[[Any, Path], Loaded]] = {
+    "jsonl": load_jsonl,
+    "csv": load_csv,
     "parquet": load_parquet,
 }
