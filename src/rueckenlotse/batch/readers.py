@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.flat_case import FLAT_FIELDS
-from .validate_sql import validation_sql
+from .validate_sql import ident, validation_sql
 from .validate_typed import describe, typed_validation_sql
 
 _NUMBER = r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?"
@@ -35,10 +35,6 @@ _NUMBER = r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?"
 
 def _q(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _key(name: str) -> str:
@@ -78,7 +74,7 @@ def load_jsonl(con: Any, path: Path) -> Loaded:
 
 def _csv_cell(column: str, kind: str) -> str:
     """The JSON text of one CSV cell."""
-    cell = _ident(column)
+    cell = ident(column)
     if kind == "list":
         return f"to_json(list_filter(string_split({cell}, ';'), lambda x: x <> ''))"
     return (
@@ -112,7 +108,7 @@ def load_csv(con: Any, path: Path) -> Loaded:
     members: list[tuple[str, str, str]] = []
     nested: dict[str, list[tuple[str, str, str]]] = {}
     for column in columns:
-        cell = _ident(column)
+        cell = ident(column)
         present = f"COALESCE(trim({cell}) <> '', FALSE)"
         parent, _, child = column.partition(".")
         member = (child or parent, present, _csv_cell(column, kinds.get(column, "")))
@@ -138,12 +134,11 @@ def load_parquet(con: Any, path: Path) -> Loaded:
     columns, children = describe(con, "parquet_in")
     members: list[tuple[str, str, str]] = []
     for column in columns:
-        cell = _ident(column)
+        cell = ident(column)
         value = f"to_json({cell})"
         if column in children:
             inner = [
-                (c, f"{cell}.{_ident(c)} IS NOT NULL", f"to_json({cell}.{_ident(c)})")
-                for c in children[column]
+                (c, f"{cell}.{ident(c)} IS NOT NULL", f"to_json({cell}.{ident(c)})") for c in children[column]
             ]
             value = _object_text(inner)
         members.append((column, f"{cell} IS NOT NULL", value))

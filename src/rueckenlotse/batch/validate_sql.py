@@ -46,16 +46,23 @@ def sql_literal(value: object) -> str:
     return f"'{value}'"
 
 
-def _q(name: str) -> str:
-    return '"' + name + '"'
+def ident(name: str) -> str:
+    """A quoted SQL identifier (column names of input files may hold anything)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def children_of(parent: FlatField) -> list[FlatField]:
+    return [c for c in FLAT_FIELDS if c.parent == parent.name]
+
+
+def items_allowed(length: str, contains: list[str]) -> str:
+    """A list's items are allowed values, none twice, none null: exactly when the allowed values it
+    contains are as many as its items (`contains`: one boolean per allowed value)."""
+    return f"{length} = ({' + '.join(f'{c}::INTEGER' for c in contains)})"
 
 
 def _top() -> list[FlatField]:
     return [f for f in FLAT_FIELDS if f.parent is None]
-
-
-def _children(parent: FlatField) -> list[FlatField]:
-    return [c for c in FLAT_FIELDS if c.parent == parent.name]
 
 
 def _structure(fields: list[FlatField]) -> str:
@@ -72,15 +79,17 @@ class _Field:
 
     def __init__(self, f: FlatField) -> None:
         self.f = f
-        self.ref = f"v.{_q(f.name)}" if f.parent is None else f"{_object_ref(f.parent)}.{_q(f.path[-1])}"
-        self.t = _q("t_" + f.column)  # the typed value
-        self.n = _q("n_" + f.column)  # the key is there (with a non-null value)
+        self.ref = (
+            f"v.{ident(f.name)}" if f.parent is None else f"{_object_ref(f.parent)}.{ident(f.path[-1])}"
+        )
+        self.t = ident("t_" + f.column)  # the typed value
+        self.n = ident("n_" + f.column)  # the key is there (with a non-null value)
 
     def typed(self) -> list[str]:
         f, ref = self.f, self.ref
         if f.kind == "list":
             flags = [
-                f"COALESCE(list_contains({ref}, '{v}'), FALSE) AS {_q(f.flag_column(v))}" for v in f.values
+                f"COALESCE(list_contains({ref}, '{v}'), FALSE) AS {ident(f.flag_column(v))}" for v in f.values
             ]
             return [f"{ref} AS {self.t}", f"{ref} IS NOT NULL AS {self.n}", *flags]
         if f.kind == "bool":
@@ -101,9 +110,7 @@ class _Field:
     def checks(self) -> list[str]:
         f, t, n = self.f, self.t, self.n
         if f.kind == "list":
-            # Every item allowed, none twice, none null: then the allowed values it contains are all.
-            contained = " + ".join(f"{_q(f.flag_column(v))}::INTEGER" for v in f.values)
-            out = [f"(NOT {n} OR len({t}) = ({contained}))"]
+            out = [f"(NOT {n} OR {items_allowed(f'len({t})', [ident(c) for c in f.columns])})"]
             out += [f"(NOT {n} OR len({t}) >= 1)"] if f.required else []
         else:
             out = [f"(NOT {n} OR {t})" if f.kind == "object" else f"(NOT {n} OR {t} IS NOT NULL)"]
@@ -118,16 +125,15 @@ class _Field:
                 out.append(f"({t} IS NULL OR ({' AND '.join(bounds)}))")
         if f.kind == "object":
             # One ':' per key in the nested answer: no unknown, repeated or null-valued child hides.
-            keys = " + ".join(f"{_Field(c).n}::INTEGER" for c in _children(f))
             colons = f"strlen({self.ref}) - strlen(replace({self.ref}, ':', ''))"
-            out.append(f"(NOT {_present(f.name)} OR {colons} = {keys})")
+            out.append(f"(NOT {_present(f.name)} OR {colons} = {_child_keys(f)})")
         return out
 
     def values(self) -> list[tuple[str, str]]:
         """(column, expression) of the typed value(s), the default when absent."""
         f, t = self.f, self.t
         if f.kind == "list":
-            return [(c, _q(c)) for c in f.columns]
+            return [(c, ident(c)) for c in f.columns]
         if f.kind == "object":
             return [(f.column, f"(CASE WHEN {_present(f.name)} THEN TRUE END)")]
         value = f"COALESCE({t}, {sql_literal(f.default)})"
@@ -138,11 +144,16 @@ class _Field:
 
 
 def _object_ref(name: str) -> str:
-    return _q("o_" + name.replace(".", "__"))
+    return ident("o_" + name.replace(".", "__"))
 
 
 def _present(name: str) -> str:
     return f"({_object_ref(name)} IS NOT NULL)"
+
+
+def _child_keys(f: FlatField) -> str:
+    """How many of a nested answer's known keys the row gives."""
+    return "(" + " + ".join(f"{_Field(c).n}::INTEGER" for c in children_of(f)) + ")"
 
 
 def _commas() -> str:
@@ -154,8 +165,8 @@ def _commas() -> str:
         if field.f.kind == "list":
             parts.append(f"COALESCE(greatest(len({field.t}) - 1, 0), 0)")
         elif field.f.kind == "object":
-            inner = " + ".join(f"{_Field(c).n}::INTEGER" for c in _children(field.f))
-            parts.append(f"(CASE WHEN {_present(field.f.name)} THEN greatest(({inner}) - 1, 0) ELSE 0 END)")
+            inner = _child_keys(field.f)
+            parts.append(f"(CASE WHEN {_present(field.f.name)} THEN greatest({inner} - 1, 0) ELSE 0 END)")
     return " + ".join(parts)
 
 
@@ -168,13 +179,13 @@ def validation_sql(source: str) -> str:
     objects = [f for f in _top() if f.kind == "object"]
     # A nested answer's text is JSON that from_json itself wrote: parsing it again cannot fail.
     parsed_objects = ", ".join(
-        f"CASE WHEN starts_with(v.{_q(f.name)}, '{{') THEN from_json(v.{_q(f.name)}, "
-        f"'{_structure(_children(f))}') END AS {_object_ref(f.name)}"
+        f"CASE WHEN starts_with(v.{ident(f.name)}, '{{') THEN from_json(v.{ident(f.name)}, "
+        f"'{_structure(children_of(f))}') END AS {_object_ref(f.name)}"
         for f in objects
     )
     typed = ", ".join(c for field in fields for c in field.typed())
     checks = [c for field in fields for c in field.checks()]
-    values = [f"{expr} AS {_q(col)}" for field in fields for col, expr in field.values()]
+    values = [f"{expr} AS {ident(col)}" for field in fields for col, expr in field.values()]
     ok = " AND ".join(["obj", "v IS NOT NULL", f"commas = {_commas()}", *checks])
     return f"""
 WITH parsed AS (

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.flat_case import FLAT_FIELDS, FlatField
-from .validate_sql import sql_literal, sql_strings
+from .validate_sql import children_of, ident, items_allowed, sql_literal, sql_strings
 
 _INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
 _FITS: dict[str, tuple[str, ...]] = {
@@ -25,14 +25,6 @@ _FITS: dict[str, tuple[str, ...]] = {
     "enum": ("VARCHAR",),
     "list": ("VARCHAR[]",),
 }
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _children(f: FlatField) -> list[FlatField]:
-    return [c for c in FLAT_FIELDS if c.parent == f.name]
 
 
 class TypedValidator:
@@ -69,9 +61,8 @@ class TypedValidator:
             self.checks.append(f"({ref} IS NULL OR list_contains({sql_strings(f.values)}, {ref}))")
             value = ref
         elif f.kind == "list":
-            # Every item allowed, none twice, none null: then the allowed values it contains are all.
-            contained = " + ".join(f"list_contains({ref}, '{v}')::INTEGER" for v in f.values)
-            cond = [f"len({ref}) = ({contained})"] + ([f"len({ref}) >= 1"] if f.required else [])
+            contains = [f"list_contains({ref}, '{v}')" for v in f.values]
+            cond = [items_allowed(f"len({ref})", contains)] + ([f"len({ref}) >= 1"] if f.required else [])
             self.checks.append(f"({ref} IS NULL OR ({' AND '.join(cond)}))")
             for v in f.values:
                 self.values.append((f.flag_column(v), f"COALESCE(list_contains({ref}, '{v}'), FALSE)"))
@@ -89,36 +80,36 @@ class TypedValidator:
     def _object(self, f: FlatField) -> None:
         type_ = self.columns.get(f.name)
         children = self.struct_children.get(f.name)
-        ref = _q(f.name)
+        ref = ident(f.name)
         if type_ is None or children is None:
             if type_ is not None:
                 self.checks.append(f"{ref} IS NULL")
             self.values.append((f.column, "CAST(NULL AS BOOLEAN)"))
-            for c in _children(f):
+            for c in children_of(f):
                 self._field(c, "NULL", None, "FALSE")
             return
         present = f"({ref} IS NOT NULL)"
         self.values.append((f.column, f"(CASE WHEN {present} THEN TRUE END)"))
-        known = {c.path[-1] for c in _children(f)}
+        known = {c.path[-1] for c in children_of(f)}
         for name in children:
             if name not in known:
-                self.checks.append(f"{ref}.{_q(name)} IS NULL")
-        for c in _children(f):
+                self.checks.append(f"{ref}.{ident(name)} IS NULL")
+        for c in children_of(f):
             child_type = children.get(c.path[-1])
-            self._field(c, f"{ref}.{_q(c.path[-1])}", child_type, present)
+            self._field(c, f"{ref}.{ident(c.path[-1])}", child_type, present)
 
     def build(self) -> None:
         known = {f.name for f in FLAT_FIELDS if f.parent is None}
         for name in self.columns:
             if name not in known:
-                self.checks.append(f"{_q(name)} IS NULL")
+                self.checks.append(f"{ident(name)} IS NULL")
         for f in FLAT_FIELDS:
             if f.parent is not None:
                 continue
             if f.kind == "object":
                 self._object(f)
             else:
-                self._field(f, _q(f.name), self.columns.get(f.name), None)
+                self._field(f, ident(f.name), self.columns.get(f.name), None)
 
 
 def typed_validation_sql(source: str, columns: dict[str, str], struct_children: dict[str, dict[str, str]],
@@ -129,8 +120,8 @@ def typed_validation_sql(source: str, columns: dict[str, str], struct_children: 
     # A check that is NULL fails: COALESCE once around the conjunction (FALSE wins over NULL in AND).
     ok = f"COALESCE({' AND '.join(v.checks) or 'TRUE'}, FALSE)"
     # The typed values get a prefix inside: their names may equal the input's own column names.
-    inner = ", ".join(f"{expr} AS {_q('f__' + col)}" for col, expr in v.values)
-    outer = ", ".join(f"{_q('f__' + col)} AS {_q(col)}" for col, _ in v.values)
+    inner = ", ".join(f"{expr} AS {ident('f__' + col)}" for col, expr in v.values)
+    outer = ", ".join(f"{ident('f__' + col)} AS {ident(col)}" for col, _ in v.values)
     return f"""
 SELECT ok, CASE WHEN NOT ok THEN {json_text} END AS j, {outer}
 FROM (SELECT *, {ok} AS ok, {inner} FROM {source})
@@ -143,6 +134,6 @@ def describe(con: Any, source: str) -> tuple[dict[str, str], dict[str, dict[str,
     children: dict[str, dict[str, str]] = {}
     for name, type_ in columns.items():
         if type_.startswith("STRUCT") and not type_.endswith("]"):
-            rel = con.execute(f"DESCRIBE SELECT unnest({_q(name)}) FROM {source}").fetchall()
+            rel = con.execute(f"DESCRIBE SELECT unnest({ident(name)}) FROM {source}").fetchall()
             children[name] = {str(r[0]): str(r[1]) for r in rel}
     return columns, children
