@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from rueckenlotse.core.kb import KnowledgeBase
 from rueckenlotse.core.models import Assessment
 
 PG_ENV = "TEST_DATABASE_URL"
@@ -62,3 +63,17 @@ def read_output(path: Path) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
 
     return [json.loads(json.dumps(r)) for r in pq.read_table(path).to_pylist()]
+
+
+def with_copies_of_first_recommendation(kb: KnowledgeBase, updates: list[dict[str, Any]]) -> KnowledgeBase:
+    """The knowledge base with more recommendations: copies of its first one (its texts too), each with
+    the given fields changed (at least a new `id`)."""
+    first = kb.spec.recommendations[0]
+    extra = [first.model_copy(update=u) for u in updates]
+    texts = {f"rec.{r.id}": kb.spec.texts[f"rec.{first.id}"] for r in extra} | {
+        f"rec.{r.id}.{v.id}": kb.spec.texts[f"rec.{first.id}.{v.id}"] for r in extra for v in r.variants
+    }
+    recommendations = [*kb.spec.recommendations, *extra]
+    return KnowledgeBase(
+        kb.spec.model_copy(update={"recommendations": recommendations, "texts": kb.spec.texts | texts})
+    )

@@ -19,7 +19,7 @@ from rueckenlotse.batch.pipeline import run_batch
 from rueckenlotse.core.conditions import BOOL_OPS, COMPARATORS, VALUE_OPS, Compiler
 from rueckenlotse.core.engine import case_env, evaluate
 from rueckenlotse.core.flat_case import FLAT_FIELDS, flatten_case
-from rueckenlotse.core.kb import KnowledgeBase, case_input_names
+from rueckenlotse.core.kb import case_input_names
 from rueckenlotse.core.models import Case
 from rueckenlotse.core.sql_compile import (
     DIALECTS,
@@ -32,6 +32,8 @@ from rueckenlotse.core.sql_compile import (
     masked_lists,
 )
 from rueckenlotse.knowledge.loader import default_knowledge
+
+from .conftest import with_copies_of_first_recommendation
 
 
 def test_every_operator_of_the_condition_language_has_a_sql_rendering() -> None:
@@ -148,14 +150,8 @@ def test_a_knowledge_base_past_62_recommendations_gets_more_mask_columns_and_the
     tmp_path: Path,
 ) -> None:
     kb = default_knowledge()
-    recs = kb.spec.recommendations
     # Copies of the first recommendation under new ids: they apply exactly when it does.
-    extra = [recs[0].model_copy(update={"id": f"extra_{k}"}) for k in range(70)]
-    texts = {f"rec.{r.id}": kb.spec.texts[f"rec.{recs[0].id}"] for r in extra} | {
-        f"rec.{r.id}.{v.id}": kb.spec.texts[f"rec.{recs[0].id}.{v.id}"] for r in extra for v in r.variants
-    }
-    spec = kb.spec.model_copy(update={"recommendations": [*recs, *extra], "texts": kb.spec.texts | texts})
-    many = KnowledgeBase(spec)
+    many = with_copies_of_first_recommendation(kb, [{"id": f"extra_{k}"} for k in range(70)])
     assert len(masked_lists(many)[2].columns) == 2
     rng = random.Random(5)
     cases = [generate_case(rng) for _ in range(400)]

@@ -24,10 +24,11 @@ from rueckenlotse.batch.pipeline import run_batch
 from rueckenlotse.batch.validate_sql import validation_sql
 from rueckenlotse.core.engine import evaluate
 from rueckenlotse.core.errors import InvalidCase
-from rueckenlotse.core.kb import KnowledgeBase
 from rueckenlotse.core.models import Case
 from rueckenlotse.knowledge.loader import default_knowledge
 from rueckenlotse.validation import parse_case_json
+
+from .conftest import with_copies_of_first_recommendation
 
 BASE = '{"age": 40, "regions": ["low_back"], "duration_weeks": 3'
 BY_HAND = [
@@ -285,14 +286,9 @@ def test_a_wild_value_in_an_invalid_row_never_stops_the_run(tmp_path: Path) -> N
     # Validation and assessment run in one pass: an invalid row's values must never reach the compiled
     # arithmetic (here an age far outside BIGINT's room for "age + age"), or one bad row would end the run.
     kb = default_knowledge()
-    recs = kb.spec.recommendations
     twice_the_age = {"sum": [{"sub": ["age", 0]}, {"sub": ["age", 0]}]}  # values, not truthiness
-    older = recs[0].model_copy(update={"id": "extra_older", "when": {"gt": [twice_the_age, 130]}})
-    texts = {"rec.extra_older": kb.spec.texts[f"rec.{recs[0].id}"]} | {
-        f"rec.extra_older.{v.id}": kb.spec.texts[f"rec.{recs[0].id}.{v.id}"] for v in older.variants
-    }
-    spec = kb.spec.model_copy(update={"recommendations": [*recs, older], "texts": kb.spec.texts | texts})
-    variant = KnowledgeBase(spec)
+    older = {"id": "extra_older", "when": {"gt": [twice_the_age, 130]}}
+    variant = with_copies_of_first_recommendation(kb, [older])
     valid = json.loads(BASE.replace('"age": 40', '"age": 70') + "}")
     lines = [json.dumps(valid), BASE.replace('"age": 40', '"age": -9223372036854775800') + "}"]
     source = tmp_path / "in.jsonl"
