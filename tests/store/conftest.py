@@ -76,6 +76,22 @@ def db_url(new_db_url: Callable[[], str]) -> str:
 
 
 @pytest.fixture
+def engine_at(db_url: str) -> Iterator[Callable[[str], Engine]]:
+    """Engines on this test's database, each migrated to the given revision; disposed after the test."""
+    from .test_migrations import at_revision
+
+    engines: list[Engine] = []
+
+    def make(revision: str) -> Engine:
+        engines.append(at_revision(db_url, revision))
+        return engines[-1]
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     with Store.open(db_url) as opened:
         yield opened

@@ -3,7 +3,7 @@ with the new tables, a downgrade keeps 0002's data, and the constraints live in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,24 +15,11 @@ from rueckenlotse.store.migrate import current_revision, migrate
 
 from .account_support import PASSWORD, T0, make_accounts
 from .conftest import snapshot
-from .test_migrations import NOW, at_revision, tables
+from .test_migrations import NOW, tables
 
 NEW_TABLES = {"accounts", "practices", "practice_members", "practice_intakes", "web_sessions"}
 NEW_TABLES |= {"login_attempts", "api_tokens"}
 PERSON, ASSESSMENT = f"{0:032x}", f"a{0:031x}"
-
-
-@pytest.fixture
-def engine_at(db_url: str) -> Iterator[Callable[[str], Engine]]:
-    engines: list[Engine] = []
-
-    def make(revision: str) -> Engine:
-        engines.append(at_revision(db_url, revision))
-        return engines[-1]
-
-    yield make
-    for engine in engines:
-        engine.dispose()
 
 
 def table_names(engine: Engine) -> set[str]:

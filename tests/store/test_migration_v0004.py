@@ -3,31 +3,17 @@ itself allows one intake per practice and key, and a downgrade keeps the intakes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, delete, insert, inspect
 
 from rueckenlotse.store.migrate import current_revision, migrate
 
 from .test_migration_v0003 import intake_values, refused, tables_of
-from .test_migrations import at_revision, projected, rows_by_column
+from .test_migrations import projected, rows_by_column
 
 KEY = "3" * 64
-
-
-@pytest.fixture
-def engine_at(db_url: str) -> Iterator[Callable[[str], Engine]]:
-    engines: list[Engine] = []
-
-    def make(revision: str) -> Engine:
-        engines.append(at_revision(db_url, revision))
-        return engines[-1]
-
-    yield make
-    for engine in engines:
-        engine.dispose()
 
 
 def intake_columns(engine: Engine) -> set[str]:

@@ -3,7 +3,7 @@ refuses an unknown actor kind or channel, and a downgrade drops only the trail."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,20 +12,7 @@ from sqlalchemy import Engine, insert, inspect
 from rueckenlotse.store.migrate import current_revision, migrate
 
 from .test_migration_v0003 import refused, tables_of
-from .test_migrations import NOW, at_revision, rows_by_column
-
-
-@pytest.fixture
-def engine_at(db_url: str) -> Iterator[Callable[[str], Engine]]:
-    engines: list[Engine] = []
-
-    def make(revision: str) -> Engine:
-        engines.append(at_revision(db_url, revision))
-        return engines[-1]
-
-    yield make
-    for engine in engines:
-        engine.dispose()
+from .test_migrations import NOW, rows_by_column
 
 
 def event(**values: Any) -> dict[str, Any]:
