@@ -74,6 +74,19 @@ class NearValid:
     def text(self) -> str:
         return json.dumps(self.case, ensure_ascii=False)
 
+    def assert_refused(self, result: object, fields: set[str] | list[str]) -> None:
+        """When the mutation broke the Case: no result, and an error names each broken field (or a
+        part of it: `name.child`, `name[0]`)."""
+        if not self.must_name:
+            return
+        assert result is None, f"accepted although {self.must_name}: {self.case}"
+        for name, why in self.must_name.items():
+            assert any(f == name or f.startswith((name + ".", name + "[")) for f in fields), (
+                name,
+                why,
+                fields,
+            )
+
 
 @st.composite
 def near_valid(draw: st.DrawFn) -> NearValid:

@@ -74,14 +74,7 @@ def check_near_valid(post: Post, sample: NearValid, lang: str | None) -> None:
     if lang not in (None, "de", "en"):
         assert "lang" in fields
         return
-    if sample.must_name:
-        assert assessment is None, f"accepted although {sample.must_name}: {sample.case}"
-        for name, why in sample.must_name.items():
-            assert any(f == name or f.startswith((name + ".", name + "[")) for f in fields), (
-                name,
-                why,
-                fields,
-            )
+    sample.assert_refused(assessment, fields)
 
 
 @pytest.mark.safety("SR-IN-1")
