@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -161,3 +161,13 @@ def save_screenshots(page: Page, folder: Path, name: str) -> None:
     page.set_viewport_size(DESKTOP)
     page.screenshot(path=str(folder / f"{name}-desktop.png"), full_page=True)
     page.set_viewport_size(MOBILE)
+
+
+def submit(target: Locator) -> None:
+    """Click a button or link that loads another page, and return once that page has loaded.
+
+    A click does not wait for the page it starts. Reading the page right after it may read the old one:
+    once the emergency page's state was read after "Trotzdem weitere Fragen beantworten", and the walk
+    through the questions ended before it began (a flaky CI failure)."""
+    with target.page.expect_navigation():
+        target.click()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .conftest import ROOT, save_screenshots
+from .conftest import ROOT, save_screenshots, submit
 from .test_journeys import SELF_CARE, answer_until_result
 
 if TYPE_CHECKING:
@@ -51,29 +51,29 @@ def first_question(page: Page) -> None:
 
 def question_with_error(page: Page) -> None:
     page.goto("/intake")
-    page.get_by_role("button", name="Weiter").click()
+    submit(page.get_by_role("button", name="Weiter"))
 
 
 def text_question_with_error(page: Page) -> None:
     page.goto("/intake")
     page.locator("#answer-3").check()
     for _ in range(3):
-        page.get_by_role("button", name="Weiter").click()
+        submit(page.get_by_role("button", name="Weiter"))
     page.locator("#answer").fill("viel")
-    page.get_by_role("button", name="Weiter").click()
+    submit(page.get_by_role("button", name="Weiter"))
 
 
 def emergency_page(page: Page) -> None:
     page.goto("/intake")
     page.locator("#answer-3").check()
-    page.get_by_role("button", name="Weiter").click()
+    submit(page.get_by_role("button", name="Weiter"))
     page.locator("#answer-1").check()
-    page.get_by_role("button", name="Weiter").click()
+    submit(page.get_by_role("button", name="Weiter"))
 
 
 def emergency_result(page: Page) -> None:
     emergency_page(page)
-    page.get_by_role("button", name="Zusammenfassung ansehen").click()
+    submit(page.get_by_role("button", name="Zusammenfassung ansehen"))
 
 
 def self_care_result(page: Page) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .conftest import MOBILE, LiveServer, save_screenshots
+from .conftest import MOBILE, LiveServer, save_screenshots, submit
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -46,10 +46,9 @@ def answer(page: Page, plan: dict[str, list[int] | str], question: str) -> None:
             page.locator(f"#answer-{number}").check()
     elif page.locator("input[name=answer][value=no]").count():
         page.locator("input[name=answer][value=no]").check()
-    # Wait for the next page: reading the DOM while the POST is still in flight would see the old
-    # question (or none at all) and end the walk too early.
-    with page.expect_navigation():
-        page.get_by_role("button", name=next_label(page)).click()
+    # submit waits for the next page: reading the DOM while the POST is still in flight would see the
+    # old question (or none at all) and end the walk too early.
+    submit(page.get_by_role("button", name=next_label(page)))
 
 
 def next_label(page: Page) -> str:
@@ -69,11 +68,11 @@ def answer_until_result(page: Page, plan: dict[str, list[int] | str], limit: int
 @pytest.mark.safety("SR-RF-1", "SR-TRI-2")
 def test_emergency_journey_shows_112_first(page: Page, screenshot_dir: Path) -> None:
     page.goto("/")
-    page.get_by_role("link", name="Einschätzung starten").click()
+    submit(page.get_by_role("link", name="Einschätzung starten"))
     page.get_by_label("Unterer Rücken, Kreuz (Lendenwirbelsäule)").check()
-    page.get_by_role("button", name="Weiter").click()
+    submit(page.get_by_role("button", name="Weiter"))
     page.get_by_label("Taubes Gefühl am After", exact=False).check()
-    page.get_by_role("button", name="Weiter").click()
+    submit(page.get_by_role("button", name="Weiter"))
 
     alert = page.get_by_role("alert")
     assert "112" in alert.inner_text()
@@ -86,7 +85,7 @@ def test_emergency_journey_shows_112_first(page: Page, screenshot_dir: Path) -> 
     assert "Cauda-equina" in page.locator("main").inner_text()
     save_screenshots(page, screenshot_dir, "emergency")
 
-    page.get_by_role("button", name="Zusammenfassung ansehen").click()
+    submit(page.get_by_role("button", name="Zusammenfassung ansehen"))
     assert page.locator(".emergency-number").is_visible()
     assert "Notfall – rufen Sie jetzt 112 an" in page.locator("main").inner_text()
     save_screenshots(page, screenshot_dir, "emergency-result")
@@ -101,10 +100,10 @@ def test_self_care_journey_with_back_and_forward(page: Page, screenshot_dir: Pat
         answer(page, SELF_CARE, question)
     # Back once: the duration is shown as given (in weeks); forward again: nothing is lost.
     page.locator("#answer").fill("4")
-    page.get_by_role("button", name="Zurück").click()
+    submit(page.get_by_role("button", name="Zurück"))
     assert question_id(page) == "duration_weeks"
     assert page.locator("#answer").input_value() == "0.71"
-    page.get_by_role("button", name="Weiter").click()
+    submit(page.get_by_role("button", name="Weiter"))
     assert question_id(page) == "pain_intensity"
     assert page.locator("#answer").input_value() == "4"
     asked += answer_until_result(page, SELF_CARE)
@@ -122,10 +121,10 @@ def test_self_care_journey_with_back_and_forward(page: Page, screenshot_dir: Pat
 def test_english_switch_on_the_start_page(page: Page, screenshot_dir: Path) -> None:
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "de"
-    page.get_by_role("button", name="Switch to English").click()
+    submit(page.get_by_role("button", name="Switch to English"))
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", level=1).inner_text() == "Back pain? Find out what helps now."
-    page.get_by_role("link", name="Start the assessment").click()
+    submit(page.get_by_role("link", name="Start the assessment"))
     assert page.get_by_role("heading", level=1).inner_text() == "Where do you have pain?"
     assert "Question 1 of about" in page.locator("main").inner_text()
     answer_until_result(page, SELF_CARE | {"duration_weeks": "5 days"})
@@ -134,7 +133,7 @@ def test_english_switch_on_the_start_page(page: Page, screenshot_dir: Path) -> N
     assert "Why this assessment" in main and "Weiter" not in main
     save_screenshots(page, screenshot_dir, "english-result")
 
-    page.get_by_role("button", name="Auf Deutsch umschalten").click()
+    submit(page.get_by_role("button", name="Auf Deutsch umschalten"))
     assert "Selbst gut für sich sorgen" in page.locator("main").inner_text()
 
 
@@ -181,9 +180,9 @@ def test_everything_works_without_javascript(browser: Browser, live_server: Live
     try:
         page = context.new_page()
         page.goto("/")
-        page.get_by_role("button", name="Switch to English").click()
-        page.get_by_role("link", name="Start the assessment").click()
-        page.get_by_role("button", name="Next").click()  # nothing chosen: the error, without app.js
+        submit(page.get_by_role("button", name="Switch to English"))
+        submit(page.get_by_role("link", name="Start the assessment"))
+        submit(page.get_by_role("button", name="Next"))  # nothing chosen: the error, without app.js
         assert "Please choose at least one area." in page.locator(".error-summary").inner_text()
         answer_until_result(page, SELF_CARE | {"duration_weeks": "1"})
         assert "Look after yourself" in page.locator("main").inner_text()

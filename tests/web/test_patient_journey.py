@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .conftest import save_screenshots
+from .conftest import save_screenshots, submit
 from .test_axe import BLOCKING, axe_source, run_axe  # noqa: F401 (axe_source is a fixture)
 from .test_journeys import SELF_CARE, answer_until_result
 from .test_patient import PASSWORD, new_email
@@ -33,7 +33,7 @@ def test_self_care_journey_to_plan_and_diary(page: Page, screenshot_dir: Path, a
     page.goto("/intake")
     answer_until_result(page, SELF_CARE)
     assert "Selbst gut für sich sorgen" in page.locator("main").inner_text()
-    page.get_by_role("button", name="Speichern").click()
+    submit(page.get_by_role("button", name="Speichern"))
 
     assert page.get_by_role("heading", level=1).inner_text() == "Konto anlegen"
     assert_accessible(page, axe_source)
@@ -41,25 +41,25 @@ def test_self_care_journey_to_plan_and_diary(page: Page, screenshot_dir: Path, a
     page.locator("#password").fill(PASSWORD)
     page.locator("#password_repeat").fill(PASSWORD)
     page.get_by_label("Wie sollen wir Sie nennen?").fill("Mara")
-    page.get_by_role("button", name="Konto anlegen und speichern").click()
+    submit(page.get_by_role("button", name="Konto anlegen und speichern"))
 
     page.wait_for_url("**/mein-bereich")
     main = page.locator("main").inner_text()
     assert "Hallo, Mara!" in main and "Selbst gut für sich sorgen" in main
-    page.get_by_role("link", name="Zu meinem Plan").click()
+    submit(page.get_by_role("link", name="Zu meinem Plan"))
     page.wait_for_url("**/mein-bereich/plan")
     plan = page.locator("main").inner_text()
     assert "Ihre Übungen" in plan and "Wann aufhören" in plan and "Termine zum Prüfen" in plan
     assert_accessible(page, axe_source)
     save_screenshots(page, screenshot_dir, "patient-plan")
 
-    page.get_by_role("link", name="Tagebuch").click()
+    submit(page.get_by_role("link", name="Tagebuch"))
     page.wait_for_url("**/mein-bereich/tagebuch")
     page.get_by_label("unterer Rücken", exact=False).fill("5")
     page.get_by_label("bis in Gesäß oder Oberschenkel").check()
     page.locator("#activity_minutes").fill("30")
     page.locator("#note").fill("Kurzer Spaziergang am Abend")
-    page.get_by_role("button", name="Eintrag speichern").click()
+    submit(page.get_by_role("button", name="Eintrag speichern"))
     assert "Ihr Eintrag ist gespeichert." in page.locator("main").inner_text()
     assert page.get_by_role("alert").count() == 0
 
@@ -79,16 +79,16 @@ def test_a_new_warning_sign_in_the_diary_puts_112_first(page: Page, screenshot_d
     page.locator("#email").fill(new_email())
     page.locator("#password").fill(PASSWORD)
     page.locator("#password_repeat").fill(PASSWORD)
-    page.get_by_role("button", name="Konto anlegen").click()
+    submit(page.get_by_role("button", name="Konto anlegen"))
     page.wait_for_url("**/mein-bereich")
     page.goto("/intake")
     answer_until_result(page, SELF_CARE)
-    page.get_by_role("button", name="Speichern").click()
+    submit(page.get_by_role("button", name="Speichern"))
     page.wait_for_url("**/mein-bereich")
     page.goto("/mein-bereich/tagebuch")
     page.get_by_label("unterer Rücken", exact=False).fill("6")
     page.get_by_label("Taubheit am Gesäß oder im Intimbereich").check()
-    page.get_by_role("button", name="Eintrag speichern").click()
+    submit(page.get_by_role("button", name="Eintrag speichern"))
     number = page.locator(".emergency-number")
     box = number.bounding_box()
     assert box is not None and box["y"] < 30  # the 112 is the first thing on the page

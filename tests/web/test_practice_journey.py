@@ -14,7 +14,7 @@ import pytest
 
 from rueckenlotse.store.practices import Practices
 
-from .conftest import MOBILE, LiveServer, save_screenshots
+from .conftest import MOBILE, LiveServer, save_screenshots, submit
 from .test_auth import new_clinician, open_store
 from .test_axe import AXE, BLOCKING, run_axe
 from .test_journeys import SELF_CARE, answer_until_result
@@ -39,9 +39,9 @@ def send_through_link(page: Page, code: str, plan: dict[str, list[int] | str], e
     answer_until_result(page, plan)
     if emergency:  # the emergency page first: go on with the questions
         assert "112" in page.get_by_role("alert").inner_text()
-        page.get_by_role("button", name="Trotzdem weitere Fragen beantworten").click()
+        submit(page.get_by_role("button", name="Trotzdem weitere Fragen beantworten"))
         answer_until_result(page, plan)
-    page.get_by_role("button", name="An die Praxis senden").click()
+    submit(page.get_by_role("button", name="An die Praxis senden"))
     assert "angekommen" in page.locator("main").inner_text()
     assert (page.locator(".emergency-number").count() > 0) is emergency  # 112 stays first
 
@@ -83,11 +83,11 @@ def test_clinician_sees_the_emergency_first(
         assert_accessible(doctor, axe_source, "login")
         doctor.get_by_label("E-Mail-Adresse").fill(clinician.email)
         doctor.get_by_label("Passwort").fill(clinician.password)
-        doctor.get_by_role("button", name="Anmelden").click()
+        submit(doctor.get_by_role("button", name="Anmelden"))
         assert clinician.secret is not None
         assert_accessible(doctor, axe_source, "code")
         doctor.get_by_label("Code aus der App").fill(pyotp.TOTP(clinician.secret).now())
-        doctor.get_by_role("button", name="Bestätigen").click()
+        submit(doctor.get_by_role("button", name="Bestätigen"))
         assert doctor.url.endswith("/praxis")
 
         rows = doctor.locator("tr.inbox-row")
@@ -105,17 +105,17 @@ def test_clinician_sees_the_emergency_first(
         assert_accessible(doctor, axe_source, "inbox")
         assert_fits_the_width(doctor, "inbox")  # again, after the desktop screenshot (back at 390 px)
 
-        rows.nth(0).get_by_role("link").click()
+        submit(rows.nth(0).get_by_role("link"))
         main = doctor.locator("main").inner_text()
         assert "Taubes Gefühl am After" in main and "Nein" in main
         save_screenshots(doctor, screenshot_dir, "clinician-detail")
         assert_accessible(doctor, axe_source, "detail")
 
-        doctor.get_by_role("button", name="Als gesehen markieren").click()
+        submit(doctor.get_by_role("button", name="Als gesehen markieren"))
         assert "Gesehen am" in doctor.locator("#review-state").inner_text()
-        doctor.get_by_role("link", name="Zurück zum Eingang").click()
+        submit(doctor.get_by_role("link", name="Zurück zum Eingang"))
         assert "Gesehen am" in doctor.locator("tr.inbox-row").nth(0).inner_text()
-        doctor.get_by_role("button", name="Abmelden").click()
+        submit(doctor.get_by_role("button", name="Abmelden"))
         doctor.goto("/praxis")
         assert doctor.url.endswith("/anmelden")
     finally:
@@ -131,17 +131,17 @@ def test_first_sign_in_sets_up_the_authenticator(
     page.goto("/anmelden")
     page.get_by_label("E-Mail-Adresse").fill(clinician.email)
     page.get_by_label("Passwort").fill(clinician.password)
-    page.get_by_role("button", name="Anmelden").click()
+    submit(page.get_by_role("button", name="Anmelden"))
     assert page.get_by_role("heading", level=1).inner_text() == "Zweiten Schritt einrichten"
     secret = page.locator("#totp-secret").get_attribute("data-secret")
     assert secret is not None and page.locator("#totp-uri").input_value().startswith("otpauth://totp/")
     save_screenshots(page, screenshot_dir, "clinician-totp-setup")
     assert_accessible(page, axe_source, "totp-setup")
     page.get_by_label("Code aus der App").fill("000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
-    page.get_by_role("button", name="Bestätigen").click()
+    submit(page.get_by_role("button", name="Bestätigen"))
     assert "Dieser Code passt nicht" in page.locator(".error-summary").inner_text()
     assert page.locator("#totp-secret").get_attribute("data-secret") == secret  # the same key again
     page.get_by_label("Code aus der App").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Bestätigen").click()
+    submit(page.get_by_role("button", name="Bestätigen"))
     assert page.url.endswith("/praxis")
     assert page.get_by_role("heading", level=1).inner_text() == "Eingang der Praxis"

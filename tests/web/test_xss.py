@@ -15,7 +15,7 @@ from rueckenlotse import assess
 from rueckenlotse.core.models import Case
 from rueckenlotse.store.practices import Practices
 
-from .conftest import LiveServer
+from .conftest import LiveServer, submit
 from .test_auth import new_clinician, open_store, own_client, sign_in
 from .test_journeys import SELF_CARE, answer_until_result
 from .test_patient import PASSWORD, diary_entry, new_email, new_patient, register
@@ -85,17 +85,17 @@ def test_no_dialog_fires_in_the_browser(page: Page) -> None:
     page.locator("#password").fill(PASSWORD)
     page.locator("#password_repeat").fill(PASSWORD)
     page.locator("#display_name").fill(PAYLOAD)
-    page.get_by_role("button", name="Konto anlegen").click()
+    submit(page.get_by_role("button", name="Konto anlegen"))
     page.wait_for_url("**/mein-bereich")
     assert PAYLOAD in page.locator("main").inner_text()
     page.goto("/intake")
     answer_until_result(page, SELF_CARE)
-    page.get_by_role("button", name="Speichern").click()
+    submit(page.get_by_role("button", name="Speichern"))
     page.wait_for_url("**/mein-bereich")
     page.goto("/mein-bereich/tagebuch")
     page.get_by_label("unterer Rücken", exact=False).fill("4")
     page.locator("#note").fill(PAYLOAD)
-    page.get_by_role("button", name="Eintrag speichern").click()
+    submit(page.get_by_role("button", name="Eintrag speichern"))
     assert page.locator(".diary-note").first.inner_text() == PAYLOAD
     for path in PAGES:
         page.goto(path)
