@@ -27,6 +27,7 @@ from rueckenlotse.core.sql_compile import (
     MASK_BITS,
     ExprCompiler,
     MaskedList,
+    QueryBuilder,
     SqlCompileError,
     compile_assessment,
     masked_lists,
@@ -62,6 +63,25 @@ def test_the_whole_knowledge_base_compiles_with_nothing_left_out(dialect: str) -
     # Only this dialect's quoting.
     other = "`" if dialect != "spark" else '"'
     assert other not in re.sub(r"'[^']*'", "", sql)
+
+
+def test_the_ranked_outcome_is_the_highest_rank_of_the_rules_that_fired() -> None:
+    """Triage and imaging ranks: every TRUE/FALSE/NULL state of four rules (two share a rank, one has
+    rank 0), against the highest rank computed in Python; NULL counts as not fired, none fired is 0."""
+    builder = QueryBuilder(default_knowledge(), DUCKDB)
+    pairs = [("a", 2), ("b", 4), ("c", 2), ("d", 0)]
+    states: list[tuple[bool | None, ...]] = [()]
+    for _ in pairs:
+        states = [(*s, v) for s in states for v in (True, False, None)]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a BOOLEAN, b BOOLEAN, c BOOLEAN, d BOOLEAN)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", states)
+    rows = con.execute(f"SELECT a, b, c, d, {builder._ranked(pairs)} FROM t").fetchall()
+    assert len(rows) == 81
+    for *state, rank in rows:
+        assert rank == max([r for (_, r), fired in zip(pairs, state, strict=True) if fired] + [0]), state
+    assert builder._ranked([("d", 0)]) == "0"
+    assert con.execute(f"SELECT {builder._ranked([])}").fetchone() == (0,)
 
 
 @pytest.mark.parametrize(
