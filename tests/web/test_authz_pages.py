@@ -14,13 +14,11 @@ from __future__ import annotations
 import re
 import secrets
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pyotp
 import pytest
 from fastapi.routing import iter_route_contexts
 
@@ -56,7 +54,7 @@ from .authz_support import (
 )
 from .conftest import LiveServer
 from .pages_helpers import step_form
-from .test_auth import open_store
+from .test_auth import open_store, wrong_code
 from .test_patient import PASSWORD
 
 API = "/api/v1"
@@ -198,9 +196,7 @@ def wrong_login_form(world: World, role: Role, client: httpx.Client, params: Map
 def wrong_code_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
     secret = world.pending_clinician.secret
     assert secret is not None
-    totp = pyotp.TOTP(secret)
-    valid = {totp.at(time.time() + 30 * step) for step in (-1, 0, 1)}
-    return {"code": next(c for c in (f"{n:06d}" for n in range(1000)) if c not in valid)}
+    return {"code": wrong_code(secret)}
 
 
 def empty_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:

@@ -20,7 +20,7 @@ from rueckenlotse.store import ThrottlePolicy
 
 from .conftest import LiveServer
 from .pages_helpers import SELF_CARE_PLAN, answer_all, parse_page, start, step_form, text_of
-from .test_auth import accounts, new_clinician, open_store, own_client, sign_in
+from .test_auth import accounts, new_clinician, open_store, own_client, sign_in, wrong_code
 
 PASSWORD = "ein langer Satz als Passwort"
 PERSONAL = [
@@ -245,7 +245,7 @@ def test_with_a_second_factor_the_assessment_is_saved_after_the_code(live_server
         assert client.get("/mein-bereich").headers["location"] == "/anmelden"  # not signed in yet
         wrong = client.post(
             "/anmelden/code",
-            data={**code_form, "code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"},
+            data={**code_form, "code": wrong_code(secret)},
         )
         assert wrong.status_code == 401
         done = client.post(

@@ -15,7 +15,7 @@ import pytest
 from rueckenlotse.store.practices import Practices
 
 from .conftest import MOBILE, LiveServer, save_screenshots, submit
-from .test_auth import new_clinician, open_store
+from .test_auth import new_clinician, open_store, wrong_code
 from .test_axe import AXE, BLOCKING, run_axe
 from .test_journeys import SELF_CARE, answer_until_result
 
@@ -137,7 +137,7 @@ def test_first_sign_in_sets_up_the_authenticator(
     assert secret is not None and page.locator("#totp-uri").input_value().startswith("otpauth://totp/")
     save_screenshots(page, screenshot_dir, "clinician-totp-setup")
     assert_accessible(page, axe_source, "totp-setup")
-    page.get_by_label("Code aus der App").fill("000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+    page.get_by_label("Code aus der App").fill(wrong_code(secret))
     submit(page.get_by_role("button", name="Bestätigen"))
     assert "Dieser Code passt nicht" in page.locator(".error-summary").inner_text()
     assert page.locator("#totp-secret").get_attribute("data-secret") == secret  # the same key again
