@@ -1,0 +1,69 @@
+"""The benchmark scripts run from the checkout and print their tables (issue #6: they must run from a
+clean clone). Small parameters: this checks that each script works end to end, never how fast anything
+is (speed is measured by running the scripts themselves, see README "Performance")."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# script, small arguments, lines its table must have (regular expressions)
+SCRIPTS = [
+    (
+        "batch_throughput.py",
+        ["--rows", "3000", "--sample", "300", "--repeat", "2"],
+        [
+            r"per-case loop \(JSONL, extrapolated\)\s+3,000 ",
+            r"compiled DuckDB, JSONL in\s+3,000\s+[\d.]+\s+[\d.]+–[\d.]+\s+[\d,]+\s+[\d.]+x\s+\d+",
+            r"compiled DuckDB, Parquet in\s+3,000\s+[\d.]+\s+[\d.]+–[\d.]+\s+[\d,]+\s+[\d.]+x\s+\d+",
+        ],
+    ),
+    (
+        "assess_latency.py",
+        ["--generated", "40", "--rounds", "1"],
+        [
+            r"\| `assess\(mapping\)` \(validation \+ engine \+ output\) \| 40 generated \|",
+            r"\| engine only: `evaluate\(kb, Case\)` \| 40 generated \|",
+        ],
+    ),
+    (
+        "api_throughput.py",
+        ["--seconds", "1", "--rounds", "1", "--connections", "2"],
+        [
+            r"\| `GET /api/v1/health` \(trivial JSON\) \| [\d,]+ \| [\d.]+ \| [\d.]+ \| [\d,]+ \| 0 \|",
+            r"\| `POST /api/v1/assessments` \| [\d,]+ \| [\d.]+ \| [\d.]+ \| [\d,]+ \| 0 \|",
+            r"Throughput ratio assessments / health: \*\*\d+%\*\*",
+        ],
+    ),
+    (
+        "cli_startup.py",
+        ["--runs", "2"],
+        [
+            r"\| `rueckenlotse --help` \|",
+            r"\| bare two-command Typer app `--help` \|",
+            r"Heavy libraries imported by `rueckenlotse --help`: none",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("script", "args", "expected"), SCRIPTS, ids=[s[0] for s in SCRIPTS])
+def test_the_benchmark_script_runs_and_prints_its_table(
+    script: str, args: list[str], expected: list[str]
+) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for pattern in expected:
+        assert re.search(pattern, done.stdout), (pattern, done.stdout[-3000:])
