@@ -111,11 +111,12 @@ def sign_in(client: httpx.Client, clinician: Clinician) -> None:
 
 
 def wrong_code(secret: str) -> str:
-    """A six-digit code that is no valid code at this moment: none of the steps before, at or after now
-    (the server accepts those for clock drift)."""
+    """A six-digit code that is no valid code now: none of the steps before, at or after now (the server
+    accepts those for clock drift), nor of the step after that, should a step begin before the server
+    checks the code."""
     totp = pyotp.TOTP(secret)
-    valid = {totp.at(time.time() + 30 * step) for step in (-1, 0, 1)}
-    return next(c for c in (f"{n:06d}" for n in range(4)) if c not in valid)
+    valid = {totp.at(time.time() + 30 * step) for step in (-1, 0, 1, 2)}
+    return next(c for c in (f"{n:06d}" for n in range(len(valid) + 1)) if c not in valid)
 
 
 # ---- tests ---------------------------------------------------------------------------------------
