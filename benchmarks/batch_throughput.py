@@ -106,6 +106,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=20_000, help="lines for the per-case loop")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each compiled path (median)")
     args = parser.parse_args()
+    repeat = max(args.repeat, 1)
     with tempfile.TemporaryDirectory(prefix="rl-bench-batch-") as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
@@ -120,7 +121,7 @@ def main() -> None:
         ]
         for label, source in (("compiled DuckDB, JSONL in", jsonl), ("compiled DuckDB, Parquet in", parquet)):
             runs, peak = [], 0.0
-            for _ in range(max(args.repeat, 1)):
+            for _ in range(repeat):
                 seconds, rows, errors, mb = measure(RUN_BATCH, str(source), str(folder / "out.parquet"))
                 if rows != args.rows or errors:
                     raise SystemExit(f"{label}: {rows} assessed, {errors} errors (expected {args.rows}, 0)")
@@ -139,7 +140,7 @@ def main() -> None:
         )
     out(
         f"\nper-case loop measured on {loop_rows:,} lines: {loop_s:.2f} s; compiled paths: median of "
-        f"{max(args.repeat, 1)} runs, peak = the highest; output Parquet; 2 cores shared."
+        f"{repeat} runs, peak = the highest; output Parquet; 2 cores shared."
     )
 
 
