@@ -32,9 +32,12 @@ from rueckenlotse.questionnaire import (
     previous_question,
     provisional_case,
     record_answer,
+    unsure_fields,
+    unsure_notes,
     without_answer,
 )
 from rueckenlotse.questionnaire.flow import PLACEHOLDERS
+from rueckenlotse.questionnaire.model import NOT_ASKED, UNSURE
 
 QN = load_questionnaire()
 WALKS = 400
@@ -46,15 +49,28 @@ EMERGENCY_PROMPT = {
     "bowel_incontinence",
     "sexual_dysfunction_new",
     "chest_pain_or_breathlessness",
+    "pain_with_exertion_sweating_or_nausea",
     "sudden_tearing_pain",
     "headache_or_neuro_sudden",
 }
-ANY_REGION = ("numbness_or_tingling", "weakness", "neuro_bilateral", "gait_unsteady")
+# Asked in every region (contract 2: legs and arms apart, whatever the region).
+ANY_REGION = (
+    "leg_pain",
+    "arm_pain",
+    "numbness_or_tingling",
+    "weakness",
+    "neuro_bilateral_legs",
+    "neuro_bilateral_arms",
+    "cannot_walk",
+    "gait_unsteady",
+)
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
 def random_value(q: Question, rng: random.Random) -> Any:
     """A valid answer value for ``q`` (biased to the thresholds the flow and rules care about)."""
+    if q.unsure and rng.random() < 0.1:  # "not sure" now and then, in every kind that offers it
+        return {f: UNSURE for f in q.fields if rng.random() < 0.3} if q.kind == "multi_flags" else UNSURE
     if q.kind == "bool":
         return rng.random() < 0.5
     if q.kind == "choice":
@@ -126,7 +142,7 @@ def raw_questionnaire() -> list[dict[str, Any]]:
 
 # ---- the data ---------------------------------------------------------------------------------------
 def test_every_case_field_is_covered_by_a_question() -> None:
-    assert QN.case_fields == case_field_paths()
+    assert QN.case_fields == case_field_paths() - NOT_ASKED
     assert len([f for f in QN.case_fields if f.startswith("startback.")]) == 9
     assert len([f for f in QN.case_fields if f.startswith("neuroplastic.")]) == 13
     for field in (
@@ -247,15 +263,27 @@ def _onset_before_45(a: Mapping[str, Any]) -> bool:
     return bool(a["age"] - a["duration_weeks"] / 52 < 45)
 
 
+def _can_be_pregnant(a: Mapping[str, Any]) -> bool:
+    return a.get("sex") != "male" and 12 <= a["age"] <= 55
+
+
+def _yes(value: Any) -> bool:
+    """An answer that counts as yes: true, or "not sure"."""
+    return value is True or value == UNSURE
+
+
 # field -> when it must be asked (over the effective answers before it)
 RULES: dict[str, Callable[[Mapping[str, Any]], bool]] = {
-    "arm_pain": lambda a: "neck" in a["regions"],
     "hand_clumsiness": lambda a: "neck" in a["regions"],
-    "leg_pain": lambda a: "low_back" in a["regions"],
-    "injury_checked_by_doctor": lambda a: a["trauma"] != "none",
+    "injury_checked_by_doctor": lambda a: a["trauma"] in ("minor", "major"),
     "physiotherapy_helped": lambda a: a["physiotherapy_weeks"] > 0,
-    "pregnant": lambda a: a.get("sex") != "male" and 12 <= a["age"] <= 55,
-    "offer.startback": lambda a: a["duration_weeks"] >= 2,
+    "pregnant": _can_be_pregnant,
+    "pregnancy_week": lambda a: _can_be_pregnant(a) and a["pregnant"] is True,
+    "pregnancy_warning_signs": lambda a: _can_be_pregnant(a) and a["pregnant"] is True,
+    "gave_birth_recently": lambda a: _can_be_pregnant(a) and a["pregnant"] is False,
+    "cancer_active": lambda a: _yes(a["cancer_history"]),
+    # STarT Back is validated for low back pain: never for neck pain alone
+    "offer.startback": lambda a: a["duration_weeks"] >= 2 and a["regions"] != ["neck"],
     "offer.neuroplastic": lambda a: a["duration_weeks"] >= 12,
     "imaging_findings": lambda a: a["offer.imaging"],
     **dict.fromkeys(
@@ -268,7 +296,7 @@ RULES: dict[str, Callable[[Mapping[str, Any]], bool]] = {
         lambda a: a["duration_weeks"] >= 12 and _onset_before_45(a),
     ),
     **{
-        f: (lambda a: a["duration_weeks"] >= 2 and a["offer.startback"])
+        f: (lambda a: a["duration_weeks"] >= 2 and a["regions"] != ["neck"] and a["offer.startback"])
         for f in QN.case_fields
         if f.startswith("startback.")
     },
@@ -302,29 +330,34 @@ def test_questions_for_every_region_are_always_asked() -> None:
             assert field in given, field
 
 
-def test_no_arm_questions_without_neck_and_no_leg_question_without_low_back() -> None:
-    rng = random.Random(7)
-    for _ in range(100):
-        answers, asked = walk(rng)
-        regions = answers["regions"]
-        if "neck" not in regions:
-            assert "arm_pain" not in asked and "hand_clumsiness" not in asked
-        if "low_back" not in regions:
-            assert "leg_pain" not in asked
+@pytest.mark.safety("SR-Q-2")
+def test_legs_and_arms_are_asked_apart_in_every_region() -> None:
+    for regions in (["neck"], ["thoracic"], ["low_back"], ["neck", "low_back"]):
+        rng = random.Random(len(regions))
+
+        def pick(q: Question, r: random.Random, regions: list[str] = regions) -> Any:
+            return regions if q.field == "regions" else random_value(q, r)
+
+        for _ in range(10):
+            _, asked = walk(rng, pick)
+            for qid in ("leg_pain", "arm_pain", "neuro_bilateral_legs", "neuro_bilateral_arms"):
+                assert qid in asked, (regions, qid)
+            assert ("hand_clumsiness" in asked) == ("neck" in regions)
+    assert "neuro_bilateral" not in QN.answer_fields  # version 1's "legs or arms" is no longer asked
 
 
 def test_a_changed_answer_drops_the_answers_that_no_longer_apply() -> None:
     answers = answered(
         regions=["neck"], age=50, duration_weeks=3.0, trauma="minor", injury_checked_by_doctor=True
     )
-    answers = record_answer(answers, QN.get("arm_pain"), True)
+    answers = record_answer(answers, QN.get("hand_clumsiness"), True)
     answers = record_answer(answers, QN.get("regions"), ["low_back"])
-    answers = record_answer(answers, QN.get("trauma"), "none")
+    answers = record_answer(answers, QN.get("trauma"), "strain")
     case = answers_to_case(answers)
-    assert "arm_pain" not in case and "injury_checked_by_doctor" not in case
-    assert case["regions"] == ["low_back"] and case["trauma"] == "none"
+    assert "hand_clumsiness" not in case and "injury_checked_by_doctor" not in case
+    assert case["regions"] == ["low_back"] and case["trauma"] == "strain"
     question = next_question(answers)
-    assert question is not None and question.field != "arm_pain"
+    assert question is not None and question.field != "hand_clumsiness"
 
 
 # ---- building the Case --------------------------------------------------------------------------------
@@ -399,12 +432,14 @@ def test_record_answer_rejects_values_that_do_not_fit() -> None:
 def test_multi_flags_set_every_option_field() -> None:
     answers = record_answer({}, QN.get("emergency_signs"), ["sudden_tearing_pain"])
     assert answers == {f: f == "sudden_tearing_pain" for f in EMERGENCY_PROMPT}
+    mapped = record_answer({}, QN.get("emergency_signs"), {"sudden_tearing_pain": True})
+    assert mapped == answers
 
 
 # ---- going back -----------------------------------------------------------------------------------------
 def test_previous_question() -> None:
     assert previous_question({}, "regions") is None
-    answers = answered(regions=["low_back"], age=30, duration_weeks=1.0, trauma="none")
+    answers = answered(regions=["low_back"], age=30, duration_weeks=1.0, trauma="strain")
     assert previous_question(answers, "emergency_signs") == QN.get("regions")
     assert previous_question(answers, "leg_pain") == QN.get("trauma")  # skips injury_checked_by_doctor
     full, asked = walk(random.Random(3))
@@ -425,8 +460,8 @@ def test_going_back_asks_that_question_again() -> None:
 
 
 def test_active_questions_follow_the_answers() -> None:
-    ids = [q.id for q in active_questions(answered(regions=["neck"]))]
-    assert "arm_pain" in ids and "leg_pain" not in ids
+    ids = [q.id for q in active_questions(answered(regions=["low_back"]))]
+    assert "arm_pain" in ids and "hand_clumsiness" not in ids
 
 
 # ---- loading errors name the question ------------------------------------------------------------------
@@ -445,10 +480,18 @@ def _by_id(data: list[dict[str, Any]], qid: str) -> dict[str, Any]:
     [
         (lambda d: _by_id(d, "age").update(field="years"), r"'age'.*not a Case field"),
         (
-            lambda d: _by_id(d, "leg_pain").update(ask_if={"has": ["regionz", "low_back"]}),
-            r"'leg_pain'.*unknown name",
+            lambda d: _by_id(d, "hand_clumsiness").update(ask_if={"has": ["regionz", "neck"]}),
+            r"'hand_clumsiness'.*unknown name",
         ),
-        (lambda d: _by_id(d, "leg_pain").update(ask_if={"has": ["regions"]}), r"'leg_pain'.*ask_if"),
+        (
+            lambda d: _by_id(d, "hand_clumsiness").update(ask_if={"has": ["regions"]}),
+            r"'hand_clumsiness'.*ask_if",
+        ),
+        (lambda d: _by_id(d, "gait_unsteady").update(field="neuro_bilateral"), r"no longer asked"),
+        (lambda d: _by_id(d, "weakness").pop("unsure_as"), r"'weakness'.*unsure_as"),
+        (lambda d: _by_id(d, "weakness").update(unsure_as="huge"), r"'weakness'.*unsure_as"),
+        (lambda d: _by_id(d, "cannot_walk").pop("short"), r"'cannot_walk'.*short"),
+        (lambda d: _by_id(d, "age").update(unsure=True), r"'age'.*cannot offer 'unsure'"),
         (lambda d: _by_id(d, "age").update(ask_if={"gt": ["duration_weeks", 1]}), r"'age'.*not asked before"),
         (lambda d: _by_id(d, "trauma")["options"][1].update(value="huge"), r"'trauma'.*does not fit"),
         (
@@ -491,14 +534,23 @@ def test_the_packaged_questionnaire_parses_again_unchanged() -> None:
         ("duration_weeks", "2 Monate", 8.67),
         ("duration_weeks", "1 Jahr", 52.0),
         ("duration_weeks", "6 Wochen", 6.0),
-        ("trauma", "3", "major"),
+        ("trauma", "2", "strain"),
+        ("trauma", "3", "minor"),
+        ("trauma", "4", "major"),
         ("sex", "4", None),
         ("startback_bothersomeness", "5", 4),
         ("regions", "1, 3", ["neck", "low_back"]),
         ("regions", "3 1 3", ["neck", "low_back"]),
         ("emergency_signs", "", []),
         ("emergency_signs", "0", []),
-        ("emergency_signs", "1 7", ["saddle_numbness", "headache_or_neuro_sudden"]),
+        ("emergency_signs", "1 8", ["saddle_numbness", "headache_or_neuro_sudden"]),
+        ("emergency_signs", "1?, 7", {"saddle_numbness": UNSURE, "sudden_tearing_pain": True}),
+        ("numbness_or_tingling", "?", UNSURE),
+        ("numbness_or_tingling", "nicht sicher", UNSURE),
+        ("numbness_or_tingling", "Not sure", UNSURE),
+        ("numbness_or_tingling", "j", True),
+        ("weakness", "4", UNSURE),
+        ("weakness", "3", "severe_or_progressive"),
         ("imaging_findings", "4;8", ["disc_bulge", "spondylolisthesis"]),
     ],
 )
@@ -520,12 +572,18 @@ def test_parse_answer(qid: str, raw: str, expected: Any) -> None:
         ("duration_weeks", "3 Stunden", "Wochen"),
         ("physiotherapy_weeks", "abc", "Zeit in Wochen"),
         ("pain_intensity", "11", "von 0 bis 10"),
-        ("trauma", "4", "Nummer von 1 bis 3"),
-        ("trauma", "", "Nummer von 1 bis 3"),
+        ("trauma", "5", "Nummer von 1 bis 4"),
+        ("trauma", "", "Nummer von 1 bis 4"),
+        ("weakness", "5", "Nummer von 1 bis 4"),
+        ("recurrent", "?", "j (ja) oder n (nein)."),  # not a warning sign: no "not sure"
+        ("numbness_or_tingling", "vielleicht", "? (nicht sicher)"),
+        ("emergency_signs", "2 2?", "? hinter der Nummer"),
+        ("emergency_signs", "9?", "Nummern von 1 bis 8"),
+        ("inflammatory_signs", "1?", "Nummern von 1 bis 4"),  # no "not sure" offered there
         ("regions", "", "mindestens einen Bereich"),
         ("regions", "0", "mindestens einen Bereich"),
-        ("emergency_signs", "0 1", "Nummern von 1 bis 7"),
-        ("emergency_signs", "8", "Nummern von 1 bis 7"),
+        ("emergency_signs", "0 1", "Nummern von 1 bis 8"),
+        ("emergency_signs", "9", "Nummern von 1 bis 8"),
     ],
 )
 def test_parse_answer_errors_are_clear_german(qid: str, raw: str, message: str) -> None:
@@ -538,3 +596,180 @@ def test_parse_answer_errors_in_english() -> None:
         parse_answer(QN.get("recurrent"), "ja?", lang="en")
     with pytest.raises(AnswerError, match="whole number from 0 to 120"):
         parse_answer(QN.get("age"), "x", lang="en")
+
+
+# ---- "nicht sicher": counts as the sign being present, and the result says so ---------------------------
+# Warning-sign fields a person simply knows: "not sure" is not offered (for the injury check it would
+# have to mean "no", the worse answer, which a bool answered "not sure" never means here).
+KNOWN_FACTS = frozenset({"leg_pain", "arm_pain", "trauma", "injury_checked_by_doctor", "pregnant"})
+
+
+@pytest.mark.safety("SR-Q-1")
+def test_every_warning_sign_question_offers_not_sure() -> None:
+    from rueckenlotse.knowledge.loader import default_knowledge
+    from rueckenlotse.reports.documents.signs import warning_sign_fields
+
+    signs = warning_sign_fields(default_knowledge()) & QN.case_fields
+    assert len(signs) > 30  # the engine's red-flag rules read them: an empty set would prove nothing
+    for field in sorted(signs - KNOWN_FACTS):
+        assert QN.owner(field).unsure, field
+
+
+@pytest.mark.safety("SR-Q-1")
+@pytest.mark.parametrize("field", sorted(EMERGENCY_PROMPT))
+def test_not_sure_about_an_emergency_sign_triages_as_a_yes(field: str) -> None:
+    base = answered(regions=["thoracic"], age=60, duration_weeks=0.5)
+    question = QN.owner(field)
+    yes = record_answer(base, question, [field])
+    unsure = record_answer(base, question, {field: UNSURE})
+    assert unsure[field] == UNSURE and answers_to_case(unsure)[field] is True
+    assert assess(provisional_case(unsure)).triage == assess(provisional_case(yes)).triage
+    assert unsure_fields(unsure) == [field]
+
+
+@pytest.mark.safety("SR-Q-1")
+def test_not_sure_saddle_numbness_is_an_emergency_with_a_note() -> None:
+    answers = record_answer(
+        answered(regions=["low_back"]), QN.get("emergency_signs"), {"saddle_numbness": UNSURE}
+    )
+    assert assess(provisional_case(answers)).triage == "emergency"
+    (note,) = unsure_notes(answers, "de")
+    assert "Abwischen" in note and "nicht sicher" in note and "davon aus, dass es zutrifft" in note
+    (note_en,) = unsure_notes(answers, "en")
+    assert "not sure" in note_en and "wipe" in note_en
+
+
+@pytest.mark.safety("SR-Q-1")
+def test_not_sure_about_weakness_counts_as_the_worse_value() -> None:
+    answers = answered(regions=["neck"], age=40, duration_weeks=1.0, weakness=UNSURE)
+    assert answers["weakness"] == UNSURE
+    assert answers_to_case(answers)["weakness"] == "severe_or_progressive"
+    (note,) = unsure_notes(answers, "de")
+    assert "Schwäche" in note and "vom Schlimmeren aus: Ja, sehr schwach" in note
+
+
+@pytest.mark.safety("SR-Q-1")
+def test_not_sure_opens_the_follow_up_as_a_yes_would() -> None:
+    answers = answered(regions=["low_back"], age=50, duration_weeks=3.0)
+    answers = record_answer(answers, QN.get("medical_history"), {"cancer_history": UNSURE})
+    assert "cancer_active" in [q.field for q in active_questions(answers)]
+    answers = record_answer(answers, QN.get("cancer_active"), UNSURE)
+    case = answers_to_case(answers)
+    assert case["cancer_history"] is True and case["cancer_active"] is True
+    assert unsure_fields(answers) == ["cancer_history", "cancer_active"]
+
+
+def test_not_sure_is_refused_where_it_is_not_offered() -> None:
+    for qid, value in (("recurrent", UNSURE), ("sex", UNSURE), ("inflammatory_signs", {"fever": UNSURE})):
+        with pytest.raises(ValueError):
+            record_answer({}, QN.get(qid), value)
+    with pytest.raises(ValueError):
+        record_answer({}, QN.get("inflammatory_signs"), {"morning_stiffness_over_30min": UNSURE})
+    with pytest.raises(ValueError):
+        record_answer({}, QN.get("emergency_signs"), {"saddle_numbness": "maybe"})
+
+
+def test_a_changed_answer_drops_the_not_sure() -> None:
+    answers = answered(regions=["neck"], age=40, duration_weeks=1.0, numbness_or_tingling=UNSURE)
+    assert unsure_fields(answers) == ["numbness_or_tingling"]
+    answers = record_answer(answers, QN.get("numbness_or_tingling"), False)
+    assert unsure_fields(answers) == [] and unsure_notes(answers, "de") == []
+
+
+# ---- pregnancy: only for people who can be pregnant ----------------------------------------------------
+def _until(answers: dict[str, Any], stop: str) -> list[str]:
+    """The question ids asked from here on, answering no / nothing / the first option, up to ``stop``."""
+    asked: list[str] = []
+    while (q := next_question(answers)) is not None and q.id != stop:
+        asked.append(q.id)
+        value: Any = {"bool": False, "multi_flags": []}.get(q.kind)
+        if value is None:
+            value = (
+                q.options[0].value
+                if q.kind == "choice"
+                else (q.min if q.kind != "multi_regions" else ["neck"])
+            )
+        answers = record_answer(answers, q, value)
+    return asked
+
+
+@pytest.mark.safety("SR-Q-2")
+@pytest.mark.parametrize(
+    ("sex", "age", "asked"),
+    [
+        ("male", 30, False),
+        ("female", 30, True),
+        ("diverse", 30, True),
+        (None, 30, True),
+        ("female", 60, False),
+        ("female", 11, False),
+        ("female", 12, True),
+        ("female", 55, True),
+    ],
+)
+def test_pregnancy_is_asked_only_of_people_who_can_be_pregnant(
+    sex: str | None, age: int, asked: bool
+) -> None:
+    answers = answered(regions=["low_back"], age=age, sex=sex, duration_weeks=1.0)
+    ids = _until(answers, "inflammatory_signs")
+    assert ("pregnant" in ids) == asked and ("gave_birth_recently" in ids) == asked
+    assert "pregnancy_week" not in ids and "pregnancy_warning_signs" not in ids
+
+
+@pytest.mark.safety("SR-Q-2")
+def test_pregnant_asks_the_week_and_the_warning_signs() -> None:
+    answers = answered(regions=["low_back"], age=30, sex="female", duration_weeks=1.0, pregnant=True)
+    ids = _until(answers, "physiotherapy_weeks")
+    at = ids.index("pregnant") if "pregnant" in ids else ids.index("pregnancy_week") - 1
+    assert ids[at + 1 : at + 3] == ["pregnancy_week", "pregnancy_warning_signs"]
+    assert "gave_birth_recently" not in ids
+    answers = record_answer(answers, QN.get("pregnancy_week"), 30)
+    answers = record_answer(answers, QN.get("pregnancy_warning_signs"), UNSURE)
+    case = answers_to_case(answers)
+    assert (
+        case["pregnant"] is True and case["pregnancy_week"] == 30 and case["pregnancy_warning_signs"] is True
+    )
+    assert "gave_birth_recently" not in case
+    assert assess(provisional_case(answers)).triage == "emergency"  # obstetric emergency, also when unsure
+    with pytest.raises(ValueError):
+        record_answer(answers, QN.get("pregnancy_week"), 43)
+
+
+# ---- the wording contract 2 asks for -------------------------------------------------------------------
+def _all_german() -> list[str]:
+    texts = []
+    for q in QN.questions:
+        texts += [q.text.de, *([q.help.de] if q.help else []), *(o.label.de for o in q.options)]
+        texts += [q.short.de] if q.short else []
+    return texts
+
+
+@pytest.mark.safety("SR-Q-2")
+def test_contract_2_wording() -> None:
+    label = {o.field: o.label for q in QN.questions if q.kind == "multi_flags" for o in q.options}
+    assert "Abwischen nach der Toilette" in label["saddle_numbness"].de
+    bladder = label["bladder_dysfunction"].de
+    assert "kein Wasser lassen, obwohl die Blase voll ist" in bladder and "Urin geht ab" in bladder
+    assert "Husten oder Niesen gehören nicht dazu" in QN.get("emergency_signs").help.de  # type: ignore[union-attr]
+    assert QN.get("recurrent").text.de == "Hatten Sie solche Rückenschmerzen schon früher?"
+    assert "Heller Hautkrebs" in label["cancer_history"].de and "zählt" in label["cancer_history"].de
+    assert "5 Jahren" in QN.get("cancer_active").text.de
+    assert "nicht beim Heben" in label["sudden_tearing_pain"].de
+    nsaid = label["nsaid_risk"].de
+    for word in ("Herzinfarkt", "Schlaganfall", "Angina", "Adern in den Beinen", "Leberzirrhose"):
+        assert word in nsaid, word
+    trauma = {o.value: o.label.de for o in QN.get("trauma").options}
+    assert "Ohne Sturz und ohne Schlag" in trauma["strain"] and "Sturz aus dem Stand" in trauma["minor"]
+    for qid in (
+        "numbness_or_tingling",
+        "weakness",
+        "neuro_bilateral_legs",
+        "neuro_bilateral_arms",
+        "gait_unsteady",
+        "hand_clumsiness",
+    ):
+        assert "neu seit diesen Schmerzen, oder es wird schlimmer" in QN.get(qid).help.de, qid  # type: ignore[union-attr]
+    assert "Diabetes" in QN.get("numbness_or_tingling").help.de  # type: ignore[union-attr]
+    for text in _all_german():  # no bare jargon
+        assert not re.search(r"\b(Sex|Job)\b", text), text
+        assert "Flanke" not in text or "seitlich am Rücken" in text, text

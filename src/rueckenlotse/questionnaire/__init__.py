@@ -19,13 +19,17 @@ from .flow import (
     previous_question,
     provisional_case,
     record_answer,
+    resolved,
+    unsure_fields,
     without_answer,
 )
-from .model import LocalText, Option, Question, case_field_paths
+from .model import UNSURE, LocalText, Option, Question, case_field_paths
 from .parse import AnswerError, input_hint, parse_answer
+from .unsure import sign_name, unsure_label, unsure_notes
 
 __all__ = [
     "PLACEHOLDERS",
+    "UNSURE",
     "AnswerError",
     "LocalText",
     "Option",
@@ -47,5 +51,10 @@ __all__ = [
     "previous_question",
     "provisional_case",
     "record_answer",
+    "resolved",
+    "sign_name",
+    "unsure_fields",
+    "unsure_label",
+    "unsure_notes",
     "without_answer",
 ]

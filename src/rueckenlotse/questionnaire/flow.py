@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..core.conditions import BoolFn, Compiler, ConditionError, referenced_names
 from ..core.models import Case, NeuroplasticAnswers, StartBackAnswers
-from .model import LIST_KINDS, NESTED, OFFER_PREFIX, Question, case_field_paths
+from .model import LIST_KINDS, NESTED, NOT_ASKED, OFFER_PREFIX, UNSURE, Question, case_field_paths
 
 # Stand-ins for required fields not answered yet, so the warning signs can be checked early.
 PLACEHOLDERS: Mapping[str, Any] = {"regions": ("low_back",), "age": 40, "duration_weeks": 0.0}
@@ -44,6 +45,11 @@ class Questionnaire:
 
     questions: tuple[Question, ...]
     conditions: Mapping[str, BoolFn]
+    _owners: Mapping[str, Question] = dc_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        owners = {f: q for q in self.questions for f in q.fields}
+        object.__setattr__(self, "_owners", owners)  # frozen: set once, here
 
     def get(self, question_id: str) -> Question:
         for q in self.questions:
@@ -54,6 +60,13 @@ class Questionnaire:
     def asks(self, question: Question, answers_so_far: Mapping[str, Any]) -> bool:
         return self.conditions[question.id](answers_so_far)
 
+    def owner(self, field: str) -> Question:
+        """The question that fills this answer field."""
+        try:
+            return self._owners[field]
+        except KeyError:
+            raise KeyError(f"no question fills {field!r}") from None
+
     @property
     def answer_fields(self) -> frozenset[str]:
         return frozenset(f for q in self.questions for f in q.fields)
@@ -62,6 +75,13 @@ class Questionnaire:
     def case_fields(self) -> frozenset[str]:
         """The Case fields (dotted for nested ones) some question fills."""
         return frozenset(f for f in self.answer_fields if not f.startswith(OFFER_PREFIX))
+
+
+def resolved(question: Question, value: Any) -> Any:
+    """The value an answer stands for in the Case: "not sure" counts as the sign being present."""
+    if value != UNSURE or not question.unsure:
+        return value
+    return question.unsure_as if question.kind == "choice" else True
 
 
 # ---- loading and validation ---------------------------------------------------------------------
@@ -123,6 +143,8 @@ def _check_fields(q: Question) -> None:
                 raise QuestionnaireError(f"question {q.id!r}: an {OFFER_PREFIX}* field needs a bool question")
         elif f not in known:
             raise QuestionnaireError(f"question {q.id!r}: {f!r} is not a Case field")
+        elif f in NOT_ASKED:
+            raise QuestionnaireError(f"question {q.id!r}: {f!r} is no longer asked (contract 2)")
 
 
 def _compile_ask_if(compiler: Compiler, q: Question, earlier: frozenset[str]) -> BoolFn:
@@ -177,23 +199,25 @@ def _check_values_fit_case(q: Question) -> None:
 @dataclass(frozen=True)
 class _Walk:
     active: tuple[tuple[Question, bool], ...]  # every question asked given the answers, and if answered
-    effective: Mapping[str, Any]  # the answers of the active, answered questions
+    effective: Mapping[str, Any]  # the answers of the active, answered questions ("unsure" kept)
 
 
 def _walk(qn: Questionnaire, answers: Mapping[str, Any]) -> _Walk:
     unknown = set(answers) - qn.answer_fields
     if unknown:
         raise ValueError(f"unknown answer field(s): {', '.join(sorted(unknown))}")
-    env: dict[str, Any] = {}
+    env: dict[str, Any] = {}  # what ask_if reads: "not sure" already counted as present
+    effective: dict[str, Any] = {}
     active: list[tuple[Question, bool]] = []
     for q in qn.questions:
         if not qn.asks(q, env):
             continue
         answered = is_answered(q, answers)
         if answered:
-            env.update((f, answers[f]) for f in q.fields)
+            effective.update((f, answers[f]) for f in q.fields)
+            env.update((f, resolved(q, answers[f])) for f in q.fields)
         active.append((q, answered))
-    return _Walk(tuple(active), env)
+    return _Walk(tuple(active), effective)
 
 
 def is_answered(question: Question, answers: Mapping[str, Any]) -> bool:
@@ -242,13 +266,17 @@ def effective_answers(
 
 # ---- recording answers --------------------------------------------------------------------------
 def answer_updates(question: Question, value: Any) -> dict[str, Any]:
-    """The answer fields to set for ``value`` (multi_flags: the selected option fields).
+    """The answer fields to set for ``value``.
+
+    multi_flags: the selected option fields as a list, or a mapping option field -> true / false /
+    "unsure" (fields left out: false). bool and choice questions that offer it take "unsure" too.
 
     Raises ValueError when the value does not fit the question.
     """
     if question.kind == "multi_flags":
         return _flag_updates(question, value)
-    _check_value(question, value)
+    if not (question.unsure and value == UNSURE):
+        _check_value(question, value)
     assert question.field is not None  # guaranteed by the model for every other kind
     return {question.field: list(value) if question.kind in LIST_KINDS else value}
 
@@ -264,6 +292,8 @@ def without_answer(answers: Mapping[str, Any], question: Question) -> dict[str, 
 
 
 def _flag_updates(question: Question, selected: Any) -> dict[str, Any]:
+    if isinstance(selected, Mapping):
+        return _flag_mapping(question, selected)
     if isinstance(selected, str) or not isinstance(selected, Iterable):
         raise ValueError(f"{question.id}: give the selected option fields as a list")
     chosen = set(selected)
@@ -271,6 +301,17 @@ def _flag_updates(question: Question, selected: Any) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"{question.id}: not an option: {', '.join(sorted(map(str, unknown)))}")
     return {f: f in chosen for f in question.fields}
+
+
+def _flag_mapping(question: Question, given: Mapping[Any, Any]) -> dict[str, Any]:
+    unknown = set(given) - set(question.fields)
+    if unknown:
+        raise ValueError(f"{question.id}: not an option: {', '.join(sorted(map(str, unknown)))}")
+    allowed: tuple[Any, ...] = (True, False, UNSURE) if question.unsure else (True, False)
+    for f, v in given.items():
+        if not any(v == a and type(v) is type(a) for a in allowed):
+            raise ValueError(f"{question.id}: {v!r} is not a valid answer for {f}")
+    return {f: given.get(f, False) for f in question.fields}
 
 
 def _check_value(q: Question, value: Any) -> None:
@@ -309,13 +350,16 @@ def answers_to_case(
 ) -> dict[str, Any]:
     """The Case (contract form) from the answers that still count.
 
-    Offer fields and "no answer" (null) are left out; the nested answers are grouped into
-    ``startback`` (only when all nine were answered) and ``neuroplastic``.
+    An answer "unsure" counts as the sign being present (see ``resolved``). Offer fields and
+    "no answer" (null) are left out; the nested answers are grouped into ``startback`` (only when
+    all nine were answered) and ``neuroplastic``.
     Required fields not answered yet stay missing (see ``provisional_case``).
     """
+    qn = questionnaire or load_questionnaire()
     case: dict[str, Any] = {}
     nested: dict[str, dict[str, Any]] = {name: {} for name in NESTED}
-    for field, value in effective_answers(answers, questionnaire=questionnaire).items():
+    for field, given in effective_answers(answers, questionnaire=qn).items():
+        value = resolved(qn.owner(field), given)
         if field.startswith(OFFER_PREFIX) or value is None:
             continue
         head, _, tail = field.partition(".")
@@ -348,3 +392,8 @@ def missing_required(answers: Mapping[str, Any], *, questionnaire: Questionnaire
     """Required Case fields the answers do not give yet."""
     case = answers_to_case(answers, questionnaire=questionnaire)
     return [n for n, info in Case.model_fields.items() if info.is_required() and n not in case]
+
+
+def unsure_fields(answers: Mapping[str, Any], *, questionnaire: Questionnaire | None = None) -> list[str]:
+    """The answer fields, in the order asked, answered "not sure" among the answers that still count."""
+    return [f for f, v in effective_answers(answers, questionnaire=questionnaire).items() if v == UNSURE]

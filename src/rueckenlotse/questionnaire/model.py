@@ -11,6 +11,12 @@ from ..core.models import Case
 LANGS = ("de", "en")
 OFFER_PREFIX = "offer."  # fields that only open or skip a block; never part of the Case
 NESTED = ("startback", "neuroplastic")
+# The answer "nicht sicher" / "not sure": kept as this value in the answers, so the set of unsure
+# answers travels wherever the answers go; for triage it counts as the sign being present.
+UNSURE = "unsure"
+# Version-1 Case fields the questionnaire no longer asks: contract 2 asks both legs and both arms apart.
+NOT_ASKED = frozenset({"neuro_bilateral"})
+UNSURE_KINDS = frozenset({"bool", "choice", "multi_flags"})
 
 Kind = Literal["multi_regions", "multi_flags", "bool", "choice", "int", "number", "multi_choice"]
 OptionValue = str | int | None
@@ -65,6 +71,12 @@ class Question(BaseModel):
     # True: the emergency check waits for the next answer, which can lift this one's warning
     # (an injury a doctor has already examined is no longer a fracture warning sign).
     defer_check: bool = False
+    # True: the question offers "nicht sicher"; such an answer counts as the sign being present
+    # (bool and multi_flags: true; choice: the option value ``unsure_as``, the worse one).
+    unsure: bool = False
+    unsure_as: OptionValue = None
+    # A short name of the sign for the result's "you were not sure about ..." (bool and choice).
+    short: LocalText | None = None
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -100,7 +112,24 @@ def _shape_problem(q: Question) -> str | None:
             return "a list option cannot have a null value"
     elif q.kind != "multi_flags" and q.options:
         return f"a {q.kind} question has no options"
-    return _bounds_problem(q)
+    return _unsure_problem(q) or _bounds_problem(q)
+
+
+def _unsure_problem(q: Question) -> str | None:
+    if not q.unsure:
+        return "'unsure_as' needs 'unsure: true'" if q.unsure_as is not None else None
+    if q.kind not in UNSURE_KINDS:
+        return f"a {q.kind} question cannot offer 'unsure'"
+    if q.kind != "multi_flags" and q.short is None:
+        return "an 'unsure' question needs 'short' (the sign's name for the result)"
+    if any(o.value == UNSURE for o in q.options):
+        return f"{UNSURE!r} is kept for the 'not sure' answer"
+    values = [o.value for o in q.options]
+    if q.kind == "choice" and (q.unsure_as is None or q.unsure_as not in values):
+        return "an 'unsure' choice needs 'unsure_as', one of its option values"
+    if q.kind != "choice" and q.unsure_as is not None:
+        return "'unsure_as' belongs to choice questions"
+    return None
 
 
 def _bounds_problem(q: Question) -> str | None:

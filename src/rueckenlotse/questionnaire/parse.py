@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .model import Question
+from .model import UNSURE, Question
 
 # Texts of this module: German first, English second.
 _TEXTS: dict[str, dict[str, str]] = {
     "bool": {
         "de": "Bitte antworten Sie mit j (ja) oder n (nein).",
         "en": "Please answer y (yes) or n (no).",
+    },
+    "bool_unsure": {
+        "de": "Bitte antworten Sie mit j (ja), n (nein) oder ? (nicht sicher).",
+        "en": "Please answer y (yes), n (no) or ? (not sure).",
     },
     "choice": {
         "de": "Bitte geben Sie eine Nummer von 1 bis {n} ein.",
@@ -22,6 +26,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "0 oder nichts heißt: nichts davon.",
         "en": "Please enter numbers from 1 to {n}, separated by commas or spaces. "
         "0 or nothing means: none of these.",
+    },
+    "multi_unsure": {
+        "de": "Bitte geben Sie Nummern von 1 bis {n} ein, getrennt durch Komma oder Leerzeichen. "
+        "Ein ? hinter der Nummer heißt: nicht sicher, zum Beispiel 2?. 0 oder nichts heißt: nichts davon.",
+        "en": "Please enter numbers from 1 to {n}, separated by commas or spaces. "
+        "A ? after the number means: not sure, for example 2?. 0 or nothing means: none of these.",
     },
     "regions": {
         "de": "Bitte wählen Sie mindestens einen Bereich: Nummern von 1 bis {n}, zum Beispiel 1 3.",
@@ -42,10 +52,15 @@ _TEXTS: dict[str, dict[str, str]] = {
         '"2 months" or "1 year".',
     },
     "hint.bool": {"de": "j/n", "en": "y/n"},
+    "hint.bool_unsure": {"de": "j/n, ? = nicht sicher", "en": "y/n, ? = not sure"},
     "hint.choice": {"de": "Nummer", "en": "number"},
     "hint.multi": {
         "de": "Nummern, z. B. 1 3 – 0 = nichts davon",
         "en": "numbers, e.g. 1 3 – 0 = none of these",
+    },
+    "hint.multi_unsure": {
+        "de": "Nummern, z. B. 1 3 – 2? = bei 2 nicht sicher – 0 = nichts davon",
+        "en": "numbers, e.g. 1 3 – 2? = not sure about 2 – 0 = none of these",
     },
     "hint.regions": {"de": "Nummern, z. B. 1 3", "en": "numbers, e.g. 1 3"},
     "hint.int": {"de": "Zahl von {min} bis {max}", "en": "number from {min} to {max}"},
@@ -55,6 +70,9 @@ _TEXTS: dict[str, dict[str, str]] = {
 
 YES = frozenset({"j", "ja", "y", "yes"})
 NO = frozenset({"n", "nein", "no"})
+NOT_SURE = frozenset(
+    {"?", "ns", "nicht sicher", "weiß nicht", "weiss nicht", "unsicher", "not sure", "unsure", "don't know"}
+)
 
 # Units a duration in weeks may be given in, and their length in weeks (a year is 52 weeks).
 _WEEK_UNITS: dict[str, float] = {
@@ -80,24 +98,34 @@ def message(key: str, lang: str, **values: object) -> str:
 def input_hint(question: Question, lang: str = "de") -> str:
     """A short hint on what to type, e.g. "j/n" or "Zahl von 0 bis 120"."""
     kind = question.kind
+    if kind == "bool" and question.unsure:
+        return message("hint.bool_unsure", lang)
     if kind in ("bool", "choice", "int"):
         return message(f"hint.{kind}", lang, min=question.min, max=question.max)
     if kind == "number":
         return message("hint.weeks" if question.unit == "weeks" else "hint.number", lang)
+    if kind == "multi_flags" and question.unsure:
+        return message("hint.multi_unsure", lang)
     return message("hint.regions" if kind == "multi_regions" else "hint.multi", lang)
 
 
 def parse_answer(question: Question, raw: str, lang: str = "de") -> Any:
     """The answer value for ``flow.record_answer``; raises AnswerError with a message for the user.
 
-    multi_flags give the list of selected option fields; multi_regions and multi_choice the list of
-    selected values; choice the option's value; bool, int and number their value.
+    multi_flags give the list of selected option fields, or, when one is marked "not sure" (2?), a
+    mapping option field -> true / "unsure"; multi_regions and multi_choice the list of selected
+    values; choice the option's value; bool, int and number their value. A question that offers
+    "not sure" takes ? (bool), the extra last number (choice) or a ? after a number (multi_flags).
     """
     text = raw.strip()
     if question.kind == "bool":
-        return _parse_bool(text, lang)
+        if question.unsure and text.lower() in NOT_SURE:
+            return UNSURE
+        return _parse_bool(text, lang, unsure=question.unsure)
     if question.kind == "choice":
-        return question.options[_parse_index(text, len(question.options), lang)].value
+        count = len(question.options) + (1 if question.unsure else 0)
+        index = _parse_index(text, count, lang)
+        return UNSURE if index == len(question.options) else question.options[index].value
     if question.kind == "int":
         return _parse_int(question, text, lang)
     if question.kind == "number":
@@ -105,13 +133,13 @@ def parse_answer(question: Question, raw: str, lang: str = "de") -> Any:
     return _parse_selection(question, text, lang)
 
 
-def _parse_bool(text: str, lang: str) -> bool:
+def _parse_bool(text: str, lang: str, *, unsure: bool = False) -> bool:
     word = text.lower()
     if word in YES:
         return True
     if word in NO:
         return False
-    raise AnswerError(message("bool", lang))
+    raise AnswerError(message("bool_unsure" if unsure else "bool", lang))
 
 
 def _parse_index(text: str, count: int, lang: str) -> int:
@@ -155,18 +183,26 @@ def _format(value: float | None, lang: str) -> str:
     return text.replace(".", ",") if lang == "de" else text
 
 
-def _parse_selection(question: Question, text: str, lang: str) -> list[Any]:
+def _parse_selection(question: Question, text: str, lang: str) -> list[Any] | dict[str, Any]:
     count = len(question.options)
     regions = question.kind == "multi_regions"
-    error = AnswerError(message("regions" if regions else "multi", lang, n=count))
+    unsure = question.kind == "multi_flags" and question.unsure
+    key = "regions" if regions else "multi_unsure" if unsure else "multi"
+    error = AnswerError(message(key, lang, n=count))
     tokens = [t for t in _SEPARATORS.split(text) if t]
     if not tokens or tokens == ["0"]:
         if regions:
             raise error
         return []
-    if not all(t.isdecimal() and 1 <= int(t) <= count for t in tokens):
-        raise error
-    indices = sorted({int(t) - 1 for t in tokens})
-    if question.kind == "multi_flags":
-        return [question.options[i].field for i in indices]
-    return [question.options[i].value for i in indices]
+    marked_tokens = {t for t in tokens if unsure and t.endswith("?")}
+    marked = {t.removesuffix("?") for t in marked_tokens}
+    plain = set(tokens) - marked_tokens
+    if not all(t.isdecimal() and 1 <= int(t) <= count for t in marked | plain) or marked & plain:
+        raise error  # "2 2?" says yes and not sure at once: ask again
+    indices = sorted({int(t) - 1 for t in marked | plain})
+    if question.kind != "multi_flags":
+        return [question.options[i].value for i in indices]
+    fields = [question.options[i].field or "" for i in indices]
+    if not marked:
+        return fields
+    return {f: UNSURE if str(i + 1) in marked else True for i, f in zip(indices, fields, strict=True)}

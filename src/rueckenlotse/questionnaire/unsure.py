@@ -1,0 +1,64 @@
+"""Answers given as "nicht sicher" / "not sure": which signs they were, and the note the result shows.
+
+For triage such an answer counts as the sign being present (``flow.resolved``): a missed emergency is
+worse than one check too many. The note tells the person that we assumed so, and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .flow import Questionnaire, load_questionnaire, unsure_fields
+from .model import Question
+
+# Texts of this module: German first, English second.
+_TEXTS: dict[str, dict[str, str]] = {
+    "note": {
+        "de": "Bei „{sign}“ waren Sie sich nicht sicher. "
+        "Zur Sicherheit gehen wir davon aus, dass es zutrifft.",
+        "en": "You were not sure about “{sign}”. To be safe, we assume that it applies.",
+    },
+    "note_choice": {
+        "de": "Bei „{sign}“ waren Sie sich nicht sicher. "
+        "Zur Sicherheit gehen wir vom Schlimmeren aus: {worse}.",
+        "en": "You were not sure about “{sign}”. To be safe, we assume the worse: {worse}.",
+    },
+    "option": {"de": "Nicht sicher", "en": "Not sure"},
+}
+
+
+def unsure_label(lang: str) -> str:
+    """The option text "Nicht sicher" / "Not sure"."""
+    return _TEXTS["option"].get(lang, _TEXTS["option"]["de"])
+
+
+def sign_name(question: Question, field: str, lang: str) -> str:
+    """The sign's name: the option label in a list of signs, else the question's short name."""
+    if question.kind == "multi_flags":
+        option = next(o for o in question.options if o.field == field)
+        return option.label.get(lang)
+    assert question.short is not None  # the model requires it for unsure bool and choice questions
+    return question.short.get(lang)
+
+
+def unsure_notes(
+    answers: Mapping[str, Any], lang: str, *, questionnaire: Questionnaire | None = None
+) -> list[str]:
+    """One note per sign answered "not sure", in the order asked."""
+    qn = questionnaire or load_questionnaire()
+    notes: list[str] = []
+    for field in unsure_fields(answers, questionnaire=qn):
+        question = qn.owner(field)
+        sign = sign_name(question, field, lang)
+        if question.kind == "choice":
+            worse = next(o for o in question.options if o.value == question.unsure_as).label.get(lang)
+            notes.append(_text("note_choice", lang, sign=sign, worse=worse))
+        else:
+            notes.append(_text("note", lang, sign=sign))
+    return notes
+
+
+def _text(key: str, lang: str, **values: str) -> str:
+    entry = _TEXTS[key]
+    return entry.get(lang, entry["de"]).format(**values)
