@@ -15,7 +15,7 @@ import pytest
 
 from rueckenlotse import assess
 from rueckenlotse.core.models import Case
-from rueckenlotse.questionnaire import Question, next_question, parse_answer, record_answer
+from rueckenlotse.questionnaire import Question, answers_to_case, next_question, parse_answer, record_answer
 
 BIN = Path(sys.executable).parent
 PROMPT = r"(?:Ihre Antwort|Your answer) \([^\n]*?\): "
@@ -186,7 +186,7 @@ def neck_injury(checked: str) -> Callable[[Question], str]:
     """Neck pain at 70 after a minor fall 3 days ago (Canadian C-spine high risk), injury checked or not."""
 
     def policy(q: Question) -> str:
-        by_field = {"regions": "1", "age": "70", "duration_weeks": "3 Tage", "trauma": "2"}
+        by_field = {"regions": "1", "age": "70", "duration_weeks": "3 Tage", "trauma": "3"}  # minor fall
         return (
             checked
             if q.field == "injury_checked_by_doctor"
@@ -215,3 +215,48 @@ def test_piped_input_that_ends_early_exits_cleanly() -> None:
     result = run_piped(["3", "0"])
     assert result.returncode == 1
     assert "Eingabe ist zu Ende" in result.stdout and "Traceback" not in result.stderr
+
+
+def unsure_about(field: str, typed: str) -> Callable[[Question], str]:
+    """Plain acute low-back pain, but "not sure" (as typed) about one warning sign."""
+    return lambda q: typed if q.field == field else plain_acute(q)
+
+
+def triage_if_yes(field: str) -> str:
+    """The engine's triage for the same walk with this sign answered yes."""
+    answers: dict[str, object] = {}
+    while (q := next_question(answers)) is not None:
+        answers = record_answer(answers, q, True if q.field == field else parse_answer(q, plain_acute(q)))
+    return assess(answers_to_case(answers)).triage.value
+
+
+@pytest.mark.safety("SR-Q-1")
+def test_not_sure_about_a_warning_sign_counts_as_present_and_says_so() -> None:
+    child = spawn()
+    for qid, line in scripted(unsure_about("neuro_bilateral_legs", "nicht sicher")):
+        if child.expect([BANNER, PROMPT]) == 0:  # an emergency banner may come: go on answering
+            child.expect(CONTINUE)
+            child.sendline("j")
+            child.expect(PROMPT)
+        if qid == "neuro_bilateral_legs":
+            assert "? = nicht sicher" in child.after  # the prompt offers it
+        child.sendline(line)
+    child.expect(r"Stufe: (\w+)")
+    level = child.match.group(1)
+    expected = triage_if_yes("neuro_bilateral_legs")
+    assert level == expected and level in ("urgent", "emergency")  # both legs alone: at least urgent
+    child.expect(SAVE)
+    output = re.sub(r"\s+", " ", re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", child.before or ""))
+    child.sendline("")
+    finish(child)
+    assert "Nicht sicher: Bei „Beschwerden in beiden Beinen“ waren Sie sich nicht sicher." in output
+    assert "Zur Sicherheit gehen wir davon aus, dass es zutrifft." in output
+
+
+@pytest.mark.safety("SR-Q-1", "SR-RF-1")
+def test_not_sure_about_saddle_numbness_shows_112_at_once() -> None:
+    result = run_piped(["3", "1?", ""])  # low back; not sure about saddle numbness; no more questions
+    assert result.returncode == 0, result.stderr
+    assert "NOTRUF 112" in result.stdout and "Stufe: emergency" in result.stdout
+    flat = " ".join(result.stdout.split())
+    assert "waren Sie sich nicht sicher" in flat and "Abwischen" in flat

@@ -34,6 +34,8 @@ from .questionnaire import (
     previous_question,
     provisional_case,
     record_answer,
+    unsure_label,
+    unsure_notes,
     without_answer,
 )
 from .questionnaire.parse import NO, YES
@@ -62,6 +64,7 @@ _UI: dict[str, dict[str, str]] = {
     "continue_error": {"de": "Bitte tippen Sie j oder n.", "en": "Please type y or n."},
     "level": {"de": "Stufe", "en": "Level"},
     "suspected": {"de": "Möglicher Grund", "en": "Possible cause"},
+    "unsure": {"de": "Nicht sicher", "en": "Not sure"},
     "incomplete": {
         "de": "Sie haben nicht alle Fragen beantwortet. Fehlende Angaben ({fields}) sind hier nur geschätzt.",
         "en": "You have not answered all questions. Missing answers ({fields}) are only estimated here.",
@@ -180,6 +183,8 @@ class _Interview:
         table.add_column()
         for index, option in enumerate(question.options, start=1):
             table.add_row(Text(str(index), style="bold"), Text(option.label.get(self.lang)))
+        if question.kind == "choice" and question.unsure:  # "not sure" is the extra last number
+            table.add_row(Text(str(len(question.options) + 1), style="bold"), Text(unsure_label(self.lang)))
         if question.kind in ("multi_flags", "multi_choice"):
             table.add_row(Text("0", style="bold"), Text(self.t("none")))
         return table
@@ -213,6 +218,7 @@ class _Interview:
         parts += [Text(r.text, style="bold") for r in assessment.recommendations if r.id == "call_emergency"]
         conditions = dict.fromkeys(flag.condition for flag in assessment.red_flags)
         parts += [Text(f"• {self.condition_label(c)}") for c in conditions]
+        parts += [Text(f"• {note}", style="italic") for note in unsure_notes(self.answers, self.lang)]
         return Panel(Group(*parts), border_style="bold red", title=Text("112", style="bold red"))
 
     def condition_label(self, condition: str) -> str:
@@ -249,6 +255,10 @@ class _Interview:
         for condition in dict.fromkeys(flag.condition for flag in assessment.red_flags):
             line = Text(f"{self.t('suspected')}: ", style="bold red")
             self.console.print(line.append(self.condition_label(condition), style="red"))
+        # Answers given as "not sure" were counted as present: say so beside the reasons.
+        for note in unsure_notes(self.answers, self.lang):
+            line = Text(f"{self.t('unsure')}: ", style="bold yellow")
+            self.console.print(line.append(note))
         print_report(self.console, default_knowledge(), assessment, self.lang)
 
     # ---- saving --------------------------------------------------------------------------------------
