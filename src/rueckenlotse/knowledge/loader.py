@@ -11,8 +11,10 @@ import yaml
 from pydantic import ValidationError
 
 from ..core.kb import KnowledgeBase, KnowledgeError, KnowledgeSpec
+from .ask_screen import AskScreenSpec
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+ASK_SCREEN_FILE = "ask_screen.yaml"
 
 # File name -> key of KnowledgeSpec it fills (manifest.yaml fills the top level).
 _PARTS = {
@@ -71,3 +73,19 @@ def load_knowledge(directory: Path = DATA_DIR) -> KnowledgeBase:
 def default_knowledge() -> KnowledgeBase:
     """The packaged knowledge base, loaded once per process."""
     return load_knowledge()
+
+
+def load_ask_screen(directory: Path = DATA_DIR) -> AskScreenSpec:
+    """Load and validate the warning-sign lexicon of `ask`; a KnowledgeError names the bad entry."""
+    raw = _read(directory / ASK_SCREEN_FILE)
+    try:
+        return AskScreenSpec.model_validate(raw)
+    except ValidationError as e:
+        first = e.errors(include_url=False)[0]
+        raise KnowledgeError(f"{ASK_SCREEN_FILE}: {owner_of(raw, first['loc'])}: {first['msg']}") from None
+
+
+@cache
+def default_ask_screen() -> AskScreenSpec:
+    """The packaged lexicon, loaded and compiled once per process."""
+    return load_ask_screen()
