@@ -83,7 +83,7 @@ def _wrong_value(prop: dict[str, Any]) -> Any:
 
 
 def _contract_properties(shared_dir: Path) -> dict[str, dict[str, Any]]:
-    schema = json.loads((shared_dir / "contract" / "case.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((shared_dir / "contract" / "v2" / "case.schema.json").read_text(encoding="utf-8"))
     props: dict[str, dict[str, Any]] = schema["properties"]
     return props
 
@@ -308,7 +308,9 @@ def test_every_operation_is_described_with_its_errors(openapi: dict[str, Any]) -
 
 
 def test_the_assessment_schema_agrees_with_the_contract(shared_dir: Path, openapi: dict[str, Any]) -> None:
-    contract = json.loads((shared_dir / "contract" / "assessment.schema.json").read_text(encoding="utf-8"))
+    contract = json.loads(
+        (shared_dir / "contract" / "v2" / "assessment.schema.json").read_text(encoding="utf-8")
+    )
     op = openapi["paths"][f"{API}/assessments"]["post"]
     schema = resolve(openapi, op["responses"]["200"]["content"]["application/json"]["schema"])
     assert set(schema["properties"]) == set(contract["properties"])
@@ -322,7 +324,7 @@ def test_the_assessment_schema_agrees_with_the_contract(shared_dir: Path, openap
 
 
 def test_the_request_body_is_the_contract_case(shared_dir: Path, openapi: dict[str, Any]) -> None:
-    contract = json.loads((shared_dir / "contract" / "case.schema.json").read_text(encoding="utf-8"))
+    contract = json.loads((shared_dir / "contract" / "v2" / "case.schema.json").read_text(encoding="utf-8"))
     body = openapi["paths"][f"{API}/assessments"]["post"]["requestBody"]
     assert body["required"] is True
     schema = body["content"]["application/json"]["schema"]
@@ -408,6 +410,38 @@ async def test_an_emergency_sign_shows_at_once(client: httpx.AsyncClient) -> Non
     assert step["case"] is None and "age" in step["missing_required"]
 
 
+@pytest.mark.safety("SR-Q-1", "SR-RF-1")
+async def test_an_unsure_emergency_sign_shows_at_once_and_travels_with_the_answers(
+    client: httpx.AsyncClient,
+) -> None:
+    first = (await next_step(client, {"regions": ["low_back"]})).json()["question"]
+    assert first["unsure"] is True and first["unsure_as"] is None
+    answers = {"regions": ["low_back"], **dict.fromkeys(first["fields"], False), "saddle_numbness": "unsure"}
+    step = (await next_step(client, answers)).json()
+    assert step["provisional_triage"] == "emergency"
+    assert any(flag["condition"] == "cauda_equina_syndrome" for flag in step["red_flags"])
+    assert step["unsure_fields"] == ["saddle_numbness"]
+    assert "nicht sicher" in step["unsure_notes"][0] and "Abwischen" in step["unsure_notes"][0]
+    english = (await next_step(client, answers, "en")).json()
+    assert "not sure" in english["unsure_notes"][0]
+
+
+@pytest.mark.safety("SR-Q-1")
+async def test_unsure_weakness_gives_a_case_with_the_worse_value(client: httpx.AsyncClient) -> None:
+    answers: dict[str, Any] = {}
+    step = (await next_step(client, answers)).json()
+    while not step["complete"]:
+        question = step["question"]
+        answers.update(
+            {question["field"]: "unsure"} if question["id"] == "weakness" else _harmless_answer(question)
+        )
+        if question["id"] == "weakness":
+            assert question["unsure_as"] == "severe_or_progressive"
+        step = (await next_step(client, answers)).json()
+    assert step["case"]["weakness"] == "severe_or_progressive" and step["unsure_fields"] == ["weakness"]
+    assert (await post_case(client, step["case"])).json()["triage"] == assess(step["case"]).triage.value
+
+
 def _deferring_question() -> Question:
     return next(q for q in load_questionnaire().questions if q.defer_check)
 
@@ -439,6 +473,9 @@ async def test_a_deferred_check_is_flagged_until_its_follow_up(client: httpx.Asy
         ({"sex": "x"}, "answers.sex", "literal_error"),
         ({"fever": 1}, "answers.fever", "bool_type"),
         ({"saddle_numbness": "yes"}, "answers.saddle_numbness", "bool_type"),
+        ({"saddle_numbness": "Unsure"}, "answers.saddle_numbness", "bool_type"),
+        ({"recurrent": "unsure"}, "answers.recurrent", "bool_type"),  # not a warning sign
+        ({"trauma": "unsure"}, "answers.trauma", "literal_error"),
         ({"shoe_size": 42}, "answers.shoe_size", "extra_forbidden"),
         ({"fever": {"a": 1}}, "answers.fever", None),
     ],

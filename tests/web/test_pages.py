@@ -16,6 +16,7 @@ from .pages_helpers import (
     post_step,
     start,
     step_form,
+    text_of,
 )
 
 CSP = (
@@ -332,3 +333,60 @@ def test_switching_language_mid_intake_keeps_the_answers(client: httpx.Client) -
 def test_healthz(client: httpx.Client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+# ---- contract 2: "nicht sicher", pregnancy, legs and arms --------------------------------------------
+@pytest.mark.safety("SR-Q-1", "SR-RF-1")
+def test_not_sure_about_saddle_numbness_stops_with_112_and_says_why(client: httpx.Client) -> None:
+    signs = post_step(client, start(client), ["3"])
+    form = step_form(signs)
+    unsure_boxes = [o for o in form.options if o["value"].endswith("?")]
+    assert len(unsure_boxes) == 8 and unsure_boxes[0]["id"] == "answer-1-unsure"
+    assert 'Nicht sicher<span class="visually-hidden">: Neu: Taubes Gefühl' in signs.text
+    emergency = post_step(client, signs, ["1?"])
+    assert emergency.status_code == 200 and ">112<" in emergency.text
+    page = text_of(emergency.text)
+    assert "Hier waren Sie sich nicht sicher" in page and "Zur Sicherheit gehen wir davon aus" in page
+    result = client.post("/result", data=step_form(emergency).hidden)
+    html = result.text
+    reasons = html[html.index('id="reasons-title"') : html.index('id="advice-title"')]
+    assert "waren Sie sich nicht sicher" in text_of(reasons) and "Abwischen" in text_of(reasons)
+    # back again: the unsure box is still ticked, the sign's own box is not
+    change = post_step(client, emergency, None, action="back")
+    assert [o["value"] for o in step_form(change).options if "checked" in o] == ["1?"]
+
+
+@pytest.mark.safety("SR-Q-1")
+def test_yes_and_not_sure_for_one_sign_is_asked_again(client: httpx.Client) -> None:
+    signs = post_step(client, start(client), ["3"])
+    page = post_step(client, signs, ["2", "2?"])
+    assert page.status_code == 422 and "nur eins" in page.text
+    assert current_question(page).id == "emergency_signs"  # type: ignore[union-attr]
+
+
+@pytest.mark.safety("SR-Q-1")
+def test_not_sure_on_a_yes_no_question_counts_as_yes(client: httpx.Client) -> None:
+    response = _reach(client, "neuro_bilateral_legs")
+    assert [o["value"] for o in step_form(response).options] == ["yes", "no", "unsure"]
+    result, _ = answer_all(client, post_step(client, response, "unsure"), SELF_CARE_PLAN)
+    main = text_of(result.text[result.text.index("<main") :])
+    assert "Bei „Beschwerden in beiden Beinen“ waren Sie sich nicht sicher." in main
+    assert "Selbst gut für sich sorgen" not in main  # both legs: at least a doctor today
+
+
+@pytest.mark.safety("SR-Q-2")
+def test_pregnancy_is_asked_of_a_woman_but_not_of_a_man(client: httpx.Client) -> None:
+    _, asked_male = answer_all(client, start(client), SELF_CARE_PLAN | {"sex": ["2"]})
+    assert not {"pregnant", "pregnancy_week", "gave_birth_recently"} & set(asked_male)
+    plan = SELF_CARE_PLAN | {"sex": ["1"], "age": "30", "pregnant": "yes", "pregnancy_week": "24"}
+    result, asked = answer_all(client, start(client), plan)
+    assert {"pregnant", "pregnancy_week", "pregnancy_warning_signs"} <= set(asked)
+    assert "gave_birth_recently" not in asked and ">112<" not in result.text
+
+
+@pytest.mark.safety("SR-Q-2")
+def test_legs_and_arms_are_asked_for_neck_pain_alone(client: httpx.Client) -> None:
+    _, asked = answer_all(client, start(client), SELF_CARE_PLAN | {"regions": ["1"], "duration_weeks": "3"})
+    for qid in ("leg_pain", "arm_pain", "neuro_bilateral_legs", "neuro_bilateral_arms", "hand_clumsiness"):
+        assert qid in asked, qid
+    assert "offer_startback" not in asked  # STarT Back is for low back pain

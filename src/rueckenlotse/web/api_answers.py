@@ -2,7 +2,9 @@
 
 Answers are a flat mapping from answer field to value, as ``rueckenlotse.questionnaire`` keeps them:
 Case field names, dotted names for STarT Back and neuroplastic answers, ``offer.*`` fields that open a
-block, and one boolean per option of a multi_flags question. Every error names ``answers.<field>``.
+block, and one boolean per option of a multi_flags question. A warning-sign question that offers it
+takes "unsure" too ("nicht sicher": counts as the sign being present). Every error names
+``answers.<field>``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..questionnaire import Question, answer_updates, load_questionnaire
+from ..questionnaire import UNSURE, Question, answer_updates, load_questionnaire
 from .api_problems import ProblemFieldError, field_error
 
 MAX_ANSWERS = 200
@@ -55,8 +57,8 @@ def _answer_error(name: str, q: Question, lang: str) -> ProblemFieldError:
 
 
 def _fits(q: Question, value: Any) -> bool:
-    if q.kind == "multi_flags":  # the answers hold one boolean per option field
-        return isinstance(value, bool)
+    if q.kind == "multi_flags":  # the answers hold one boolean (or "unsure") per option field
+        return isinstance(value, bool) or (q.unsure and value == UNSURE)
     try:
         answer_updates(q, value)
     except ValueError:
@@ -82,9 +84,9 @@ def _answer_schema(q: Question) -> dict[str, Any]:
     """The JSON Schema of one answer field of this question."""
     values = [o.value for o in q.options]
     if q.kind in ("bool", "multi_flags"):
-        return {"type": "boolean"}
+        return {"anyOf": [{"type": "boolean"}, {"const": UNSURE}]} if q.unsure else {"type": "boolean"}
     if q.kind == "choice":
-        return {"enum": values}
+        return {"enum": [*values, UNSURE] if q.unsure else values}
     if q.kind in ("multi_regions", "multi_choice"):
         least = 1 if q.kind == "multi_regions" else 0
         return {"type": "array", "items": {"enum": values}, "uniqueItems": True, "minItems": least}

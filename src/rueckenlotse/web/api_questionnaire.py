@@ -28,6 +28,8 @@ from ..questionnaire import (
     next_question,
     previous_question,
     provisional_case,
+    unsure_fields,
+    unsure_notes,
 )
 from ..questionnaire.model import Kind
 from ..validation import parse_model_json, validate_case
@@ -77,6 +79,13 @@ class QuestionOut(ResponseModel):
         "question is asked; null: always."
     )
     defer_check: bool = Field(description="The emergency check waits for the next answer.")
+    unsure: bool = Field(
+        description='The question offers "nicht sicher" / "not sure": send "unsure" as the answer (bool, '
+        "choice) or as the value of an option field (multi_flags). It counts as the sign being present."
+    )
+    unsure_as: str | int | None = Field(
+        description='choice: the option value an "unsure" answer counts as (the worse one); else null.'
+    )
 
 
 class QuestionnaireOut(ResponseModel):
@@ -84,7 +93,7 @@ class QuestionnaireOut(ResponseModel):
 
     lang: Lang
     knowledge_version: str
-    contract_version: Literal["1"] = "1"
+    contract_version: Literal["2"] = "2"
     questions: list[QuestionOut]
 
 
@@ -110,6 +119,13 @@ class NextStep(ResponseModel):
     )
     complete: bool
     missing_required: list[str] = Field(description="Required Case fields not answered yet.")
+    unsure_fields: list[str] = Field(
+        description='Answer fields answered "unsure", in the order asked: each counts as the sign being '
+        "present. Show the notes beside the result."
+    )
+    unsure_notes: list[str] = Field(
+        description="For each unsure answer, in the requested language: that it was counted as present."
+    )
     case: CaseJson | None = Field(
         description="The Case from the answers, ready for POST /assessments; "
         "null while required fields are missing."
@@ -133,6 +149,8 @@ def question_out(q: Question, lang: str) -> QuestionOut:
         unit=q.unit,
         ask_if=q.ask_if,
         defer_check=q.defer_check,
+        unsure=q.unsure,
+        unsure_as=q.unsure_as,
     )
 
 
@@ -172,6 +190,8 @@ def next_step(text: str, lang: Lang) -> NextStep:
         emergency_check_deferred=_deferred(answers, question),
         complete=question is None,
         missing_required=missing,
+        unsure_fields=unsure_fields(answers),
+        unsure_notes=unsure_notes(answers, lang),
         case=_case(answers, missing, lang),
     )
 

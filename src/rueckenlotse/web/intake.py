@@ -3,6 +3,9 @@
 The flow itself (order, ask_if, what counts) is the questionnaire package's, shared with the terminal
 interview. This module only translates between that flow and HTML form fields: every control is named
 ``answer``; radio buttons and checkboxes send the 1-based number of their option (yes/no for a bool).
+A warning-sign question that offers "not sure" adds the value ``unsure`` (bool, choice), or beside each
+sign of a list a second checkbox "Nicht sicher" that sends the sign's number with a ? ("3?"): it works
+without JavaScript and stacks on a narrow phone.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..questionnaire import (
+    UNSURE,
     AnswerError,
     Question,
     active_questions,
     is_answered,
     next_question,
     parse_answer,
+    unsure_label,
 )
 from .i18n import WebTexts
 
@@ -36,6 +41,9 @@ class OptionView:
     value: str
     label: str
     checked: bool
+    # A sign in a list that offers "not sure": the value and state of its own "Nicht sicher" box.
+    unsure_value: str | None = None
+    unsure_checked: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class QuestionView:
     inputmode: str
     number: int
     total: int
+    unsure_text: str = ""  # "Nicht sicher" beside each sign of a list that offers it
 
     @property
     def first_input_id(self) -> str:
@@ -75,6 +84,8 @@ def control_of(question: Question) -> Control:
 def read_answer(question: Question, values: Sequence[str], lang: str, texts: WebTexts) -> Any:
     """The answer value for ``record_answer``; raises FormAnswerError for anything else."""
     kind = question.kind
+    if question.unsure and kind != "multi_flags" and _single(values) == UNSURE:
+        return UNSURE
     if kind == "bool":
         single = _single(values)
         if single not in (YES, NO):
@@ -94,7 +105,11 @@ def read_answer(question: Question, values: Sequence[str], lang: str, texts: Web
     return _read_selection(question, values, lang, texts)
 
 
-def _read_selection(question: Question, values: Sequence[str], lang: str, texts: WebTexts) -> list[Any]:
+def _read_selection(
+    question: Question, values: Sequence[str], lang: str, texts: WebTexts
+) -> list[Any] | dict[str, Any]:
+    if question.kind == "multi_flags" and question.unsure:
+        return _read_flags(question, values, lang, texts)
     indices = [_index(v, len(question.options)) for v in values]
     if None in indices or len(set(indices)) != len(indices):
         raise FormAnswerError(texts.get("intake.error_options", lang))
@@ -104,6 +119,20 @@ def _read_selection(question: Question, values: Sequence[str], lang: str, texts:
     if question.kind == "multi_flags":
         return [option.field for option in chosen]
     return [option.value for option in chosen]
+
+
+def _read_flags(question: Question, values: Sequence[str], lang: str, texts: WebTexts) -> dict[str, Any]:
+    """A list of signs with "not sure" boxes: option field -> true or "unsure" (unticked: false)."""
+    chosen: dict[str, Any] = {}
+    for value in values:
+        index = _index(value.removesuffix("?"), len(question.options))
+        if index is None:
+            raise FormAnswerError(texts.get("intake.error_options", lang))
+        field = question.options[index].field or ""
+        if field in chosen:  # "yes" and "not sure" for the same sign, or a value sent twice
+            raise FormAnswerError(texts.get("intake.error_both", lang))
+        chosen[field] = UNSURE if value.endswith("?") else True
+    return chosen
 
 
 def _single(values: Sequence[str]) -> str | None:
@@ -122,8 +151,11 @@ def saved_selection(question: Question, answers: Mapping[str, Any]) -> tuple[set
     if not is_answered(question, answers):
         return set(), ""
     if question.kind == "multi_flags":
-        return {str(i) for i, o in enumerate(question.options, 1) if answers.get(o.field or "") is True}, ""
+        given = [(i, answers.get(o.field or "")) for i, o in enumerate(question.options, 1)]
+        return {str(i) for i, v in given if v is True} | {f"{i}?" for i, v in given if v == UNSURE}, ""
     value = answers[question.field or ""]
+    if value == UNSURE and question.unsure:
+        return {UNSURE}, ""
     if question.kind == "bool":
         return {YES if value else NO}, ""
     if question.kind in ("int", "number"):
@@ -165,18 +197,29 @@ def question_view(
         inputmode=_inputmode(question),
         number=number,
         total=total,
+        unsure_text=unsure_label(lang),
     )
 
 
 def _options(question: Question, lang: str, texts: WebTexts, checked: set[str]) -> list[OptionView]:
     if question.kind == "bool":
-        return [
+        options = [
             OptionView(YES, texts.get("intake.yes", lang), YES in checked),
             OptionView(NO, texts.get("intake.no", lang), NO in checked),
         ]
-    return [
-        OptionView(str(i), o.label.get(lang), str(i) in checked) for i, o in enumerate(question.options, 1)
-    ]
+    elif question.kind == "multi_flags" and question.unsure:
+        return [
+            OptionView(str(i), o.label.get(lang), str(i) in checked, f"{i}?", f"{i}?" in checked)
+            for i, o in enumerate(question.options, 1)
+        ]
+    else:
+        options = [
+            OptionView(str(i), o.label.get(lang), str(i) in checked)
+            for i, o in enumerate(question.options, 1)
+        ]
+    if question.unsure and question.kind != "multi_flags":
+        options.append(OptionView(UNSURE, unsure_label(lang), UNSURE in checked))
+    return options
 
 
 def _hint(question: Question, lang: str, texts: WebTexts) -> str | None:
@@ -186,6 +229,8 @@ def _hint(question: Question, lang: str, texts: WebTexts) -> str | None:
         return texts.get("intake.hint_weeks" if question.unit == "weeks" else "intake.hint_number", lang)
     if question.kind == "multi_regions":
         return texts.get("intake.hint_regions", lang)
+    if question.kind == "multi_flags" and question.unsure:
+        return texts.get("intake.hint_none_unsure", lang)
     if question.kind in ("multi_flags", "multi_choice"):
         return texts.get("intake.hint_none", lang)
     return None
@@ -202,7 +247,7 @@ def submitted_selection(question: Question, values: Sequence[str]) -> tuple[set[
     """What the user sent, to show it again next to the error."""
     if control_of(question) == "text":
         return set(), (values[0][:MAX_TEXT] if values else "")
-    return {v for v in values if len(v) <= 3}, ""
+    return {v for v in values if len(v) <= len(UNSURE)}, ""
 
 
 # ---- where to go ---------------------------------------------------------------------------------

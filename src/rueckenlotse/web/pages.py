@@ -28,6 +28,7 @@ from ..questionnaire import (
     previous_question,
     provisional_case,
     record_answer,
+    unsure_notes,
 )
 from .csrf import FIELD as CSRF_FIELD
 from .i18n import request_lang, valid_lang
@@ -256,6 +257,7 @@ def _emergency_page(
     context = {
         "call_text": presenter.call_text(assessment),
         "conditions": presenter.red_flag_conditions(assessment),
+        "unsure": unsure_notes(state.answers, lang),
         "state": web.codec.dumps(state),
         "question_id": following.id if following is not None else "",
         "view": "emergency",
@@ -275,6 +277,8 @@ def _result_page(request: Request, state: IntakeState, lang: str, *, remember: b
     context = {
         "r": result_view,
         "incomplete": incomplete,
+        # answers given as "not sure" were counted as present: the page says so beside the reasons
+        "unsure": unsure_notes(state.answers, lang),
         "state": web.codec.dumps(state),
         "question_id": "",
         "view": "result",
