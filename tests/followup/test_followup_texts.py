@@ -34,6 +34,10 @@ SAMPLE = {
     "start": "bis unter das Knie",
     "end": "nur im Rücken",
     "signs": "Fieber über 38 Grad",
+    "conditions": "Bruch eines Wirbels",
+    "condition": "Bruch eines Wirbels",
+    "since": "02.03.2026",
+    "count": 3,
 }
 
 

@@ -99,10 +99,12 @@ def test_the_same_diary_gives_the_same_svg(tmp_path: Path) -> None:
 
 
 def test_a_short_diary_with_events_on_one_day_and_outside_the_entries(tmp_path: Path) -> None:
-    # Episode 13 weeks old: all three escalations on the first day; a milestone after the last entry.
-    entries = [entry(d, {"thoracic": 5 - d // 4}) for d in range(10)]
+    # Episode 13 weeks old: all three escalations on the first day with two separate weeks of at least
+    # 3 entries each (day 13); a milestone after the last entry.
+    entries = [entry(d, {"thoracic": 5}) for d in range(16)]
     escalations = follow_up_report(entries, case=case(13), assessed_at=T0).escalations
-    assert {e.on for e in escalations} == {T0.date()}
+    assert {e.on for e in escalations} == {T0.date() + timedelta(days=13)}
+    assert len(escalations) == 3
     png, svg = tmp_path / "kurz.png", tmp_path / "kurz.svg"
     plot_diary(
         entries,

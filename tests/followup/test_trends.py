@@ -148,19 +148,32 @@ def test_a_diary_shorter_than_four_weeks_has_only_pending_checks() -> None:
     ]
 
 
-def test_an_episode_five_weeks_old_gets_the_four_week_step_on_the_first_day() -> None:
-    # Decided: a diary that starts after a checkpoint's date is checked on its first day. Baseline and
-    # recent are then the same value, so no improvement can be shown: the overdue step is offered at once.
+@pytest.mark.safety("SR-FU-3")
+def test_an_episode_five_weeks_old_gets_the_four_week_step_once_two_weeks_can_be_compared() -> None:
+    # A diary that starts after a checkpoint's date cannot compare its first week with itself: the check
+    # waits for a second, separate week of at least 3 entries (day 13), and says "too few" until then.
     entries = diary(60, wobble(6))
     assert _kinds_and_days(entries, duration_weeks=5) == [
-        ("risk_screening", T0.date()),
-        ("see_clinician", T0.date() + timedelta(days=7)),
+        ("risk_screening", T0.date() + timedelta(days=13)),
+        ("see_clinician", T0.date() + timedelta(days=13)),
         ("multidisciplinary", T0.date() + timedelta(days=49)),
     ]
+    early = follow_up_report(entries[:10], case=case(5), assessed_at=T0)
+    assert early.escalations == [] and early.checks[0].too_few and early.checks[0].improved is None
+    assert early.too_few is not None and "zu wenig Einträge" in early.too_few.de
+    assert "too few entries" in early.too_few.en
 
 
-def test_an_episode_past_twelve_weeks_gets_all_three_steps_on_the_first_day() -> None:
-    assert _kinds_and_days(diary(10, wobble(6)), duration_weeks=13) == [(k, T0.date()) for k in KINDS]
+@pytest.mark.safety("SR-FU-3")
+def test_a_check_needs_three_entries_in_each_week() -> None:
+    # Two entries a week: no statement about change, however long the diary.
+    sparse = [entry(d, 6) for d in range(0, 84) if d % 7 in (0, 3)]
+    report = follow_up_report(sparse, case=case(1), assessed_at=T0)
+    assert report.escalations == [] and all(c.improved is None for c in report.checks)
+    assert all(c.too_few for c in report.checks) and report.too_few is not None
+    # A third entry a week makes the comparison possible: no improvement, so the steps come.
+    fuller = sparse + [entry(d, 6) for d in range(0, 84) if d % 7 == 5]
+    assert [e.kind for e in follow_up_report(fuller, case=case(1), assessed_at=T0).escalations] == KINDS
 
 
 @pytest.mark.safety("SR-DIA-3")
@@ -191,19 +204,32 @@ def diaries(draw: st.DrawFn) -> tuple[list[DiaryEntry], float]:
 
 
 def _independent_check(entries: list[DiaryEntry], due: date) -> tuple[date, bool] | None:
-    """The rule as written in the issue, recomputed directly from the entries."""
-    daily = {e.recorded_at.date(): e.max_pain for e in entries}
-    on = min((d for d in daily if d >= due), default=None)
-    if on is None:
-        return None
+    """The rule as written in the issue and contract 2, recomputed directly from the entries: the first
+    day on or after the due date whose last 7 days and the diary's first 7 days are separate and hold
+    at least 3 entries each."""
+    daily: dict[date, list[int]] = {}
+    for e in entries:
+        daily.setdefault(e.recorded_at.date(), []).append(e.max_pain)
     first = min(daily)
-    baseline = fmean(v for d, v in daily.items() if d <= min(first + timedelta(days=6), on))
-    recent = fmean(v for d, v in daily.items() if on - timedelta(days=6) <= d <= on)
-    improved = recent <= 1 or baseline - recent >= 2 - 1e-9 or baseline - recent >= 0.3 * baseline - 1e-9
-    return on, not improved
+    head = [d for d in daily if d <= first + timedelta(days=6)]
+
+    def count(days: list[date]) -> int:
+        return sum(len(daily[d]) for d in days)
+
+    for on in sorted(d for d in daily if d >= due):
+        tail = [d for d in daily if on - timedelta(days=6) <= d <= on]
+        if min(tail) > first + timedelta(days=6) and count(head) >= 3 and count(tail) >= 3:
+            baseline = fmean(max(daily[d]) for d in head)
+            recent = fmean(max(daily[d]) for d in tail)
+            improved = (
+                recent <= 1 or baseline - recent >= 2 - 1e-9 or baseline - recent >= 0.3 * baseline - 1e-9
+            )
+            return on, not improved
+    return None
 
 
 @pytest.mark.safety("SR-DIA-3")
+@pytest.mark.safety("SR-FU-3")
 @settings(max_examples=150, deadline=None)
 @given(data=diaries())
 def test_every_escalation_follows_the_rule_once_on_its_day(data: tuple[list[DiaryEntry], float]) -> None:

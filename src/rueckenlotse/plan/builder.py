@@ -8,11 +8,16 @@ The rules, as implemented:
 - Weeks: 12 plan weeks from ``start``; week N runs from start + 7(N-1) days for 7 days.
 - Start: level 1 (gentle) and 10 minutes of walking a day. Level 2 and 15 minutes when the pain is
   subacute or chronic, home exercise is already regular and pain (if given) is below 7.
-- Progression (``progression``): after each finished week, compare its pain with the last earlier
-  week that has diary data. Pain of a week = mean over its diary days of each day's highest pain.
-  A rise of at most 2 points (or no data to compare) steps up; a rise of more than 2 holds; a rise
-  of more than 2 for the second week in a row steps back. A step moves the level by one (1-3) and the
-  walking goal by 5 minutes a day (10-30). Weeks not yet finished are planned as steps up.
+- Progression (``progression``, contract 2 "Progression follows the traffic light", SR-FU-2): after each
+  finished plan week, the diary entries of that week (the last 7 days) decide. Back (and re-screen) when
+  their mean pain (each entry's highest) is 3 or more above the pain when the plan started (the Case's
+  pain_intensity, else the mean of the first plan week with entries), or after 3 weeks in a row of rising
+  means (a week without entries breaks the row). Fewer than 3 entries: hold (never up without entries).
+  A warning sign among them: hold. Up only
+  when the mean is at most 1 above the week before and less than 2 above the start and function (the
+  mean of the function items) is not worse by 0.5 or more; otherwise hold, so a rise of 2 against either
+  holds. A step moves the level by one (1-3) and the walking goal by 5 minutes a day (10-30). Weeks not
+  yet finished are planned at the current level (a step up needs the week's entries first).
 - Exercises: per region of the person, the first two exercises of the week's level (exercises whose
   first region is that region first, then file order), skipping those the Case rules out (avoid_if).
   An excluded exercise is replaced by its first alternative that is not excluded, not ruled out, not
@@ -26,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from statistics import fmean
 
 from ..core.models import (
@@ -47,7 +53,9 @@ from .plan_model import (
     Plan,
     PlanExercise,
     PlanWeek,
+    StandingFlag,
     Step,
+    StepReason,
 )
 
 PLAN_WEEKS = 12
@@ -55,7 +63,13 @@ MIN_LEVEL, MAX_LEVEL = 1, 3
 START_MINUTES = 10
 MINUTES_STEP = 5
 MAX_MINUTES = 30
-MAX_RISE = 2.0
+# Progression limits (contract 2): entries a week needs, rises that allow a step up, the rise that steps back.
+MIN_WEEK_ENTRIES = 3
+UP_MAX_WEEK_RISE = 1.0
+HOLD_START_RISE = 2.0
+BACK_START_RISE = 3.0
+RISING_WEEKS_BACK = 3
+FUNCTION_WORSE = 0.5
 PER_REGION = 2
 MILESTONE_WEEKS = (4, 6, 12)
 WARNING_WINDOW_DAYS = 7
@@ -79,26 +93,97 @@ HEAT_RELAXATION = "heat_and_relaxation"
 FLARE_UPS = "flare_ups"
 
 
-def progression(weekly_pain: Sequence[float | None]) -> list[int]:
-    """The step after each finished week: +1 up, 0 hold, -1 back (same length as ``weekly_pain``).
+@dataclass(frozen=True)
+class StepDecision:
+    """The step after one finished plan week and why (``rescreen``: pain rose so far that the warning
+    signs should be checked again)."""
 
-    ``weekly_pain[i]`` is week i's pain (mean of the daily highest pain) or None without diary data.
-    A week's rise is its pain minus the pain of the last earlier week with data (none: no rise).
-    Rise <= 2: up. Rise > 2: hold; back when the week before also rose by more than 2.
+    step: int
+    reason: StepReason
+    entries: int
+    pain: float | None
+
+    @property
+    def rescreen(self) -> bool:
+        return self.step == BACK
+
+
+def _entries_between(diary: Sequence[DiaryEntry], first: dt.date, last: dt.date) -> list[DiaryEntry]:
+    return [e for e in diary if first <= _day(e) <= last]
+
+
+def _mean_pain(entries: Sequence[DiaryEntry]) -> float | None:
+    return fmean(e.max_pain for e in entries) if entries else None
+
+
+def _mean_function(entries: Sequence[DiaryEntry]) -> float | None:
+    values = [fmean(e.function.values()) for e in entries if e.function]
+    return fmean(values) if values else None
+
+
+def start_pain(diary: Sequence[DiaryEntry], start: dt.date, pain_intensity: int | None) -> float | None:
+    """The pain when the plan started: the Case's pain_intensity, else the first plan week with entries."""
+    if pain_intensity is not None:
+        return float(pain_intensity)
+    for week in range(PLAN_WEEKS):
+        begins = start + dt.timedelta(weeks=week)
+        mean = _mean_pain(_entries_between(diary, begins, begins + dt.timedelta(days=6)))
+        if mean is not None:
+            return mean
+    return None
+
+
+def _decide(
+    week: list[DiaryEntry], before: list[DiaryEntry], baseline: float | None, rising: int
+) -> tuple[int, StepReason]:
+    pain = _mean_pain(week)
+    if pain is None:
+        return HOLD, "too_few_entries"
+    # Stepping back is the cautious way: it needs no minimum of entries.
+    from_start = 0.0 if baseline is None else pain - baseline
+    if from_start >= BACK_START_RISE - _EPS:
+        return BACK, "rise_from_start"
+    if rising >= RISING_WEEKS_BACK:
+        return BACK, "rising_weeks"
+    if len(week) < MIN_WEEK_ENTRIES:
+        return HOLD, "too_few_entries"
+    if any(e.warning_signs for e in week):
+        return HOLD, "warning_sign"
+    previous = _mean_pain(before)
+    from_week = 0.0 if previous is None else pain - previous
+    if from_week > UP_MAX_WEEK_RISE + _EPS or from_start >= HOLD_START_RISE - _EPS:
+        return HOLD, "pain_rise"
+    now_function, before_function = _mean_function(week), _mean_function(before)
+    if (
+        now_function is not None
+        and before_function is not None
+        and now_function - before_function >= FUNCTION_WORSE - _EPS
+    ):
+        return HOLD, "function_worse"
+    return UP, "ok"
+
+
+def progression(
+    diary: Sequence[DiaryEntry], start: dt.date, finished: int, *, pain_intensity: int | None = None
+) -> list[StepDecision]:
+    """The step after each of the first ``finished`` plan weeks, from the dated entries (see module doc).
+
+    Causal: the decision after week w reads only entries up to its last day.
     """
-    steps: list[int] = []
-    last: float | None = None
-    previous_rose = False
-    for pain in weekly_pain:
-        rose = pain is not None and last is not None and pain - last > MAX_RISE + _EPS
-        if not rose:
-            steps.append(UP)
-        else:
-            steps.append(BACK if previous_rose else HOLD)
-        previous_rose = rose
-        if pain is not None:
-            last = pain
-    return steps
+    baseline = start_pain(diary, start, pain_intensity)
+    decisions: list[StepDecision] = []
+    rising = 0
+    last_mean: float | None = None
+    for w in range(finished):
+        begins = start + dt.timedelta(weeks=w)
+        week = _entries_between(diary, begins, begins + dt.timedelta(days=6))
+        before = _entries_between(diary, begins - dt.timedelta(weeks=1), begins - dt.timedelta(days=1))
+        mean = _mean_pain(week)
+        rising = rising + 1 if mean is not None and last_mean is not None and mean > last_mean + _EPS else 0
+        step, reason = _decide(week, before, baseline, rising)
+        decisions.append(StepDecision(step=step, reason=reason, entries=len(week), pain=mean))
+        last_mean = mean
+    return decisions
 
 
 def apply_steps(start: int, steps: Sequence[int], *, low: int, high: int, size: int = 1) -> list[int]:
@@ -289,8 +374,12 @@ def build_plan(
     today: dt.date | None = None,
     lang: str = "de",
     library: Library | None = None,
+    standing: Sequence[StandingFlag] = (),
 ) -> Plan:
-    """The plan for one assessment. ``today`` defaults to ``start``; unknown exclusion ids are listed."""
+    """The plan for one assessment. ``today`` defaults to ``start``; unknown exclusion ids are listed.
+
+    ``standing`` are the episode's red flags not yet examined (plan.rescreen): they keep the plan in its
+    red-flag form whatever the assessment says."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
     lib = library or default_library()
@@ -298,7 +387,7 @@ def build_plan(
     known = [x for x in dict.fromkeys(exclusions) if x in lib.exercises]
     ignored = [x for x in dict.fromkeys(exclusions) if x not in lib.exercises]
     signs = recent_warning_signs(diary, today)
-    red_flag = bool(assessment.red_flags) or bool(signs)
+    red_flag = bool(assessment.red_flags) or bool(signs) or bool(standing)
 
     weeks: list[PlanWeek] = []
     missing: list[MissingAlternative] = []
@@ -341,6 +430,9 @@ def build_plan(
         no_alternative=missing,
         ignored_exclusions=ignored,
         diary_warning_signs=signs,
+        standing_flags=list(standing),
+        rescreen_advised=current is not None and current.step == "back",
+        too_few_entries=current is not None and current.step_reason == "too_few_entries",
     )
 
 
@@ -357,8 +449,10 @@ def _weeks(
     """All plan weeks, and the exercises left without an alternative in the current week."""
     finished = _finished_weeks(start, today)
     pains = weekly_pain(diary, start, until=today)
-    decided = progression(pains[:finished])
-    steps = [decided[w] if w < finished else UP for w in range(PLAN_WEEKS - 1)]
+    known = [e for e in diary if _day(e) <= today]
+    decided = progression(known, start, min(finished, PLAN_WEEKS - 1), pain_intensity=case.pain_intensity)
+    # Weeks not yet finished stay at the level reached: a step up needs that week's entries first.
+    steps = [decided[w].step if w < len(decided) else HOLD for w in range(PLAN_WEEKS - 1)]
     level0 = start_level(case, assessment)
     levels = apply_steps(level0, steps, low=MIN_LEVEL, high=MAX_LEVEL)
     minutes0 = START_MINUTES + MINUTES_STEP * (level0 - 1)
@@ -380,6 +474,7 @@ def _weeks(
                 activity_minutes=minutes[w],
                 level=level,
                 step="start" if w == 0 else _STEP_NAME[steps[w - 1]],
+                step_reason=decided[w - 1].reason if 0 < w <= len(decided) else None,
                 pain_average=None if pain is None else round(pain, 1),
                 exercises=by_level[level][0],
             )

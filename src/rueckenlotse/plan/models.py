@@ -83,6 +83,13 @@ class DiaryEntry(BaseModel):
     exercises: Annotated[list[ExerciseLog], Field(max_length=50)] = []
     note: Annotated[str, Field(max_length=MAX_NOTE_CHARS)] = ""
     warning_signs: list[DiaryWarningSign] = []
+    # The answer "Ein Arzt hat mich deswegen untersucht": a doctor examined the person for the warning
+    # signs that stood before this entry. Until then a raised red flag keeps its urgency (plan.rescreen).
+    examined_by_doctor: bool = Field(
+        default=False,
+        description="Ein Arzt hat mich wegen der bisherigen Warnzeichen untersucht. / A doctor has examined "
+        "me for the warning signs noted so far.",
+    )
 
     @field_validator("warning_signs")
     @classmethod

@@ -15,6 +15,10 @@ from ..core.models import Phase, RegionValue, Triage
 from .models import DiaryWarningSign
 
 Step = Literal["start", "up", "hold", "back"]
+# Why the plan took a step (plan.builder.progression); None for week 1 and weeks not yet decided.
+StepReason = Literal[
+    "ok", "too_few_entries", "warning_sign", "pain_rise", "function_worse", "rise_from_start", "rising_weeks"
+]
 PlanLevel = Annotated[int, Field(ge=1, le=3)]
 
 _FROZEN = ConfigDict(frozen=True)
@@ -63,6 +67,7 @@ class PlanWeek(BaseModel):
     activity_minutes: Annotated[int, Field(ge=0)]
     level: PlanLevel
     step: Step
+    step_reason: StepReason | None = None
     pain_average: float | None
     exercises: list[PlanExercise]
 
@@ -82,6 +87,16 @@ class Advice(BaseModel):
     model_config = _FROZEN
     id: str
     text: str
+
+
+class StandingFlag(BaseModel):
+    """A red flag raised earlier in the episode that stands until a doctor has examined it."""
+
+    model_config = _FROZEN
+    condition: str
+    label: str
+    triage: Triage
+    since: date
 
 
 class Plan(BaseModel):
@@ -110,3 +125,9 @@ class Plan(BaseModel):
     no_alternative: list[MissingAlternative]
     ignored_exclusions: list[str]
     diary_warning_signs: list[DiaryWarningSign]
+    # Red flags of the episode not yet examined by a doctor (they keep the plan free of exercises).
+    standing_flags: list[StandingFlag] = []
+    # The pain rose so far that the plan stepped back: check the warning signs again.
+    rescreen_advised: bool = False
+    # The last finished week had too few diary entries to decide a step.
+    too_few_entries: bool = False

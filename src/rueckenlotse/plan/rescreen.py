@@ -13,18 +13,28 @@ Pass the last re-screen's assessment as ``previous`` so that a sign that stays d
 
 The entry's pain reach also counts: pain that now reaches further into the leg than the Case said raises
 ``leg_pain`` (never lowers it), because spreading leg pain can change the policy (e.g. with a cancer history).
+
+Red flags persist until examined (contract 2, SR-FU-1). Every red flag raised in the episode (by the intake
+or by an earlier entry) stands with the highest triage its rules set when raised, until an entry records
+``examined_by_doctor``. Time (a rule for the early or acute phase) or a sign that is not ticked again never
+ends it: when the engine no longer raises a standing flag at its triage, the entry is assessed with a
+knowledge base that holds it (one extra rule per held condition, ``held_<condition>``, always true), so
+triage, seek-care texts and the "no exercise" advice stay the engine's own. After the examination the same
+unchanged facts (age, an old cancer, a known aneurysm: Case fields the entry did not change) do not raise
+that condition again; its rules are left out then. New or changed evidence (a warning sign ticked in the
+entry, pain spreading further into the leg) raises it again. ``replay`` runs this over a whole diary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
 from ..core.engine import evaluate
-from ..core.kb import KnowledgeBase
-from ..core.models import TRIAGE_ORDER, Assessment, Case, Triage
+from ..core.kb import KnowledgeBase, RuleSpec
+from ..core.models import IMAGING_ORDER, TRIAGE_ORDER, Assessment, Case, Imaging, RedFlag, Triage
 from ..knowledge.loader import default_knowledge
 from .followup_texts import LANGS, LocalText, render_both
 from .models import DIARY_WARNING_SIGNS, DiaryEntry, DiaryWarningSign
@@ -35,6 +45,22 @@ _LEG_PAIN_ORDER = ("none", "above_knee", "below_knee")
 _REACH_TO_LEG_PAIN = {"back_only": "none", "buttock_thigh": "above_knee", "below_knee": "below_knee"}
 _WEEK = timedelta(weeks=1)
 _RANK = {t: i for i, t in enumerate(TRIAGE_ORDER)}
+_IMAGING_RANK = {m: i for i, m in enumerate(IMAGING_ORDER)}
+HELD_PREFIX = "held_"
+# A held rule is always true: the flag stands because it was raised, not because of today's answers.
+_ALWAYS: object = True
+
+
+class RaisedFlag(BaseModel):
+    """A red flag raised in the episode: the condition, the highest triage its rules set, since when."""
+
+    model_config = ConfigDict(frozen=True)
+    condition: str
+    triage: Triage
+    imaging: Imaging | None = None
+    raised_at: datetime
+    rules: list[str]
+    evidence: list[str]
 
 
 class Rescreen(BaseModel):
@@ -50,6 +76,12 @@ class Rescreen(BaseModel):
     leg_pain_spread: bool
     new_conditions: list[str]
     reasons: list[LocalText]
+    # Conditions whose red flag only stands because it was raised earlier and not yet examined.
+    held: list[str] = []
+    # Conditions this entry's "a doctor has examined me" answer cleared.
+    examined: list[str] = []
+    # The red flags standing after this entry (what the next entry holds).
+    standing: list[RaisedFlag] = []
 
 
 def sign_field(sign: str) -> str:
@@ -143,6 +175,166 @@ def _reasons(
     return [headline, *action, *why]
 
 
+def _rule_effects(kb: KnowledgeBase) -> dict[str, tuple[str | None, Triage | None, Imaging | None]]:
+    """Rule and escalation id -> (condition, triage, imaging), derived once per knowledge base."""
+    effects: dict[str, tuple[str | None, Triage | None, Imaging | None]] | None = kb.cache.get(
+        "followup.rule_effects"
+    )
+    if effects is None:
+        effects = {}
+        for rule in kb.spec.rules:
+            effects[rule.id] = (rule.suspect, rule.triage, rule.imaging)
+            for esc in rule.escalate:
+                effects[esc.id] = (rule.suspect, esc.triage, esc.imaging)
+        kb.cache["followup.rule_effects"] = effects
+    return effects
+
+
+def _higher_imaging(a: Imaging | None, b: Imaging | None) -> Imaging | None:
+    if a is None or b is None:
+        return a or b
+    return a if _IMAGING_RANK[a] >= _IMAGING_RANK[b] else b
+
+
+def raised_flags(kb: KnowledgeBase, assessment: Assessment, at: datetime) -> list[RaisedFlag]:
+    """The red flags of an assessment with the highest triage each condition's rules set.
+
+    Held flags (``held_…``) are left out: they are carried by the episode, not raised here. A rule this
+    knowledge base does not know (an assessment from an older version) counts with the whole triage.
+    """
+    effects = _rule_effects(kb)
+    by_condition: dict[str, list[RedFlag]] = {}
+    for flag in assessment.red_flags:
+        if not flag.id.startswith(HELD_PREFIX):
+            by_condition.setdefault(flag.condition, []).append(flag)
+    raised: list[RaisedFlag] = []
+    for condition, flags in by_condition.items():
+        rules = [t.rule for t in assessment.trace if t.rule in effects and effects[t.rule][0] == condition]
+        triages = [t for t in (effects[r][1] for r in rules) if t is not None]
+        if not triages or not all(f.id in effects for f in flags):
+            triages = [assessment.triage]
+        imaging: Imaging | None = None
+        for rule in rules:
+            imaging = _higher_imaging(imaging, effects[rule][2])
+        raised.append(
+            RaisedFlag(
+                condition=condition,
+                triage=max(triages, key=_RANK.__getitem__),
+                imaging=imaging,
+                raised_at=at,
+                rules=rules or [f.id for f in flags],
+                evidence=list(dict.fromkeys(e for f in flags for e in f.evidence)),
+            )
+        )
+    return raised
+
+
+def merge_flags(*groups: Iterable[RaisedFlag]) -> list[RaisedFlag]:
+    """One flag per condition: the highest triage and imaging, the earliest time, all rules and evidence."""
+    merged: dict[str, RaisedFlag] = {}
+    for flag in (f for group in groups for f in group):
+        old = merged.get(flag.condition)
+        if old is None:
+            merged[flag.condition] = flag
+            continue
+        merged[flag.condition] = RaisedFlag(
+            condition=flag.condition,
+            triage=max(old.triage, flag.triage, key=_RANK.__getitem__),
+            imaging=_higher_imaging(old.imaging, flag.imaging),
+            raised_at=min(old.raised_at, flag.raised_at),
+            rules=list(dict.fromkeys([*old.rules, *flag.rules])),
+            evidence=list(dict.fromkeys([*old.evidence, *flag.evidence])),
+        )
+    return list(merged.values())
+
+
+def changed_fields(case: Case, entry: DiaryEntry) -> set[str]:
+    """The Case fields an entry brings as evidence: its warning signs and further-spreading leg pain."""
+    fields = {sign_field(s) for s in entry.warning_signs}
+    if spread_leg_pain(case, entry) is not None:
+        fields.add("leg_pain")
+    return fields
+
+
+def _held_text(kb: KnowledgeBase, condition: str) -> dict[str, str]:
+    label_key = f"condition.{condition}.label"
+    return {
+        lang: render_both("rescreen.held_rule", condition=lambda lg: kb.render(label_key, lg)).get(lang)
+        for lang in LANGS
+    }
+
+
+def _held_rule(kb: KnowledgeBase, condition: str, triage: Triage, imaging: Imaging | None) -> RuleSpec:
+    sources = [s for r in kb.spec.rules if r.suspect == condition for s in r.sources]
+    known = condition in {c.id for c in kb.spec.conditions}
+    return RuleSpec(
+        id=f"{HELD_PREFIX}{condition}",
+        when=_ALWAYS,
+        suspect=condition if known else None,
+        triage=triage,
+        imaging=imaging,
+        sources=list(dict.fromkeys(sources)) or [kb.spec.sources[0].id],
+    )
+
+
+HeldKey = tuple[tuple[str, Triage, Imaging | None], ...]
+
+
+def followup_knowledge(kb: KnowledgeBase, drop: frozenset[str], hold: HeldKey) -> KnowledgeBase:
+    """The knowledge base without the rules of ``drop`` (examined conditions) and with a held rule for each
+    of ``hold``; kept per base, as few combinations occur."""
+    variants: dict[tuple[frozenset[str], HeldKey], KnowledgeBase] = kb.cache.setdefault(
+        "followup.variants", {}
+    )
+    key = (drop, hold)
+    found = variants.get(key)
+    if found is None:
+        held = [_held_rule(kb, c, t, i) for c, t, i in hold]
+        rules = [r for r in kb.spec.rules if r.suspect not in drop] + held
+        texts = {
+            **kb.spec.texts,
+            **{f"rule.{r.id}.reason": _held_text(kb, r.id[len(HELD_PREFIX) :]) for r in held},
+        }
+        found = variants[key] = KnowledgeBase(kb.spec.model_copy(update={"rules": rules, "texts": texts}))
+    return found
+
+
+def _dedupe(assessment: Assessment) -> Assessment:
+    """One red flag per condition (the engine's own first, a held one only where the engine raised none)."""
+    flags: dict[str, RedFlag] = {}
+    for flag in assessment.red_flags:
+        flags.setdefault(flag.condition, flag)
+    return assessment.model_copy(update={"red_flags": list(flags.values())})
+
+
+def _persisting(
+    kb: KnowledgeBase,
+    current: Case,
+    lang: str,
+    *,
+    held: Sequence[RaisedFlag],
+    cleared: Collection[str],
+    fresh: set[str],
+    current_moment: datetime,
+) -> tuple[Assessment, list[str]]:
+    """The engine's verdict with examined unchanged evidence left out and standing flags held."""
+    plain = evaluate(kb, current, lang)
+    evidence: dict[str, set[str]] = {}
+    for flag in plain.red_flags:
+        evidence.setdefault(flag.condition, set()).update(flag.evidence)
+    drop = frozenset(c for c in cleared if c in evidence and not evidence[c] & fresh)
+    base = plain if not drop else evaluate(followup_knowledge(kb, drop, ()), current, lang)
+    # The triage the engine itself gives each condition now; a standing flag above it is held.
+    now = {f.condition: _RANK[f.triage] for f in raised_flags(kb, base, current_moment)}
+    hold: HeldKey = tuple(
+        sorted((f.condition, f.triage, f.imaging) for f in held if now.get(f.condition, -1) < _RANK[f.triage])
+    )
+    if not hold:
+        return base, []
+    assessment = _dedupe(evaluate(followup_knowledge(kb, drop, hold), current, lang))
+    return assessment, [h[0] for h in hold]
+
+
 def rescreen(
     case: Case,
     previous: Assessment,
@@ -151,13 +343,29 @@ def rescreen(
     assessed_at: datetime,
     kb: KnowledgeBase | None = None,
     lang: str = "de",
+    standing: Sequence[RaisedFlag] = (),
+    cleared: Collection[str] = (),
 ) -> Rescreen:
-    """Re-run the engine for the Case as it stands at this diary entry and say whether it escalated."""
+    """Re-run the engine for the Case as it stands at this diary entry and say whether it escalated.
+
+    ``standing`` are the red flags raised earlier in the episode and not yet examined; ``cleared`` the
+    conditions a doctor examined earlier. Without them this is the plain re-screen of one entry.
+    """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
     kb = kb or default_knowledge()
     current = updated_case(case, entry, assessed_at=assessed_at)
-    assessment = evaluate(kb, current, lang)
+    examined = [f.condition for f in standing] if entry.examined_by_doctor else []
+    held = [] if entry.examined_by_doctor else list(standing)
+    assessment, held_now = _persisting(
+        kb,
+        current,
+        lang,
+        held=held,
+        cleared={*cleared, *examined},
+        fresh=changed_fields(case, entry),
+        current_moment=entry.recorded_at,
+    )
     # The same moment without the entry's signs: tells the entry's effect apart from the effect of time.
     time_only = evaluate(kb, current.model_copy(update=_without_signs(case)), lang)
     signs = new_signs(case, entry)
@@ -165,6 +373,11 @@ def rescreen(
     changes: list[str] = [*signs, *([LEG_PAIN_SPREAD] if spread else [])]
     rose = _RANK[assessment.triage] > _RANK[previous.triage]
     appeared = [c for c in _red_flag_conditions(assessment) if c not in _red_flag_conditions(previous)]
+    reasons = _reasons(kb, assessment, previous, time_only, changes, rose)
+    if held_now:
+        reasons.append(render_both("rescreen.held", conditions=_condition_list(kb, held_now)))
+    if examined:
+        reasons.insert(0, render_both("rescreen.examined", conditions=_condition_list(kb, examined)))
     return Rescreen(
         recorded_at=entry.recorded_at,
         case=current,
@@ -174,5 +387,73 @@ def rescreen(
         new_signs=signs,
         leg_pain_spread=spread,
         new_conditions=appeared,
-        reasons=_reasons(kb, assessment, previous, time_only, changes, rose),
+        reasons=reasons,
+        held=held_now,
+        examined=examined,
+        standing=merge_flags(held, raised_flags(kb, assessment, entry.recorded_at)),
     )
+
+
+def _condition_list(kb: KnowledgeBase, conditions: Sequence[str]) -> Callable[[str], str]:
+    def label(lang: str) -> str:
+        return ", ".join(kb.render(f"condition.{c}.label", lang) for c in conditions)
+
+    return label
+
+
+class Episode(BaseModel):
+    """A whole diary re-screened in time order, with the flags standing after its last entry."""
+
+    model_config = ConfigDict(frozen=True)
+    rescreens: list[Rescreen]
+    standing: list[RaisedFlag]
+    # Condition -> when a doctor last examined it (the entry's time).
+    examined_at: dict[str, datetime]
+    # positions[i]: where the i-th entry given to replay stands in ``rescreens`` (time order).
+    positions: list[int]
+
+    def of_entry(self, index: int) -> Rescreen:
+        """The re-screen of the entry given at ``index`` (negative counts from the end)."""
+        return self.rescreens[self.positions[index]]
+
+
+def replay(
+    case: Case,
+    intake: Assessment,
+    entries: Sequence[DiaryEntry],
+    *,
+    assessed_at: datetime,
+    kb: KnowledgeBase | None = None,
+    lang: str = "de",
+) -> Episode:
+    """Re-screen every entry in time order from the intake on, carrying the standing red flags along.
+
+    Each entry's ``previous`` is the re-screen before it (the intake for the first), so a flag that only
+    stands on is never reported as an escalation again.
+    """
+    kb = kb or default_knowledge()
+    standing = raised_flags(kb, intake, assessed_at)
+    examined_at: dict[str, datetime] = {}
+    previous = intake
+    results: list[Rescreen] = []
+    order = sorted(range(len(entries)), key=lambda i: entries[i].recorded_at)
+    for i in order:
+        entry = entries[i]
+        result = rescreen(
+            case,
+            previous,
+            entry,
+            assessed_at=assessed_at,
+            kb=kb,
+            lang=lang,
+            standing=standing,
+            cleared=examined_at.keys(),
+        )
+        examined_at.update(dict.fromkeys(result.examined, entry.recorded_at))
+        standing = result.standing
+        previous = result.assessment
+        results.append(result)
+    positions = [0] * len(entries)
+    for place, i in enumerate(order):
+        positions[i] = place
+    return Episode(rescreens=results, standing=standing, examined_at=examined_at, positions=positions)

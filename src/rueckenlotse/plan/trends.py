@@ -9,13 +9,19 @@ Counting, as implemented:
   (week 0 is the first week of the episode).
 - Baseline: mean of the daily highest pain over the first 7 calendar days of the diary (days without an
   entry do not count). Recent: the same mean over the 7 calendar days ending on the day checked.
+- Trends need data (contract 2, SR-FU-3): a statement about change compares two windows that do not
+  overlap and hold at least 3 entries each (``MIN_WINDOW_ENTRIES``); otherwise the report says there are
+  too few entries (``too_few``) and makes no statement.
 - Each checkpoint (weeks 4, 6, 12; followup.yaml) is checked exactly once: on the first diary day on or
-  after its date. Meaningful improvement there = recent at least 2 points lower, or at least 30 % lower,
-  than the baseline, or recent at most 1 (pain-free or nearly). Without it, the checkpoint escalates.
+  after its date whose recent window (the 7 days ending that day) holds at least 3 entries and begins after
+  the baseline window (the diary's first 7 days, also at least 3 entries). Meaningful improvement there =
+  recent at least 2 points lower, or at least 30 % lower, than the baseline, or recent at most 1
+  (pain-free or nearly). Without it, the checkpoint escalates. Until such a day comes, a checkpoint whose
+  date has passed is "too few entries": no statement, and the text says so.
 - Causal: a check on day D only uses diary days up to D (the baseline too), so a result never changes
-  when later entries arrive. A diary that begins after a checkpoint's date gets that check on its first
-  day, where baseline and recent are the same few values: no improvement can be shown yet, so an overdue
-  checkpoint escalates at once (e.g. an episode that began 5 weeks before the first entry).
+  when later entries arrive.
+- While a red flag of the episode stands (``standing``), no escalation text sends the person to exercise:
+  the see-clinician step then says to have the warning sign examined first.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ..core.kb import KnowledgeBase
 from ..core.models import Case, RegionValue
+from ..knowledge.loader import default_knowledge
 from .followup_texts import (
     EscalationKind,
     LocalText,
@@ -38,8 +46,11 @@ from .followup_texts import (
     render_both,
 )
 from .models import PAIN_REACH_ORDER, DiaryEntry, DiaryWarningSign, PainReach
+from .rescreen import RaisedFlag
 
 _EPS = 1e-9
+# A window of entries says something about change only with at least this many entries.
+MIN_WINDOW_ENTRIES = 3
 # Diary warning signs that come from the nerves: with pain spreading outwards they need a doctor's look.
 NEURO_SIGNS: frozenset[str] = frozenset({"weakness_worse", "neuro_bilateral", "saddle_numbness"})
 _FROZEN = ConfigDict(frozen=True)
@@ -57,6 +68,9 @@ class DailyValue(BaseModel):
     pain_reach: PainReach | None
     warning_signs: list[DiaryWarningSign]
     entries: int
+    # Entries of the day that noted where the pain reaches / gave function items.
+    reach_entries: int = 0
+    function_entries: int = 0
 
 
 class WeeklyValue(BaseModel):
@@ -83,6 +97,8 @@ class TrendCheck(BaseModel):
     baseline: float | None = None
     recent: float | None = None
     improved: bool | None = None
+    # Its date has passed, but the windows hold too few entries for a statement yet.
+    too_few: bool = False
 
 
 class Escalation(BaseModel):
@@ -141,6 +157,11 @@ class FollowUpReport(BaseModel):
     escalations: list[Escalation]
     centralisation: CentralisationTrend | None
     function: FunctionTrend | None
+    # Red flags of the episode that stand until a doctor has examined them, and what to do about them.
+    standing: list[RaisedFlag] = []
+    red_flag_text: LocalText | None = None
+    # Set when a statement about change was left out for lack of entries.
+    too_few: LocalText | None = None
 
 
 def _params() -> Parameters:
@@ -178,6 +199,8 @@ def _merge_day(day: date, entries: list[DiaryEntry]) -> DailyValue:
         pain_reach=_furthest_reach(e.pain_reach for e in entries),
         warning_signs=list(signs),
         entries=len(entries),
+        reach_entries=sum(e.pain_reach is not None for e in entries),
+        function_entries=sum(bool(e.function) for e in entries),
     )
 
 
@@ -257,14 +280,32 @@ def meaningful_improvement(baseline: float, recent: float) -> bool:
 
 
 # ---- checkpoints and escalations ----------
+def _entries_in(days: Sequence[DailyValue], first: date, last: date) -> int:
+    return sum(d.entries for d in days if first <= d.day <= last)
+
+
+def _decidable(days: Sequence[DailyValue], day: date) -> bool:
+    """Whether a check on that day compares two separate windows of at least 3 entries each."""
+    params = _params()
+    first = days[0].day
+    baseline_end = first + timedelta(days=params.baseline_days - 1)
+    recent_start = day - timedelta(days=params.recent_days - 1)
+    return (
+        recent_start > baseline_end
+        and _entries_in(days, first, baseline_end) >= MIN_WINDOW_ENTRIES
+        and _entries_in(days, recent_start, day) >= MIN_WINDOW_ENTRIES
+    )
+
+
 def _check(days: Sequence[DailyValue], kind: EscalationKind, week: int, start: datetime) -> TrendCheck:
     due = (start + timedelta(weeks=week)).date()
-    day = next((d.day for d in days if d.day >= due), None)
+    reached = [d.day for d in days if d.day >= due]
+    day = next((d for d in reached if _decidable(days, d)), None)
     if day is None:
-        return TrendCheck(kind=kind, due_week=week, due_date=due)
+        return TrendCheck(kind=kind, due_week=week, due_date=due, too_few=bool(reached))
     baseline = baseline_pain(days, as_of=day)
     recent = recent_pain(days, day)
-    assert baseline is not None and recent is not None  # the day itself has a value
+    assert baseline is not None and recent is not None  # both windows hold entries
     return TrendCheck(
         kind=kind,
         due_week=week,
@@ -285,7 +326,7 @@ def _amount(value: float) -> str:
     return f"{value:g}"
 
 
-def _escalation(check: TrendCheck) -> Escalation:
+def _escalation(check: TrendCheck, *, red_flag: bool = False) -> Escalation:
     assert check.checked_on and check.baseline is not None and check.recent is not None
     rule = _params().improvement
     sources = next(c.sources for c in _params().checkpoints if c.kind == check.kind)
@@ -307,13 +348,21 @@ def _escalation(check: TrendCheck) -> Escalation:
             points=_amount(rule.min_points),
             percent=_amount(rule.min_fraction * 100),
         ),
-        action=render_both(f"escalation.{check.kind}.action"),
+        action=render_both(
+            "escalation.red_flag.action"
+            if red_flag and check.kind in EXERCISE_STEPS
+            else f"escalation.{check.kind}.action"
+        ),
         sources=list(sources),
     )
 
 
-def escalations_from_checks(checks: Iterable[TrendCheck]) -> list[Escalation]:
-    return [_escalation(c) for c in checks if c.improved is False]
+# Checkpoint steps whose action sends the person to exercise therapy: not while a red flag stands.
+EXERCISE_STEPS: frozenset[str] = frozenset({"see_clinician"})
+
+
+def escalations_from_checks(checks: Iterable[TrendCheck], *, red_flag: bool = False) -> list[Escalation]:
+    return [_escalation(c, red_flag=red_flag) for c in checks if c.improved is False]
 
 
 def trend_escalations(entries: Sequence[DiaryEntry], *, start: datetime) -> list[Escalation]:
@@ -323,14 +372,22 @@ def trend_escalations(entries: Sequence[DiaryEntry], *, start: datetime) -> list
 
 # ---- centralisation and function ----------
 def _window_scores(
-    days: Sequence[DailyValue], window: int, score: dict[date, float]
+    days: Sequence[DailyValue], window: int, score: dict[date, float], counts: dict[date, int]
 ) -> tuple[float, float] | None:
+    """Mean score of the first and the last window of days with a score; None unless the windows are
+    separate and hold at least 3 entries each."""
     known = [d.day for d in days if d.day in score]
-    if len(known) < 2 or known[0] == known[-1]:
+    if not known:
         return None
-    head = [score[d] for d in known if d <= known[0] + timedelta(days=window - 1)]
-    tail = [score[d] for d in known if d >= known[-1] - timedelta(days=window - 1)]
-    return fmean(head), fmean(tail)
+    head = [d for d in known if d <= known[0] + timedelta(days=window - 1)]
+    tail = [d for d in known if d >= known[-1] - timedelta(days=window - 1)]
+    if (
+        tail[0] <= head[-1]
+        or sum(counts[d] for d in head) < MIN_WINDOW_ENTRIES
+        or sum(counts[d] for d in tail) < MIN_WINDOW_ENTRIES
+    ):
+        return None
+    return fmean(score[d] for d in head), fmean(score[d] for d in tail)
 
 
 def _reach_at(score: float) -> PainReach:
@@ -349,7 +406,8 @@ def _reach_direction(start: float, end: float) -> Literal["centralising", "perip
 def centralisation_for_days(days: Sequence[DailyValue]) -> CentralisationTrend | None:
     """How far the pain reaches, first diary days against the last; None without two days of data."""
     score = {d.day: float(PAIN_REACH_ORDER.index(d.pain_reach)) for d in days if d.pain_reach}
-    windows = _window_scores(days, _params().centralisation.window_days, score)
+    counts = {d.day: d.reach_entries for d in days}
+    windows = _window_scores(days, _params().centralisation.window_days, score, counts)
     if windows is None:
         return None
     start, end = windows
@@ -388,7 +446,8 @@ def function_trend_for_days(days: Sequence[DailyValue]) -> FunctionTrend | None:
     """Function items, first diary days against the last; lower is better."""
     params = _params().function
     score = {d.day: d.function for d in days if d.function is not None}
-    windows = _window_scores(days, params.window_days, score)
+    counts = {d.day: d.function_entries for d in days}
+    windows = _window_scores(days, params.window_days, score, counts)
     if windows is None:
         return None
     start, end = windows
@@ -409,11 +468,56 @@ def function_trend_for_days(days: Sequence[DailyValue]) -> FunctionTrend | None:
 
 
 # ---- the whole report ----------
-def follow_up_report(entries: Sequence[DiaryEntry], *, case: Case, assessed_at: datetime) -> FollowUpReport:
-    """Daily and weekly series, checkpoints, escalations, centralisation and function of one diary."""
+def _too_few(
+    days: Sequence[DailyValue],
+    checks: Sequence[TrendCheck],
+    reach: CentralisationTrend | None,
+    function: FunctionTrend | None,
+) -> LocalText | None:
+    """The "too few entries" text when a statement about change had to be left out."""
+    withheld = (
+        any(c.too_few for c in checks)
+        or (reach is None and any(d.pain_reach for d in days))
+        or (function is None and any(d.function is not None for d in days))
+    )
+    if not days or not withheld:
+        return None
+    return render_both("trend.too_few", count=str(MIN_WINDOW_ENTRIES))
+
+
+def red_flag_text(standing: Sequence[RaisedFlag], kb: KnowledgeBase | None = None) -> LocalText | None:
+    """What the diary says while red flags of the episode stand: which, since when, and what ends them."""
+    if not standing:
+        return None
+    kb = kb or default_knowledge()
+    since = min(f.raised_at for f in standing).date()
+
+    def conditions(lang: str) -> str:
+        return ", ".join(kb.render(f"condition.{f.condition}.label", lang) for f in standing)
+
+    return render_both(
+        "red_flag.standing",
+        conditions=conditions,
+        since=lambda lang: since.strftime("%d.%m.%Y") if lang == "de" else since.isoformat(),
+    )
+
+
+def follow_up_report(
+    entries: Sequence[DiaryEntry],
+    *,
+    case: Case,
+    assessed_at: datetime,
+    standing: Sequence[RaisedFlag] = (),
+    kb: KnowledgeBase | None = None,
+) -> FollowUpReport:
+    """Daily and weekly series, checkpoints, escalations, centralisation and function of one diary.
+
+    ``standing`` are the red flags of the episode not yet examined (``plan.rescreen.replay``)."""
     start = episode_start(case, assessed_at)
     days = daily_values(entries)
     checks = trend_checks_for_days(days, start)
+    reach = centralisation_for_days(days)
+    function = function_trend_for_days(days)
     return FollowUpReport(
         episode_start=start,
         first_day=days[0].day if days else None,
@@ -422,7 +526,10 @@ def follow_up_report(entries: Sequence[DiaryEntry], *, case: Case, assessed_at: 
         days=days,
         weeks=weekly_values(days, start),
         checks=checks,
-        escalations=escalations_from_checks(checks),
-        centralisation=centralisation_for_days(days),
-        function=function_trend_for_days(days),
+        escalations=escalations_from_checks(checks, red_flag=bool(standing)),
+        centralisation=reach,
+        function=function,
+        standing=list(standing),
+        red_flag_text=red_flag_text(standing, kb),
+        too_few=_too_few(days, checks, reach, function),
     )
