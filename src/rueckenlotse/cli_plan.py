@@ -41,8 +41,9 @@ def ask_command(
     """
     from rich.console import Console
 
-    from .plan.ask import MAX_K, ask
+    from .plan.ask import MAX_K, ask_screened
     from .plan.library import default_library
+    from .reports.ask_screen_text import render_screen
     from .reports.plan_text import render_answers
 
     library = default_library()
@@ -50,8 +51,11 @@ def ask_command(
         raise _fail([library.text("ask.blank", lang.value)])
     if not 1 <= k <= MAX_K:
         raise _fail([library.text("ask.bad_k", lang.value)])
-    hits = ask(question, lang=lang.value, k=k)
-    Console().print(render_answers(hits, lang.value, question=question.strip()))
+    # Warning signs first (contract 2, invariant 9): no passage is printed before the seek-care text.
+    found, hits = ask_screened(question, lang=lang.value, k=k)
+    console = Console()
+    console.print(render_screen(found, lang.value))
+    console.print(render_answers(hits, lang.value, question=question.strip()))
 
 
 def preview_command(

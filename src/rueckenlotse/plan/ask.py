@@ -20,9 +20,12 @@ import Stemmer  # type: ignore[import-not-found]
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict
 
+from .ask_screen import Screen, screen
 from .library import LANGS, Library, default_library
 
 MAX_K = 20
+# The modules whose passages may follow a stated emergency sign.
+SEEK_CARE_MODULES = frozenset({"when_to_seek_care"})
 _WORD = re.compile(r"\w\w+", re.UNICODE)
 _STEMMER_LANGUAGE = {"de": "german", "en": "english"}
 _STOPWORDS: dict[str, frozenset[str]] = {
@@ -116,8 +119,13 @@ def _index(lang: str) -> _Index:
     return _Index(retriever=retriever, vocabulary=vocabulary, analyse=analyse, hits=hits)
 
 
-def ask(question: str, *, lang: str = "de", k: int = 3) -> list[AskHit]:
-    """The ``k`` passages that best answer ``question`` (best first); [] when nothing matches."""
+def ask(
+    question: str, *, lang: str = "de", k: int = 3, modules: frozenset[str] | None = None
+) -> list[AskHit]:
+    """The ``k`` passages that best answer ``question`` (best first); [] when nothing matches.
+
+    ``modules`` limits the answer to passages of those modules (None: all modules).
+    """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
     if not 1 <= k <= MAX_K:
@@ -127,7 +135,10 @@ def ask(question: str, *, lang: str = "de", k: int = 3) -> list[AskHit]:
     if not tokens:
         return []
     scores = np.asarray(index.retriever.get_scores(tokens), dtype=float)
-    order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+    order = sorted(
+        (i for i in range(len(scores)) if modules is None or index.hits[i][0] in modules),
+        key=lambda i: (-scores[i], i),
+    )
     result: list[AskHit] = []
     for i in order[:k]:
         if scores[i] <= 0:
@@ -143,3 +154,17 @@ def ask(question: str, *, lang: str = "de", k: int = 3) -> list[AskHit]:
             )
         )
     return result
+
+
+def ask_screened(question: str, *, lang: str = "de", k: int = 3) -> tuple[Screen, list[AskHit]]:
+    """The warning-sign screen of ``question`` and the passages that may follow it (SR-ASK-1).
+
+    When the question states an emergency sign ("ich kann nicht pinkeln"), only passages about when to
+    seek care that themselves name 112 follow: a passage like "Etwas Schmerz bei Bewegung ist normal"
+    or "Die meisten Rückenschmerzen sind harmlos" would talk the 112 down.
+    """
+    found = screen(question, lang=lang)
+    if not (found.level == "emergency" and found.stated):
+        return found, ask(question, lang=lang, k=k)
+    passages = ask(question, lang=lang, k=MAX_K, modules=SEEK_CARE_MODULES)
+    return found, [hit for hit in passages if "112" in hit.text][:k]

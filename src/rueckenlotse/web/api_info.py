@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
 from .. import __version__
-from ..knowledge.loader import default_knowledge
-from ..plan.ask import MAX_K, ask
+from ..knowledge.ask_screen import ScreenLevel
+from ..knowledge.loader import default_ask_screen, default_knowledge
+from ..plan.ask import MAX_K, ask_screened
+from ..plan.ask_screen import Screen
 from .api_lang import LANGS, Lang, language
 from .api_problems import ApiProblem, ProblemRoute, field_error, problem_responses
 from .api_schema import ResponseModel
@@ -30,9 +32,54 @@ class EducationHit(ResponseModel):
     sources: list[str] = Field(min_length=1, description="Source ids (see GET /knowledge).")
 
 
+# Where the web app's assessment starts; the screen points there.
+ASSESSMENT_URL = "/"
+
+
+class ScreenSign(ResponseModel):
+    """One warning sign the screen found in the question."""
+
+    id: str = Field(description="Lexicon entry or combination id (ask_screen.yaml).")
+    fields: list[str] = Field(min_length=1, description="The Case fields this sign stands for.")
+    level: ScreenLevel
+    stated: bool = Field(
+        description='false when the sign was denied ("kein Fieber"), asked about or only named as a '
+        'topic: its text is then worded as a condition ("Falls Sie …: …").'
+    )
+    text: str = Field(description="The seek-care text for this sign, in the requested language.")
+
+
+class ScreenOut(ResponseModel):
+    """The warning-sign screen: shown before any passage (contract 2, invariant 9)."""
+
+    level: ScreenLevel = Field(description="The highest level found: emergency means call 112 now.")
+    stated: bool = Field(description="true when at least one sign was stated, not denied or a topic.")
+    text: str = Field(description="All seek-care texts, highest level first: show this first.")
+    signs: list[ScreenSign] = Field(min_length=1, description="Highest level first.")
+    assessment: str = Field(description="The pointer to the assessment, with its URL.")
+    assessment_url: str = Field(description="Where the assessment starts.")
+
+
 class AskResult(ResponseModel):
     lang: Lang
+    screen: ScreenOut | None = Field(
+        description="Warning signs in the question, to show BEFORE the hits; null when none were found."
+    )
     hits: list[EducationHit] = Field(description="Best first; empty when no passage matches.")
+
+
+def _screen_out(found: Screen, lang: str) -> ScreenOut | None:
+    if not found.hits or found.level is None:
+        return None
+    pointer = default_ask_screen().frame.assessment_web.get(lang).format(url=ASSESSMENT_URL)
+    return ScreenOut(
+        level=found.level,
+        stated=found.stated,
+        text="\n\n".join(hit.text for hit in found.hits),
+        signs=[ScreenSign.model_validate(hit.model_dump()) for hit in found.hits],
+        assessment=pointer,
+        assessment_url=ASSESSMENT_URL,
+    )
 
 
 class SourceOut(ResponseModel):
@@ -73,7 +120,10 @@ _K = Query(ge=1, le=MAX_K, description=f"Höchstens so viele Treffer (1–{MAX_K
     description="Sucht in den Lernmodulen (offline, BM25) die Abschnitte, die eine Frage am besten "
     "beantworten, jeweils mit Modul und Quellen. Kein ärztlicher Rat.\n\n"
     "Searches the education modules (offline, BM25) for the passages that best answer a question, each "
-    "with its module and sources. Not medical advice.",
+    "with its module and sources. Not medical advice.\n\n"
+    "Jede Frage wird zuerst auf Warnzeichen geprüft: `screen` trägt dann die Stufe und den Text, der "
+    "VOR den Treffern zu zeigen ist (112 bei Notfall-Zeichen). / Every question is screened for warning "
+    "signs first: `screen` then carries the level and the text to show BEFORE the hits.",
     response_model=AskResult,
     responses=problem_responses(422),
 )
@@ -82,8 +132,9 @@ def ask_education(
 ) -> AskResult:
     if not q.strip():
         raise ApiProblem("invalid-input", [field_error("q", "blank", lang)])
-    hits = [EducationHit(**hit.model_dump()) for hit in ask(q, lang=lang, k=k)]
-    return AskResult(lang=lang, hits=hits)
+    found, passages = ask_screened(q, lang=lang, k=k)
+    hits = [EducationHit(**hit.model_dump()) for hit in passages]
+    return AskResult(lang=lang, screen=_screen_out(found, lang), hits=hits)
 
 
 @router.get(
