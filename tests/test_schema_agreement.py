@@ -55,7 +55,7 @@ def _compare(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
 @pytest.mark.safety("SR-KB-3")
 def test_case_schema_agrees(shared_dir: Path) -> None:
     ours = Case.model_json_schema()
-    theirs = _contract(shared_dir, "case.schema.json")
+    theirs = _contract(shared_dir, "v2/case.schema.json")
     assert ours.get("additionalProperties") is False
     _compare(ours, theirs)
 
@@ -63,5 +63,5 @@ def test_case_schema_agrees(shared_dir: Path) -> None:
 @pytest.mark.safety("SR-KB-3")
 def test_assessment_schema_agrees(shared_dir: Path) -> None:
     _compare(
-        Assessment.model_json_schema(mode="serialization"), _contract(shared_dir, "assessment.schema.json")
+        Assessment.model_json_schema(mode="serialization"), _contract(shared_dir, "v2/assessment.schema.json")
     )

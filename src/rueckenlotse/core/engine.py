@@ -251,15 +251,25 @@ def _recommendations(
     return recs
 
 
-def _imaging_context(kb: KnowledgeBase, case: Case, age_band: str) -> list[ImagingContextRow]:
+# A protrusion can press on a nerve root: with radicular pain it may be the cause, not a bystander.
+MAY_MATCH_RADICULAR = frozenset({"disc_protrusion"})
+
+
+def _imaging_context(kb: KnowledgeBase, case: Case, env: dict[str, Any]) -> list[ImagingContextRow]:
+    # The table is lumbar data from adults (contract 2): no rows for a child or without low back pain.
+    if not env["imaging_context_applies"]:
+        return []
     table = kb.spec.prevalence
+    age_band = env["age_band"]
     column = table.columns.index(age_band)
+    radicular = bool(env["suspected.radiculopathy"])
     return [
         ImagingContextRow(
             finding=ImagingFinding(finding),
             prevalence_pain_free_percent=table.rows[finding][column],
             age_band=age_band,
             source=table.source,
+            may_match_symptoms=radicular and finding in MAY_MATCH_RADICULAR,
         )
         for finding in case.imaging_findings
     ]
@@ -273,9 +283,10 @@ def _startback(env: dict[str, Any]) -> StartBackResult | None:
     )
 
 
-def _neuroplastic(env: dict[str, Any], red_flag: bool) -> NeuroplasticResult | None:
-    # Pattern questions only make sense once serious causes are excluded: withheld under a red flag.
-    if red_flag or env["neuroplastic_level"] is None:
+def _neuroplastic(env: dict[str, Any]) -> NeuroplasticResult | None:
+    # Pattern questions only make sense once serious causes, a nerve root and an inflammatory cause are
+    # out of the way: the policy's outcome `neuroplastic_shown` says when.
+    if not env["neuroplastic_shown"] or env["neuroplastic_level"] is None:
         return None
     return NeuroplasticResult(
         count=env["neuroplastic_count"], of=NEUROPLASTIC_ITEMS, level=env["neuroplastic_level"]
@@ -303,7 +314,6 @@ def evaluate(kb: KnowledgeBase, case: Case, lang: str = "de") -> Assessment:
     out = _outcome_env(plan, env, found)
     trace = list(found.trace)
     recommendations = _recommendations(kb, plan, out, lang, trace)
-    red_flag = bool(found.red_flags)
     return Assessment(
         knowledge_version=kb.version,
         triage=found.triage,
@@ -314,8 +324,8 @@ def evaluate(kb: KnowledgeBase, case: Case, lang: str = "de") -> Assessment:
         chronification_risk=_member(ChronificationRisk, _RISKS, env["chronification_risk"]),
         startback=_startback(env),
         imaging=found.imaging,
-        imaging_context=_imaging_context(kb, case, env["age_band"]),
-        neuroplastic_indicators=_neuroplastic(env, red_flag),
+        imaging_context=_imaging_context(kb, case, out),
+        neuroplastic_indicators=_neuroplastic(out),
         recommendations=recommendations,
         review_in_days=plan.review_in_days[found.triage],
         trace=trace,

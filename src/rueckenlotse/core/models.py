@@ -1,4 +1,4 @@
-"""Case (input) and Assessment (output) of contract v1 as Pydantic models.
+"""Case (input) and Assessment (output) of contract 2 as Pydantic models (version-1 Cases stay valid).
 
 Strict on purpose: no type coercion, unknown fields rejected, explicit nulls rejected for fields
 that the contract types as non-nullable. An absent symptom field means "answered no".
@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"
 
 
 class Region(StrEnum):
@@ -28,6 +28,7 @@ class Sex(StrEnum):
 
 class Trauma(StrEnum):
     none = "none"
+    strain = "strain"
     minor = "minor"
     major = "major"
 
@@ -126,7 +127,7 @@ IMAGING_ORDER: tuple[Imaging, ...] = tuple(Imaging)
 # Case fields use Literal types: in strict mode they accept exactly the contract's strings.
 RegionValue = Literal["neck", "thoracic", "low_back"]
 SexValue = Literal["female", "male", "diverse"]
-TraumaValue = Literal["none", "minor", "major"]
+TraumaValue = Literal["none", "strain", "minor", "major"]
 LegPainValue = Literal["none", "above_knee", "below_knee"]
 WeaknessValue = Literal["none", "mild_stable", "severe_or_progressive"]
 PhysioHelpedValue = Literal["yes", "partly", "no"]
@@ -191,12 +192,13 @@ OPTIONAL_NON_NULL = (
     "physiotherapy_weeks",
     "physiotherapy_helped",
     "home_exercise",
+    "pregnancy_week",
 )
 
 
 def _drop_null_from_schema(schema: dict[str, Any]) -> None:
     """Absent is allowed but null is not: show these fields with their plain type, as the contract does."""
-    schema["title"] = "Case (contract v1)"
+    schema["title"] = "Case (contract 2)"
     for name in OPTIONAL_NON_NULL:
         prop = schema["properties"][name]
         variants = [v for v in prop.pop("anyOf", []) if v != {"type": "null"}]
@@ -205,7 +207,7 @@ def _drop_null_from_schema(schema: dict[str, Any]) -> None:
 
 
 class Case(BaseModel):
-    """One person's answers (contract v1)."""
+    """One person's answers (contract 2; every version-1 Case is valid too)."""
 
     model_config = ConfigDict(
         strict=True, extra="forbid", frozen=True, json_schema_extra=_drop_null_from_schema
@@ -254,6 +256,22 @@ class Case(BaseModel):
     anticoagulants: bool = False
     pregnant: bool = False
     nsaid_risk: bool = False
+    # contract 2
+    neuro_bilateral_legs: bool = False
+    neuro_bilateral_arms: bool = False
+    cannot_walk: bool = False
+    pain_worse_lying_or_straining: bool = False
+    pain_progressive: bool = False
+    cancer_active: bool = False
+    recent_spinal_procedure: bool = False
+    rigors: bool = False
+    diabetes: bool = False
+    band_like_rash_or_burning: bool = False
+    pain_with_exertion_sweating_or_nausea: bool = False
+    pregnancy_warning_signs: bool = False
+    pregnancy_week: Annotated[int, Field(ge=0, le=42)] | None = None
+    sepsis_signs: bool = False
+    gave_birth_recently: bool = False
     startback: StartBackAnswers | None = None
     neuroplastic: NeuroplasticAnswers | None = None
     physiotherapy_weeks: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
@@ -295,6 +313,8 @@ class ImagingContextRow(BaseModel):
     prevalence_pain_free_percent: Annotated[float, Field(ge=0, le=100)]
     age_band: str
     source: str
+    # contract 2: a disc protrusion with radicular pain may be the cause, not a bystander finding
+    may_match_symptoms: bool = False
 
 
 class NeuroplasticResult(BaseModel):
@@ -316,14 +336,14 @@ class TraceEntry(BaseModel):
 
 
 class Assessment(BaseModel):
-    """The result of assessing one Case (contract v1)."""
+    """The result of assessing one Case (contract 2)."""
 
     model_config = ConfigDict(
-        json_schema_extra={"title": "Assessment (contract v1)"},
+        json_schema_extra={"title": "Assessment (contract 2)"},
         json_schema_serialization_defaults_required=True,
     )
 
-    contract_version: Literal["1"] = "1"
+    contract_version: Literal["2"] = "2"
     knowledge_version: str
     triage: Triage
     red_flags: list[RedFlag]

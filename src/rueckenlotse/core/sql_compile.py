@@ -39,6 +39,7 @@ ENGINE_NAMES = (
     "neuroplastic_count",
     "neuroplastic_level",
     "pain_type",
+    "neuroplastic_shown",
 )
 # The scalar result columns of the compiled query, in order; the mask columns follow (result_columns).
 SCALAR_RESULTS = (
@@ -542,8 +543,8 @@ class QueryBuilder:
             for t, days in self.kb.spec.policy.review_in_days.items()
         )
         no_startback = f"{col('startback_group')} IS NULL"
-        # The engine withholds the neuroplastic result under a red flag (core.engine._neuroplastic).
-        no_neuro = f"({col('neuroplastic_level')} IS NULL OR {i('k_red_flag')})"
+        # The engine withholds the neuroplastic result unless the policy shows it (core.engine._neuroplastic).
+        no_neuro = f"({col('neuroplastic_level')} IS NULL OR NOT {col('neuroplastic_shown')})"
         return [
             ("line", i("line")),
             ("triage", i("k_triage")),
