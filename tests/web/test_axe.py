@@ -71,6 +71,28 @@ def emergency_page(page: Page) -> None:
     submit(page.get_by_role("button", name="Weiter"))
 
 
+def signs_with_unsure(page: Page) -> None:
+    page.goto("/intake")
+    page.locator("#answer-3").check()
+    submit(page.get_by_role("button", name="Weiter"))
+    page.locator("#answer-2-unsure").check()
+
+
+def signs_with_both_ticked(page: Page) -> None:
+    signs_with_unsure(page)
+    page.locator("#answer-2").check()
+    submit(page.get_by_role("button", name="Weiter"))
+
+
+def emergency_unsure_result(page: Page) -> None:
+    page.goto("/intake")
+    page.locator("#answer-3").check()
+    submit(page.get_by_role("button", name="Weiter"))
+    page.locator("#answer-1-unsure").check()
+    submit(page.get_by_role("button", name="Weiter"))
+    submit(page.get_by_role("button", name="Zusammenfassung ansehen"))
+
+
 def emergency_result(page: Page) -> None:
     emergency_page(page)
     submit(page.get_by_role("button", name="Zusammenfassung ansehen"))
@@ -97,6 +119,9 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "text-question-error": text_question_with_error,
     "emergency": emergency_page,
     "emergency-result": emergency_result,
+    "signs-unsure": signs_with_unsure,
+    "signs-unsure-error": signs_with_both_ticked,
+    "emergency-unsure-result": emergency_unsure_result,
     "result": self_care_result,
     "result-en": english_result,
     "not-found": not_found,
@@ -118,7 +143,7 @@ def test_no_serious_or_critical_violation(
     if summary:
         print(f"{name}: {json.dumps(summary)}")
     assert not blocking, json.dumps(summary, indent=2)
-    if name in ("start", "question-error", "text-question-error"):
+    if name in ("start", "question-error", "text-question-error", "signs-unsure", "signs-unsure-error"):
         save_screenshots(page, screenshot_dir, f"axe-{name}")
 
 

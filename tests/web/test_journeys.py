@@ -5,6 +5,7 @@ Each journey saves screenshots of its last page (mobile and desktop width) to $R
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,7 +72,7 @@ def test_emergency_journey_shows_112_first(page: Page, screenshot_dir: Path) -> 
     submit(page.get_by_role("link", name="Einschätzung starten"))
     page.get_by_label("Unterer Rücken, Kreuz (Lendenwirbelsäule)").check()
     submit(page.get_by_role("button", name="Weiter"))
-    page.get_by_label("Taubes Gefühl am After", exact=False).check()
+    page.get_by_role("checkbox", name=re.compile(r"^Neu: Taubes Gefühl am After")).check()
     submit(page.get_by_role("button", name="Weiter"))
 
     alert = page.get_by_role("alert")
@@ -188,3 +189,75 @@ def test_everything_works_without_javascript(browser: Browser, live_server: Live
         assert "Look after yourself" in page.locator("main").inner_text()
     finally:
         context.close()
+
+
+# ---- contract 2 in the browser ----------------------------------------------------------------------------
+@pytest.mark.safety("SR-Q-1", "SR-RF-1")
+def test_not_sure_in_the_browser_shows_112_and_says_why(page: Page, screenshot_dir: Path) -> None:
+    page.goto("/intake")
+    page.get_by_label("Unterer Rücken, Kreuz (Lendenwirbelsäule)").check()
+    submit(page.get_by_role("button", name="Weiter"))
+    assert question_id(page) == "emergency_signs"
+    unsure = page.get_by_role("checkbox", name=re.compile(r"^Nicht sicher\s*: Neu: Taubes Gefühl"))
+    sign = page.get_by_role("checkbox", name=re.compile(r"^Neu: Taubes Gefühl"))
+    unsure.check()
+    assert unsure.is_checked() and not sign.is_checked()
+    # on a phone, the "not sure" box sits under its sign, inside the screen, and is large enough to tap
+    sign_box, unsure_box = sign.bounding_box(), page.locator(".choice-unsure").first.bounding_box()
+    assert sign_box is not None and unsure_box is not None
+    assert unsure_box["y"] > sign_box["y"] and unsure_box["x"] + unsure_box["width"] <= 390
+    assert unsure_box["height"] >= 24
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing sticks out sideways
+    save_screenshots(page, screenshot_dir, "signs-with-unsure")
+    submit(page.get_by_role("button", name="Weiter"))
+
+    assert "112" in page.get_by_role("alert").inner_text()
+    main = page.locator("main").inner_text()
+    assert "Hier waren Sie sich nicht sicher" in main and "Zur Sicherheit gehen wir davon aus" in main
+    save_screenshots(page, screenshot_dir, "emergency-unsure")
+    submit(page.get_by_role("button", name="Zusammenfassung ansehen"))
+    reasons = page.locator("section", has=page.locator("#reasons-title")).inner_text()
+    assert "Taubes Gefühl" in reasons and "waren Sie sich nicht sicher" in reasons
+    save_screenshots(page, screenshot_dir, "result-unsure")
+
+
+@pytest.mark.safety("SR-Q-1")
+def test_not_sure_on_a_yes_no_question_in_the_browser(page: Page, screenshot_dir: Path) -> None:
+    page.goto("/intake")
+    while (question := question_id(page)) != "neuro_bilateral_legs":
+        assert question is not None
+        answer(page, SELF_CARE | {"regions": [1]}, question)
+    radios = page.locator("input[name=answer]")
+    assert [radios.nth(i).get_attribute("value") for i in range(radios.count())] == ["yes", "no", "unsure"]
+    page.get_by_label("Nicht sicher").check()
+    save_screenshots(page, screenshot_dir, "yes-no-unsure")
+    submit(page.get_by_role("button", name="Weiter"))
+    if page.locator(".page-emergency").count():  # an emergency page may come first: go on
+        submit(page.get_by_role("button", name="Trotzdem weitere Fragen beantworten"))
+    answer_until_result(page, SELF_CARE | {"regions": [1]})
+    assert (
+        "Bei „Beschwerden in beiden Beinen“ waren Sie sich nicht sicher." in page.locator("main").inner_text()
+    )
+
+
+@pytest.mark.safety("SR-Q-2")
+def test_pregnancy_in_the_browser_only_for_a_woman(page: Page, screenshot_dir: Path) -> None:
+    page.goto("/intake")
+    asked = answer_until_result(page, SELF_CARE | {"sex": [2]})
+    assert not {"pregnant", "pregnancy_week", "pregnancy_warning_signs", "gave_birth_recently"} & set(asked)
+    page.goto("/intake")
+    woman = SELF_CARE | {"sex": [1], "pregnant": [1], "pregnancy_week": "30"}
+    while (question := question_id(page)) != "pregnancy_warning_signs":
+        assert question is not None
+        answer(page, woman, question)
+    save_screenshots(page, screenshot_dir, "pregnancy-warning-signs")
+    asked = answer_until_result(page, woman)
+    assert "gave_birth_recently" not in asked
+
+
+@pytest.mark.safety("SR-Q-2")
+def test_legs_and_arms_in_the_browser_for_neck_pain_alone(page: Page) -> None:
+    page.goto("/intake")
+    asked = answer_until_result(page, SELF_CARE | {"regions": [1]})
+    for qid in ("leg_pain", "arm_pain", "neuro_bilateral_legs", "neuro_bilateral_arms", "hand_clumsiness"):
+        assert qid in asked, qid

@@ -362,6 +362,10 @@ def test_yes_and_not_sure_for_one_sign_is_asked_again(client: httpx.Client) -> N
     page = post_step(client, signs, ["2", "2?"])
     assert page.status_code == 422 and "nur eins" in page.text
     assert current_question(page).id == "emergency_signs"  # type: ignore[union-attr]
+    # what was sent is shown again, each box with its own attributes
+    shown = {o["value"]: o for o in step_form(page).options}
+    assert "checked" in shown["2"] and "checked" in shown["2?"] and "checked" not in shown["1"]
+    assert shown["2?"]["aria-invalid"] == "true"
 
 
 @pytest.mark.safety("SR-Q-1")
