@@ -56,6 +56,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Week {week} (due {due}, checked {on})",
     },
     "diary_heading": {"de": "Ihr Tagebuch", "en": "Your diary"},
+    "examined_hint": {
+        "de": "Nach der Untersuchung: rueckenlotse diary add {person} --pain … --examined",
+        "en": "After the examination: rueckenlotse diary add {person} --pain … --examined",
+    },
     "col_day": {"de": "Tag", "en": "Day"},
     "col_pain": {"de": "Schmerz (max.)", "en": "Pain (max)"},
     "col_activity": {"de": "Bewegung (Min.)", "en": "Activity (min)"},
@@ -323,6 +327,13 @@ def diary_add(
         list[str] | None, typer.Option("--warning", help="A warning sign since the last entry, e.g. fever.")
     ] = None,
     at: Annotated[str | None, typer.Option("--at", help="When (ISO date-time; default: now).")] = None,
+    examined: Annotated[
+        bool,
+        typer.Option(
+            "--examined",
+            help="Ein Arzt hat mich deswegen untersucht (a doctor has examined me for the warning signs).",
+        ),
+    ] = False,
     db: DbOption = None,
     lang: LangOption = Lang.de,
 ) -> None:
@@ -342,6 +353,8 @@ def diary_add(
             data = _entry_interactively(list(intake_of(store, person).case.regions), lang)
         else:
             _fail(lang, _t("no_pain", lang), [])
+        if examined:
+            data["examined_by_doctor"] = True
         result = add_entry(store, person, data, lang=lang.value)
     _show_entry_result(result, lang)
 
@@ -425,7 +438,13 @@ def diary_show(
     with _user_errors(lang), _open_store(db) as store:
         report = report_for(store, person)
     console = _console()
+    if report.red_flag_text is not None:
+        # The standing red flag first: nothing reassuring comes before it.
+        console.print(Text(report.red_flag_text.get(lang.value), style="bold red"))
+        console.print(Text(_t("examined_hint", lang, person=person)))
     console.print(_diary_table(report, lang))
+    if report.too_few is not None:
+        console.print(Text(report.too_few.get(lang.value), style="yellow"))
     if report.baseline is not None:
         console.print(_t("baseline", lang, value=fmt_number(report.baseline, lang.value)))
     if report.centralisation is not None:

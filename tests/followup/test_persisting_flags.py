@@ -154,10 +154,7 @@ def test_without_an_examination_the_rescreen_never_drops_below_the_intake_red_fl
 ) -> None:
     intake = assess(data)
     minimum = max((f.triage for f in raised_flags_of(intake)), key=RANK.__getitem__)
-    entries = [
-        entry(day, pain, warning_signs=signs, **({"pain_reach": reach} if reach else {}))
-        for day, pain, signs, reach in raw
-    ]
+    entries = [entry(day, pain, warning_signs=signs, pain_reach=reach) for day, pain, signs, reach in raw]
     episode = _replay(data, entries)
     for result in episode.rescreens:
         assert RANK[result.assessment.triage] >= RANK[minimum]

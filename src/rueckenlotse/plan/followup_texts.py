@@ -105,7 +105,13 @@ def required_text_keys() -> list[str]:
     keys += [f"function.{d}" for d in ("better", "worse", "same")]
     keys += [f"rescreen.{k}" for k in ("escalated", "new_concern", "noted", "unchanged", "changed_by_time")]
     keys += [f"rescreen.{k}" for k in ("held", "held_rule", "examined")]
-    keys += ["exam.label", "red_flag.standing", "escalation.red_flag.action", "trend.too_few"]
+    keys += [
+        "exam.label",
+        "red_flag.title",
+        "red_flag.standing",
+        "escalation.red_flag.action",
+        "trend.too_few",
+    ]
     keys += ["plan.too_few_entries", "plan.rescreen_advised"]
     keys += [f"sign.{s}.label" for s in (*DIARY_WARNING_SIGNS, "leg_pain_spread")]
     keys += [f"plot.{k}" for k in ("title", "axis.pain", "axis.activity", "axis.date", "warning")]

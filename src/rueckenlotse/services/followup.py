@@ -16,8 +16,8 @@ from ..core.models import Case
 from ..knowledge.loader import default_knowledge
 from ..plan.builder import build_plan
 from ..plan.models import DiaryEntry
-from ..plan.plan_model import Plan
-from ..plan.rescreen import Rescreen, rescreen
+from ..plan.plan_model import Plan, StandingFlag
+from ..plan.rescreen import Episode, RaisedFlag, Rescreen, replay
 from ..plan.trends import Escalation, FollowUpReport, follow_up_report
 from ..store.errors import StoreError
 from ..store.records import AssessmentRecord
@@ -75,20 +75,48 @@ def latest_of(store: Store, person_id: str) -> AssessmentRecord:
     return latest
 
 
+def episode_of(store: Store, person_id: str, *, extra: DiaryEntry | None = None, lang: str = "de") -> Episode:
+    """The person's diary re-screened from the intake on (with ``extra`` as one more entry, not stored)."""
+    intake = intake_of(store, person_id)
+    entries = [record.entry for record in store.list_diary(person_id)]
+    if extra is not None:
+        entries.append(extra)
+    return replay(intake.case, intake.assessment, entries, assessed_at=intake.created_at, lang=lang)
+
+
+def standing_flags(flags: list[RaisedFlag], *, lang: str = "de") -> list[StandingFlag]:
+    """The episode's standing red flags for the plan, with their labels in the plan's language."""
+    kb = default_knowledge()
+    return [
+        StandingFlag(
+            condition=f.condition,
+            label=kb.render(f"condition.{f.condition}.label", lang),
+            triage=f.triage,
+            since=f.raised_at.date(),
+        )
+        for f in flags
+    ]
+
+
 def add_entry(
     store: Store, person_id: str, data: Mapping[str, Any] | DiaryEntry, *, lang: str = "de"
 ) -> EntryResult:
-    """Validate and keep a diary entry, re-screen it at once, and name the trend steps it makes due."""
+    """Validate and keep a diary entry, re-screen it at once, and name the trend steps it makes due.
+
+    The re-screen replays the whole diary, so red flags raised earlier stand until an entry records that a
+    doctor examined them (plan.rescreen). An entry that escalates, or that records the examination, keeps
+    its assessment: the plan reads the newest one.
+    """
     entry = (
         data if isinstance(data, DiaryEntry) else validate_model(DiaryEntry, data, default_knowledge(), lang)
     )
-    intake = intake_of(store, person_id)
+    episode = episode_of(store, person_id, extra=entry, lang=lang)
+    result = episode.of_entry(-1)
     previous = latest_of(store, person_id)
-    result = rescreen(intake.case, previous.assessment, entry, assessed_at=intake.created_at, lang=lang)
     entry_id = store.add_diary_entry(person_id, entry, lang=lang)
-    if result.escalated:
-        # Strictly after the assessment it escalates: on a tie of timestamps the order by id is arbitrary,
-        # and the older, less urgent assessment could still count as the newest.
+    if result.escalated or result.examined:
+        # Strictly after the assessment it follows: on a tie of timestamps the order by id is arbitrary,
+        # and the older assessment could still count as the newest.
         after_previous = previous.created_at + dt.timedelta(microseconds=1)
         store.add_assessment(
             person_id,
@@ -97,19 +125,21 @@ def add_entry(
             "diary_rescreen",
             assessed_at=max(entry.recorded_at, after_previous),
         )
-    report = report_for(store, person_id)
+    report = report_for(store, person_id, lang=lang)
     day = entry.recorded_at.date()
     return EntryResult(entry_id, result, [e for e in report.escalations if e.on == day])
 
 
-def report_for(store: Store, person_id: str) -> FollowUpReport:
+def report_for(store: Store, person_id: str, *, lang: str = "de") -> FollowUpReport:
     intake = intake_of(store, person_id)
     entries = [record.entry for record in store.list_diary(person_id)]
-    return follow_up_report(entries, case=intake.case, assessed_at=intake.created_at)
+    standing = episode_of(store, person_id, lang=lang).standing
+    return follow_up_report(entries, case=intake.case, assessed_at=intake.created_at, standing=standing)
 
 
 def current_plan(store: Store, person_id: str, *, today: dt.date | None = None, lang: str = "de") -> Plan:
-    """The plan as it stands today: progression from the diary, exclusions, and the newest assessment."""
+    """The plan as it stands today: progression from the diary, exclusions, the newest assessment, and the
+    red flags of the episode that no doctor has examined yet."""
     intake = intake_of(store, person_id)
     latest = latest_of(store, person_id)
     return build_plan(
@@ -120,6 +150,7 @@ def current_plan(store: Store, person_id: str, *, today: dt.date | None = None, 
         diary=[record.entry for record in store.list_diary(person_id)],
         today=today or dt.datetime.now(dt.UTC).date(),
         lang=lang,
+        standing=standing_flags(episode_of(store, person_id, lang=lang).standing, lang=lang),
     )
 
 

@@ -92,6 +92,15 @@ class EntryCreated(ResponseModel):
     new_signs: list[str] = Field(description="Warning signs new in this entry.")
     reasons: list[str] = Field(description="Why the urgency changed, in the requested language.")
     escalations: list[EscalationOut] = Field(description="Follow-up checkpoints due with this entry.")
+    standing_red_flags: list[str] = Field(
+        default=[],
+        description="Red flags (condition ids) of the episode that stand until a doctor has examined them; "
+        "answer with examined_by_doctor in a later entry.",
+    )
+    held: list[str] = Field(
+        default=[], description="Red flags that stand only because no doctor examined them."
+    )
+    examined: list[str] = Field(default=[], description="Red flags this entry's examination answer cleared.")
 
 
 def _store(request: Request) -> Store:
@@ -222,6 +231,9 @@ def _created(result: EntryResult, lang: Lang) -> EntryCreated:
         escalated=rescreen.escalated,
         new_signs=list(rescreen.new_signs),
         reasons=[_in(reason, lang) for reason in rescreen.reasons],
+        standing_red_flags=[f.condition for f in rescreen.standing],
+        held=list(rescreen.held),
+        examined=list(rescreen.examined),
         escalations=[
             EscalationOut(
                 kind=e.kind,

@@ -104,6 +104,7 @@ def _entry_data(
         "activity_minutes": minutes or 0,
         "note": (form.get("note") or "").strip(),
         "warning_signs": list(dict.fromkeys(form.getlist("warning_signs"))),
+        "examined_by_doctor": form.get("examined_by_doctor") == "yes",
     }
     reach = form.get("pain_reach") or ""
     if reach:
@@ -177,6 +178,11 @@ def _diary(
         "form": form or Form([]),
         "errors": errors or {},
         "chart_summary": _chart_summary(report, lang),
+        # A red flag of the episode stands until a doctor examined it: say so and offer the answer.
+        "red_flag_text": report.red_flag_text.get(lang) if report.red_flag_text else None,
+        "exam_label": followup_text("exam.label", lang),
+        "red_flag_title": followup_text("red_flag.title", lang),
+        "too_few": report.too_few.get(lang) if report.too_few else None,
     }
     return render(request, "patient_diary.html", context, lang=lang, status=status)
 

@@ -303,10 +303,32 @@ def _plan_response(
         "review_on": local_date(plan.review_on, lang),
         "milestones": [(local_date(m.on, lang), m.text) for m in plan.milestones],
         "sign_labels": [followup_text(f"sign.{s}.label", lang) for s in plan.diary_warning_signs],
+        **_follow_up_notes(plan, lang),
         "excluded": _excluded(store, person_of(principal), lang),
         "errors": errors or {},
     }
     return render(request, "patient_plan.html", context, lang=lang, status=status)
+
+
+def _follow_up_notes(plan: Any, lang: str) -> dict[str, str | None]:
+    """The contract-2 follow-up notes of the plan page: a red flag that stands until examined (with the
+    diary's answer for it), too few entries to step up, a step back that asks to check the signs again."""
+    standing = None
+    if plan.standing_flags:
+        since = min(f.since for f in plan.standing_flags)
+        standing = followup_text(
+            "red_flag.standing",
+            lang,
+            conditions=", ".join(f.label for f in plan.standing_flags),
+            since=local_date(since, lang),
+        )
+    return {
+        "standing_text": standing,
+        "too_few_text": followup_text("plan.too_few_entries", lang, count=3)
+        if plan.too_few_entries
+        else None,
+        "rescreen_text": followup_text("plan.rescreen_advised", lang) if plan.rescreen_advised else None,
+    }
 
 
 def _excluded(store: Store, person_id: str, lang: str) -> list[tuple[str, str]]:
