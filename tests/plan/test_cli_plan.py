@@ -73,6 +73,55 @@ def test_blank_question_exits_2_with_a_german_message(question: str) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.safety("SR-ASK-1")
+@pytest.mark.parametrize(
+    ("question", "lang", "first"),
+    [
+        ("Ich kann nicht mehr pinkeln, ist das normal?", "de", "Rufen Sie jetzt den Notruf 112 an."),
+        ("Druck auf der Brust und Rückenschmerzen", "de", "Rufen Sie jetzt den Notruf 112 an."),
+        ("numb between my legs, is it normal?", "en", "Call 112 now."),
+        ("Fieber nach der Spritze in den Rücken", "de", "Rufen Sie jetzt den Notruf 112 an."),
+        ("Ich habe Schüttelfrost, hilft Wärme?", "de", "Gehen Sie heute noch zu einem Arzt."),
+    ],
+)
+def test_ask_prints_the_seek_care_text_and_the_assessment_before_any_passage(
+    question: str, lang: str, first: str
+) -> None:
+    result = run("ask", question, "--lang", lang)
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())  # Rich wraps lines and draws borders
+    heading = "Answers to:" if lang == "en" else "Antworten auf:"
+    assert first in out and heading in out
+    assert out.index(first) < out.index("rueckenlotse interview") < out.index(heading)
+    for reassuring in ("ist normal.", "is normal.", "harmlos", "harmless"):
+        assert reassuring not in out[: out.index(heading)]
+
+
+@pytest.mark.safety("SR-ASK-1")
+def test_ask_words_a_denied_sign_as_a_condition() -> None:
+    result = run("ask", "Ich habe kein Fieber, hilft Wärme?")
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 0, result.stderr
+    assert out.index("Falls Sie Fieber haben:") < out.index("Antworten auf:")
+
+
+@pytest.mark.safety("SR-ASK-1")
+def test_ask_after_a_stated_emergency_shows_no_reassuring_passage() -> None:
+    # The clinical review's case: BM25 alone answered "Etwas Schmerz bei Bewegung ist normal".
+    result = run("ask", "Ich kann nicht mehr pinkeln, ist Bewegung normal?", "-k", "5")
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert "Etwas Schmerz bei Bewegung ist normal" not in out
+    assert "Die meisten Rückenschmerzen sind harmlos" not in out
+
+
+def test_ask_without_a_warning_sign_prints_no_screen() -> None:
+    result = run("ask", "Brauche ich ein MRT für die Brustwirbelsäule?")
+    assert result.returncode == 0, result.stderr
+    assert "Bitte zuerst lesen" not in result.stdout and "rueckenlotse interview" not in result.stdout
+    assert result.stdout.lstrip().startswith("Antworten auf:")
+
+
 def test_bad_k_exits_2() -> None:
     result = run("ask", "MRT", "-k", "0")
     assert result.returncode == 2 and result.stdout == ""

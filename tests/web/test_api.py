@@ -526,6 +526,51 @@ async def test_ask_finds_passages_with_sources(client: httpx.AsyncClient) -> Non
     assert nothing["hits"] == []
 
 
+@pytest.mark.safety("SR-ASK-1")
+@pytest.mark.parametrize(
+    ("q", "lang", "level", "first"),
+    [
+        ("Ich kann nicht mehr pinkeln", "de", "emergency", "Rufen Sie jetzt den Notruf 112 an."),
+        ("Ich kann den Urin nicht mehr halten", "de", "emergency", "Rufen Sie jetzt den Notruf 112 an."),
+        ("numb between my legs", "en", "emergency", "Call 112 now."),
+        ("Druck auf der Brust", "de", "emergency", "Rufen Sie jetzt den Notruf 112 an."),
+        ("Fieber nach der Spritze in den Rücken", "de", "emergency", "Rufen Sie jetzt den Notruf 112 an."),
+        ("Gürtelrose am Rücken", "de", "urgent", "Gehen Sie heute noch zu einem Arzt."),
+        ("Ich hatte Krebs, hilft Wärme?", "de", "soon", "Sprechen Sie in den nächsten Tagen"),
+    ],
+)
+async def test_ask_screens_first_and_carries_the_level(
+    client: httpx.AsyncClient, q: str, lang: str, level: str, first: str
+) -> None:
+    response = await client.get(f"{API}/ask", params={"q": q, "lang": lang, "k": 5})
+    assert response.status_code == 200
+    result = response.json()
+    assert list(result) == ["lang", "screen", "hits"]  # the screen comes before the passages
+    screen = result["screen"]
+    assert screen["level"] == level and screen["stated"] is True
+    assert screen["text"].startswith(first) and screen["signs"][0]["text"].startswith(first)
+    assert screen["signs"][0]["level"] == level and screen["signs"][0]["fields"]
+    assert screen["assessment_url"] == "/" and screen["assessment"].endswith("/")
+    if level == "emergency":
+        assert all("112" in hit["text"] for hit in result["hits"]), result["hits"]
+
+
+@pytest.mark.safety("SR-ASK-1")
+async def test_ask_words_a_denied_sign_as_a_condition(client: httpx.AsyncClient) -> None:
+    german = (await client.get(f"{API}/ask", params={"q": "Ich habe kein Fieber"})).json()["screen"]
+    assert german["level"] == "urgent" and german["stated"] is False
+    assert german["text"].startswith("Falls Sie Fieber haben: ")
+    english = (await client.get(f"{API}/ask", params={"q": "no fever", "lang": "en"})).json()["screen"]
+    assert english["text"].startswith("If you have a fever: ")
+
+
+@pytest.mark.safety("SR-ASK-1")
+@pytest.mark.parametrize("q", ["Brustwirbelsäule", "Schmerzen in der BWS", "Was hilft bei Rückenschmerzen?"])
+async def test_ask_without_a_warning_sign_has_no_screen(client: httpx.AsyncClient, q: str) -> None:
+    result = (await client.get(f"{API}/ask", params={"q": q})).json()
+    assert result["screen"] is None
+
+
 @pytest.mark.parametrize(
     ("params", "field", "kind"),
     [
@@ -583,3 +628,13 @@ def test_the_api_over_real_http(live_url: str, vignettes: list[dict[str, Any]]) 
             headers={"Content-Type": "application/json"},
         )
         assert big.status_code == 413
+
+
+@pytest.mark.safety("SR-ASK-1")
+def test_ask_screens_first_over_real_http(live_url: str) -> None:
+    with httpx.Client(base_url=live_url, timeout=30) as http:
+        response = http.get(f"{API}/ask", params={"q": "Ich kann nicht mehr pinkeln"})
+    assert response.status_code == 200
+    assert response.text.index('"screen"') < response.text.index('"hits"')  # first on the wire too
+    screen = response.json()["screen"]
+    assert screen["level"] == "emergency" and "112" in screen["text"].split(".")[0]
