@@ -1,4 +1,4 @@
-"""Hypothesis strategies for valid Cases (every field of contract v1)."""
+"""Hypothesis strategies for valid Cases (every field of contract 2, version 1's included)."""
 
 from __future__ import annotations
 
@@ -45,13 +45,28 @@ BOOLEAN_FIELDS = [
     "anticoagulants",
     "pregnant",
     "nsaid_risk",
+    # contract 2
+    "neuro_bilateral_legs",
+    "neuro_bilateral_arms",
+    "cannot_walk",
+    "pain_worse_lying_or_straining",
+    "pain_progressive",
+    "cancer_active",
+    "recent_spinal_procedure",
+    "rigors",
+    "diabetes",
+    "band_like_rash_or_burning",
+    "pain_with_exertion_sweating_or_nausea",
+    "pregnancy_warning_signs",
+    "sepsis_signs",
+    "gave_birth_recently",
 ]
 # Not warning signs: answering yes can rightly lower triage (an injury checked, earlier episodes).
 NOT_WARNING_SIGNS = {"recurrent", "injury_checked_by_doctor"}
 WARNING_SIGNS = [f for f in BOOLEAN_FIELDS if f not in NOT_WARNING_SIGNS]
 ORDERED_ENUMS = {
     "weakness": ["none", "mild_stable", "severe_or_progressive"],
-    "trauma": ["none", "minor", "major"],
+    "trauma": ["none", "strain", "minor", "major"],
     "leg_pain": ["none", "above_knee", "below_knee"],
 }
 
@@ -99,6 +114,7 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
         "physiotherapy_helped": st.sampled_from(["yes", "partly", "no"]),
         "home_exercise": st.sampled_from(["regularly", "sometimes", "never"]),
         "imaging_findings": st.lists(st.sampled_from(list(IMAGING_FINDINGS)), unique=True),
+        "pregnancy_week": st.integers(0, 42),
     }
     for field, strategy in optional.items():
         value = draw(_optional(strategy))
