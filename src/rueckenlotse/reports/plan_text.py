@@ -68,6 +68,18 @@ def _heading(text: str) -> Text:
     return Text(text, style="bold underline")
 
 
+def _standing_text(plan: Plan, lang: str) -> str:
+    from ..plan.followup_texts import render
+
+    since = min(f.since for f in plan.standing_flags)
+    return render(
+        "red_flag.standing",
+        lang,
+        conditions=", ".join(f.label for f in plan.standing_flags),
+        since=_date(since, lang),
+    )
+
+
 class _PlanView:
     def __init__(self, plan: Plan, lang: str, library: Library) -> None:
         self.plan = plan
@@ -103,6 +115,19 @@ class _PlanView:
         if plan.diary_warning_signs:
             signs = ", ".join(_sign_label(s, self.lang) for s in plan.diary_warning_signs)
             lines.append(Text(self.t("plan.diary_warning", signs=signs), style="bold red"))
+        if plan.standing_flags:
+            lines.append(Text(_standing_text(plan, self.lang), style="bold red"))
+        return lines
+
+    def follow_up(self) -> list[RenderableType]:
+        """Contract 2: a step back asks to check the warning signs again; too few entries keep the level."""
+        from ..plan.followup_texts import render
+
+        lines: list[RenderableType] = []
+        if self.plan.rescreen_advised:
+            lines.append(Text(render("plan.rescreen_advised", self.lang), style="bold yellow"))
+        if self.plan.too_few_entries:
+            lines.append(Text(render("plan.too_few_entries", self.lang, count=3), style="yellow"))
         return lines
 
     def advice(self) -> list[RenderableType]:
@@ -202,6 +227,7 @@ class _PlanView:
         else:
             sections += [
                 self.advice(),
+                self.follow_up(),
                 self.this_week(),
                 self.comfort("plan.heading.heat", plan.heat),
                 self.comfort("plan.heading.relaxation", plan.relaxation),

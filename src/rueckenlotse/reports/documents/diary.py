@@ -52,6 +52,9 @@ class DiaryView:
     centralisation: str | None
     escalations: tuple[EscalationView, ...]
     notes: tuple[NoteView, ...]
+    # Contract 2: a red flag of the episode that no doctor has examined yet, and "too few entries".
+    red_flag: str | None = None
+    too_few: str | None = None
 
 
 def chart_data_uri(svg: str) -> str:
@@ -96,6 +99,8 @@ def diary_view(diary: ReportDiary, sources: Sources, texts: DocumentTexts, lang:
             for e in report.escalations
         ),
         notes=_notes(diary.entries, lang),
+        red_flag=report.red_flag_text.get(lang) if report.red_flag_text is not None else None,
+        too_few=report.too_few.get(lang) if report.too_few is not None else None,
     )
 
 
