@@ -1,6 +1,7 @@
 """Red-flag verification report: every warning sign alone and every combination, on several base cases.
 
-Runs each combination of the 16 warning signs on each base case through the real engine
+Runs each combination of 16 warning signs on each base case (version 1's signs on four, contract 2's
+new signs on three more) through the real engine
 (``rueckenlotse.assess``) and checks two things against the independent oracle of
 tests/test_red_flag_combinations.py (the policy minimums written from CLINICAL_BRIEF.md):
   * triage is never below the policy minimum of the signs present;
@@ -22,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.test_red_flag_combinations import BASES, LEVELS, SIGNS, policy_minimum  # noqa: E402
+from tests.test_red_flag_combinations import FAMILIES, LEVELS, policy_minimum  # noqa: E402
 
 from rueckenlotse import assess  # noqa: E402
 
@@ -40,39 +41,42 @@ class BaseResult:
 
 
 def _case(base: str, mask: int) -> dict[str, object]:
-    case = dict(BASES[base])
-    case.update({sign: True for bit, sign in enumerate(SIGNS) if mask >> bit & 1})
+    start, signs = FAMILIES[base]
+    case = dict(start)
+    case.update({sign: True for bit, sign in enumerate(signs) if mask >> bit & 1})
     return case
 
 
 def check_base(base: str) -> BaseResult:
     result = BaseResult(base)
     levels: list[int] = []
-    for mask in range(2 ** len(SIGNS)):
+    signs = FAMILIES[base][1]
+    for mask in range(2 ** len(signs)):
         case = _case(base, mask)
         got = LEVELS.index(assess(case).triage.value)
         levels.append(got)
         if mask and not mask & (mask - 1):
-            result.alone[SIGNS[mask.bit_length() - 1]] = (LEVELS[got], LEVELS[policy_minimum(case)])
+            result.alone[signs[mask.bit_length() - 1]] = (LEVELS[got], LEVELS[policy_minimum(case)])
         if got < policy_minimum(case):
             result.below_minimum.append(f"{sorted(k for k, v in case.items() if v is True)} -> {LEVELS[got]}")
     result.combinations = len(levels)
     result.single_signs = len(result.alone)
     for mask, level in enumerate(levels):
-        for bit, sign in enumerate(SIGNS):
+        for bit, sign in enumerate(signs):
             if not mask >> bit & 1 and levels[mask | 1 << bit] < level:
                 result.lowered_by_a_sign.append(f"mask {mask:#06x} + {sign}: {LEVELS[level]} -> lower")
     return result
 
 
 def report(results: list[BaseResult]) -> str:
+    every_sign = list(dict.fromkeys(sign for r in results for sign in FAMILIES[r.base][1]))
     rows = [
-        f"Red-flag verification: {len(SIGNS)} warning signs, {len(results)} base cases",
+        f"Red-flag verification: {len(every_sign)} warning signs, {len(results)} base cases",
         "",
         "Each sign alone: triage (policy minimum) per base case",
         f"{'sign':<30} " + " ".join(f"{r.base[:24]:<26}" for r in results),
     ]
-    for sign in SIGNS:
+    for sign in every_sign:
         cells = ("{} ({})".format(*r.alone.get(sign, ("-", "-"))) for r in results)
         rows.append(f"{sign:<30} " + " ".join(f"{c:<26}" for c in cells))
     rows += [
@@ -97,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Red-flag verification report")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: CPUs)")
     args = parser.parse_args(argv)
-    with ProcessPoolExecutor(max_workers=max(1, min(args.workers, len(BASES)))) as pool:
-        results = list(pool.map(check_base, BASES))
+    with ProcessPoolExecutor(max_workers=max(1, min(args.workers, len(FAMILIES)))) as pool:
+        results = list(pool.map(check_base, FAMILIES))
     print(report(results))
     failed = any(r.below_minimum or r.lowered_by_a_sign for r in results)
     if failed:

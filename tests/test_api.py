@@ -24,7 +24,7 @@ def test_assess_mapping_and_case_give_the_same_result() -> None:
     assert isinstance(from_mapping, Assessment)
     assert from_mapping == from_case
     dumped = from_mapping.model_dump(mode="json")
-    assert dumped["contract_version"] == "1" and dumped["triage"] == "self_care"
+    assert dumped["contract_version"] == "2" and dumped["triage"] == "self_care"
 
 
 @pytest.mark.safety("SR-LANG-1")
@@ -112,6 +112,6 @@ def test_trace_names_case_fields_for_rules() -> None:
     a = assess({**BASE, "fever": True, "iv_drug_use": True})
     by_rule = {t.rule: t.because for t in a.trace}
     assert by_rule["infection_fever"] == ["fever"]
-    assert by_rule["infection_fever_unwell_neuro_or_risk"] == ["iv_drug_use"]
+    assert by_rule["infection_fever_neuro_or_risk"] == ["iv_drug_use"]
     flag = next(f for f in a.red_flags if f.condition == "spinal_infection")
     assert {"fever", "iv_drug_use"} <= set(flag.evidence)

@@ -34,7 +34,7 @@ def write(tmp_path: Path, name: str, content: str) -> Path:
 
 @pytest.fixture(scope="module")
 def schema(shared_dir: Path) -> dict[str, Any]:
-    return json.loads((shared_dir / "contract" / "assessment.schema.json").read_text(encoding="utf-8"))
+    return json.loads((shared_dir / "contract" / "v2" / "assessment.schema.json").read_text(encoding="utf-8"))
 
 
 def test_one_case_json(tmp_path: Path, schema: dict[str, Any]) -> None:

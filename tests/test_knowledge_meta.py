@@ -78,6 +78,9 @@ def test_contract_recommendation_ids_exist(kb: KnowledgeBase, shared_dir: Path) 
     block = contract.split("`recommendations[].id` vocabulary")[1].split("When each is given")[0]
     ids = set(re.findall(r"`([a-z_]+)`", block))
     assert len(ids) >= 22
+    # contract 2's new recommendation ids, written here from contract/v2/CONTRACT.md
+    ids |= {"pregnancy_pain_relief", "postpartum_pain_relief", "heat_with_care", "physiotherapy_referral",
+            "discuss_findings_with_doctor"}  # fmt: skip
     assert ids <= {r.id for r in kb.spec.recommendations}
 
 
@@ -87,6 +90,11 @@ def test_contract_condition_vocabulary_exists(kb: KnowledgeBase, shared_dir: Pat
     block = contract.split("`suspected_conditions` vocabulary")[1].split("`recommendations[].id`")[0]
     ids = set(re.findall(r"`([a-z_]+)`", block))
     assert len(ids) == 12
+    schema = json.loads((shared_dir / "contract" / "v2" / "assessment.schema.json").read_text(encoding="utf-8"))
+    comment = schema["properties"]["suspected_conditions"]["$comment"]
+    added = set(re.findall(r"[a-z_]+", comment.split("contract 2 adds")[1]))
+    assert len(added) == 5
+    ids |= added
     assert ids == {c.id for c in kb.spec.conditions}
     suspected = {r.suspect for r in kb.spec.rules}
     assert ids <= suspected, "every condition is suspected by at least one rule"
@@ -121,8 +129,8 @@ def _broken_copy(tmp_path: Path, filename: str, mutate: object) -> Path:
     [
         ("rules.yaml", lambda d: d[0].update(when={"any": ["no_such_field"]}), "ces_saddle_or_sphincter"),
         ("rules.yaml", lambda d: d[1].update(sources=["no-such-source"]), "ces_bilateral_legs"),
-        ("rules.yaml", lambda d: d[2].update(triage="sometime"), "myelopathy_gait_or_hands"),
-        ("rules.yaml", lambda d: d[3].update(when={"lt": ["age"]}), "myelopathy_bilateral_arms"),
+        ("rules.yaml", lambda d: d[2].update(triage="sometime"), "cord_compression_bilateral_legs"),
+        ("rules.yaml", lambda d: d[3].update(when={"lt": ["age"]}), "myelopathy_gait_or_hands"),
         ("rules.yaml", lambda d: d[0].update(suspect="flu"), "ces_saddle_or_sphincter"),
         ("recommendations.yaml", lambda d: d[0].update(when={"nope": 1}), "call_emergency"),
         ("derived.yaml", lambda d: d[0].update(value={"div": ["age", 0]}), "onset_age"),

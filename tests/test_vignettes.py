@@ -1,4 +1,5 @@
-"""The public clinical vignettes, each collected as its own test, checked through the Python API."""
+"""The contract-2 clinical vignettes (the public ones of version 1 and the new ones), each collected as its own
+test, checked through the Python API."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rueckenlotse import assess
 from .conftest import SHARED
 
 LEVELS = ["self_care", "routine", "soon", "urgent", "emergency"]
-VIGNETTES = sorted((SHARED / "cases" / "public").glob("*.json"))
+VIGNETTES = sorted((SHARED / "cases" / "v2").glob("*.json"))
 
 
 def _one_of(expect: dict[str, Any], key: str) -> list[Any] | None:
@@ -53,7 +54,7 @@ def check_expectations(expect: dict[str, Any], a: dict[str, Any]) -> list[str]:
 
 
 def test_vignettes_are_there() -> None:
-    assert len(VIGNETTES) >= 20, f"expected the public vignettes under {SHARED}"
+    assert len(VIGNETTES) >= 52, f"expected the contract-2 vignettes under {SHARED}/cases/v2"
 
 
 @pytest.mark.safety("SR-RF-1", "SR-RF-2", "SR-RF-3", "SR-RF-4", "SR-RF-5")

@@ -28,7 +28,7 @@ HOW = (
 
 @pytest.fixture(scope="module")
 def current(shared_dir: Path) -> list[dict[str, Any]]:
-    records = build(shared_dir / "cases" / "public")
+    records = build(shared_dir / "cases" / "v2")
     if os.environ.get(UPDATE_ENV) == "1" and (refused := update(records)):
         pytest.fail(refused)
     return records

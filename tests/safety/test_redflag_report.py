@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ..conftest import ROOT
-from ..test_red_flag_combinations import BASES, SIGNS, policy_minimum
+from ..test_red_flag_combinations import FAMILIES, SIGNS_V1, policy_minimum
 
 LEVELS = ["self_care", "routine", "soon", "urgent", "emergency"]
 
@@ -39,7 +39,7 @@ def test_an_engine_at_the_policy_minimum_passes_every_combination(
 ) -> None:
     monkeypatch.setattr(script, "assess", _oracle)
     result = script.check_base("acute_low_back_adult")
-    assert result.combinations == 2 ** len(SIGNS) and result.single_signs == len(SIGNS)
+    assert result.combinations == 2 ** len(SIGNS_V1) and result.single_signs == len(SIGNS_V1)
     assert not result.below_minimum and not result.lowered_by_a_sign
     assert "violations: 0" in script.report([result])
 
@@ -52,8 +52,8 @@ def test_a_sign_that_lowers_triage_is_reported(script: ModuleType, monkeypatch: 
         return _answer(level - 1 if case.get("saddle_numbness") and case.get("fever") else level)
 
     monkeypatch.setattr(script, "assess", engine)
-    result = script.check_base(next(iter(BASES)))
-    assert len(result.below_minimum) == 2 ** (len(SIGNS) - 2)
+    result = script.check_base(next(iter(FAMILIES)))
+    assert len(result.below_minimum) == 2 ** (len(SIGNS_V1) - 2)
     assert result.lowered_by_a_sign
     assert "violations: 0" not in script.report([result])
 
@@ -62,7 +62,7 @@ def test_a_sign_that_lowers_triage_is_reported(script: ModuleType, monkeypatch: 
 def test_the_report_exits_non_zero_on_a_violation(
     script: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(script, "BASES", {"one": next(iter(BASES.values()))})
+    monkeypatch.setattr(script, "FAMILIES", {"one": next(iter(FAMILIES.values()))})
     monkeypatch.setattr(script, "check_base", lambda base: script.BaseResult(base, below_minimum=["planted"]))
     monkeypatch.setattr(script, "ProcessPoolExecutor", _InProcess)
     assert script.main(["--workers", "1"]) == 1

@@ -26,7 +26,7 @@ CASES: dict[str, dict[str, Any]] = {
         "saddle_numbness": True,
         "bladder_dysfunction": True,
     },
-    "urgent": {"age": 60, "regions": ["low_back"], "duration_weeks": 1, "weakness": "severe_or_progressive"},
+    "urgent": {"age": 60, "regions": ["low_back"], "duration_weeks": 1, "fever": True},
     "soon": {"age": 60, "regions": ["low_back"], "duration_weeks": 3, "cancer_history": True},
     "routine": {"age": 35, "regions": ["low_back"], "duration_weeks": 14, "pain_intensity": 6},
     "self_care": {"age": 35, "regions": ["low_back"], "duration_weeks": 1, "pain_intensity": 3},
