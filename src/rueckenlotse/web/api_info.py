@@ -91,7 +91,7 @@ class SourceOut(ResponseModel):
 
 class KnowledgeOut(ResponseModel):
     knowledge_version: str
-    contract_version: Literal["1"] = "1"
+    contract_version: Literal["2"] = "2"
     languages: list[Lang]
     sources: list[SourceOut] = Field(description="The source registry every recommendation cites.")
 
@@ -100,7 +100,7 @@ class Health(ResponseModel):
     status: Literal["ok"] = "ok"
     version: str
     knowledge_version: str
-    contract_version: Literal["1"] = "1"
+    contract_version: Literal["2"] = "2"
 
 
 _Q = Query(
