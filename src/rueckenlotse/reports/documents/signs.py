@@ -1,10 +1,13 @@
 """Every warning-sign question of a Case with its answer: yes, no, or not asked.
 
 Which Case fields are warning signs is read from the knowledge base: every field a rule for a red-flag
-condition looks at, except the context every case has (age, regions, duration, earlier episodes). The
-wording is the questionnaire's, so the clinician reads what the person was asked. "Not asked" means the
-questionnaire skips the question for these answers (e.g. hand clumsiness without neck pain) and the
-Case does not give the field; the contract reads an absent field as "no", the report says why it is.
+condition looks at, except the context every case has (age, regions, duration, earlier episodes). Each
+row has a short label of the report's own (texts_documents.yaml, ``doc.sign.<field>``): the clinician
+reads the clinical meaning at a glance, also for fields the questionnaire no longer asks (contract 1's
+``neuro_bilateral``). A choice answer says which yes (``doc.sign.<field>.<value>``), so "strain" (lifting
+without a fall) never reads like a fall. "Not asked" means the questionnaire skips the question for these
+answers (e.g. hand clumsiness without neck pain) and the Case does not give the field; the contract reads
+an absent field as "no", the report says why it is.
 """
 
 from __future__ import annotations
@@ -20,13 +23,18 @@ from ...questionnaire import Question, Questionnaire, load_questionnaire
 from .texts import DocumentTexts
 
 CONTEXT_FIELDS = frozenset({"age", "regions", "duration_weeks", "recurrent"})
+# Contract 1's one question for both legs or both arms: the two contract-2 questions replace it. Its row
+# stands beside theirs; when a Case answers it with yes, they were not asked (the engine reads the old
+# answer as legs or arms, the report does not guess which).
+V1_BILATERAL = "neuro_bilateral"
+V2_BILATERAL = ("neuro_bilateral_legs", "neuro_bilateral_arms")
 Answer = Literal["yes", "no", "not_asked"]
 
 
 @dataclass(frozen=True)
 class SignAnswer:
     field: str
-    question: str
+    label: str
     answer: Answer
     text: str
 
@@ -45,26 +53,19 @@ def warning_sign_fields(kb: KnowledgeBase) -> frozenset[str]:
 
 
 @cache
-def _questions_in_order(fields: frozenset[str]) -> tuple[tuple[str, Question], ...]:
-    """(field, question) for each warning-sign field, in the questionnaire's order."""
-    ordered: list[tuple[str, Question]] = []
+def _questions_in_order(fields: frozenset[str]) -> tuple[tuple[str, Question | None], ...]:
+    """(field, question) in the questionnaire's order; fields it does not ask come last, question None
+    (contract 1's bilateral question right after the two that replace it)."""
+    ordered: list[tuple[str, Question | None]] = []
     for question in load_questionnaire().questions:
         ordered += [(f, question) for f in question.fields if f in fields]
+    asked = [f for f, _ in ordered]
+    unasked = sorted(fields - set(asked))
+    if V1_BILATERAL in unasked and V2_BILATERAL[-1] in asked:
+        unasked.remove(V1_BILATERAL)
+        ordered.insert(asked.index(V2_BILATERAL[-1]) + 1, (V1_BILATERAL, None))
+    ordered += [(f, None) for f in unasked]
     return tuple(ordered)
-
-
-def _label(question: Question, field: str, lang: str) -> str:
-    if question.kind == "multi_flags":
-        option = next(o for o in question.options if o.field == field)
-        return option.label.get(lang)
-    return question.text.get(lang)
-
-
-def _option_label(question: Question, value: Any, lang: str) -> str:
-    for option in question.options:
-        if option.value == value:
-            return option.label.get(lang)
-    return str(value)
 
 
 def _env(case: Case) -> dict[str, Any]:
@@ -72,13 +73,25 @@ def _env(case: Case) -> dict[str, Any]:
     return case.model_dump(mode="json", exclude={"startback", "neuroplastic"})
 
 
-def _answer(case: Case, field: str, question: Question, qn: Questionnaire) -> Answer:
+def _answer(case: Case, field: str, question: Question | None, qn: Questionnaire) -> Answer:
     value = getattr(case, field)
-    given = value not in (False, "none")
-    if given:
+    if value not in (False, "none"):
         return "yes"
-    asked = field in case.model_fields_set or qn.asks(question, _env(case))
+    if field in case.model_fields_set:
+        return "no"
+    if field in V2_BILATERAL and case.neuro_bilateral:
+        return "not_asked"  # the old question was answered instead: its "yes" is no "no" for these
+    asked = question is not None and qn.asks(question, _env(case))
     return "no" if asked else "not_asked"
+
+
+def _yes_text(case: Case, field: str, texts: DocumentTexts, lang: str) -> str:
+    value = getattr(case, field)
+    if isinstance(value, str):  # a choice: the value says which yes
+        return texts.get(f"doc.sign.{field}.{value}", lang)
+    if field == "pregnant" and case.pregnancy_week is not None:
+        return texts.get("doc.sign.pregnant.week", lang, week=case.pregnancy_week)
+    return texts.get("doc.answer.yes", lang)
 
 
 def warning_sign_answers(
@@ -88,9 +101,9 @@ def warning_sign_answers(
     rows: list[SignAnswer] = []
     for field, question in _questions_in_order(warning_sign_fields(kb)):
         answer = _answer(case, field, question, qn)
-        text = texts.get(f"doc.answer.{answer}", lang)
-        if answer == "yes" and question.kind == "choice":
-            # the option label says which yes ("Yes, minor: a fall from standing height ...")
-            text = _option_label(question, getattr(case, field), lang)
-        rows.append(SignAnswer(field, _label(question, field, lang), answer, text))
+        if answer == "yes":
+            text = _yes_text(case, field, texts, lang)
+        else:
+            text = texts.get(f"doc.answer.{answer}", lang)
+        rows.append(SignAnswer(field, texts.get(f"doc.sign.{field}", lang), answer, text))
     return tuple(rows)

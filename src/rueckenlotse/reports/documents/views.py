@@ -56,6 +56,7 @@ class MriRow:
     percent: str
     age_band: str
     source: SourceRef
+    may_match: str | None  # contract 2: a protrusion with radicular pain may be the cause
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class ClinicianReport:
     imaging_label: str
     imaging_explain: str
     mri: tuple[MriRow, ...]
+    findings_note: str | None
     advice: tuple[AdviceGroup, ...]
     diary: DiaryView | None
     sources: tuple[SourceRef, ...]
@@ -79,7 +81,8 @@ class ClinicianReport:
 
 
 def _review(kb: KnowledgeBase, a: Assessment, lang: str) -> str:
-    if a.review_in_days == 0:
+    # urgent reviews in 1 day: "noch heute prüfen" matches its action (a doctor today), never "in 1 Tagen"
+    if a.review_in_days <= 1:
         return kb.render("ui.review_today", lang)
     return kb.render("ui.review_in_days", lang, days=a.review_in_days)
 
@@ -147,16 +150,37 @@ def _context(kb: KnowledgeBase, case: Case, texts: DocumentTexts, lang: str) -> 
         Row(t("doc.clinician.age"), t("doc.clinician.age_value", age=case.age)),
         Row(t("doc.clinician.sex"), _sex(case, lang) or not_given),
         Row(t("doc.clinician.regions"), regions),
-        Row(
-            t("doc.clinician.duration"),
-            t("doc.clinician.duration_value", weeks=fmt_number(case.duration_weeks, lang)),
-        ),
+        Row(t("doc.clinician.duration"), _duration(case, texts, lang)),
         Row(
             t("doc.clinician.intensity"),
             str(case.pain_intensity) if case.pain_intensity is not None else not_given,
         ),
         Row(t("doc.clinician.recurrent"), t("doc.answer.yes" if case.recurrent else "doc.answer.no")),
+        Row(t("doc.clinician.other_health"), _other_health(case, texts, lang)),
     )
+
+
+OTHER_HEALTH = ("diabetes", "gave_birth_recently", "nsaid_risk")
+
+
+def _other_health(case: Case, texts: DocumentTexts, lang: str) -> str:
+    """Facts that change the advice (heat, painkillers) but raise no warning sign."""
+    given = [texts.get(f"doc.other.{f}", lang) for f in OTHER_HEALTH if getattr(case, f)]
+    return "; ".join(given) or texts.get("doc.none", lang)
+
+
+def _duration(case: Case, texts: DocumentTexts, lang: str) -> str:
+    if case.duration_weeks == 1:
+        return texts.get("doc.clinician.duration_one_week", lang)
+    return texts.get("doc.clinician.duration_value", lang, weeks=fmt_number(case.duration_weeks, lang))
+
+
+def _clinician_review(a: Assessment, texts: DocumentTexts, lang: str) -> str:
+    if a.review_in_days == 0:
+        return texts.get("doc.clinician.review_today", lang)
+    if a.review_in_days == 1:  # never "in 1 Tagen"
+        return texts.get("doc.clinician.review_one_day", lang)
+    return texts.get("doc.clinician.review", lang, days=a.review_in_days)
 
 
 def _sex(case: Case, lang: str) -> str | None:
@@ -229,17 +253,21 @@ def clinician_report(
             ),
             age_band=texts.get("doc.clinician.age_band_value", lang, band=row.age_band),
             source=sources.cite([row.source])[0],
+            may_match=texts.get("doc.clinician.may_match", lang) if row.may_match_symptoms else None,
         )
         for row in a.imaging_context
     )
+    findings_note = None
+    if case.imaging_findings and not a.imaging_context:
+        # contract 2: no figures under 18 or without low back; the findings must still show
+        findings = ", ".join(kb.render(f"finding.{f}.label", lang) for f in case.imaging_findings)
+        findings_note = texts.get("doc.clinician.findings_without_context", lang, findings=findings)
     imaging = f"imaging.{a.imaging.value}"
     title = texts.get("doc.clinician.title", lang)
     return ClinicianReport(
         header=header("clinician", title, person_label, generated_at, a, texts, lang),
         triage=triage_view(kb, a, texts, lang),
-        review=texts.get("doc.clinician.review", lang, days=a.review_in_days)
-        if a.review_in_days
-        else texts.get("doc.clinician.review_today", lang),
+        review=_clinician_review(a, texts, lang),
         context=_context(kb, case, texts, lang),
         red_flags=_red_flags(kb, a, texts, lang),
         reasons=tuple(kb.render(key, lang) for key in reason_keys(kb, a)),
@@ -251,6 +279,7 @@ def clinician_report(
         imaging_label=kb.render(f"{imaging}.label", lang),
         imaging_explain=kb.render(f"{imaging}.explain", lang),
         mri=mri,
+        findings_note=findings_note,
         advice=advice,
         diary=diary_view(diary, sources, texts, lang) if diary is not None else None,
         sources=sources.all,
