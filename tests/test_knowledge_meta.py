@@ -90,7 +90,9 @@ def test_contract_condition_vocabulary_exists(kb: KnowledgeBase, shared_dir: Pat
     block = contract.split("`suspected_conditions` vocabulary")[1].split("`recommendations[].id`")[0]
     ids = set(re.findall(r"`([a-z_]+)`", block))
     assert len(ids) == 12
-    schema = json.loads((shared_dir / "contract" / "v2" / "assessment.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads(
+        (shared_dir / "contract" / "v2" / "assessment.schema.json").read_text(encoding="utf-8")
+    )
     comment = schema["properties"]["suspected_conditions"]["$comment"]
     added = set(re.findall(r"[a-z_]+", comment.split("contract 2 adds")[1]))
     assert len(added) == 5

@@ -61,7 +61,9 @@ def test_safety_invariants_hold(case: dict[str, Any]) -> None:
     assert all(r.sources and all(s in registry for s in r.sources) for r in a.recommendations)
     # invariant 7 (contract 2): age 65+ and long-term steroids are medication risks too, and no medication
     # risk ever gets the advice against paracetamol
-    medication_risk = any(case.get(k) for k in ("anticoagulants", "pregnant", "nsaid_risk", "long_term_steroids"))
+    medication_risk = any(
+        case.get(k) for k in ("anticoagulants", "pregnant", "nsaid_risk", "long_term_steroids")
+    )
     if medication_risk or case["age"] >= 65:
         assert "nsaid_short_term_info" not in ids and "medication_check_with_doctor" in ids
         assert "avoid_paracetamol_for_low_back_pain" not in ids

@@ -30,34 +30,62 @@ SIGNS_V2 = [
 # name -> (base case, the signs combined on it)
 FAMILIES: dict[str, tuple[dict[str, Any], list[str]]] = {
     "acute_low_back_adult": (
-        {"age": 40, "regions": ["low_back"], "duration_weeks": 3, "pain_intensity": 5}, SIGNS_V1,
+        {"age": 40, "regions": ["low_back"], "duration_weeks": 3, "pain_intensity": 5},
+        SIGNS_V1,
     ),
     "subacute_neck_arm": (
-        {"age": 55, "regions": ["neck", "thoracic"], "duration_weeks": 8, "arm_pain": True}, SIGNS_V1,
+        {"age": 55, "regions": ["neck", "thoracic"], "duration_weeks": 8, "arm_pain": True},
+        SIGNS_V1,
     ),
     "chronic_thigh_pain": (
-        {"age": 30, "regions": ["low_back"], "duration_weeks": 20, "leg_pain": "above_knee"}, SIGNS_V1,
+        {"age": 30, "regions": ["low_back"], "duration_weeks": 20, "leg_pain": "above_knee"},
+        SIGNS_V1,
     ),
     "recent_sciatica_tingling": (
-        {"age": 62, "regions": ["low_back"], "duration_weeks": 1.5, "leg_pain": "below_knee",
-         "numbness_or_tingling": True, "recurrent": True},
+        {
+            "age": 62,
+            "regions": ["low_back"],
+            "duration_weeks": 1.5,
+            "leg_pain": "below_knee",
+            "numbness_or_tingling": True,
+            "recurrent": True,
+        },
         SIGNS_V1,
     ),
     "pregnant_acute_low_back": (
-        {"age": 31, "sex": "female", "regions": ["low_back"], "duration_weeks": 0.5, "pregnant": True,
-         "pregnancy_week": 30, "recurrent": True},
+        {
+            "age": 31,
+            "sex": "female",
+            "regions": ["low_back"],
+            "duration_weeks": 0.5,
+            "pregnant": True,
+            "pregnancy_week": 30,
+            "recurrent": True,
+        },
         SIGNS_V2,
     ),
     "fall_at_72_neck_and_mid_back": (
-        {"age": 72, "regions": ["neck", "thoracic"], "duration_weeks": 3, "trauma": "minor", "recurrent": True},
+        {
+            "age": 72,
+            "regions": ["neck", "thoracic"],
+            "duration_weeks": 3,
+            "trauma": "minor",
+            "recurrent": True,
+        },
         SIGNS_V2,
     ),
     "subacute_sciatica_strain": (
-        {"age": 35, "regions": ["low_back"], "duration_weeks": 8, "leg_pain": "below_knee", "trauma": "strain",
-         "recurrent": True},
+        {
+            "age": 35,
+            "regions": ["low_back"],
+            "duration_weeks": 8,
+            "leg_pain": "below_knee",
+            "trauma": "strain",
+            "recurrent": True,
+        },
         SIGNS_V2,
     ),
-}  # fmt: skip
+}
 BASES: dict[str, dict[str, Any]] = {name: base for name, (base, _) in FAMILIES.items()}
 
 
@@ -70,7 +98,7 @@ def _level(emergency: bool, urgent: bool = False, soon: bool = True) -> str | No
 
 
 def _neuro(case: dict[str, Any], s: set[str]) -> tuple[bool, bool, bool]:
-    """(any neuro sign, bilateral legs, bilateral arms), version 1's neuro_bilateral read as contract 2 says."""
+    """(any neuro sign, both legs, both arms); version 1's neuro_bilateral read as contract 2 says."""
     legs_involved = case.get("leg_pain", "none") != "none" or "low_back" in case["regions"]
     legs = "neuro_bilateral_legs" in s or ("neuro_bilateral" in s and legs_involved)
     arms = "neuro_bilateral_arms" in s or ("neuro_bilateral" in s and not legs_involved)
@@ -89,15 +117,17 @@ def _nerve_and_cord(case: dict[str, Any], s: set[str]) -> list[str | None]:
     deficit = case.get("leg_pain") == "below_knee" or "numbness_or_tingling" in s or weakness != "none"
     injury = case.get("trauma") in ("minor", "major") and "injury_checked_by_doctor" not in s
     return [
-        _level(True, soon=False) if {"saddle_numbness", "bladder_dysfunction", "bowel_incontinence",
-                                     "sexual_dysfunction_new"} & s else None,
+        _level(True, soon=False)
+        if {"saddle_numbness", "bladder_dysfunction", "bowel_incontinence", "sexual_dysfunction_new"} & s
+        else None,
         _level(deficit, True) if legs else None,
         "urgent" if {"gait_unsteady", "hand_clumsiness"} & s or arms else None,
         "emergency" if weakness == "severe_or_progressive" else None,
         "soon" if weakness == "mild_stable" else None,
         _level(injury or weakness != "none" or legs or "gait_unsteady" in s, True)
-        if "cannot_walk" in s else None,
-    ]  # fmt: skip
+        if "cannot_walk" in s
+        else None,
+    ]
 
 
 def _fracture_and_bleeding(case: dict[str, Any], s: set[str]) -> list[str | None]:
@@ -109,36 +139,48 @@ def _fracture_and_bleeding(case: dict[str, Any], s: set[str]) -> list[str | None
     fragile = bool({"osteoporosis", "long_term_steroids"} & s)
     return [
         _level(early, True) if trauma == "major" and not checked else None,
-        _level(early, True) if "neck" in case["regions"] and injury and (age >= 65 or "numbness_or_tingling" in s)
+        _level(early, True)
+        if "neck" in case["regions"] and injury and (age >= 65 or "numbness_or_tingling" in s)
         else None,
         _level(False, neuro) if trauma == "minor" and not checked and (fragile or age >= 65) else None,
         _level(False, neuro) if fragile and weeks < 6 else None,
         "soon" if age >= 80 and weeks < 6 else None,
         _level(neuro, True) if "anticoagulants" in s and injury else None,
         "emergency" if {"anticoagulants", "recent_spinal_procedure"} <= s and neuro else None,
-    ]  # fmt: skip
+    ]
 
 
 def _infection_and_cancer(case: dict[str, Any], s: set[str]) -> list[str | None]:
     neuro = _neuro(case, s)[0]
-    risk = bool({"iv_drug_use", "immunosuppression", "recent_infection_or_spinal_procedure",
-                 "recent_spinal_procedure"} & s)  # fmt: skip
+    risk = bool(
+        {
+            "iv_drug_use",
+            "immunosuppression",
+            "recent_infection_or_spinal_procedure",
+            "recent_spinal_procedure",
+        }
+        & s
+    )
     upper = bool({"neck", "thoracic"} & set(case["regions"]))
     radiating = case.get("leg_pain") == "below_knee" or "arm_pain" in s
     cancer = bool({"cancer_history", "cancer_active"} & s)
     worse = bool({"night_pain", "pain_worse_lying_or_straining", "pain_progressive"} & s)
     return [
         _level(neuro, bool({"night_pain", "rigors", "feels_systemically_unwell", "pain_progressive"} & s))
-        if risk else None,
+        if risk
+        else None,
         "urgent" if {"rigors", "feels_systemically_unwell"} & s else None,
         _level(neuro or risk, True) if "fever" in s else None,
         "emergency" if "sepsis_signs" in s else None,
-        _level(neuro or "cannot_walk" in s or ("cancer_active" in s and radiating), radiating or upper or worse)
-        if cancer else None,
+        _level(
+            neuro or "cannot_walk" in s or ("cancer_active" in s and radiating), radiating or upper or worse
+        )
+        if cancer
+        else None,
         _level(False, neuro) if {"unexplained_weight_loss", "night_sweats", "night_pain"} & s else None,
         "soon" if "pain_progressive" in s else None,
         "soon" if case["age"] >= 70 and "recurrent" not in s else None,
-    ]  # fmt: skip
+    ]
 
 
 def _vascular_and_other(case: dict[str, Any], s: set[str]) -> list[str | None]:
@@ -146,7 +188,8 @@ def _vascular_and_other(case: dict[str, Any], s: set[str]) -> list[str | None]:
     upper = bool({"neck", "thoracic"} & regions)
     age, weeks = case["age"], case["duration_weeks"]
     return [
-        "emergency" if {"headache_or_neuro_sudden", "chest_pain_or_breathlessness", "sudden_tearing_pain"} & s
+        "emergency"
+        if {"headache_or_neuro_sudden", "chest_pain_or_breathlessness", "sudden_tearing_pain"} & s
         else None,
         "emergency" if "pain_with_exertion_sweating_or_nausea" in s and (upper or age >= 50) else None,
         _level(weeks <= 4 or "pain_progressive" in s) if "aortic_aneurysm_known" in s else None,
@@ -156,7 +199,7 @@ def _vascular_and_other(case: dict[str, Any], s: set[str]) -> list[str | None]:
         _level(False, weeks <= 1 or "immunosuppression" in s) if "band_like_rash_or_burning" in s else None,
         "emergency" if {"pregnant", "pregnancy_warning_signs"} <= s else None,
         _level(False, age < 5) if age < 16 else None,
-    ]  # fmt: skip
+    ]
 
 
 def policy_minimum(case: dict[str, Any]) -> int:
