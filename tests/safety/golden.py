@@ -1,4 +1,4 @@
-"""The golden set of assessments: every contract-2 vignette plus seeded generated cases, with their Assessment.
+"""The golden set of assessments: every contract-2 vignette plus seeded generated cases, with results.
 
 The file tests/golden/assessments.jsonl starts with a header line (knowledge and contract version, how
 many cases, how to regenerate), then one line per case: ``{"id", "case", "assessment"}`` with the full
