@@ -6,6 +6,10 @@ STarT Back and neuroplastic answers become groups with the linkId of their Case 
 question that offers the block. The "offer.*" questions themselves only steer the interview: they are
 no Case content and no items here. A question's help text is a display item inside it (linkId + ".help").
 
+Case fields the interview no longer asks (contract 1's ``neuro_bilateral``, replaced by one question
+for the legs and one for the arms) still get an item, worded here, after the questionnaire's items: a
+Case of contract 1 must survive the round trip, and a sign must never be lost to "no".
+
 No ``enableWhen``: the interview skips questions by its ask_if conditions, but a Case (contract v1) may
 give any field whatever the others say, and a response must be able to carry every Case. Several
 conditions (age minus duration) could not be written as ``enableWhen`` anyway.
@@ -21,13 +25,20 @@ from pydantic import BaseModel
 
 from ...core.models import Case, NeuroplasticAnswers, StartBackAnswers
 from ...questionnaire import LocalText, Question, Questionnaire, load_questionnaire
-from ...questionnaire.model import LIST_KINDS, NESTED, OFFER_PREFIX
+from ...questionnaire.model import LIST_KINDS, NESTED, NOT_ASKED, OFFER_PREFIX
 from .common import codesystem
 
 AnswerType = Literal["boolean", "integer", "decimal", "coding"]
 HELP_SUFFIX = ".help"
 _TYPES: dict[str, AnswerType] = {"bool": "boolean", "int": "integer", "number": "decimal"}
 OptionValue = str | int
+# Wording for Case fields the questionnaire does not ask (a test checks that every Case field has an item).
+_NOT_ASKED_TEXTS: dict[str, LocalText] = {
+    "neuro_bilateral": LocalText(
+        de="Schmerzen, Taubheit oder Schwäche in beiden Beinen oder in beiden Armen (Frage der Version 1)",
+        en="Pain, numbness or weakness in both legs or in both arms (version 1 question)",
+    ),
+}
 _NESTED_MODELS: dict[str, type[BaseModel]] = {
     "startback": StartBackAnswers,
     "neuroplastic": NeuroplasticAnswers,
@@ -155,13 +166,37 @@ def build_layout(qn: Questionnaire) -> Layout:
             nested[head].append(_field_item(q))
             continue
         items.append(_field_item(q))
+    items += [_not_asked_item(name) for name in sorted(NOT_ASKED)]
     filled = tuple(
         GroupItem(i.link_id, i.text, tuple(nested[i.link_id]), i.help)
         if isinstance(i, GroupItem) and i.link_id in nested
         else i
         for i in items
     )
-    return Layout(filled)
+    return Layout(filled + _not_asked_items(Layout(filled)))
+
+
+def _not_asked_items(asked: Layout) -> tuple[FieldItem, ...]:
+    """Boolean items for the Case fields that the questionnaire does not (or no longer) ask."""
+    have = set(asked.fields) | set(asked.groups)
+    return tuple(
+        FieldItem(link_id=name, text=text, type="boolean")
+        for name, text in _NOT_ASKED_TEXTS.items()
+        if name not in have and name in Case.model_fields
+    )
+
+
+# Version-1 Case fields the questionnaire no longer asks: still items, so every Case makes a round trip.
+_NOT_ASKED_TEXTS: dict[str, LocalText] = {
+    "neuro_bilateral": LocalText(
+        de="Schmerzen, Taubheit oder Schwäche in beiden Beinen oder in beiden Armen (Frage der Version 1)",
+        en="Pain, numbness or weakness in both legs or in both arms (question of version 1)",
+    ),
+}
+
+
+def _not_asked_item(name: str) -> FieldItem:
+    return FieldItem(link_id=name, text=_NOT_ASKED_TEXTS[name], type="boolean")
 
 
 @cache
