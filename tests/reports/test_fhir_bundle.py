@@ -23,11 +23,13 @@ from rueckenlotse.core.engine import evaluate
 from rueckenlotse.core.kb import KnowledgeBase
 from rueckenlotse.core.models import Case
 from rueckenlotse.reports.fhir import QUESTIONNAIRE_URL, build_bundle, build_questionnaire, intake_layout
-from rueckenlotse.reports.fhir.common import TRANSLATION
+from rueckenlotse.reports.fhir.common import TRANSLATION, codesystem
 
 from ..conftest import SHARED
 
 GOLDEN = Path(__file__).parent / "golden" / "fhir"
+CASES = SHARED / "cases" / "v2"  # contract 2: the public vignettes of version 1 and the new ones
+NEW_VIGNETTES = sorted(p.stem for p in CASES.glob("*.json") if int(p.stem[1:3]) > 24)
 AT = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
 # An emergency, a chronic case with STarT Back, sciatica, MRI findings (English), an acute neck.
 GOLDEN_CASES = {
@@ -36,12 +38,14 @@ GOLDEN_CASES = {
     "p11-sciatica": "de",
     "p13-mri-context": "en",
     "p17-acute-neck": "en",
+    "p45-sciatica-protrusion": "de",  # contract 2: a protrusion that may match the symptoms
+    "p42-pregnancy-warning-signs": "de",  # contract 2: a new condition, pregnancy week
 }
 UPDATE = os.environ.get("RUECKENLOTSE_UPDATE_GOLDEN") == "1"
 
 
 def vignette_case(name: str) -> Case:
-    data = json.loads((SHARED / "cases" / "public" / f"{name}.json").read_text(encoding="utf-8"))
+    data = json.loads((CASES / f"{name}.json").read_text(encoding="utf-8"))
     return Case.model_validate(data["case"], strict=True)
 
 
@@ -216,3 +220,56 @@ def test_care_plan_holds_no_exercises_while_a_red_flag_stands() -> None:
     (careplan,) = of_type(build_bundle(vignette_case("p01-ces-classic"), at=AT), "CarePlan")
     systems = {a["detail"]["code"]["coding"][0]["system"].rsplit("/", 1)[1] for a in careplan["activity"]}
     assert systems == {"education"}
+
+
+def imaging_observations(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    return [o for o in of_type(bundle, "Observation") if o["category"][0]["coding"][0]["code"] == "imaging"]
+
+
+def components(observation: dict[str, Any]) -> dict[str, Any]:
+    return {c["code"]["coding"][0]["code"]: c for c in observation["component"]}
+
+
+def test_mri_findings_in_context_are_observations_with_may_match_symptoms(kb: KnowledgeBase) -> None:
+    case = vignette_case("p45-sciatica-protrusion")
+    assessment = evaluate(kb, case, "de")
+    observations = imaging_observations(build_bundle(case, at=AT))
+    assert len(observations) == len(assessment.imaging_context) >= 2
+    for row, observation in zip(assessment.imaging_context, observations, strict=True):
+        (code,) = observation["code"]["coding"]
+        assert (code["system"], code["code"]) == (codesystem("imaging_findings"), row.finding.value)
+        parts = components(observation)
+        assert parts["prevalence-pain-free"]["valueQuantity"]["value"] == row.prevalence_pain_free_percent
+        assert parts["age-band"]["valueString"] == row.age_band
+        assert parts["may-match-symptoms"]["valueBoolean"] is row.may_match_symptoms
+        assert observation["derivedFrom"] == [{"reference": f"urn:uuid:{of_type_response_id(case)}"}]
+    # policy: with radicular pain the protrusion may match, the wear of the disc does not
+    matching = {r.finding.value for r in assessment.imaging_context if r.may_match_symptoms}
+    assert matching == {"disc_protrusion"}
+
+
+def of_type_response_id(case: Case) -> str:
+    return str(of_type(build_bundle(case, at=AT), "QuestionnaireResponse")[0]["id"])
+
+
+def test_no_imaging_observation_when_the_context_table_is_empty(kb: KnowledgeBase) -> None:
+    case = vignette_case("p44-teen-mri-findings")
+    assert case.imaging_findings and not evaluate(kb, case, "de").imaging_context
+    assert imaging_observations(build_bundle(case, at=AT)) == []
+
+
+@pytest.mark.safety("SR-INF-2")
+@pytest.mark.parametrize("name", NEW_VIGNETTES)
+def test_the_red_flags_of_each_new_vignette_reach_the_triage_assessment(name: str, kb: KnowledgeBase) -> None:
+    case = vignette_case(name)
+    assessment = evaluate(kb, case, "en")
+    bundle = build_bundle(case, at=AT, lang="en")
+    Bundle.model_validate(bundle)
+    triage = next(r for r in of_type(bundle, "RiskAssessment") if r["code"]["coding"][0]["code"] == "triage")
+    assert triage["prediction"][0]["outcome"]["coding"][0]["code"] == assessment.triage.value
+    reasons = {c["coding"][0]["code"]: c for c in triage.get("reasonCode", [])}
+    assert set(reasons) == {flag.id for flag in assessment.red_flags}
+    for flag in assessment.red_flags:
+        condition = reasons[flag.id]["coding"][1]
+        assert condition["code"] == flag.condition
+        assert condition["display"] == kb.render(f"condition.{flag.condition}.label", "en")

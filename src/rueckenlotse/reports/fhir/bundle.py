@@ -20,7 +20,13 @@ from ...knowledge.loader import default_knowledge
 from ...plan.builder import build_plan
 from ...plan.library import Library, default_library
 from .careplan import build_careplan
-from .clinical import build_observations, build_patient, build_startback_risk, build_triage_risk
+from .clinical import (
+    build_imaging_context,
+    build_observations,
+    build_patient,
+    build_startback_risk,
+    build_triage_risk,
+)
 from .common import QUESTIONNAIRE_URL, Json, case_key, instant, resource_id, urn, uuid_for, validated
 from .questionnaire import build_questionnaire
 from .response import build_response
@@ -43,8 +49,8 @@ def build_bundle(
     kb: KnowledgeBase | None = None,
     library: Library | None = None,
 ) -> Json:
-    """The Bundle for one Case: Patient, Questionnaire, QuestionnaireResponse, Observations,
-    RiskAssessments and CarePlan; texts of the assessment and plan in ``lang``."""
+    """The Bundle for one Case: Patient, Questionnaire, QuestionnaireResponse, Observations (scores,
+    MRI findings in context), RiskAssessments and CarePlan; texts of assessment and plan in ``lang``."""
     kb = kb or default_knowledge()
     library = library or default_library()
     assessment = evaluate(kb, case, lang)
@@ -62,7 +68,11 @@ def build_bundle(
     careplan = build_careplan(
         plan, library, plan_id=resource_id(case, "CarePlan"), at=at, patient=patient, supporting=risks
     )
-    resources = [patient, build_questionnaire(kb), response, *observations.values(), *risks, careplan]
+    imaging = build_imaging_context(
+        kb, case, assessment, at=at, patient=patient, response=response, lang=lang
+    )
+    resources = [patient, build_questionnaire(kb), response, *observations.values(), *imaging]
+    resources += [*risks, careplan]
     return validated(
         {
             "resourceType": "Bundle",

@@ -3,6 +3,9 @@
 - Patient: pseudonymous, only the sex (the Case has no name, no birth date).
 - Observation: pain intensity (LOINC 72514-3, 0-10 as valueInteger); the STarT Back total and
   psychosocial scores with codes of our own CodeSystem (we claim no LOINC code we cannot vouch for).
+- Observation per MRI/CT finding the person named (``imaging_context``): the finding coded as in the
+  response, with how common it is in people without pain of that age, the age band and (contract 2)
+  whether it may match the symptoms; category "imaging", the source as a note.
 - RiskAssessment "triage": the triage level as the predicted outcome; one ``reasonCode`` per red flag
   (the rule and the suspected condition, its ``text`` naming the QuestionnaireResponse linkIds that are
   the evidence) and ``basis`` pointing at the response and the pain Observation.
@@ -16,7 +19,7 @@ import datetime as dt
 
 from ...core.kb import KnowledgeBase
 from ...core.models import Assessment, Case, RiskGroup
-from .common import LOINC, Json, codesystem, coding, instant, reference, resource_id, validated
+from .common import LOINC, UCUM, Json, codesystem, coding, instant, reference, resource_id, validated
 
 _GENDER = {"female": "female", "male": "male", "diverse": "other"}
 _RISK_PROBABILITY = "http://terminology.hl7.org/CodeSystem/risk-probability"
@@ -25,9 +28,9 @@ _QUALITATIVE = {
     RiskGroup.medium: ("moderate", "Moderate likelihood"),
     RiskGroup.high: ("high", "High likelihood"),
 }
-_SURVEY = {
-    "coding": [coding("http://terminology.hl7.org/CodeSystem/observation-category", "survey", "Survey")]
-}
+_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+_SURVEY = {"coding": [coding(_CATEGORY, "survey", "Survey")]}
+_IMAGING = {"coding": [coding(_CATEGORY, "imaging", "Imaging")]}
 PAIN_LOINC = "72514-3"
 _TEXTS: dict[str, dict[str, str]] = {
     "pain": {
@@ -56,6 +59,16 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Anhaltende, belastende Rückenschmerzen",
         "en": "Lasting, disabling back pain",
     },
+    "prevalence-pain-free": {
+        "de": "Häufigkeit bei Menschen ohne Schmerzen in diesem Alter",
+        "en": "Prevalence in people of this age without pain",
+    },
+    "age-band": {"de": "Altersgruppe (Jahre)", "en": "Age band (years)"},
+    "may-match-symptoms": {
+        "de": "Kann zu den Beschwerden passen",
+        "en": "May match the symptoms",
+    },
+    "imaging-source": {"de": "Quelle: {title}", "en": "Source: {title}"},
     "evidence": {
         "de": "Belege (linkId in der Antwort): {fields}",
         "en": "Evidence (linkId in the response): {fields}",
@@ -116,6 +129,48 @@ def build_observations(
                 "text": _t(kind, lang),
             }
             out[kind] = _observation(case, kind, code, value, at, patient, response)
+    return out
+
+
+def _component(kind: str, lang: str, value: Json) -> Json:
+    return {"code": {"coding": [coding(codesystem("observation"), kind, _t(kind, lang))]}, **value}
+
+
+def build_imaging_context(
+    kb: KnowledgeBase,
+    case: Case,
+    assessment: Assessment,
+    *,
+    at: dt.datetime,
+    patient: Json,
+    response: Json,
+    lang: str,
+) -> list[Json]:
+    """One Observation per row of ``imaging_context`` (none when the table is empty, e.g. under 18)."""
+    out: list[Json] = []
+    for row in assessment.imaging_context:
+        finding = row.finding.value
+        label = kb.render(f"finding.{finding}.label", lang)
+        percent = {"value": row.prevalence_pain_free_percent, "unit": "%", "system": UCUM, "code": "%"}
+        observation = {
+            "resourceType": "Observation",
+            "id": resource_id(case, f"Observation/imaging-context/{finding}"),
+            "status": "final",
+            "category": [_IMAGING],
+            # the same system and code as the answer option of the response's imaging_findings item
+            "code": {"coding": [coding(codesystem("imaging_findings"), finding, label)], "text": label},
+            "subject": reference(patient),
+            "effectiveDateTime": instant(at),
+            "valueBoolean": True,  # the person's imaging report names this finding
+            "component": [
+                _component("prevalence-pain-free", lang, {"valueQuantity": percent}),
+                _component("age-band", lang, {"valueString": row.age_band}),
+                _component("may-match-symptoms", lang, {"valueBoolean": row.may_match_symptoms}),
+            ],
+            "note": [{"text": _t("imaging-source", lang, title=kb.sources[row.source].title)}],
+            "derivedFrom": [reference(response)],
+        }
+        out.append(validated(observation))
     return out
 
 

@@ -32,13 +32,6 @@ AnswerType = Literal["boolean", "integer", "decimal", "coding"]
 HELP_SUFFIX = ".help"
 _TYPES: dict[str, AnswerType] = {"bool": "boolean", "int": "integer", "number": "decimal"}
 OptionValue = str | int
-# Wording for Case fields the questionnaire does not ask (a test checks that every Case field has an item).
-_NOT_ASKED_TEXTS: dict[str, LocalText] = {
-    "neuro_bilateral": LocalText(
-        de="Schmerzen, Taubheit oder Schwäche in beiden Beinen oder in beiden Armen (Frage der Version 1)",
-        en="Pain, numbness or weakness in both legs or in both arms (version 1 question)",
-    ),
-}
 _NESTED_MODELS: dict[str, type[BaseModel]] = {
     "startback": StartBackAnswers,
     "neuroplastic": NeuroplasticAnswers,
@@ -173,17 +166,7 @@ def build_layout(qn: Questionnaire) -> Layout:
         else i
         for i in items
     )
-    return Layout(filled + _not_asked_items(Layout(filled)))
-
-
-def _not_asked_items(asked: Layout) -> tuple[FieldItem, ...]:
-    """Boolean items for the Case fields that the questionnaire does not (or no longer) ask."""
-    have = set(asked.fields) | set(asked.groups)
-    return tuple(
-        FieldItem(link_id=name, text=text, type="boolean")
-        for name, text in _NOT_ASKED_TEXTS.items()
-        if name not in have and name in Case.model_fields
-    )
+    return Layout(filled)
 
 
 # Version-1 Case fields the questionnaire no longer asks: still items, so every Case makes a round trip.
