@@ -594,7 +594,7 @@ async def test_bad_ask_parameters_are_a_422(
 async def test_knowledge_names_versions_and_sources(client: httpx.AsyncClient) -> None:
     info = (await client.get(f"{API}/knowledge")).json()
     assessment = assess(BASE_CASE)
-    assert info["knowledge_version"] == assessment.knowledge_version and info["contract_version"] == "1"
+    assert info["knowledge_version"] == assessment.knowledge_version and info["contract_version"] == "2"
     ids = {source["id"] for source in info["sources"]}
     assert {s for r in assessment.recommendations for s in r.sources} <= ids
 
