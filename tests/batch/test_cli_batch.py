@@ -55,11 +55,18 @@ def test_jsonl_in_and_out_with_summary_and_contract_shapes(tmp_path: Path) -> No
     assert "Zusammenfassung" in result.stdout and "300" in result.stdout
     rows = read_output(tmp_path / "out.jsonl")
     assert rows == _expected(cases, list(range(1, 301)))
-    schema = json.loads((SHARED / "contract" / "assessment.schema.json").read_text(encoding="utf-8"))
-    for row in rows[:50]:
+    schema = json.loads((SHARED / "contract" / "v2" / "assessment.schema.json").read_text(encoding="utf-8"))
+    properties = schema["properties"]
+    # red_flag_rules are the contract's red_flags without the per-record evidence.
+    red_flag = {**properties["red_flags"]["items"], "required": ["id", "condition"]}
+    red_flag["properties"] = {k: v for k, v in red_flag["properties"].items() if k != "evidence"}
+    for row in rows:
+        assert row["contract_version"] == "2"
+        assert set(row) - set(properties) == {"line", "red_flag_rules", "recommendation_ids"}
         for name, value in row.items():
-            if name in schema["properties"]:
-                jsonschema.validate(value, schema["properties"][name])
+            if name in properties:
+                jsonschema.validate(value, properties[name])
+        jsonschema.validate(row["red_flag_rules"], {"type": "array", "items": red_flag})
 
 
 def _csv_cell(value: Any) -> str:
@@ -95,6 +102,7 @@ def test_csv_in_and_out(tmp_path: Path) -> None:
     assert [int(r["line"]) for r in rows] == [e["line"] for e in expected]
     assert [r["triage"] for r in rows] == [e["triage"] for e in expected]
     assert [r["recommendation_ids"] for r in rows] == ["|".join(e["recommendation_ids"]) for e in expected]
+    assert {r["contract_version"] for r in rows} == {"2"}
 
 
 def test_parquet_in_and_out(tmp_path: Path) -> None:
@@ -132,6 +140,49 @@ def test_csv_cells_that_are_not_numbers_are_reported_as_such(tmp_path: Path) -> 
         (3, ["fever", "regions[1]"]),
     ]
     assert [r["line"] for r in read_output(tmp_path / "out.jsonl")] == [4]
+
+
+@pytest.mark.safety("SR-BAT-1")
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_contract_2_vignettes_read_from_every_format(tmp_path: Path, shared_dir: Path, suffix: str) -> None:
+    # The vignettes of contract 2 use every new field (trauma 'strain', pregnancy_week ...).
+    paths = sorted((shared_dir / "cases" / "v2").glob("*.json"))
+    cases = [json.loads(p.read_text(encoding="utf-8"))["case"] for p in paths]
+    source = tmp_path / f"faelle{suffix}"
+    if suffix == ".jsonl":
+        write_jsonl(source, cases)
+    elif suffix == ".csv":
+        _write_csv(source, cases)
+    else:
+        pq.write_table(pa.Table.from_struct_array(pa.array(cases)), source)
+    result = _run(str(source), "-o", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 0, result.output
+    first = 2 if suffix == ".csv" else 1
+    assert read_output(tmp_path / "out.jsonl") == _expected(cases, list(range(first, first + len(cases))))
+    assert (tmp_path / "out.jsonl.errors.jsonl").read_text(encoding="utf-8") == ""
+
+
+@pytest.mark.safety("SR-BAT-2")
+def test_csv_cells_of_the_new_fields_are_validated_as_the_case_model_does(tmp_path: Path) -> None:
+    source = tmp_path / "faelle.csv"
+    source.write_text(
+        "age,regions,duration_weeks,trauma,pregnant,pregnancy_week,cannot_walk,sepsis_signs\n"
+        "30,low_back,2,strain,true,20,false,\n"  # valid: an empty cell is an absent field
+        "30,low_back,2,Strain,true,20.5,ja,1\n"
+        "30,low_back,2,none,true,43,,\n"
+        "30,low_back,2,,,-1,true,true\n"
+        "30,low_back,2,minor,true,,true,false\n",  # valid
+        encoding="utf-8",
+    )
+    result = _run(str(source), "-o", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 0, result.output
+    errors = [json.loads(line) for line in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]
+    assert [(e["line"], sorted(x["field"] for x in e["errors"])) for e in errors] == [
+        (3, ["cannot_walk", "pregnancy_week", "sepsis_signs", "trauma"]),
+        (4, ["pregnancy_week"]),
+        (5, ["pregnancy_week"]),
+    ]
+    assert [r["line"] for r in read_output(tmp_path / "out.jsonl")] == [2, 6]
 
 
 @pytest.mark.safety("SR-BAT-2")

@@ -7,7 +7,7 @@ neuroplastic_indicators, review_in_days), plus `line` (the input line) and two b
 without the per-record evidence) and `recommendation_ids` (the contract's recommendations without texts).
 Texts, evidence, imaging context and the trace are per-record explanations: they are left out, and
 `rueckenlotse assess` gives the full document for any single line.
-CSV has one column per value; lists are joined with '|'.
+CSV has one column per value (contract_version and knowledge_version included); lists are joined with '|'.
 The compiled query gives the lists as masks (core.sql_compile.MaskedList), decoded here by table lookup.
 """
 
@@ -119,7 +119,7 @@ SELECT {columns},
   {joined(red_flags, lambda r: r[0], "red_ids")} AS red_flag_ids,
   {joined(red_flags, lambda r: r[1], "red_conditions")} AS red_flag_conditions,
   {joined(recommendations, str, "recommendations")} AS recommendation_ids,
-  '{kb.version}' AS knowledge_version
+  '{CONTRACT_VERSION}' AS contract_version, '{kb.version}' AS knowledge_version
 FROM results {"ORDER BY line" if sort else ""}
 """
 
