@@ -77,13 +77,42 @@ BY_HAND = [
     "{not json",
     "   {}   ",
     '{"age": 40, "regions": ["neck"], "duration_weeks": 3} trailing',
+    # contract 2: the new fields, valid and broken
+    BASE + ', "trauma": "strain"}',
+    BASE + ', "trauma": "Strain"}',
+    BASE + ', "trauma": "lifting"}',
+    BASE + ', "pregnant": true, "pregnancy_week": 20, "pregnancy_warning_signs": true}',
+    BASE + ', "pregnancy_week": 0}',
+    BASE + ', "pregnancy_week": 42}',
+    BASE + ', "pregnancy_week": 43}',
+    BASE + ', "pregnancy_week": -1}',
+    BASE + ', "pregnancy_week": null}',
+    BASE + ', "pregnancy_week": 20.0}',
+    BASE + ', "pregnancy_week": 2e1}',
+    BASE + ', "pregnancy_week": 20.5}',
+    BASE + ', "pregnancy_week": "20"}',
+    BASE + ', "pregnancy_week": true}',
+    BASE + ', "pregnancy_week": [20]}',
+    BASE + ', "neuro_bilateral_legs": true, "neuro_bilateral_arms": false, "cannot_walk": true}',
+    BASE + ', "cannot_walk": "true"}',
+    BASE + ', "sepsis_signs": 1}',
+    BASE + ', "rigors": null}',
+    BASE + ', "diabetes": true, "diabetes": false}',
+    BASE + ', "gave_birth_recently": true, "band_like_rash_or_burning": True}',  # True is not JSON
 ]
+# contract 2 fields a mutation aims at (besides any key of the case), with values that break them or not
+NEW_BOOLEANS = [
+    "neuro_bilateral_legs", "neuro_bilateral_arms", "cannot_walk", "pain_worse_lying_or_straining",
+    "pain_progressive", "cancer_active", "recent_spinal_procedure", "rigors", "diabetes",
+    "band_like_rash_or_burning", "pain_with_exertion_sweating_or_nausea", "pregnancy_warning_signs",
+    "sepsis_signs", "gave_birth_recently",
+]  # fmt: skip
 
 
 def _mutate(rng: random.Random, case: dict[str, Any]) -> dict[str, Any]:
     case = json.loads(json.dumps(case))
     key = rng.choice(sorted(case))
-    roll = rng.randrange(9)
+    roll = rng.randrange(12)
     if roll == 0:
         del case[key]
     elif roll == 1:
@@ -110,8 +139,14 @@ def _mutate(rng: random.Random, case: dict[str, Any]) -> dict[str, Any]:
             ],
             False,
         ) | {"bothersomeness": rng.choice([0, 4, 5, -1, 2.0, "2", None])}  # fmt: skip
-    else:
+    elif roll == 8:
         case["duration_weeks"] = rng.choice([0, 0.0, -0.5, 1e308, 10**20, "1", None])
+    elif roll == 9:
+        case["pregnancy_week"] = rng.choice([0, 20, 42, 43, -1, 20.0, 20.5, "20", True, None, [20]])
+    elif roll == 10:
+        case[rng.choice(NEW_BOOLEANS)] = rng.choice([True, False, "true", 1, 0, None, "yes"])
+    else:
+        case["trauma"] = rng.choice(["none", "strain", "minor", "major", "Strain", "lifting", None, True])
     return case
 
 
@@ -216,10 +251,20 @@ def test_typed_parquet_validation_agrees_with_python(tmp_path: Path) -> None:
         {**good[10], "startback": {**dict.fromkeys(STARTBACK, True), "bothersomeness": 5}},
         {**good[11], "neuroplastic": {}},
         {**good[12], "trauma": None, "regions": None},
+        # contract 2
+        {**good[13], "pregnancy_week": 43},
+        {**good[14], "pregnancy_week": -1},
+        {**good[15], "trauma": "Strain"},
+        {**good[16], "trauma": "lifting"},
+    ]
+    valid_v2: list[dict[str, Any]] = [
+        {**good[17], "trauma": "strain"},
+        {**good[18], "pregnant": True, "pregnancy_week": 0, "pregnancy_warning_signs": True},
+        {**good[19], "pregnancy_week": 42, "sepsis_signs": None},  # null means absent in Parquet
     ]
     schema = arrow_schema()
     typed = tmp_path / "typed.parquet"
-    pq.write_table(pa.Table.from_pylist(good + broken, schema=schema), typed)
+    pq.write_table(pa.Table.from_pylist(good + broken + valid_v2, schema=schema), typed)
     assert _typed_ok(typed) == _python_ok(typed)
     assert _typed_ok(typed).count(False) == len(broken) - 1  # an empty neuroplastic object is valid
 
@@ -239,6 +284,28 @@ def test_typed_parquet_validation_agrees_with_python(tmp_path: Path) -> None:
     valid_age = [{**r, "age": 40} for r in rows[3:]]
     pq.write_table(pa.Table.from_struct_array(pa.array(valid_age)), odd)
     assert _typed_ok(odd) == _python_ok(odd) == [True, False, True]
+
+
+@pytest.mark.safety("SR-BAT-2")
+@pytest.mark.parametrize(
+    ("column", "values", "ok"),
+    [
+        # Whole weeks only: a decimal column is refused even where it holds a whole number.
+        ("pregnancy_week", [20.0, None], [False, True]),
+        ("pregnancy_week", [20, 43], [True, False]),
+        ("cannot_walk", ["yes", None], [False, True]),
+        ("sepsis_signs", [1, 0], [False, False]),
+        ("trauma", ["strain", "STRAIN"], [True, False]),
+    ],
+)
+def test_typed_parquet_columns_of_the_new_fields(
+    tmp_path: Path, column: str, values: list[Any], ok: list[bool]
+) -> None:
+    path = tmp_path / "new.parquet"
+    base: dict[str, Any] = {"age": 40, "regions": ["neck"], "duration_weeks": 2}
+    rows = [{**base, column: v} for v in values]
+    pq.write_table(pa.Table.from_struct_array(pa.array(rows)), path)
+    assert _typed_ok(path) == _python_ok(path) == ok
 
 
 STARTBACK = [
