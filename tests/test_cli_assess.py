@@ -114,13 +114,13 @@ def test_text_report_puts_triage_first_and_the_emergency_banner_on_top(tmp_path:
     out = proc.stdout
     assert "112" in out
     assert out.index("112") < out.index("Quellen")
-    assert "emergency" in out[:600]
+    assert "Notfall" in out[:600] and "emergency" not in out[:600]
 
 
 def test_text_report_in_english(tmp_path: Path) -> None:
     proc = run("assess", write(tmp_path, "c.json", json.dumps(PLAIN)), "--format", "text", "--lang", "en")
     assert proc.returncode == 0, proc.stderr
-    assert "self_care" in proc.stdout and "Sources" in proc.stdout
+    assert "Self-care" in proc.stdout and "self_care" not in proc.stdout and "Sources" in proc.stdout
 
 
 def test_help_lists_the_commands() -> None:

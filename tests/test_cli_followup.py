@@ -39,7 +39,7 @@ def person(db: str, tmp_path: Path) -> str:
     case_file.write_text(json.dumps(CASE), encoding="utf-8")
     intake = run(db, "person", "intake", person_id, case_file, "--at", INTAKE_AT.isoformat())
     assert intake.returncode == 0, intake.stderr
-    assert "self_care" in intake.stdout
+    assert "Selbsthilfe" in intake.stdout and "self_care" not in intake.stdout
     return person_id
 
 
@@ -106,7 +106,7 @@ def test_a_new_warning_sign_escalates_at_once(db: str, person: str) -> None:
         day.isoformat(),
     )
     assert added.returncode == 0, added.stderr
-    assert "emergency" in added.stdout and "112" in added.stdout
+    assert "Notfall" in added.stdout and "112" in added.stdout and "emergency" not in added.stdout
     plan = run(db, "plan", "show", person)
     assert plan.returncode == 0, plan.stderr
     assert "112" in plan.stdout

@@ -167,7 +167,13 @@ def person_intake(
             result = record_intake(store, person, case, assessed_at=moment, lang=lang.value)
     print_report(_console(), kb, result.record.assessment, lang.value)
     sys.stderr.write(
-        _t("intake_saved", lang, triage=result.record.assessment.triage.value, person=person) + "\n"
+        _t(
+            "intake_saved",
+            lang,
+            triage=kb.text(f"triage.{result.record.assessment.triage.value}.label", lang.value),
+            person=person,
+        )
+        + "\n"
     )
 
 
@@ -279,13 +285,16 @@ def _show_entry_result(result: EntryResult, lang: Lang) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
+    from .knowledge.loader import default_knowledge
+
     console = _console()
     rescreen = result.rescreen
     body = Text("\n".join(r.get(lang.value) for r in rescreen.reasons))
     if rescreen.escalated:
         emergency = rescreen.assessment.triage.value == "emergency"
         style = "bold white on red" if emergency else "bold red"
-        title = Text(rescreen.assessment.triage.value, style=style)
+        label = default_knowledge().text(f"triage.{rescreen.assessment.triage.value}.label", lang.value)
+        title = Text(label, style=style)
         console.print(Panel(body, title=title, border_style="red"))
     else:
         console.print(body)

@@ -251,7 +251,8 @@ class _Interview:
         style = "bold white on red" if assessment.triage is Triage.emergency else "bold"
         self.console.print()
         self.console.rule()
-        self.console.print(Text(f"{self.t('level')}: {assessment.triage.value}", style=style))
+        level = default_knowledge().text(f"triage.{assessment.triage.value}.label", self.lang)
+        self.console.print(Text(f"{self.t('level')}: {level}", style=style))
         for condition in dict.fromkeys(flag.condition for flag in assessment.red_flags):
             line = Text(f"{self.t('suspected')}: ", style="bold red")
             self.console.print(line.append(self.condition_label(condition), style="red"))

@@ -207,6 +207,13 @@ class KnowledgeBase:
     def text(self, key: str, lang: str) -> str:
         return self.spec.texts[key][lang]
 
+    def review_text(self, days: int, lang: str) -> str:
+        """When to check again. Within a day it says "today" (never "in 1 Tagen"), matching the advice to
+        see a doctor today."""
+        if days <= 1:
+            return self.render("ui.review_today", lang)
+        return self.render("ui.review_in_days", lang, days=days)
+
     def render(self, key: str, lang: str, **values: object) -> str:
         """A text with its placeholders filled; an unknown key shows as itself rather than failing a page."""
         entry = self.spec.texts.get(key)
@@ -270,7 +277,7 @@ class KnowledgeBase:
         keys += [f"condition.{c.id}.{part}" for c in self.spec.conditions for part in ("label", "explain")]
         keys += [f"rec.{r.id}" for r in self.spec.recommendations]
         keys += [f"rec.{r.id}.{v.id}" for r in self.spec.recommendations for v in r.variants]
-        keys += [f"triage.{t.value}.{part}" for t in Triage for part in ("title", "action")]
+        keys += [f"triage.{t.value}.{part}" for t in Triage for part in ("title", "action", "label")]
         keys += [f"finding.{f}.label" for f in self.spec.prevalence.rows]
         return keys + list(FIXED_TEXT_KEYS)
 

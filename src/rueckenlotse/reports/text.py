@@ -34,10 +34,11 @@ class TextReport:
         style = _TRIAGE_STYLE[a.triage]
         body = Text(self.t(f"triage.{a.triage.value}.action"))
         title = Text(self.t(f"triage.{a.triage.value}.title"), style=style)
+        label = f"triage.{a.triage.value}.label"  # German in the frame too, never "self_care"
         if a.triage is Triage.emergency:
             banner = Text(self.t("ui.emergency_banner"), style="bold white on red", justify="center")
-            return Panel(Group(banner, title, body), border_style="red", title=Text(a.triage.value))
-        return Panel(Group(title, body), border_style=style.split()[-1], title=Text(a.triage.value))
+            return Panel(Group(banner, title, body), border_style="red", title=Text(self.t(label)))
+        return Panel(Group(title, body), border_style=style.split()[-1], title=Text(self.t(label)))
 
     def reasons(self, a: Assessment) -> list[RenderableType]:
         lines: list[RenderableType] = [Text(self.t("ui.heading.reasons"), style="bold underline")]
@@ -96,11 +97,7 @@ class TextReport:
         return lines
 
     def footer(self, a: Assessment) -> list[RenderableType]:
-        review = (
-            self.t("ui.review_today")
-            if a.review_in_days == 0
-            else self.t("ui.review_in_days", days=a.review_in_days)
-        )
+        review = self.kb.review_text(a.review_in_days, self.lang)
         return [Text(review), Panel(Text(self.t("ui.disclaimer")), border_style="dim")]
 
     def render(self, a: Assessment) -> RenderableType:

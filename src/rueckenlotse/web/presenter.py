@@ -121,6 +121,4 @@ class Presenter:
         return tuple(lines)
 
     def review(self, a: Assessment) -> str:
-        if a.review_in_days == 0:
-            return self.t("ui.review_today")
-        return self.t("ui.review_in_days", days=a.review_in_days)
+        return self.kb.review_text(a.review_in_days, self.lang)

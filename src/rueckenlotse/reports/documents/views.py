@@ -81,10 +81,7 @@ class ClinicianReport:
 
 
 def _review(kb: KnowledgeBase, a: Assessment, lang: str) -> str:
-    # urgent reviews in 1 day: "noch heute prüfen" matches its action (a doctor today), never "in 1 Tagen"
-    if a.review_in_days <= 1:
-        return kb.render("ui.review_today", lang)
-    return kb.render("ui.review_in_days", lang, days=a.review_in_days)
+    return kb.review_text(a.review_in_days, lang)
 
 
 def _plan_lines(
