@@ -56,6 +56,12 @@ TRIAGE_ROWS: list[tuple[str, dict[str, Any], str, str | None]] = [
         "cauda_equina_syndrome",
     ),
     (
+        "version 1's neuro_bilateral with mid-back pain means the legs",
+        {**MID_BACK, "neuro_bilateral": True, "numbness_or_tingling": True},
+        "emergency",
+        "spinal_cord_compression",
+    ),
+    (
         "version 1's neuro_bilateral with neck only means the arms",
         {**NECK, "neuro_bilateral": True},
         "urgent",

@@ -99,7 +99,9 @@ def _level(emergency: bool, urgent: bool = False, soon: bool = True) -> str | No
 
 def _neuro(case: dict[str, Any], s: set[str]) -> tuple[bool, bool, bool]:
     """(any neuro sign, both legs, both arms); version 1's neuro_bilateral read as contract 2 says."""
-    legs_involved = case.get("leg_pain", "none") != "none" or "low_back" in case["regions"]
+    legs_involved = case.get("leg_pain", "none") != "none" or bool(
+        {"low_back", "thoracic"} & set(case["regions"])
+    )
     legs = "neuro_bilateral_legs" in s or ("neuro_bilateral" in s and legs_involved)
     arms = "neuro_bilateral_arms" in s or ("neuro_bilateral" in s and not legs_involved)
     neuro = (
