@@ -516,3 +516,27 @@ def test_emergencies_outside_the_spine_promise_no_spine_mri(case: dict[str, Any]
     for lang in ("de", "en"):
         shown = [kb.text("imaging.emergency.explain", lang), *(r.text for r in a.recommendations)]
         assert not any("MRT" in t or "MRI" in t for t in shown), lang
+
+
+@pytest.mark.parametrize(
+    ("case", "named", "not_named"),
+    [
+        ({**LOW_BACK, "bladder_dysfunction": True}, "Blase", ["Stuhl", "Sexualität", "Gesäß"]),
+        ({**LOW_BACK, "rigors": True}, "Schüttelfrost", ["Gefühl von Krankheit"]),
+        ({**LOW_BACK, "unexplained_weight_loss": True}, "Gewicht", ["Nacht"]),
+        (
+            {**LOW_BACK, "recent_spinal_procedure": True},
+            "Spritze oder Operation am Rücken",
+            ["Drogen", "Abwehr"],
+        ),
+    ],
+)
+def test_reasons_name_the_sign_actually_given_not_every_alternative(
+    case: dict[str, Any], named: str, not_named: list[str]
+) -> None:
+    from rueckenlotse.knowledge import default_knowledge
+    from rueckenlotse.reports.reasons import reasons
+
+    shown = " ".join(reasons(default_knowledge(), assess(case), "de"))
+    assert named in shown and "{signs}" not in shown
+    assert not [word for word in not_named if word in shown], shown

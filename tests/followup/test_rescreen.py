@@ -35,7 +35,9 @@ def test_new_fever_with_iv_drug_use_escalates_to_an_emergency_and_says_why() -> 
     assert "Fieber über 38 Grad" in headline.de and "fever above 38" in headline.en
     assert action.de.startswith("Rufen Sie sofort 112 an") and "112" in action.en
     assert any("Fieber" in r.de for r in why) and any("infection" in r.en for r in why)
-    assert any("Risiko für Infekte" in r.de for r in why)  # the emergency step for fever with a risk factor
+    # the emergency step for fever with a risk factor names the risk actually given
+    assert any("Zum Fieber kommt: Drogen, die gespritzt werden" in r.de for r in why)
+    assert any("The fever comes with: injected drugs" in r.en for r in why)
 
 
 @pytest.mark.safety("SR-DIA-2")

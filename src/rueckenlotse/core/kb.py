@@ -5,7 +5,7 @@ Construction validates everything and compiles every condition once; an error na
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +133,16 @@ class CompiledRecommendation:
 
 
 LANGS = ("de", "en")
+_AND = {"de": "und", "en": "and"}
+
+
+def _join(items: list[str], lang: str) -> str:
+    """'a', 'a und b', 'a, b und c' (English: 'and')."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {_AND[lang]} {items[-1]}"
+
+
 # Texts every interface relies on besides those named by rules (labels, headings, error messages).
 FIXED_TEXT_KEYS = (
     *(f"ui.{k}" for k in (
@@ -206,6 +216,19 @@ class KnowledgeBase:
 
     def text(self, key: str, lang: str) -> str:
         return self.spec.texts[key][lang]
+
+    def reason(self, rule_id: str, because: Iterable[str], lang: str) -> str:
+        """Why a rule fired, naming the signs actually given (its trace's fields with an `evidence.` label)
+        rather than every alternative the rule accepts. A reason without `{signs}` is shown as it is."""
+        text = self.render(f"rule.{rule_id}.reason", lang)
+        if "{signs}" not in text:
+            return text
+        labels = [
+            self.text(f"evidence.{f}", lang)
+            for f in dict.fromkeys(because)
+            if f"evidence.{f}" in self.spec.texts
+        ]
+        return text.replace("{signs}", _join(labels or [self.text("evidence.fallback", lang)], lang))
 
     def review_text(self, days: int, lang: str) -> str:
         """When to check again. Within a day it says "today" (never "in 1 Tagen"), matching the advice to

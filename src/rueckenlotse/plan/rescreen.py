@@ -144,8 +144,9 @@ def _kb_text(kb: KnowledgeBase, key: str) -> LocalText:
 def _rule_reasons(kb: KnowledgeBase, now: Assessment, without: list[Assessment]) -> list[LocalText]:
     """Why: the reasons of the rules that fire now but fired neither before nor without the entry's signs."""
     seen = {t.rule for a in without for t in a.trace}
-    keys = [f"rule.{t.rule}.reason" for t in now.trace if t.rule not in seen]
-    return [_kb_text(kb, key) for key in dict.fromkeys(keys) if key in kb.spec.texts]
+    fired = [t for t in now.trace if t.rule not in seen and f"rule.{t.rule}.reason" in kb.spec.texts]
+    texts = [LocalText(**{lang: kb.reason(t.rule, t.because, lang) for lang in LANGS}) for t in fired]
+    return list({(t.de, t.en): t for t in texts}.values())
 
 
 def _sign_list(signs: list[str]) -> Callable[[str], str]:

@@ -16,12 +16,12 @@ def worth_showing(kb: KnowledgeBase, rule_id: str, red_flag: bool) -> bool:
     return False
 
 
-def reason_keys(kb: KnowledgeBase, assessment: Assessment) -> list[str]:
-    """The text keys of the reasons to show, in the order the rules fired, each once."""
+def reasons(kb: KnowledgeBase, assessment: Assessment, lang: str) -> list[str]:
+    """The reasons to show, in the order the rules fired, each once, naming the signs actually given."""
     red_flag = bool(assessment.red_flags)
-    keys = [
-        f"rule.{entry.rule}.reason"
+    texts = [
+        kb.reason(entry.rule, entry.because, lang)
         for entry in assessment.trace
         if f"rule.{entry.rule}.reason" in kb.spec.texts and worth_showing(kb, entry.rule, red_flag)
     ]
-    return list(dict.fromkeys(keys))
+    return list(dict.fromkeys(texts))

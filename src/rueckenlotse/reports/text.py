@@ -9,7 +9,7 @@ from rich.text import Text
 from ..core.kb import KnowledgeBase
 from ..core.models import Assessment, Triage
 from .advice import KIND_ORDER
-from .reasons import reason_keys
+from .reasons import reasons
 
 _TRIAGE_STYLE = {
     Triage.emergency: "bold white on red",
@@ -42,7 +42,7 @@ class TextReport:
 
     def reasons(self, a: Assessment) -> list[RenderableType]:
         lines: list[RenderableType] = [Text(self.t("ui.heading.reasons"), style="bold underline")]
-        lines += [Text(f"• {self.t(key)}") for key in reason_keys(self.kb, a)]
+        lines += [Text(f"• {reason}") for reason in reasons(self.kb, a, self.lang)]
         if not a.red_flags:
             lines.append(Text(self.t("ui.no_red_flags"), style="green"))
         return lines

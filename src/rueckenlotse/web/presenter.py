@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..core.kb import KnowledgeBase
 from ..core.models import Assessment, Triage
 from ..reports.advice import AdviceGroup, advice_groups
-from ..reports.reasons import reason_keys
+from ..reports.reasons import reasons
 from ..reports.sources import SourceRef, Sources
 
 
@@ -73,7 +73,7 @@ class Presenter:
             call_text=self.call_text(a),
             red_flag_conditions=self.red_flag_conditions(a),
             other_conditions=tuple(self.condition(c) for c in a.suspected_conditions if c not in red),
-            reasons=tuple(self.t(key) for key in reason_keys(self.kb, a)),
+            reasons=tuple(reasons(self.kb, a, self.lang)),
             no_red_flags=not a.red_flags,
             advice=advice,
             imaging_label=self.t(f"{imaging}.label"),

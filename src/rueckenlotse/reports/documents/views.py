@@ -11,7 +11,7 @@ from ...plan.builder import SEEK_CARE, build_plan
 from ...plan.library import default_library
 from ...questionnaire import load_questionnaire
 from ..advice import AdviceGroup, advice_groups
-from ..reasons import reason_keys
+from ..reasons import reasons
 from ..sources import SourceRef, Sources
 from .common import (
     Header,
@@ -125,7 +125,7 @@ def patient_report(
     return PatientReport(
         header=header("patient", title, person_label, generated_at, a, texts, lang),
         triage=triage_view(kb, a, texts, lang),
-        reasons=tuple(kb.render(key, lang) for key in reason_keys(kb, a)),
+        reasons=tuple(reasons(kb, a, lang)),
         no_red_flags=kb.render("ui.no_red_flags", lang) if not a.red_flags else None,
         review=_review(kb, a, lang),
         plan=_plan_lines(case, a, texts, lang, generated_at.date()),
@@ -267,7 +267,7 @@ def clinician_report(
         review=_clinician_review(a, texts, lang),
         context=_context(kb, case, texts, lang),
         red_flags=_red_flags(kb, a, texts, lang),
-        reasons=tuple(kb.render(key, lang) for key in reason_keys(kb, a)),
+        reasons=tuple(reasons(kb, a, lang)),
         signs=warning_sign_answers(kb, case, texts, lang),
         classification=_classification(kb, a, texts, lang),
         neuroplastic_explain=kb.render(f"neuroplastic.{a.neuroplastic_indicators.level.value}.explain", lang)

@@ -178,7 +178,7 @@ def _red_flag_reasons(kb: KnowledgeBase, assessment: Assessment, lang: str) -> l
     return [
         {
             "coding": [
-                coding(codesystem("rule"), flag.id, kb.render(f"rule.{flag.id}.reason", lang)),
+                coding(codesystem("rule"), flag.id, kb.reason(flag.id, flag.evidence, lang)),
                 coding(
                     codesystem("condition"),
                     flag.condition,
