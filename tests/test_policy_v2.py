@@ -311,7 +311,7 @@ def _ids(assessment: Any) -> set[str]:
     return {r.id for r in assessment.recommendations}
 
 
-@pytest.mark.safety("SR-TRI-1", "SR-RF-1", "SR-RF-2", "SR-RF-3", "SR-RF-4")
+@pytest.mark.safety("SR-TRI-1", "SR-RF-1", "SR-RF-2", "SR-RF-3", "SR-RF-4", "SR-RF-6")
 @pytest.mark.parametrize(("row", "case", "triage", "condition"), TRIAGE_ROWS, ids=[r[0] for r in TRIAGE_ROWS])
 def test_triage_row(row: str, case: dict[str, Any], triage: str, condition: str | None) -> None:
     a = assess(case)
@@ -518,6 +518,7 @@ def test_emergencies_outside_the_spine_promise_no_spine_mri(case: dict[str, Any]
         assert not any("MRT" in t or "MRI" in t for t in shown), lang
 
 
+@pytest.mark.safety("SR-INF-4")
 @pytest.mark.parametrize(
     ("case", "named", "not_named"),
     [
@@ -540,3 +541,34 @@ def test_reasons_name_the_sign_actually_given_not_every_alternative(
     shown = " ".join(reasons(default_knowledge(), assess(case), "de"))
     assert named in shown and "{signs}" not in shown
     assert not [word for word in not_named if word in shown], shown
+
+
+def _sentences(text: str) -> list[str]:
+    return [part for part in text.replace("!", ".").split(". ") if part]
+
+
+@pytest.mark.safety("SR-INF-4")
+def test_one_ladder_of_when_to_seek_help_fever_is_same_day_not_112() -> None:
+    """Fever alone is urgent (a doctor today, 116117 after hours): no text may put it under 112."""
+    from rueckenlotse.knowledge import default_knowledge
+    from rueckenlotse.plan.library import default_library
+
+    kb = default_knowledge()
+    texts = [kb.text(key, "de") for key in ("rec.when_to_seek_care", "rec.when_to_seek_care.child")]
+    module = default_library().modules["when_to_seek_care"]
+    texts += [p.de for p in module.passages]
+    for text in texts:
+        for sentence in _sentences(text):
+            if "Fieber" in sentence:
+                assert "112" not in sentence and "selben Tag" in sentence, sentence
+    assert assess({**LOW_BACK, "fever": True}).triage.value == "urgent"
+
+
+@pytest.mark.safety("SR-INF-4")
+def test_with_a_child_under_16_the_texts_speak_to_the_parents() -> None:
+    child = assess({**LOW_BACK, "age": 12})
+    assert child.recommendations and all(" Kind" in r.text for r in child.recommendations), [
+        r.text for r in child.recommendations
+    ]
+    adult = assess({**LOW_BACK, "age": 16, "cancer_history": True})
+    assert not any(" Kind" in r.text for r in adult.recommendations)
