@@ -1,4 +1,4 @@
-"""``POST /assessments``: one Case in, one Assessment out (contract v1), or a 422 with field errors."""
+"""``POST /assessments``: one Case in, one Assessment out (contract 2), or a 422 with field errors."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ NO_STORE = {"Cache-Control": "no-store"}
 _CASE_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "Ein Case nach Vertrag v1: unbekannte Felder, falsche Typen, null, doppelte Schlüssel "
-        "und NaN sind Fehler. / A Case of contract v1: unknown fields, wrong types, null, duplicate keys "
-        "and NaN are errors.",
+        "description": "Ein Case nach Vertrag 2 (Version-1-Cases gelten weiter): unbekannte Felder, falsche "
+        "Typen, null, doppelte Schlüssel und NaN sind Fehler. / A Case of contract 2 (version-1 Cases stay "
+        "valid): unknown fields, wrong types, null, duplicate keys and NaN are errors.",
         "content": {"application/json": {"schema": inline_schema(Case)}},
     }
 }
@@ -50,13 +50,13 @@ def _assess(text: str, lang: Lang) -> bytes:
     operation_id="createAssessment",
     summary="Einschätzung eines Case / Assess one Case",
     description="Schätzt einen Case ein (Dringlichkeit, Warnzeichen, Empfehlungen mit Quellen) und gibt das "
-    "Assessment nach Vertrag v1 zurück, genau wie `rueckenlotse.assess`. Ungültige Angaben geben 422 mit "
+    "Assessment nach Vertrag 2 zurück, genau wie `rueckenlotse.assess`. Ungültige Angaben geben 422 mit "
     "Fehlern je Feld, auf Deutsch oder mit `lang=en` auf Englisch. Nichts wird gespeichert.\n\n"
     "Assesses one Case (urgency, warning signs, recommendations with sources) and returns the Assessment "
-    "of contract v1, exactly as `rueckenlotse.assess` does. An invalid case gives 422 with one error per "
+    "of contract 2, exactly as `rueckenlotse.assess` does. An invalid case gives 422 with one error per "
     "field, in German, or in English with `lang=en`. Nothing is stored.",
     response_model=Assessment,
-    response_description="Das Assessment (Vertrag v1). / The Assessment (contract v1).",
+    response_description="Das Assessment (Vertrag 2). / The Assessment (contract 2).",
     responses=problem_responses(413, 415, 422),
     openapi_extra=_CASE_BODY,
 )
