@@ -572,3 +572,14 @@ def test_with_a_child_under_16_the_texts_speak_to_the_parents() -> None:
     ]
     adult = assess({**LOW_BACK, "age": 16, "cancer_history": True})
     assert not any(" Kind" in r.text for r in adult.recommendations)
+    from rueckenlotse.knowledge import default_knowledge
+
+    kb = default_knowledge()
+    for case in (
+        {**LOW_BACK, "age": 12},
+        {**LOW_BACK, "age": 4},
+        {**LOW_BACK, "age": 12, "fever": True, "iv_drug_use": True},
+    ):
+        action = kb.triage_action(assess(case), "de")
+        assert " Kind" in action, action
+    assert " Kind" not in kb.triage_action(adult, "de")

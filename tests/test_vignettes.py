@@ -1,4 +1,4 @@
-"""The contract-2 clinical vignettes (the public ones of version 1 and the new ones), each collected as its own
+"""The contract-2 clinical vignettes (version 1's public ones and the new ones), each collected as its own
 test, checked through the Python API."""
 
 from __future__ import annotations

@@ -197,7 +197,7 @@ def test_pain_spreading_below_the_knee_escalates_with_a_cancer_history() -> None
     assert result.leg_pain_spread and result.case.leg_pain == "below_knee"
     # Contract 2: urgent with a cancer history (emergency only with active cancer); never lower.
     assert result.assessment.triage.value in ("urgent", "emergency") and result.escalated
-    action = default_knowledge().text(f"triage.{result.assessment.triage.value}.action", "de")
+    action = default_knowledge().triage_action(result.assessment, "de")
     assert action in [r.de for r in result.reasons]
     # pain that stays in the back never lowers the leg pain the Case already had
     calm = DiaryEntry(recorded_at=at + timedelta(days=4), pain={"low_back": 3}, pain_reach="back_only")

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .conditions import BoolFn, Compiler, ConditionError, ValueFn, referenced_names
-from .models import Case, Imaging, RecommendationKind, Triage
+from .models import Assessment, Case, Imaging, RecommendationKind, Triage
 
 _SPEC = ConfigDict(extra="forbid", frozen=True)
 
@@ -134,6 +134,7 @@ class CompiledRecommendation:
 
 LANGS = ("de", "en")
 _AND = {"de": "und", "en": "and"}
+CHILD_CONDITION = "paediatric_back_pain"
 
 
 def _join(items: list[str], lang: str) -> str:
@@ -229,6 +230,13 @@ class KnowledgeBase:
             if f"evidence.{f}" in self.spec.texts
         ]
         return text.replace("{signs}", _join(labels or [self.text("evidence.fallback", lang)], lang))
+
+    def triage_action(self, assessment: Assessment, lang: str) -> str:
+        """What to do now; for a child (suspected paediatric back pain: under 16) spoken to the parents."""
+        key = f"triage.{assessment.triage.value}.action"
+        if CHILD_CONDITION in assessment.suspected_conditions and f"{key}.child" in self.spec.texts:
+            key = f"{key}.child"
+        return self.render(key, lang)
 
     def review_text(self, days: int, lang: str) -> str:
         """When to check again. Within a day it says "today" (never "in 1 Tagen"), matching the advice to

@@ -137,10 +137,6 @@ def _red_flag_conditions(assessment: Assessment) -> list[str]:
     return list(dict.fromkeys(f.condition for f in assessment.red_flags))
 
 
-def _kb_text(kb: KnowledgeBase, key: str) -> LocalText:
-    return LocalText(**{lang: kb.text(key, lang) for lang in LANGS})
-
-
 def _rule_reasons(kb: KnowledgeBase, now: Assessment, without: list[Assessment]) -> list[LocalText]:
     """Why: the reasons of the rules that fire now but fired neither before nor without the entry's signs."""
     seen = {t.rule for a in without for t in a.trace}
@@ -172,7 +168,7 @@ def _reasons(
         return [render_both("rescreen.noted", signs=labels)]
     headline = render_both("rescreen.escalated" if rose else "rescreen.new_concern", signs=labels)
     why = _rule_reasons(kb, now, [previous, time_only])
-    action = [_kb_text(kb, f"triage.{now.triage.value}.action")] if rose else []
+    action = [LocalText(**{lang: kb.triage_action(now, lang) for lang in LANGS})] if rose else []
     return [headline, *action, *why]
 
 

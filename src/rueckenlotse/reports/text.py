@@ -32,7 +32,7 @@ class TextReport:
 
     def header(self, a: Assessment) -> RenderableType:
         style = _TRIAGE_STYLE[a.triage]
-        body = Text(self.t(f"triage.{a.triage.value}.action"))
+        body = Text(self.kb.triage_action(a, self.lang))
         title = Text(self.t(f"triage.{a.triage.value}.title"), style=style)
         label = f"triage.{a.triage.value}.label"  # German in the frame too, never "self_care"
         if a.triage is Triage.emergency:

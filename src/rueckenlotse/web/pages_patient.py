@@ -259,9 +259,7 @@ async def home(request: Request) -> Response:
         "name": display_name_of(request, principal),
         "rows": rows,
         "latest": rows[0] if rows else None,
-        "latest_action": (
-            kb.text(f"triage.{latest.assessment.triage.value}.action", lang) if latest is not None else None
-        ),
+        "latest_action": (kb.triage_action(latest.assessment, lang) if latest is not None else None),
         "emergency": latest is not None and latest.assessment.triage is Triage.emergency,
     }
     return render(request, "patient_home.html", context, lang=lang)

@@ -69,7 +69,7 @@ class Presenter:
             triage=a.triage.value,
             emergency=a.triage is Triage.emergency,
             title=self.t(f"triage.{a.triage.value}.title"),
-            action=self.t(f"triage.{a.triage.value}.action"),
+            action=self.kb.triage_action(a, self.lang),
             call_text=self.call_text(a),
             red_flag_conditions=self.red_flag_conditions(a),
             other_conditions=tuple(self.condition(c) for c in a.suspected_conditions if c not in red),

@@ -93,6 +93,6 @@ def triage_view(kb: KnowledgeBase, a: Assessment, texts: DocumentTexts, lang: st
         emergency=a.triage is Triage.emergency,
         level_words=texts.get(f"doc.level.{level}", lang),
         title=kb.render(f"triage.{level}.title", lang),
-        action=kb.render(f"triage.{level}.action", lang),
+        action=kb.triage_action(a, lang),
         call_text=call,
     )

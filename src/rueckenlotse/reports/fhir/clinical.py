@@ -224,7 +224,7 @@ def build_triage_risk(
                 "outcome": {
                     "coding": [coding(codesystem("triage"), level, kb.render(f"triage.{level}.title", lang))],
                 },
-                "rationale": kb.render(f"triage.{level}.action", lang),
+                "rationale": kb.triage_action(assessment, lang),
             }
         ],
     }
