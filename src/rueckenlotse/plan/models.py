@@ -82,7 +82,8 @@ class DiaryEntry(BaseModel):
     activity_minutes: Annotated[int, Field(ge=0, le=MAX_ACTIVITY_MINUTES)] = 0
     exercises: Annotated[list[ExerciseLog], Field(max_length=50)] = []
     note: Annotated[str, Field(max_length=MAX_NOTE_CHARS)] = ""
-    warning_signs: list[DiaryWarningSign] = []
+    # uniqueItems in the schema: the validator below refuses a sign given twice, so the API promises it
+    warning_signs: Annotated[list[DiaryWarningSign], Field(json_schema_extra={"uniqueItems": True})] = []
     # The answer "Ein Arzt hat mich deswegen untersucht": a doctor examined the person for the warning
     # signs that stood before this entry. Until then a raised red flag keeps its urgency (plan.rescreen).
     examined_by_doctor: bool = Field(
