@@ -244,17 +244,17 @@ def _ask_int(
 
 def _ask_signs(console: Console, lang: Lang) -> list[str]:
     from .plan.followup_texts import render
-    from .plan.models import DIARY_WARNING_SIGNS
+    from .plan.models import OFFERED_WARNING_SIGNS
 
-    for number, sign in enumerate(DIARY_WARNING_SIGNS, start=1):
+    for number, sign in enumerate(OFFERED_WARNING_SIGNS, start=1):
         console.print(f"  {number:>2}  {render(f'sign.{sign}.label', lang.value)}")
     while True:
         words = _ask(console, _t("ask_signs", lang)).replace(",", " ").split()
         if not words or words == ["0"]:
             return []
-        if all(w.isdigit() and 1 <= int(w) <= len(DIARY_WARNING_SIGNS) for w in words):
-            return [DIARY_WARNING_SIGNS[int(w) - 1] for w in dict.fromkeys(words)]
-        console.print(_t("bad_answer", lang, detail=f"1–{len(DIARY_WARNING_SIGNS)}"), style="red")
+        if all(w.isdigit() and 1 <= int(w) <= len(OFFERED_WARNING_SIGNS) for w in words):
+            return [OFFERED_WARNING_SIGNS[int(w) - 1] for w in dict.fromkeys(words)]
+        console.print(_t("bad_answer", lang, detail=f"1–{len(OFFERED_WARNING_SIGNS)}"), style="red")
 
 
 def _entry_interactively(regions: list[str], lang: Lang) -> dict[str, Any]:

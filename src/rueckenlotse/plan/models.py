@@ -38,8 +38,23 @@ DiaryWarningSign = Literal[
     "chest_pain_or_breathlessness",
     "sudden_tearing_pain",
     "headache_or_neuro_sudden",
+    # contract 2
+    "neuro_bilateral_legs",
+    "neuro_bilateral_arms",
+    "cannot_walk",
+    "rigors",
+    "sepsis_signs",
+    "pain_progressive",
+    "pain_worse_lying_or_straining",
+    "band_like_rash_or_burning",
+    "pain_with_exertion_sweating_or_nausea",
+    "pregnancy_warning_signs",
+    "night_sweats",
 ]
 DIARY_WARNING_SIGNS: tuple[str, ...] = get_args(DiaryWarningSign)
+# What the diary offers: contract 2 asks legs and arms apart, so version 1's neuro_bilateral is only read
+# (entries written before contract 2), never offered.
+OFFERED_WARNING_SIGNS: tuple[str, ...] = tuple(s for s in DIARY_WARNING_SIGNS if s != "neuro_bilateral")
 
 ExerciseFeeling = Literal["good", "ok", "worse"]
 MAX_NOTE_CHARS = 2000

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from ..core.errors import InvalidInput
 from ..core.models import Triage
 from ..plan.followup_texts import render as followup_text
-from ..plan.models import DIARY_WARNING_SIGNS, PAIN_REACH_ORDER
+from ..plan.models import OFFERED_WARNING_SIGNS, PAIN_REACH_ORDER
 from ..services.auth import Principal
 from ..services.followup import NoIntake, add_entry, intake_of, plot_for, report_for
 from .i18n import request_lang
@@ -171,7 +171,7 @@ def _diary(
         "name": display_name_of(request, principal),
         "regions": [(r, kb.text(f"region.{r}.label", lang)) for r in intake.case.regions],
         "reaches": [(r, followup_text(f"reach.{r}.label", lang)) for r in PAIN_REACH_ORDER],
-        "signs": [(s, followup_text(f"sign.{s}.label", lang)) for s in DIARY_WARNING_SIGNS],
+        "signs": [(s, followup_text(f"sign.{s}.label", lang)) for s in OFFERED_WARNING_SIGNS],
         "days": days,
         "escalations": escalations,
         "outcome": _outcome(request, outcome, lang),
