@@ -314,3 +314,18 @@ def test_a_hostile_person_label_stays_plain_text(kind: str) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "\u202e" not in html and "\u2066" not in html
     assert "ﷺ" * 80 not in html and "ﷺ…" in html
+
+
+@pytest.mark.safety("SR-INF-4")
+def test_the_help_box_speaks_to_the_parents_of_a_child() -> None:
+    case, assessment = vignette("p16-child")
+    html = render_report(
+        "patient", case, assessment, lang="de", fmt="html", person_label="PX-0001", generated_at=AT
+    ).decode("utf-8")
+    box = html.split("Wann Sie Hilfe holen sollten", 1)[1].split("</section>", 1)[0]
+    assert "Ihr Kind" in box and "112" in box and "wenn Sie am Gesäß" not in box
+    adult_case, adult = vignette("p02-acute-lifting")
+    adult_html = render_report(
+        "patient", adult_case, adult, lang="de", fmt="html", person_label="PX-0001", generated_at=AT
+    ).decode("utf-8")
+    assert "Ihr Kind" not in adult_html and "116117" in adult_html

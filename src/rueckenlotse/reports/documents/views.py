@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ...core.kb import KnowledgeBase
+from ...core.kb import CHILD_CONDITION, KnowledgeBase
 from ...core.models import Assessment, Case
 from ...plan.builder import SEEK_CARE, build_plan
 from ...plan.library import default_library
@@ -25,7 +25,9 @@ from .diary import DiaryView, ReportDiary, diary_view
 from .signs import SignAnswer, warning_sign_answers
 from .texts import DocumentTexts
 
-SEEK_CARE_PASSAGES = 4  # the last passages of the module reassure; the summary lists the signs only
+# The module's rungs 112 (three passages), same day and soon; its last passages (a routine appointment, and
+# reassurance) are left out: the summary lists the signs only.
+SEEK_CARE_PASSAGES = 5
 READ_MODULES = 3
 
 
@@ -107,6 +109,17 @@ def _plan_lines(
     return tuple(lines)
 
 
+def _seek_care(
+    kb: KnowledgeBase, a: Assessment, sources: Sources, lang: str
+) -> tuple[tuple[str, ...], tuple[SourceRef, ...]]:
+    """When to seek help: the education module's rungs, or for a child the text for the parents."""
+    if CHILD_CONDITION in a.suspected_conditions:
+        rec = next(r for r in kb.spec.recommendations if r.id == SEEK_CARE)
+        return (kb.render(f"rec.{SEEK_CARE}.child", lang),), sources.cite(rec.sources)
+    module = default_library().modules[SEEK_CARE]
+    return tuple(p.get(lang) for p in module.passages[:SEEK_CARE_PASSAGES]), sources.cite(module.sources)
+
+
 def patient_report(
     kb: KnowledgeBase,
     texts: DocumentTexts,
@@ -118,8 +131,7 @@ def patient_report(
     person_label: str | None = None,
 ) -> PatientReport:
     sources = Sources(kb)
-    module = default_library().modules[SEEK_CARE]
-    seek_care_sources = sources.cite(module.sources)  # numbered in reading order: this box comes first
+    seek_care, seek_care_sources = _seek_care(kb, a, sources, lang)  # first cited: this box comes first
     advice = advice_groups(kb, a, sources, lang)
     title = texts.get("doc.patient.title", lang)
     return PatientReport(
@@ -130,7 +142,7 @@ def patient_report(
         review=_review(kb, a, lang),
         plan=_plan_lines(case, a, texts, lang, generated_at.date()),
         advice=advice,
-        seek_care=tuple(p.get(lang) for p in module.passages[:SEEK_CARE_PASSAGES]),
+        seek_care=seek_care,
         seek_care_sources=seek_care_sources,
         sources=sources.all,
         disclaimer=kb.render("ui.disclaimer", lang),
