@@ -13,20 +13,17 @@ import re
 import unicodedata
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
 from ..core.models import Case
+from .wording import STRICT as _STRICT
+from .wording import Id, LocalText, NonBlank
 
 ScreenLevel = Literal["soon", "urgent", "emergency"]
 SCREEN_LEVELS: tuple[str, ...] = get_args(ScreenLevel)  # lowest first
 EntryKind = Literal["sign", "topic", "part"]
 
 CASE_FIELDS: frozenset[str] = frozenset(Case.model_fields)
-_STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
-_ID = r"^[a-z][a-z0-9_]*$"
-
-Id = Annotated[str, Field(pattern=_ID, max_length=64)]
-NonBlank = Annotated[str, Field(min_length=1, pattern=r"\S")]
 
 # Folding: the same table for the question and (as alternatives) for the patterns.
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "’": "'", "‘": "'", "`": "'"})
@@ -45,17 +42,6 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     # Not lower-cased: that would turn \S into \s; the pattern is matched ignoring case anyway.
     source = "".join(_PATTERN_FOLD.get(ch.lower(), ch) for ch in pattern)
     return re.compile(source, re.IGNORECASE)
-
-
-class Wording(BaseModel):
-    """One text in German and English."""
-
-    model_config = _STRICT
-    de: NonBlank
-    en: NonBlank
-
-    def get(self, lang: str) -> str:
-        return self.en if lang == "en" else self.de
 
 
 class Patterns(BaseModel):
@@ -80,8 +66,8 @@ class _Texts(BaseModel):
     """What a hit says: the seek-care text and the clause that makes it conditional."""
 
     model_config = _STRICT
-    condition: Wording | None = None
-    text: Wording | None = None
+    condition: LocalText | None = None
+    text: LocalText | None = None
 
     def _check_texts(self, level: str) -> None:
         if self.condition is None or self.text is None:
@@ -150,10 +136,10 @@ class Frame(BaseModel):
     """The texts around the hits in every channel."""
 
     model_config = _STRICT
-    heading: Wording
-    assessment_cli: Wording
-    assessment_web: Wording
-    general_answers: Wording
+    heading: LocalText
+    assessment_cli: LocalText
+    assessment_web: LocalText
+    general_answers: LocalText
 
 
 class AskScreenSpec(BaseModel):

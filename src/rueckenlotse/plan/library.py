@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..core.models import Case, RegionValue
 from ..knowledge.loader import DATA_DIR, owner_of
+from ..knowledge.wording import STRICT as _STRICT
+from ..knowledge.wording import Id, LocalText
 
 Lang = Literal["de", "en"]
 LANGS: tuple[str, ...] = get_args(Lang)
@@ -35,27 +37,11 @@ AVOID_IF_FIELDS: frozenset[str] = frozenset(
     name for name, field in Case.model_fields.items() if field.annotation is bool
 )
 
-_STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
-_ID = r"^[a-z][a-z0-9_]*$"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-Id = Annotated[str, Field(pattern=_ID, max_length=64)]
-NonBlank = Annotated[str, Field(min_length=1, pattern=r"\S")]
 
 
 class LibraryError(ValueError):
     """exercises.yaml or education.yaml is inconsistent; the message names the exercise or module."""
-
-
-class LocalText(BaseModel):
-    """One text in German and English."""
-
-    model_config = _STRICT
-    de: NonBlank
-    en: NonBlank
-
-    def get(self, lang: str) -> str:
-        return self.en if lang == "en" else self.de
 
 
 class _Practice(BaseModel):
