@@ -57,6 +57,7 @@ from .plan_model import (
     Step,
     StepReason,
 )
+from .trends import entry_function
 
 PLAN_WEEKS = 12
 MIN_LEVEL, MAX_LEVEL = 1, 3
@@ -117,7 +118,7 @@ def _mean_pain(entries: Sequence[DiaryEntry]) -> float | None:
 
 
 def _mean_function(entries: Sequence[DiaryEntry]) -> float | None:
-    values = [fmean(e.function.values()) for e in entries if e.function]
+    values = [v for v in map(entry_function, entries) if v is not None]
     return fmean(values) if values else None
 
 

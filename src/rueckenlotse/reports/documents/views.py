@@ -82,10 +82,6 @@ class ClinicianReport:
     disclaimer: str
 
 
-def _review(kb: KnowledgeBase, a: Assessment, lang: str) -> str:
-    return kb.review_text(a.review_in_days, lang)
-
-
 def _plan_lines(
     case: Case, a: Assessment, texts: DocumentTexts, lang: str, today: dt.date
 ) -> tuple[str, ...]:
@@ -139,7 +135,7 @@ def patient_report(
         triage=triage_view(kb, a, texts, lang),
         reasons=tuple(reasons(kb, a, lang)),
         no_red_flags=kb.render("ui.no_red_flags", lang) if not a.red_flags else None,
-        review=_review(kb, a, lang),
+        review=kb.review_text(a.review_in_days, lang),
         plan=_plan_lines(case, a, texts, lang, generated_at.date()),
         advice=advice,
         seek_care=seek_care,
