@@ -59,3 +59,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     TRACE_RESULTS.parent.mkdir(parents=True, exist_ok=True)
     doc = {"exitstatus": int(exitstatus), "tests": dict(sorted(_trace.items()))}
     TRACE_RESULTS.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# --- What tests need from the machine (tests/needs.py: skipped with a reason, or failed when strict). ---
+@pytest.fixture(scope="session")
+def poppler() -> None:
+    """pdftotext and pdftoppm (Debian's poppler-utils) read PDFs back as text and pictures."""
+    from . import needs
+
+    needs.tool("pdftotext", "poppler-utils")
+    needs.tool("pdftoppm", "poppler-utils")

@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 
 from .conftest import CLI
@@ -38,6 +37,8 @@ def schema(shared_dir: Path) -> dict[str, Any]:
 
 
 def test_one_case_json(tmp_path: Path, schema: dict[str, Any]) -> None:
+    import jsonschema  # imported here: it takes a second to load, collection stays fast
+
     proc = run("assess", write(tmp_path, "c.json", json.dumps(PLAIN)), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     assessment = json.loads(proc.stdout)
@@ -47,6 +48,8 @@ def test_one_case_json(tmp_path: Path, schema: dict[str, Any]) -> None:
 
 
 def test_many_cases_jsonl_keep_order_and_skip_blank_lines(tmp_path: Path, schema: dict[str, Any]) -> None:
+    import jsonschema  # imported here: it takes a second to load, collection stays fast
+
     content = "\n".join([json.dumps(PLAIN), "", json.dumps(CES), "   ", json.dumps(PLAIN)]) + "\n"
     proc = run("assess", write(tmp_path, "c.jsonl", content), "--format", "json")
     assert proc.returncode == 0, proc.stderr

@@ -106,7 +106,13 @@ def walks() -> list[tuple[dict[str, Any], list[str]]]:
     return [walk(rng) for _ in range(WALKS)]
 
 
-WALK_RESULTS = walks()
+Walks = list[tuple[dict[str, Any], list[str]]]
+
+
+@pytest.fixture(scope="module")
+def walk_results() -> Walks:
+    # Walked when a test asks, not at import: collecting the suite stays fast.
+    return walks()
 
 
 def strict_case(case: Mapping[str, Any]) -> Case:
@@ -227,14 +233,14 @@ def test_after_regions_the_next_prompt_is_the_emergency_signs() -> None:
 
 
 # ---- reachability -----------------------------------------------------------------------------------
-def test_every_question_is_reached_by_some_walk() -> None:
-    reached = {qid for _, asked in WALK_RESULTS for qid in asked}
+def test_every_question_is_reached_by_some_walk(walk_results: Walks) -> None:
+    reached = {qid for _, asked in walk_results for qid in asked}
     assert reached == {q.id for q in QN.questions}
 
 
-def test_every_option_is_chosen_in_some_valid_case() -> None:
+def test_every_option_is_chosen_in_some_valid_case(walk_results: Walks) -> None:
     seen: set[tuple[str, Any]] = set()
-    for answers, _ in WALK_RESULTS:
+    for answers, _ in walk_results:
         case = answers_to_case(answers)
         strict_case(case)
         for q in QN.questions:
@@ -250,8 +256,8 @@ def test_every_option_is_chosen_in_some_valid_case() -> None:
             assert all((q.field, o.value) in seen for o in q.options), q.id
 
 
-def test_complete_walks_give_valid_cases_the_engine_accepts() -> None:
-    for answers, _ in WALK_RESULTS[:150]:
+def test_complete_walks_give_valid_cases_the_engine_accepts(walk_results: Walks) -> None:
+    for answers, _ in walk_results[:150]:
         case = answers_to_case(answers)
         assert missing_required(answers) == []
         strict_case(case)
@@ -308,15 +314,15 @@ RULES: dict[str, Callable[[Mapping[str, Any]], bool]] = {
 }
 
 
-def test_a_question_is_asked_exactly_when_it_matters() -> None:
-    for answers, _ in WALK_RESULTS:
+def test_a_question_is_asked_exactly_when_it_matters(walk_results: Walks) -> None:
+    for answers, _ in walk_results:
         given = effective_answers(answers)
         for field, rule in RULES.items():
             assert (field in given) == rule(given), (field, given)
 
 
-def test_questions_for_every_region_are_always_asked() -> None:
-    for answers, _ in WALK_RESULTS:
+def test_questions_for_every_region_are_always_asked(walk_results: Walks) -> None:
+    for answers, _ in walk_results:
         given = effective_answers(answers)
         for field in (
             *ANY_REGION,

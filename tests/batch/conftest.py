@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -13,15 +12,14 @@ import pytest
 from rueckenlotse.core.kb import KnowledgeBase
 from rueckenlotse.core.models import Assessment
 
-PG_ENV = "TEST_DATABASE_URL"
+from .. import needs
+
+PG_ENV = needs.PG_ENV
 
 
 @pytest.fixture
 def pg_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set (CI sets it)")
-    return url
+    return needs.postgres_url()
 
 
 def write_jsonl(path: Path, cases: Iterable[dict[str, Any]]) -> Path:

@@ -8,7 +8,6 @@ import random
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -48,6 +47,8 @@ def _run(*args: str) -> Any:
 
 
 def test_jsonl_in_and_out_with_summary_and_contract_shapes(tmp_path: Path) -> None:
+    import jsonschema  # imported here: it takes a second to load, collection stays fast
+
     cases = _cases(300)
     source = write_jsonl(tmp_path / "faelle.jsonl", cases)
     result = _run(str(source), "-o", str(tmp_path / "out.jsonl"))

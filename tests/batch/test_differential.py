@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from rueckenlotse.core.flat_case import FLAT_FIELDS
 from rueckenlotse.core.models import Case
 from rueckenlotse.knowledge.loader import default_knowledge
 
+from .. import needs
 from .conftest import PG_ENV, expected_row, read_output, write_jsonl
 
 N_GENERATED = 100_000
@@ -150,7 +152,7 @@ def _engines() -> list[tuple[str, str | None]]:
     engines: list[tuple[str, str | None]] = [("duckdb", None)]
     if os.environ.get(PG_ENV):
         engines.append(("postgres", os.environ[PG_ENV]))
-    if importlib.util.find_spec("pyspark") is not None:
+    if importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None:
         engines.append(("spark", None))
     return engines
 
@@ -176,3 +178,10 @@ def test_compiled_path_equals_per_case_engine_on_every_engine(
 def test_postgres_is_compared_in_ci(pg_url: str) -> None:
     # Makes a local run without TEST_DATABASE_URL show a skip instead of silently comparing DuckDB only.
     assert ("postgres", pg_url) in _engines()
+
+
+def test_spark_is_compared() -> None:
+    # Spark is the engine for files that outgrow one machine: a run without it says so (a counted skip, or a
+    # failure where scripts/test provisioned everything) instead of silently comparing fewer engines.
+    needs.pyspark()
+    assert ("spark", None) in _engines()

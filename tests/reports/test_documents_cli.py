@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -40,7 +39,7 @@ def test_html_from_a_case_file(tmp_path: Path) -> None:
     assert {p.name for p in tmp_path.iterdir()} == {"fall.json", "bericht.html"}  # no temporary file left
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+@pytest.mark.usefixtures("poppler")
 def test_pdf_in_english_by_file_name(tmp_path: Path) -> None:
     out = tmp_path / "summary.pdf"
     done = run("report", case_file(tmp_path, "p11-sciatica"), "--lang", "en", "-o", out)

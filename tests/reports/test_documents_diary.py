@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,7 +121,7 @@ def test_clean_user_text() -> None:
     assert clean_user_text("x" * 100, 10) == "x" * 9 + "…"
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+@pytest.mark.usefixtures("poppler")
 def test_the_pdf_shows_chart_escalation_and_hostile_text(clinician_pdf: bytes, tmp_path: Path) -> None:
     out = subprocess.run(
         ["pdftotext", "-raw", "-", "-"], input=clinician_pdf, capture_output=True, check=True

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ AT = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
 CASES = SHARED / "cases" / "v2"  # contract 2: the public vignettes of version 1 and the new ones
 VIGNETTES = sorted(p.stem for p in CASES.glob("*.json"))
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+pytestmark = pytest.mark.usefixtures("poppler")
 
 
 def vignette(name: str, lang: str = "de") -> tuple[Case, Assessment]:
@@ -99,8 +98,6 @@ def test_patient_pdf_has_triage_advice_seek_care_signs_and_sources(name: str, kb
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
     """The first pages of an emergency and of a calm report, drawn as PNG (kept for a look by eye)."""
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm is not installed")
     folder = tmp_path_factory.mktemp("pages")
     drawn: dict[str, list[Path]] = {}
     drawn_cases = (

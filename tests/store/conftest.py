@@ -24,7 +24,9 @@ from rueckenlotse.core.models import Case
 from rueckenlotse.plan.models import DiaryEntry
 from rueckenlotse.store import Store
 
-PG_ENV = "TEST_DATABASE_URL"
+from .. import needs
+
+PG_ENV = needs.PG_ENV
 ENGINES = ["sqlite", "postgresql"]
 
 
@@ -52,7 +54,7 @@ def fresh_postgres_database() -> Iterator[str]:
 def engine_kind(request: pytest.FixtureRequest) -> str:
     kind: str = request.param
     if kind == "postgresql" and pg_server_url() is None:
-        pytest.skip(f"{PG_ENV} is not set (CI sets it; see .ci/run)")
+        needs.postgres_url()
     return kind
 
 
@@ -108,7 +110,7 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 def postgres_store() -> Iterator[Store]:
     """For what only PostgreSQL has (pg_dump and pg_restore)."""
     if pg_server_url() is None:
-        pytest.skip(f"{PG_ENV} is not set (CI sets it; see .ci/run)")
+        needs.postgres_url()
     with fresh_postgres_database() as url, Store.open(url) as opened:
         yield opened
 

@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from .. import needs
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = needs.CHROMIUM
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -115,11 +117,7 @@ def client(live_server: LiveServer) -> Iterator[httpx.Client]:
 
 # ---- the browser ---------------------------------------------------------------------------------
 def require_chromium() -> None:
-    if CHROMIUM.is_file():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium (.ci/run does)")
-    pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium package); browser tests skipped")
+    needs.chromium()
 
 
 @pytest.fixture(scope="session")

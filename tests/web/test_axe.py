@@ -7,31 +7,26 @@ block, so the pages are checked exactly as served, CSP included.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .conftest import ROOT, save_screenshots, submit
+from .. import needs
+from .conftest import save_screenshots, submit
 from .test_journeys import SELF_CARE, answer_until_result
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 BLOCKING = ("serious", "critical")
 
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    if not AXE.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"{AXE} is missing: CI must run `npm ci` (.ci/run does)")
-        pytest.skip(f"{AXE} is missing: run `npm ci` in the repository root for the accessibility tests")
-    return AXE.read_text(encoding="utf-8")
+    return needs.axe().read_text(encoding="utf-8")
 
 
 def run_axe(page: Page, source: str) -> list[dict[str, Any]]:

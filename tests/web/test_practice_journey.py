@@ -5,7 +5,6 @@ reviewed. Screenshots: clinician-inbox, clinician-detail. axe runs on the inbox 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,9 +13,10 @@ import pytest
 
 from rueckenlotse.store.practices import Practices
 
+from .. import needs
 from .conftest import MOBILE, LiveServer, save_screenshots, submit
 from .test_auth import new_clinician, open_store, wrong_code
-from .test_axe import AXE, BLOCKING, run_axe
+from .test_axe import BLOCKING, run_axe
 from .test_journeys import SELF_CARE, answer_until_result
 
 if TYPE_CHECKING:
@@ -27,11 +27,7 @@ CAUDA_EQUINA: dict[str, list[int] | str] = SELF_CARE | {"emergency_signs": [1], 
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    if not AXE.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"{AXE} is missing: CI must run `npm ci` (.ci/run does)")
-        pytest.skip(f"{AXE} is missing: run `npm ci` in the repository root for the accessibility tests")
-    return AXE.read_text(encoding="utf-8")
+    return needs.axe().read_text(encoding="utf-8")
 
 
 def send_through_link(page: Page, code: str, plan: dict[str, list[int] | str], emergency: bool) -> None:

@@ -5,7 +5,6 @@ bad requests get friendly errors, never a PDF of someone else's data."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from .test_auth import new_clinician, open_store, own_client, sign_in
 from .test_patient import diary_entry, new_patient, self_care_result
 from .test_practice import EMERGENCY, PLAIN, submit
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
+pytestmark = pytest.mark.usefixtures("poppler")
 
 
 @pytest.fixture
