@@ -1,7 +1,8 @@
 """Red-flag verification report: every warning sign alone and every combination, on several base cases.
 
 Runs each combination of 16 warning signs on each base case (version 1's signs on four, contract 2's
-new signs on three more) through the real engine
+new signs on three more, the remaining signs the rules read on two more; the lists are shared with
+tests/test_red_flag_combinations.py) through the real engine
 (``rueckenlotse.assess``) and checks two things against the independent oracle of
 tests/test_red_flag_combinations.py (the policy minimums written from CLINICAL_BRIEF.md):
   * triage is never below the policy minimum of the signs present;
@@ -70,15 +71,16 @@ def check_base(base: str) -> BaseResult:
 
 def report(results: list[BaseResult]) -> str:
     every_sign = list(dict.fromkeys(sign for r in results for sign in FAMILIES[r.base][1]))
+    width = max(30, *(len(sign) + 1 for sign in every_sign))
     rows = [
         f"Red-flag verification: {len(every_sign)} warning signs, {len(results)} base cases",
         "",
         "Each sign alone: triage (policy minimum) per base case",
-        f"{'sign':<30} " + " ".join(f"{r.base[:24]:<26}" for r in results),
+        f"{'sign':<{width}} " + " ".join(f"{r.base[:24]:<26}" for r in results),
     ]
     for sign in every_sign:
         cells = ("{} ({})".format(*r.alone.get(sign, ("-", "-"))) for r in results)
-        rows.append(f"{sign:<30} " + " ".join(f"{c:<26}" for c in cells))
+        rows.append(f"{sign:<{width}} " + " ".join(f"{c:<26}" for c in cells))
     rows += [
         "",
         f"{'base case':<28} {'signs alone':>11} {'combinations':>12} {'below minimum':>13} {'lowered':>8}",

@@ -1,8 +1,13 @@
-"""Every combination of 16 warning signs on several base cases (65,536 each), for two sets of signs.
+"""Every combination of 16 warning signs on several base cases (65,536 each), for three sets of signs.
 
 The minimum triage of each sign is written here from contract 2's policy table (with CLINICAL_BRIEF.md
 where contract 2 is silent), on purpose not read from the knowledge YAML: this is an independent
-oracle for the rules. Version 1's signs run on four base cases, contract 2's new signs on three more.
+oracle for the rules. Version 1's signs run on four base cases, contract 2's new signs on three more,
+and the remaining yes/no signs the rules read, with the signs they interact with, on two more.
+
+Every Case field a red-flag rule reads is either combined here or listed in NOT_COMBINED with the reason
+and the test that covers it instead; tests/test_guards_red_flag_coverage.py holds both lists to the
+rules as loaded.
 """
 
 from __future__ import annotations
@@ -26,6 +31,17 @@ SIGNS_V2 = [
     "pain_progressive", "cancer_active", "recent_spinal_procedure", "rigors", "band_like_rash_or_burning",
     "pain_with_exertion_sweating_or_nausea", "pregnancy_warning_signs", "sepsis_signs", "anticoagulants",
     "aortic_aneurysm_known", "immunosuppression", "urinary_symptoms",
+]  # fmt: skip
+# The yes/no signs the rules read that neither list above combines (the first seven and the last), with
+# signs they interact with in the rules: tingling or clumsy hands as the nerve sign that raises the
+# fracture, bleeding, infection and cancer rows; arm pain as radiating pain with an active cancer;
+# steroids and blood thinners with a fall; night sweats with the cancer rows; pregnancy with urinary and
+# pregnancy warning signs; a recent infection or procedure as an infection risk with fever and night pain.
+SIGNS_V3 = [
+    "numbness_or_tingling", "hand_clumsiness", "arm_pain", "long_term_steroids", "night_sweats",
+    "pregnant", "recent_infection_or_spinal_procedure", "neuro_bilateral_legs", "cancer_active",
+    "urinary_symptoms", "pregnancy_warning_signs", "fever", "night_pain", "anticoagulants", "cannot_walk",
+    "pain_unaffected_by_movement",
 ]  # fmt: skip
 # name -> (base case, the signs combined on it)
 FAMILIES: dict[str, tuple[dict[str, Any], list[str]]] = {
@@ -85,6 +101,39 @@ FAMILIES: dict[str, tuple[dict[str, Any], list[str]]] = {
         },
         SIGNS_V2,
     ),
+    "fall_at_45_neck_acute": (
+        {"age": 45, "regions": ["neck"], "duration_weeks": 0.5, "trauma": "minor"},
+        SIGNS_V3,
+    ),
+    "mid_and_low_back_woman_34": (
+        {"age": 34, "sex": "female", "regions": ["thoracic", "low_back"], "duration_weeks": 8},
+        SIGNS_V3,
+    ),
+}
+# Fields the red-flag rules read that are not combined above: field -> (why, the tests that cover it).
+_NOT_COMBINED_TESTS = "tests/safety/test_red_flag_not_combined.py::"
+_EACH_VALUE = _NOT_COMBINED_TESTS + "test_each_value_with_each_sign_alone_meets_the_minimum"
+_WORSENING = _NOT_COMBINED_TESTS + "test_worsening_a_graded_answer_never_lowers_triage"
+_GRADED = "a graded answer: every value is tried with each sign, and a worse one never lowers triage"
+_LOWERS = "yes rightly lowers triage ({}), so it cannot join combinations in which no added sign may lower it"
+NOT_COMBINED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "age": (
+        "a number: each side of its thresholds (5, 16, 50, 65, 70, 80) is tried with each sign",
+        (_EACH_VALUE,),
+    ),
+    "duration_weeks": (
+        "a number: each side of its thresholds (1, 4, 6 weeks) is tried with each sign",
+        (_EACH_VALUE,),
+    ),
+    "regions": (
+        "a set: every non-empty set of regions is tried with each sign; another region never lowers triage",
+        (_EACH_VALUE, "tests/test_properties.py::test_adding_a_region_never_lowers_triage"),
+    ),
+    "leg_pain": (_GRADED, (_EACH_VALUE, _WORSENING)),
+    "trauma": (_GRADED, (_EACH_VALUE, _WORSENING)),
+    "weakness": (_GRADED, (_EACH_VALUE, _WORSENING)),
+    "recurrent": (_LOWERS.format("a first episode from 70 is the warning sign"), (_EACH_VALUE,)),
+    "injury_checked_by_doctor": (_LOWERS.format("a doctor has checked the injury"), (_EACH_VALUE,)),
 }
 BASES: dict[str, dict[str, Any]] = {name: base for name, (base, _) in FAMILIES.items()}
 
