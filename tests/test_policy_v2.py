@@ -374,6 +374,7 @@ def test_pregnancy_gets_pregnancy_pain_relief_and_no_nsaid_information() -> None
     assert "Paracetamol" in text and "28" in text
 
 
+@pytest.mark.safety("SR-TRI-5")
 def test_after_birth_gets_postpartum_advice_not_pregnancy_advice() -> None:
     a = assess({**LOW_BACK, "age": 30, "gave_birth_recently": True})
     assert "postpartum_pain_relief" in _ids(a) and "pregnancy_pain_relief" not in _ids(a)
