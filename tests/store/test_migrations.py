@@ -6,6 +6,7 @@ checks the chain tells you which one is missing).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ from rueckenlotse.store.schema import metadata
 from .conftest import sample_case, sample_entry, snapshot
 
 NOW = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+# Only a guard against a hang: opening takes well under a second.
+THREAD_TIMEOUT_S = 300.0
 
 
 def revisions() -> list[str]:
@@ -281,25 +284,42 @@ def test_downgrade_then_upgrade_round_trip(db_url: str) -> None:
         engine.dispose()
 
 
-def test_opening_a_new_database_from_several_threads_at_once_migrates_it_once(db_url: str) -> None:
+def open_from_threads(url: str, count: int) -> list[BaseException]:
+    """`count` threads released together each open the store at url; the errors they met."""
     errors: list[BaseException] = []
-    start = threading.Barrier(4)
+    start = threading.Barrier(count)
 
     def open_store() -> None:
         try:
-            start.wait()
-            Store.open(db_url).close()
-        except BaseException as e:  # reported below, in the test's thread
+            start.wait(THREAD_TIMEOUT_S)
+            Store.open(url).close()
+        except BaseException as e:  # reported to the test's thread
             errors.append(e)
 
-    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    threads = [threading.Thread(target=open_store) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
-    assert errors == []
-    with Store.open(db_url) as store:
-        assert current_revision(store.engine) == head_revision()
+        thread.join(THREAD_TIMEOUT_S)
+    assert not any(thread.is_alive() for thread in threads), "an opener hangs"
+    return errors
+
+
+def test_opening_a_new_database_from_several_threads_at_once_migrates_it_once(
+    new_db_url: Callable[[], str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Threads of one process race like processes do (test_open_race has the processes): each round a new
+    database, four threads released together, no error, and one thread ran every migration step once."""
+    caplog.set_level(logging.INFO, logger="alembic.runtime.migration")
+    for round_ in range(5):
+        url = new_db_url()
+        caplog.clear()
+        assert open_from_threads(url, 4) == [], f"round {round_}"
+        upgrades = [r for r in caplog.records if r.getMessage().startswith("Running upgrade")]
+        assert len(upgrades) == len(revisions()), f"round {round_}"
+        assert len({r.thread for r in upgrades}) == 1, f"round {round_}: more than one thread migrated"
+        with Store.open(url) as store:
+            assert current_revision(store.engine) == head_revision()
 
 
 def test_a_database_from_a_newer_program_is_refused(db_url: str) -> None:

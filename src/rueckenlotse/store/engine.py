@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import stat
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,10 @@ from .errors import StoreError
 # Wait this long for another process's write lock instead of failing at once with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 BEGIN_OPTION = "rueckenlotse_sqlite_begin"
+# How long an opener waits for another process that is setting up or migrating the same SQLite file. Generous:
+# a migration that copies the tables of a large database can take minutes, and giving up early helps no one.
+SQLITE_SETUP_LOCK_TIMEOUT_S = 600.0
+_LOCK_POLL_MAX_S = 0.1
 
 
 def parse_url(url: str | URL) -> URL:
@@ -76,11 +84,13 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        # WAL: readers never block the writer. FULL: a commit survives power loss, not just a crash.
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # First, so that every later statement waits for another process's lock instead of failing.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # FULL: a commit survives power loss, not just a crash. (WAL is switched on by migrate(), under the
+        # setup lock: switching a new file to WAL fails at once with "database is locked" when another
+        # process does the same, without waiting for the busy timeout. Once set, WAL stays in the file.)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # Erased data must not linger in free pages of the file.
         cursor.execute("PRAGMA secure_delete=ON")
     finally:
@@ -88,8 +98,73 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
-    # Migrations ask for BEGIN IMMEDIATE so two processes opening a new database cannot both migrate it.
+    # Migrations (and other read-then-write work) ask for BEGIN IMMEDIATE: the write lock comes first, so
+    # what they read cannot change before they write, and waiting for it honours the busy timeout.
     conn.exec_driver_sql(conn.get_execution_options().get(BEGIN_OPTION, "BEGIN"))
+
+
+def setup_lock_path(database: Path) -> Path:
+    """The sidecar file locked while a SQLite database is switched to WAL and migrated. It is never
+    deleted: removing a lock file while another process waits on it would let two processes in at once."""
+    return database.with_name(database.name + "-setup.lock")
+
+
+@contextlib.contextmanager
+def sqlite_setup_lock(database: Path, *, exclusive: bool, timeout_s: float | None = None) -> Iterator[None]:
+    """Hold the setup lock of a SQLite file: exclusive to set it up or migrate it, shared to check that it
+    needs nothing. An OS lock (flock) on its own open file, so threads of one process exclude each other
+    too, and a crashed holder releases it with its last file descriptor."""
+    fd = _open_lock_file(setup_lock_path(database))
+    try:
+        wait = SQLITE_SETUP_LOCK_TIMEOUT_S if timeout_s is None else timeout_s
+        _acquire(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, wait, database)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _open_lock_file(path: Path) -> int:
+    # O_NOFOLLOW: a symlink planted in the folder must not make us create or lock a file elsewhere.
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as e:
+        raise StoreError(
+            f"Die Sperrdatei {path} kann nicht geöffnet werden: {e.strerror}.",
+            f"The lock file {path} cannot be opened: {e.strerror}.",
+        ) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StoreError(
+            f"Die Sperrdatei {path} ist keine gewöhnliche Datei.",
+            f"The lock file {path} is not a regular file.",
+        )
+    return fd
+
+
+def _acquire(fd: int, mode: int, timeout_s: float, database: Path) -> None:
+    # flock has no timeout of its own: poll, with short sleeps first (setting up a new file is quick).
+    deadline = time.monotonic() + timeout_s
+    pause = 0.002
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise _setup_lock_timeout(database, timeout_s) from None
+            time.sleep(pause)
+            pause = min(pause * 2, _LOCK_POLL_MAX_S)
+
+
+def _setup_lock_timeout(database: Path, timeout_s: float) -> StoreError:
+    return StoreError(
+        f"Die Datenbank {database} wird seit über {timeout_s:g} Sekunden von einem anderen "
+        "Rückenlotse-Prozess eingerichtet oder aktualisiert. Bitte später erneut versuchen oder prüfen, "
+        "ob dieser Prozess hängt.",
+        f"Another Rückenlotse process has been setting up or upgrading the database {database} for more "
+        f"than {timeout_s:g} seconds. Please try again later or check whether that process hangs.",
+    )
 
 
 def libpq_url(url: URL) -> tuple[str, str | None]:
