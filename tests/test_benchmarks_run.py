@@ -50,6 +50,14 @@ SCRIPTS = [
             r"Heavy libraries imported by `rueckenlotse --help`: none",
         ],
     ),
+    (
+        "report_render.py",
+        ["--runs", "1"],
+        [
+            r"\| patient summary \| \d+ \| [\d.]+ \| [\d.]+ \| [\d.]+x \|",
+            r"\| clinician report with diary \| \d+ \| [\d.]+ \| [\d.]+ \| [\d.]+x \|",
+        ],
+    ),
 ]
 
 

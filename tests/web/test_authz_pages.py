@@ -56,6 +56,7 @@ from .conftest import LiveServer
 from .pages_helpers import step_form
 from .test_auth import open_store, wrong_code
 from .test_patient import PASSWORD
+from .test_report_downloads import PDF_TIMEOUT
 
 API = "/api/v1"
 MISSING_INTAKE = secrets.token_hex(16)  # shaped like a real id (32 hex digits), but nobody's
@@ -478,9 +479,10 @@ def params_of(world: World, target: str) -> dict[str, str]:
 
 def send(client: httpx.Client, row: Row, params: Mapping[str, str], data: Form | None) -> httpx.Response:
     url = row.path.format(**params)
+    timeout = PDF_TIMEOUT if "/bericht" in row.path else httpx.USE_CLIENT_DEFAULT
     if row.method == "GET":
-        return client.get(url)
-    return client.post(url, data=data)
+        return client.get(url, timeout=timeout)
+    return client.post(url, data=data, timeout=timeout)
 
 
 def check_response(

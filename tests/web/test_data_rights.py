@@ -18,6 +18,7 @@ from .authz_support import person_of_email, sql
 from .conftest import LiveServer
 from .test_auth import new_clinician, own_client, sign_in
 from .test_patient import PASSWORD, csrf_of, diary_entry, new_patient
+from .test_report_downloads import PDF_TIMEOUT
 
 API = "/api/v1"
 
@@ -92,7 +93,7 @@ def test_a_clinicians_access_is_recorded_and_only_its_person_sees_it(
         sign_in(doctor, clinician)
         assert doctor.get("/praxis").status_code == 200
         assert doctor.get(f"/praxis/eingang/{intake_id}").status_code == 200
-        assert doctor.get(f"/praxis/eingang/{intake_id}/bericht").status_code == 200
+        assert doctor.get(f"/praxis/eingang/{intake_id}/bericht", timeout=PDF_TIMEOUT).status_code == 200
         page = doctor.get(f"/praxis/eingang/{intake_id}")
         done = doctor.post(f"/praxis/eingang/{intake_id}/gesehen", data={"csrf_token": csrf_of(page)})
         assert done.status_code == 303
@@ -171,7 +172,7 @@ def test_a_patient_downloads_all_data_and_the_reports(
     assert data["format_version"] == 3 and isinstance(data["access_log"], list)
     assert bruno.name not in download.text and bruno.note not in download.text
     for kind in ("patient", "clinician"):
-        report = anna.client.get(f"/mein-bereich/bericht/{kind}")
+        report = anna.client.get(f"/mein-bereich/bericht/{kind}", timeout=PDF_TIMEOUT)
         assert report.status_code == 200 and report.content.startswith(b"%PDF")
     api = anna.client.get(f"{API}/persons/{anna.person_id}/export")
     assert api.status_code == 200 and api.json()["diary"] == data["diary"]

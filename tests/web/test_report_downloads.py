@@ -23,6 +23,11 @@ from .test_practice import EMERGENCY, PLAIN, submit
 
 pytestmark = pytest.mark.usefixtures("poppler")
 
+# A PDF renders in a fraction of a second on an idle machine (benchmarks/report_render.py), but a request
+# for one may wait for a core behind a parallel test run on a loaded 2-core machine: the clients' 10 s are
+# meant for pages, PDF requests get this.
+PDF_TIMEOUT = 60.0
+
 
 @pytest.fixture
 def client(live_server: LiveServer) -> Iterator[httpx.Client]:
@@ -55,8 +60,12 @@ def test_the_result_page_offers_both_reports(client: httpx.Client, tmp_path: Pat
     assert 'action="/bericht"' in result.text
     form = step_form(result)
     data = {"csrf_token": form.hidden["csrf_token"], "state": form.hidden["state"]}
-    summary = pdf_text(client.post("/bericht", data={**data, "kind": "patient"}), tmp_path)
-    report = pdf_text(client.post("/bericht", data={**data, "kind": "clinician"}), tmp_path)
+    summary = pdf_text(
+        client.post("/bericht", data={**data, "kind": "patient"}, timeout=PDF_TIMEOUT), tmp_path
+    )
+    report = pdf_text(
+        client.post("/bericht", data={**data, "kind": "clinician"}, timeout=PDF_TIMEOUT), tmp_path
+    )
     assert "Selbst gut für sich sorgen" in summary
     assert "Selbst gut für sich sorgen" in report and len(report) > len(summary)
 
@@ -80,9 +89,9 @@ def test_my_area_gives_the_report_with_the_diary(client: httpx.Client, tmp_path:
     assert diary_entry(client, note="heute besser").status_code == 200
     home = client.get("/mein-bereich")
     assert 'href="/mein-bereich/bericht/clinician"' in home.text
-    report = pdf_text(client.get("/mein-bereich/bericht/clinician"), tmp_path)
+    report = pdf_text(client.get("/mein-bereich/bericht/clinician", timeout=PDF_TIMEOUT), tmp_path)
     assert "Lotte Bericht" in report and "heute besser" in report
-    summary = pdf_text(client.get("/mein-bereich/bericht/patient?lang=en"), tmp_path)
+    summary = pdf_text(client.get("/mein-bereich/bericht/patient?lang=en", timeout=PDF_TIMEOUT), tmp_path)
     assert "Your summary" in summary and "For: Lotte Bericht" in summary
     assert client.get("/mein-bereich/bericht/roman").status_code == 404
 
@@ -106,7 +115,7 @@ def test_a_practice_downloads_only_its_own_intake_reports(
         sign_in(y_client, y)
         detail = x_client.get(f"/praxis/eingang/{urgent}")
         assert f'href="/praxis/eingang/{urgent}/bericht"' in detail.text
-        report = pdf_text(x_client.get(f"/praxis/eingang/{urgent}/bericht"), tmp_path)
+        report = pdf_text(x_client.get(f"/praxis/eingang/{urgent}/bericht", timeout=PDF_TIMEOUT), tmp_path)
         assert "112" in report and "Notfall" in report
         refused = y_client.get(f"/praxis/eingang/{urgent}/bericht")
         missing = y_client.get("/praxis/eingang/0123456789abcdef0123456789abcdef/bericht")

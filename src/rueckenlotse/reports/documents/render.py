@@ -1,11 +1,16 @@
 """HTML from the Jinja2 templates (autoescape on), and the PDF from that same HTML with WeasyPrint.
 
 WeasyPrint and the templates are loaded only when a report is made: the CLI starts faster without them.
+The HTML download carries its stylesheet (templates/report.css) inline; for the PDF the stylesheet, and the
+fonts, are loaded once per thread and reused (issue #13: a report renders in about the time WeasyPrint
+needs for plain text of the same length).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -82,7 +87,10 @@ def build_view(
     raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
 
 
-def render_html(view: PatientReport | ClinicianReport, texts: DocumentTexts | None = None) -> str:
+def render_html(
+    view: PatientReport | ClinicianReport, texts: DocumentTexts | None = None, *, inline_css: bool = True
+) -> str:
+    """The report as one HTML page; without ``inline_css`` the stylesheet is left to the caller (the PDF)."""
     texts = texts or document_texts()
     lang = view.header.lang
 
@@ -90,7 +98,7 @@ def render_html(view: PatientReport | ClinicianReport, texts: DocumentTexts | No
         return texts.get(key, lang, **values)
 
     template = _environment().get_template(f"{view.header.kind}.html")
-    return template.render(r=view, t=t, lang=lang)
+    return template.render(r=view, t=t, lang=lang, inline_css=inline_css)
 
 
 def package_only_fetcher() -> Any:
@@ -112,13 +120,65 @@ def package_only_fetcher() -> Any:
     return PackageOnlyFetcher(allowed_protocols=("data", "file"))
 
 
+@dataclass(frozen=True)
+class _PdfTools:
+    """What every PDF of a thread shares: the fonts (a FontConfiguration) and the parsed stylesheets."""
+
+    font_config: Any
+    stylesheets: tuple[Any, ...]
+
+
+_THREAD = threading.local()
+TEMPLATES_URL = (PACKAGE_DIR / "templates").as_uri() + "/"
+BULLET = "\u2022\u00a0"  # the disc marker's "• ", with a space that never breaks after it
+
+
+def _pdf_tools() -> _PdfTools:
+    """This thread's tools, made on its first PDF. Per thread, not per process: the web renders in a thread
+    pool, and WeasyPrint's fonts (a Pango font map) are not meant to be used by two threads at once."""
+    tools: _PdfTools | None = getattr(_THREAD, "tools", None)
+    if tools is None:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        font_config = FontConfiguration()
+        fetcher = package_only_fetcher()
+        sheets = tuple(
+            CSS(
+                string=(PACKAGE_DIR / "templates" / name).read_text(encoding="utf-8"),
+                base_url=TEMPLATES_URL,
+                url_fetcher=fetcher,
+                font_config=font_config,
+            )
+            for name in ("report.css", "pdf.css")
+        )
+        tools = _THREAD.tools = _PdfTools(font_config, sheets)
+    return tools
+
+
+def _prepare_for_pdf(root: Any) -> None:
+    """Two changes to the parsed page that the PDF does not show but WeasyPrint pays for.
+
+    Ids go: the PDF links nowhere inside itself, and an element with an id gets computed styles of its
+    own, for its whole subtree, where its siblings would share theirs. The bullets of unordered lists become
+    text (pdf.css hangs them): a list marker is laid out as a positioned box of its own.
+    """
+    for element in root.iter():
+        element.attrib.pop("id", None)
+        if element.tag == "ul":
+            for item in element:
+                if item.tag == "li":
+                    item.text = BULLET + (item.text or "").lstrip()
+
+
 def html_to_pdf(html: str) -> bytes:
+    """The PDF of a report page; the page may carry its stylesheet inline or leave it to this function."""
     from weasyprint import HTML
 
-    document = HTML(
-        string=html, base_url=(PACKAGE_DIR / "templates").as_uri() + "/", url_fetcher=package_only_fetcher()
-    )
-    pdf: bytes = document.write_pdf()
+    tools = _pdf_tools()
+    document = HTML(string=html, base_url=TEMPLATES_URL, url_fetcher=package_only_fetcher())
+    _prepare_for_pdf(document.etree_element)
+    pdf: bytes = document.write_pdf(stylesheets=list(tools.stylesheets), font_config=tools.font_config)
     return pdf
 
 
@@ -139,5 +199,6 @@ def render_report(
     view = build_view(
         kind, case, assessment, lang=lang, generated_at=generated_at, person_label=person_label, diary=diary
     )
-    html = render_html(view)
-    return html.encode("utf-8") if fmt == "html" else html_to_pdf(html)
+    if fmt == "html":
+        return render_html(view).encode("utf-8")
+    return html_to_pdf(render_html(view, inline_css=False))
