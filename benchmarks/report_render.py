@@ -11,9 +11,10 @@ plain document of the same page count rendered by WeasyPrint in the same process
 by default (``HTML(string=...).write_pdf()``): paragraphs of text with the report's font, size, line height,
 page margins and footer, filled until its last page is about half full. Each document is rendered once to
 warm up, then ``--runs`` times, interleaved with its reference, each after a full garbage collection (so
-that one rendering does not pay for collecting the garbage of the one before); the table gives the
-medians of wall-clock and CPU time. Target (issue #13): every report within 1.5x its reference in wall
-time (``--check`` exits 1 when one is not).
+that one rendering does not pay for collecting the garbage of the one before). The ratio compares the
+best (fastest) run of each, as timeit does; the medians are shown beside it. Target (issue #13): every
+report within 1.5x its reference (``--check`` exits 1 when one is not). The chart is drawn by matplotlib
+before the rendering (``diary_from_store``); its time is given per format below the table.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ sys.path.insert(0, str(HERE))
 from assess_latency import machine_lines, shared_dir  # noqa: E402
 
 TARGET = 1.5
+# The chart each format gets, as the web download and the CLI ask for it (diary_from_store's `chart`).
+FORMAT_CHART = (("html", "svg"), ("pdf", "jpeg"))
 AT = dt.datetime(2026, 4, 10, 8, 0, tzinfo=dt.UTC)
 INTAKE_AT = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 VIGNETTE = "p45-sciatica-protrusion"
@@ -102,7 +105,9 @@ def report_renderers() -> list[tuple[str, Callable[[str], bytes]]]:
 
     with stored_person() as (store, person):
         record = latest_of(store, person)
-        diary = diary_from_store(store, person, lang="de")
+        diaries = {
+            fmt: diary_from_store(store, person, lang="de", chart=chart) for fmt, chart in FORMAT_CHART
+        }
     case, assessment = record.case, record.assessment
 
     def patient(fmt: Any) -> bytes:
@@ -117,7 +122,7 @@ def report_renderers() -> list[tuple[str, Callable[[str], bytes]]]:
             assessment,
             fmt=fmt,
             person_label="Lotte Beispiel",
-            diary=diary,
+            diary=diaries[fmt],
             generated_at=AT,
         )
 
@@ -184,7 +189,24 @@ def documents() -> list[Document]:
     return made
 
 
-def seconds(work: Callable[[], bytes]) -> tuple[float, float]:
+def chart_lines(runs: int) -> list[str]:
+    """What drawing the chart costs before the rendering (matplotlib, in diary_from_store), per format:
+    the PDF's JPEG must not buy the table's speed with a slower chart."""
+    from rueckenlotse.reports.documents import diary_from_store
+
+    lines = ["", "| chart of the diary (matplotlib, before rendering) | median s |", "| --- | ---: |"]
+    with stored_person() as (store, person):
+        for fmt, chart in FORMAT_CHART:
+            draw = partial(diary_from_store, store, person, lang="de", chart=chart)
+            draw()
+            timed = [seconds(draw)[0] for _ in range(runs)]
+            lines.append(
+                f"| {chart.upper()}, for the {fmt.upper()} report | {statistics.median(timed):.3f} |"
+            )
+    return lines
+
+
+def seconds(work: Callable[[], object]) -> tuple[float, float]:
     """Wall-clock and CPU seconds of one rendering."""
     gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
@@ -194,19 +216,19 @@ def seconds(work: Callable[[], bytes]) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7, help="timed renderings of each document")
+    parser.add_argument("--runs", type=int, default=15, help="timed renderings of each document")
     parser.add_argument("--check", action="store_true", help=f"exit 1 when a ratio is above {TARGET}")
     args = parser.parse_args()
 
     rows = []
     for document in documents():
         seconds(document.render), seconds(document.reference)  # warm-up: fonts, caches, imports
-        own: list[tuple[float, float]] = []
-        plain: list[tuple[float, float]] = []
+        own: list[float] = []
+        plain: list[float] = []
         for _ in range(args.runs):  # interleaved, so that a change of load hits both alike
-            own.append(seconds(document.render))
-            plain.append(seconds(document.reference))
-        rows.append((document, medians(own), medians(plain)))
+            own.append(seconds(document.render)[0])
+            plain.append(seconds(document.reference)[0])
+        rows.append((document, own, plain))
 
     lines = ["### PDF report rendering", "", *machine_lines()]
     lines += [
@@ -214,32 +236,31 @@ def main() -> None:
         "",
     ]
     lines += [
-        "| document | pages | median s | plain reference s | ratio | CPU s | plain CPU s | CPU ratio |",
+        "| document | pages | best s | plain best s | ratio | median s | plain median s | median ratio |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     failed = []
-    for document, (own_s, own_cpu), (plain_s, plain_cpu) in rows:
-        ratio = own_s / plain_s
+    for document, own, plain in rows:
+        ratio = min(own) / min(plain)
         if ratio > TARGET:
             failed.append(document.name)
-        wall = f"{own_s:.3f} | {plain_s:.3f} | {ratio:.2f}x"
-        cpu = f"{own_cpu:.3f} | {plain_cpu:.3f} | {own_cpu / plain_cpu:.2f}x"
-        numbers = f"{wall} | {cpu}"
-        lines.append(f"| {document.name} | {document.pages} | {numbers} |")
+        best = f"{min(own):.3f} | {min(plain):.3f} | {ratio:.2f}x"
+        typical = statistics.median(own), statistics.median(plain)
+        median = f"{typical[0]:.3f} | {typical[1]:.3f} | {typical[0] / typical[1]:.2f}x"
+        lines.append(f"| {document.name} | {document.pages} | {best} | {median} |")
     lines += [
         "",
-        'median s: `render_report(..., fmt="pdf")` (view, HTML and PDF); plain reference: WeasyPrint\'s',
-        "PDF of plain paragraphs with the same page count, font and margins; CPU: the process's CPU time.",
+        'Times: wall clock of `render_report(..., fmt="pdf")` (view, HTML and PDF); plain reference:',
+        "WeasyPrint's PDF of plain paragraphs with the same page count, font and margins. The ratio compares",
+        "the best of the runs (what the work costs; a shared machine only ever adds time); the median ratio",
+        "is shown beside it.",
         f"Target: ratio ≤ {TARGET}x.",
     ]
+    lines += chart_lines(args.runs)
     sys.stdout.write("\n".join(lines) + "\n")
     if args.check and failed:
         sys.stderr.write(f"above {TARGET}x the plain reference: {', '.join(failed)}\n")
         raise SystemExit(1)
-
-
-def medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
-    return statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
 
 
 def weasyprint_version() -> str:

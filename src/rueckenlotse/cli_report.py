@@ -86,11 +86,12 @@ def _from_case_file(case_file: Path, lang: Lang) -> tuple[Case, Assessment]:
 
 
 def _from_store(
-    person: str, db: str | None, kind: ReportKind, lang: Lang
+    person: str, db: str | None, kind: ReportKind, lang: Lang, fmt: ReportFormat
 ) -> tuple[Case, Assessment, str | None, ReportDiary | None]:
     from .core.engine import evaluate
     from .knowledge.loader import default_knowledge
     from .reports.documents import diary_from_store
+    from .reports.documents.diary import ChartFormat
     from .services.followup import latest_of
 
     kb = default_knowledge()
@@ -103,7 +104,13 @@ def _from_store(
             assessment = evaluate(kb, record.case, lang.value)
         if kind is ReportKind.clinician:
             # pseudonymous on purpose: the practice sees the id, never the name kept on this device
-            return record.case, assessment, person, diary_from_store(store, person, lang=lang.value)
+            chart: ChartFormat = "jpeg" if fmt is ReportFormat.pdf else "svg"
+            return (
+                record.case,
+                assessment,
+                person,
+                diary_from_store(store, person, lang=lang.value, chart=chart),
+            )
         return record.case, assessment, display_name, None
 
 
@@ -142,7 +149,7 @@ def report(
             case, assessment = _from_case_file(case_file, lang)
         else:
             assert person is not None
-            case, assessment, label, diary = _from_store(person, db, kind, lang)
+            case, assessment, label, diary = _from_store(person, db, kind, lang, fmt)
         data = render_report(
             kind.value,
             case,

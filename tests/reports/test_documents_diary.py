@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from rueckenlotse.core.models import Case
-from rueckenlotse.plan.followup_texts import render
 from rueckenlotse.reports.documents import ReportDiary, diary_from_store, render_report
 from rueckenlotse.reports.documents.common import LABEL_LIMIT, clean_user_text
+from rueckenlotse.reports.documents.diary import CHART_JPEG_URL
 from rueckenlotse.services.followup import add_entry, latest_of, record_intake
 from rueckenlotse.store import Store
 
@@ -66,9 +66,19 @@ def clinician_html(stored: tuple[Store, str], diary: ReportDiary) -> str:
 
 
 @pytest.fixture(scope="module")
-def clinician_pdf(stored: tuple[Store, str], diary: ReportDiary) -> bytes:
+def jpeg_diary(stored: tuple[Store, str]) -> ReportDiary:
+    """The diary as the PDF downloads get it (web and CLI): the chart as JPEG."""
+    store, person = stored
+    found = diary_from_store(store, person, lang="de", chart="jpeg")
+    assert found is not None and found.chart_svg is None and found.chart_jpeg is not None
+    return found
+
+
+@pytest.fixture(scope="module")
+def clinician_pdf(stored: tuple[Store, str], jpeg_diary: ReportDiary) -> bytes:
     store, person = stored
     record = latest_of(store, person)
+    diary = jpeg_diary
     return render_report(
         "clinician",
         record.case,
@@ -130,11 +140,12 @@ def test_the_pdf_shows_chart_escalation_and_hostile_text(clinician_pdf: bytes, t
     assert "Woche 4 (geprüft am 24.03.2026)" in text
     assert "<script>alert('x')</script>" in text  # printed as the letters typed, not run
     assert "Gefälscht" in text
-    # the chart was drawn into the PDF: its title and axis label are there as text
-    assert render("plot.title", "de") in text and render("plot.axis.pain", "de") in text
-    assert "\u202e" not in text
+    # the chart is in the PDF: the JPEG as drawn, at its full 150 dpi (pdfimages lists the page's pictures)
     pdf = tmp_path / "diary.pdf"
     pdf.write_bytes(clinician_pdf)
+    pictures = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, check=True).stdout
+    assert re.search(r"\bimage\s+1650\s+1275\s+rgb\s+3\s+8\s+jpeg\b", pictures.decode()), pictures
+    assert "\u202e" not in text
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")], check=True)
     assert len(list(tmp_path.glob("page-*.png"))) >= 4
 
@@ -147,3 +158,17 @@ def test_a_person_without_diary_has_no_diary_section(tmp_path: Path) -> None:
         record = latest_of(store, person)
         html = render_report("clinician", record.case, record.assessment, generated_at=AT).decode("utf-8")
     assert 'class="diary"' not in html
+
+
+def test_an_html_report_carries_its_jpeg_chart_itself(
+    stored: tuple[Store, str], jpeg_diary: ReportDiary
+) -> None:
+    # The PDF gets the JPEG by an internal URL; a saved HTML file must not point at that URL.
+    store, person = stored
+    record = latest_of(store, person)
+    html = render_report(
+        "clinician", record.case, record.assessment, diary=jpeg_diary, generated_at=AT
+    ).decode("utf-8")
+    assert CHART_JPEG_URL not in html
+    match = re.search(r'src="data:image/jpeg;base64,([A-Za-z0-9+/=]+)"', html)
+    assert match is not None and base64.b64decode(match.group(1)) == jpeg_diary.chart_jpeg

@@ -53,6 +53,11 @@ def folded(text: str) -> str:
     return " ".join(text.split())
 
 
+def unbroken(text: str) -> str:
+    """Text whose lines broke after a hyphen ("Reithosen- Bereich") joined again."""
+    return re.sub(r"(?<=\w)- (?=\w)", "-", text)
+
+
 @pytest.mark.parametrize("name", VIGNETTES)
 def test_clinician_pdf_has_triage_every_warning_sign_answer_and_the_sources(
     name: str, kb: KnowledgeBase
@@ -66,9 +71,17 @@ def test_clinician_pdf_has_triage_every_warning_sign_answer_and_the_sources(
     view = build_view("clinician", case, assessment, lang="de", generated_at=AT)
     assert isinstance(view, ClinicianReport)
     assert len(view.signs) >= 25
+    # Yes: a table row with its answer. No and not asked: listed after their heading ("Verneint: …").
+    headings = {
+        a: folded(document_texts().get(f"doc.clinician.signs_{a}", "de") + ":") for a in ("no", "not_asked")
+    }
     for sign in view.signs:
-        marker = "▶ " if sign.answer == "yes" else ""
-        assert folded(f"{sign.label} {marker}{sign.text}") in text, sign.field
+        if sign.answer == "yes":
+            assert folded(f"{sign.label} ▶ {sign.text}") in text, sign.field
+        else:
+            assert headings[sign.answer] in text, sign.answer
+            listed = unbroken(text[text.index(headings[sign.answer]) :])
+            assert folded(sign.label) in listed, sign.field
     cited = {s for rec in assessment.recommendations for s in rec.sources}
     cited |= {row.source for row in assessment.imaging_context}
     for source_id in cited:

@@ -227,8 +227,9 @@ def plot_diary(
     lang: str = "de",
     svg_path: Path | None = None,
     png_path: Path | None = None,
+    jpeg_path: Path | None = None,
 ) -> None:
-    """Draw the diary (pain per region, activity per day, milestones, escalations) to SVG and/or PNG."""
+    """Draw the diary (pain per region, activity per day, milestones, escalations) to SVG, PNG and/or JPEG."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
     days = daily_values(entries)
@@ -240,3 +241,7 @@ def plot_diary(
             fig.savefig(svg_path, format="svg", metadata={"Date": None})
         if png_path is not None:
             fig.savefig(png_path, format="png", dpi=150, metadata={"Software": None})
+        if jpeg_path is not None:
+            # For the PDF report: WeasyPrint copies a JPEG into the PDF as it is, where it lays out every
+            # letter of an SVG's text on its own and re-encodes a PNG (each cost more than a page of text).
+            fig.savefig(jpeg_path, format="jpeg", dpi=150, pil_kwargs={"quality": 92, "optimize": True})

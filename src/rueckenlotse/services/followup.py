@@ -160,6 +160,7 @@ def plot_for(
     *,
     svg_path: Path | None = None,
     png_path: Path | None = None,
+    jpeg_path: Path | None = None,
     lang: str = "de",
 ) -> FollowUpReport:
     """Draw a person's diary with the plan's milestones and the escalations; returns the report drawn."""
@@ -178,5 +179,6 @@ def plot_for(
         lang=lang,
         svg_path=svg_path,
         png_path=png_path,
+        jpeg_path=jpeg_path,
     )
     return report

@@ -38,7 +38,7 @@ def report_pdf(
 
     diary = None
     if kind == "clinician" and store is not None and person_id is not None:
-        diary = diary_from_store(store, person_id, lang=lang)
+        diary = diary_from_store(store, person_id, lang=lang, chart="jpeg")
     return render_report(
         kind,
         case,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -23,7 +24,7 @@ from markupsafe import Markup
 from ...core.kb import KnowledgeBase
 from ...core.models import Assessment, Case
 from ...knowledge.loader import default_knowledge
-from .diary import ReportDiary
+from .diary import CHART_JPEG_URL, ReportDiary, jpeg_data_uri
 from .texts import LANGS, DocumentTexts, document_texts
 from .views import ClinicianReport, PatientReport, clinician_report, patient_report
 
@@ -101,13 +102,20 @@ def render_html(
     return template.render(r=view, t=t, lang=lang, inline_css=inline_css)
 
 
-def package_only_fetcher() -> Any:
-    from weasyprint.urls import URLFetcher
+def package_only_fetcher(pictures: Mapping[str, tuple[bytes, str]] | None = None) -> Any:
+    """pictures: pictures made for this document (URL to bytes and media type), e.g. the diary chart."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    given = dict(pictures or {})
 
     class PackageOnlyFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no type hints
-        """Data URIs and files inside the package only: a report never reaches the network."""
+        """Data URIs, files inside the package and the document's own resources only: a report never
+        reaches the network."""
 
         def fetch(self, url: str, headers: Any = None) -> Any:
+            if url in given:
+                body, media_type = given[url]
+                return URLFetcherResponse(url, body, {"Content-Type": media_type})
             parts = urlsplit(url)
             if parts.scheme == "data":
                 return super().fetch(url, headers)
@@ -171,12 +179,13 @@ def _prepare_for_pdf(root: Any) -> None:
                     item.text = BULLET + (item.text or "").lstrip()
 
 
-def html_to_pdf(html: str) -> bytes:
-    """The PDF of a report page; the page may carry its stylesheet inline or leave it to this function."""
+def html_to_pdf(html: str, pictures: Mapping[str, tuple[bytes, str]] | None = None) -> bytes:
+    """The PDF of a report page; the page may carry its stylesheet inline or leave it to this function.
+    pictures: what the page refers to by URL instead of carrying it (see package_only_fetcher)."""
     from weasyprint import HTML
 
     tools = _pdf_tools()
-    document = HTML(string=html, base_url=TEMPLATES_URL, url_fetcher=package_only_fetcher())
+    document = HTML(string=html, base_url=TEMPLATES_URL, url_fetcher=package_only_fetcher(pictures))
     _prepare_for_pdf(document.etree_element)
     pdf: bytes = document.write_pdf(stylesheets=list(tools.stylesheets), font_config=tools.font_config)
     return pdf
@@ -200,5 +209,12 @@ def render_report(
         kind, case, assessment, lang=lang, generated_at=generated_at, person_label=person_label, diary=diary
     )
     if fmt == "html":
-        return render_html(view).encode("utf-8")
-    return html_to_pdf(render_html(view, inline_css=False))
+        html = render_html(view)
+        if diary is not None and diary.chart_jpeg is not None:  # the HTML file must carry its picture
+            html = html.replace(CHART_JPEG_URL, jpeg_data_uri(diary.chart_jpeg))
+        return html.encode("utf-8")
+    pictures = {}
+    if diary is not None and diary.chart_jpeg is not None:
+        # By URL, not as a data URI: the HTML parser would read the picture's base64 letter by letter.
+        pictures[CHART_JPEG_URL] = (diary.chart_jpeg, "image/jpeg")
+    return html_to_pdf(render_html(view, inline_css=False), pictures)
