@@ -97,16 +97,26 @@ _provision_axe() {
   fi
 }
 
+_provision_harfbuzz_subset() {
+  # WeasyPrint subsets the PDF's fonts with HarfBuzz when it finds the library, else with fontTools in
+  # Python (several times slower and a warning on each PDF). Chromium pulls it in; ask for it by name.
+  ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset\.so\.0' && return 0
+  _apt_install libharfbuzz-subset0 && return 0
+  provision_missing+=("HarfBuzz subsetting, for fast PDF reports: apt-get install libharfbuzz-subset0")
+  return 1
+}
+
 provision() {
   # Each step records what it could not provide and the run goes on: one report lists everything missing.
   _provision_postgres || true
   _provision_chromium || true
-  _need_command pdftotext poppler-utils "pdftotext and pdftoppm, for the PDF tests" || true
+  _need_command pdftotext poppler-utils "pdftotext, pdftoppm and pdfimages, for the PDF tests" || true
+  _provision_harfbuzz_subset || true
   _provision_axe || true
   _need_command java default-jre-headless "Java, for the Spark engine of the batch tests" || true
   if [ "${#provision_missing[@]}" -eq 0 ]; then
     export RUECKENLOTSE_REQUIRE_ALL=1
-    echo "== provisioned: PostgreSQL ($TEST_DATABASE_URL), Chromium, poppler-utils, axe-core, Java"
+    echo "== provisioned: PostgreSQL ($TEST_DATABASE_URL), Chromium, poppler-utils, HarfBuzz, axe-core, Java"
     return 0
   fi
   echo "== missing on this machine (the tests that need it are skipped and counted):" >&2

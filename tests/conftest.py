@@ -64,8 +64,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # --- What tests need from the machine (tests/needs.py: skipped with a reason, or failed when strict). ---
 @pytest.fixture(scope="session")
 def poppler() -> None:
-    """pdftotext and pdftoppm (Debian's poppler-utils) read PDFs back as text and pictures."""
+    """pdftotext, pdftoppm and pdfimages (Debian's poppler-utils) read PDFs back as text and pictures."""
     from . import needs
 
     needs.tool("pdftotext", "poppler-utils")
     needs.tool("pdftoppm", "poppler-utils")
+    needs.tool("pdfimages", "poppler-utils")
