@@ -12,6 +12,7 @@ import re
 import subprocess
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,14 @@ from rueckenlotse.plan.models import DiaryEntry
 from rueckenlotse.reports.documents import build_view, render_html, render_report
 from rueckenlotse.reports.documents.diary import lean_chart_svg
 from rueckenlotse.reports.documents.render import BULLET, _pdf_tools, _prepare_for_pdf
-from rueckenlotse.reports.plots import plot_diary
+
+
+def plot_diary(*args: Any, **kwargs: Any) -> None:
+    """reports.plots.plot_diary, imported when a test draws: matplotlib is not loaded at collection."""
+    from rueckenlotse.reports.plots import plot_diary as draw
+
+    draw(*args, **kwargs)
+
 
 AT = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
 CASE = Case.model_validate(
