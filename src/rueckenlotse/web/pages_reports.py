@@ -70,23 +70,27 @@ async def report_of_patient(request: Request, kind: str) -> Response:
     if principal is None:
         return see_other(LOGIN)
     chosen = _kind(kind)
-    store, person_id = store_of(request), person_of(principal)
-    try:
-        latest = latest_of(store, person_id)
-    except NoIntake:
-        return see_other(HOME)
-    label = display_name_of(request, principal)
-    content = await run_in_threadpool(
-        lambda: report_pdf(
+    store, person_id, lang = store_of(request), person_of(principal), request_lang(request)
+
+    def make() -> bytes | None:  # reads and renders in a worker thread: the event loop never waits on them
+        try:
+            latest = latest_of(store, person_id)
+        except NoIntake:
+            return None
+        label = display_name_of(request, principal)
+        return report_pdf(
             chosen,
             latest.case,
             latest.assessment,
-            lang=request_lang(request),
+            lang=lang,
             person_label=label,
             store=store,
             person_id=person_id,
         )
-    )
+
+    content = await run_in_threadpool(make)
+    if content is None:
+        return see_other(HOME)
     return pdf_download(content, chosen)
 
 
