@@ -27,13 +27,13 @@ SAVE = r"\(leer = nicht speichern\): |\(empty = do not save\): "
 
 @cache
 def command() -> list[str]:
-    """`rueckenlotse interview` when the installed CLI offers it, else `python -m rueckenlotse.interview`."""
+    """`rueckenlotse interview` from the installed console script, else from the CLI's entry point."""
     cli = BIN / "rueckenlotse"
     if cli.exists():
         probe = subprocess.run([str(cli), "interview", "--help"], capture_output=True, text=True, timeout=60)
         if probe.returncode == 0:
             return [str(cli), "interview"]
-    return [sys.executable, "-m", "rueckenlotse.interview"]
+    return [sys.executable, "-c", "from rueckenlotse.cli import main; main()", "interview"]
 
 
 def spawn(*args: str) -> pexpect.spawn:

@@ -15,7 +15,7 @@ import typer
 from typer.testing import CliRunner
 
 from rueckenlotse.batch.generate import generate_case
-from rueckenlotse.cli_batch import register
+from rueckenlotse.cli.batch import register
 from rueckenlotse.core.engine import evaluate
 from rueckenlotse.core.models import Case
 from rueckenlotse.knowledge.loader import default_knowledge

@@ -12,11 +12,11 @@ import typer
 import typer.main
 from typer.core import TyperCommand, TyperGroup
 
-from .cli_common import HelpGroup, Lang, command_group
+from .common import HelpGroup, Lang, command_group
 
 if TYPE_CHECKING:
-    from .core.kb import KnowledgeBase
-    from .core.models import Assessment, Case
+    from ..core.kb import KnowledgeBase
+    from ..core.models import Assessment, Case
 
 # Start-up: `rueckenlotse --help` imports Typer and this module only. The command groups (cli_*.py) are
 # registered by register_all() when one of their commands is called; the listing comes from LAZY_COMMANDS.
@@ -91,8 +91,8 @@ def _fail(kb: KnowledgeBase | None, lang: str, lines: list[str]) -> typer.Exit:
 
 def _read_cases(path: Path, kb: KnowledgeBase, lang: str) -> list[Case]:
     """All cases of a .json (one) or .jsonl (one per line) file; every invalid line is reported."""
-    from .core.errors import InvalidCase
-    from .validation import parse_case_json
+    from ..core.errors import InvalidCase
+    from ..validation import parse_case_json
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -137,8 +137,8 @@ def assess(
 
     Example: rueckenlotse assess fall.json --format json
     """
-    from .core.engine import evaluate
-    from .knowledge.loader import default_knowledge
+    from ..core.engine import evaluate
+    from ..knowledge.loader import default_knowledge
 
     kb = default_knowledge()
     cases = _read_cases(file, kb, lang.value)
@@ -149,7 +149,7 @@ def assess(
     from rich.console import Console
     from rich.rule import Rule
 
-    from .reports.text import print_report
+    from ..reports.text import print_report
 
     console = Console()
     for index, assessment in enumerate(assessments):
@@ -167,7 +167,7 @@ def interview(
 
     Example: rueckenlotse interview --save mein-fall.json
     """
-    from .interview import run_interview
+    from .interview_loop import run_interview
 
     raise typer.Exit(run_interview(lang=lang.value, save=save))
 
@@ -178,36 +178,36 @@ def register_all(app: typer.Typer) -> None:
     A new group: add its two lines here and its name with its one-line help to LAZY_COMMANDS below
     (tests/test_cli_startup.py fails when the two disagree).
     """
-    from .cli_store import register as _register_store_commands
+    from .data import register as _register_store_commands
 
     _register_store_commands(app)
 
-    from .cli_plan import register as _register_plan_commands
+    from .plan import register as _register_plan_commands
 
     _register_plan_commands(app)
 
-    from .cli_followup import register as _register_followup_commands
-    from .cli_plan import plan_app as _plan_app
+    from .diary import register as _register_followup_commands
+    from .plan import plan_app as _plan_app
 
     _register_followup_commands(app, _plan_app)
 
-    from .cli_web import register as _register_web_commands
+    from .serve import register as _register_web_commands
 
     _register_web_commands(app)
 
-    from .cli_practice import register as _register_practice_commands
+    from .practice import register as _register_practice_commands
 
     _register_practice_commands(app)
 
-    from .cli_report import register as _register_report_commands
+    from .report import register as _register_report_commands
 
     _register_report_commands(app)
 
-    from .cli_fhir import register as _register_fhir_commands
+    from .fhir import register as _register_fhir_commands
 
     _register_fhir_commands(app)
 
-    from .cli_batch import register as _register_batch_commands
+    from .batch import register as _register_batch_commands
 
     _register_batch_commands(app)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from ..settings import Settings
 
 EXIT_INVALID = 2
 
@@ -51,8 +51,8 @@ def _url(host: str, port: int) -> str:
 
 def _settings(host: str | None, port: int | None, db: str | None) -> Settings:
     """Settings with the command's options, checked before the server binds (a clear message, exit 2)."""
-    from .settings import Settings
-    from .store import Store, StoreError
+    from ..settings import Settings
+    from ..store import Store, StoreError
 
     given: dict[str, Any] = {"host": host, "port": port, "database_url": db}
     try:
@@ -92,7 +92,7 @@ def serve(
     import uvicorn
     from sqlalchemy.engine import make_url
 
-    from .web.app import create_app
+    from ..web.app import create_app
 
     settings = _settings(host, port, db)
     started_line = _t("running", url=_url(settings.host, settings.port))

@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import Lang, command_group
-from .cli_store import DbOption, LangOption, _fail, _open_store, _user_errors
+from .common import Lang, command_group
+from .data import DbOption, LangOption, _fail, _open_store, _user_errors
 
 practice_app = command_group(
     "Practices: create one, add clinicians, make API tokens, purge old intakes.",
@@ -71,7 +71,7 @@ def practice_new(
 
     Example: rueckenlotse practice new "Praxis am Markt"
     """
-    from .store.practices import Practices
+    from ..store.practices import Practices
 
     with _user_errors(lang), _open_store(db) as store:
         practice = Practices(store).create_practice(name)
@@ -101,8 +101,8 @@ def practice_clinician(
 
     Example: rueckenlotse practice clinician 3f2a… arzt@praxis.de
     """
-    from .services.auth import Argon2Passwords
-    from .store.accounts import Accounts
+    from ..services.auth import Argon2Passwords
+    from ..store.accounts import Accounts
 
     password = _read_password(lang, password_stdin)
     with _user_errors(lang), _open_store(db) as store:
@@ -120,7 +120,7 @@ def practice_token(
 
     Example: rueckenlotse practice token 3f2a… praxissoftware
     """
-    from .store.practices import Practices
+    from ..store.practices import Practices
 
     with _user_errors(lang), _open_store(db) as store:
         _record, raw = Practices(store).create_api_token(practice_id, name)
@@ -147,8 +147,8 @@ def practice_purge(
 
     Example: rueckenlotse practice purge --dry-run
     """
-    from .services.data_rights import purge_reviewed
-    from .settings import Settings
+    from ..services.data_rights import purge_reviewed
+    from ..settings import Settings
 
     retention = days if days is not None else Settings().intake_retention_days
     with _user_errors(lang), _open_store(db) as store:

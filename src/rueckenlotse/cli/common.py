@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from . import LANGUAGES
+from .. import LANGUAGES
 
 
 class Lang(StrEnum):

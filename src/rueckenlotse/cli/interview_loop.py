@@ -1,6 +1,6 @@
 """The terminal interview: question by question, with an emergency check after every answer.
 
-Run it as ``rueckenlotse interview [--lang de|en] [--save FILE]`` (or ``python -m rueckenlotse.interview``).
+Run it as ``rueckenlotse interview [--lang de|en] [--save FILE]``.
 Works with a terminal and with piped input (one answer per line).
 """
 
@@ -18,10 +18,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from . import InvalidCase, assess
-from .core.models import Assessment, Triage
-from .knowledge.loader import default_knowledge
-from .questionnaire import (
+from .. import InvalidCase, assess
+from ..core.models import Assessment, Triage
+from ..knowledge.loader import default_knowledge
+from ..questionnaire import (
     AnswerError,
     Question,
     active_questions,
@@ -38,8 +38,8 @@ from .questionnaire import (
     unsure_notes,
     without_answer,
 )
-from .questionnaire.parse import NO, YES
-from .reports.text import print_report
+from ..questionnaire.parse import NO, YES
+from ..reports.text import print_report
 
 LANGS = ("de", "en")
 BACK = frozenset({"<", "zurück", "zurueck", "back"})

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .cli_common import Lang, command_group
-from .cli_store import DbOption, LangOption, _fail, _open_store, _progress, _user_errors, person_app
+from .common import Lang, command_group
+from .data import DbOption, LangOption, _fail, _open_store, _progress, _user_errors, person_app
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
-    from .plan.trends import Escalation, FollowUpReport
-    from .services.followup import EntryResult
+    from ..plan.trends import Escalation, FollowUpReport
+    from ..services.followup import EntryResult
 
 TEXTS: dict[str, dict[str, str]] = {
     "intake_saved": {
@@ -154,10 +154,10 @@ def person_intake(
 
     Example: rueckenlotse person intake 3f2a… mein-fall.json
     """
-    from .knowledge.loader import default_knowledge
-    from .reports.text import print_report
-    from .services.followup import record_intake
-    from .validation import parse_case_json
+    from ..knowledge.loader import default_knowledge
+    from ..reports.text import print_report
+    from ..services.followup import record_intake
+    from ..validation import parse_case_json
 
     kb = default_knowledge()
     moment = _parse_moment(at, lang)
@@ -243,8 +243,8 @@ def _ask_int(
 
 
 def _ask_signs(console: Console, lang: Lang) -> list[str]:
-    from .plan.followup_texts import render
-    from .plan.models import OFFERED_WARNING_SIGNS
+    from ..plan.followup_texts import render
+    from ..plan.models import OFFERED_WARNING_SIGNS
 
     for number, sign in enumerate(OFFERED_WARNING_SIGNS, start=1):
         console.print(f"  {number:>2}  {render(f'sign.{sign}.label', lang.value)}")
@@ -259,7 +259,7 @@ def _ask_signs(console: Console, lang: Lang) -> list[str]:
 
 def _entry_interactively(regions: list[str], lang: Lang) -> dict[str, Any]:
     """Ask for an entry in the terminal: pain per region, reach, activity, warning signs, a note."""
-    from .knowledge.loader import default_knowledge
+    from ..knowledge.loader import default_knowledge
 
     kb = default_knowledge()
     console = _console()
@@ -285,7 +285,7 @@ def _show_entry_result(result: EntryResult, lang: Lang) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
-    from .knowledge.loader import default_knowledge
+    from ..knowledge.loader import default_knowledge
 
     console = _console()
     rescreen = result.rescreen
@@ -350,7 +350,7 @@ def diary_add(
 
     Example: rueckenlotse diary add 3f2a… --pain low_back=5 --activity 30 --reach buttock_thigh
     """
-    from .services.followup import add_entry, intake_of
+    from ..services.followup import add_entry, intake_of
 
     with _user_errors(lang), _open_store(db) as store:
         if pain:
@@ -378,11 +378,11 @@ def diary_import(
 
     Example: rueckenlotse diary import 3f2a… tagebuch.jsonl
     """
-    from .core.errors import InvalidInput
-    from .knowledge.loader import default_knowledge
-    from .plan.models import DiaryEntry
-    from .services.followup import add_entry
-    from .validation import parse_model_json
+    from ..core.errors import InvalidInput
+    from ..knowledge.loader import default_knowledge
+    from ..plan.models import DiaryEntry
+    from ..services.followup import add_entry
+    from ..validation import parse_model_json
 
     kb = default_knowledge()
     entries: list[DiaryEntry] = []
@@ -412,7 +412,7 @@ def diary_import(
 def _diary_table(report: FollowUpReport, lang: Lang) -> RenderableType:
     from rich.table import Table
 
-    from .plan.followup_texts import fmt_number, render
+    from ..plan.followup_texts import fmt_number, render
 
     table = Table(title=_t("diary_heading", lang))
     for key in ("col_day", "col_pain", "col_activity", "col_reach", "col_signs"):
@@ -441,8 +441,8 @@ def diary_show(
     """
     from rich.text import Text
 
-    from .plan.followup_texts import fmt_number
-    from .services.followup import report_for
+    from ..plan.followup_texts import fmt_number
+    from ..services.followup import report_for
 
     with _user_errors(lang), _open_store(db) as store:
         report = report_for(store, person)
@@ -486,8 +486,8 @@ def plan_show(
 
     Example: rueckenlotse plan show 3f2a…
     """
-    from .reports.plan_text import render_plan
-    from .services.followup import current_plan
+    from ..reports.plan_text import render_plan
+    from ..services.followup import current_plan
 
     day = _parse_day(today, lang)
     with _user_errors(lang), _open_store(db) as store:
@@ -505,7 +505,7 @@ def _parse_day(value: str | None, lang: Lang) -> dt.date | None:
 
 
 def _known_exercise(exercise_id: str, lang: Lang) -> None:
-    from .plan.library import default_library
+    from ..plan.library import default_library
 
     if exercise_id not in default_library().exercises:
         _fail(lang, _t("unknown_exercise", lang, id=exercise_id), [])
@@ -522,8 +522,8 @@ def plan_exclude(
 
     Example: rueckenlotse plan exclude 3f2a… bridge --reason "Knie"
     """
-    from .reports.plan_text import render_plan
-    from .services.followup import current_plan
+    from ..reports.plan_text import render_plan
+    from ..services.followup import current_plan
 
     _known_exercise(exercise_id, lang)
     with _user_errors(lang), _open_store(db) as store:
@@ -562,7 +562,7 @@ def plot(
 
     Example: rueckenlotse plot 3f2a… -o verlauf.svg --png verlauf.png
     """
-    from .services.followup import plot_for, report_for
+    from ..services.followup import plot_for, report_for
 
     if output is None and png is None:
         _fail(lang, _t("plot_needs_file", lang), [])

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .cli_common import Lang
+from .common import Lang
 
 if TYPE_CHECKING:
-    from .batch.pipeline import Summary
-    from .core.kb import KnowledgeBase
+    from ..batch.pipeline import Summary
+    from ..core.kb import KnowledgeBase
 
 EXIT_FAILED = 2
 
@@ -101,9 +101,9 @@ def batch(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    from .batch.engines import EngineError
-    from .batch.pipeline import BatchError, Callbacks, run_batch
-    from .knowledge.loader import default_knowledge
+    from ..batch.engines import EngineError
+    from ..batch.pipeline import BatchError, Callbacks, run_batch
+    from ..knowledge.loader import default_knowledge
 
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import Lang, command_group
+from .common import Lang, command_group
 
 EXIT_INVALID = 2
 
@@ -41,10 +41,10 @@ def ask_command(
     """
     from rich.console import Console
 
-    from .plan.ask import MAX_K, ask_screened
-    from .plan.library import default_library
-    from .reports.ask_screen_text import render_screen
-    from .reports.plan_text import render_answers
+    from ..plan.ask import MAX_K, ask_screened
+    from ..plan.library import default_library
+    from ..reports.ask_screen_text import render_screen
+    from ..reports.plan_text import render_answers
 
     library = default_library()
     if not question.strip():
@@ -75,13 +75,13 @@ def preview_command(
     """
     from rich.console import Console
 
-    from . import assess
-    from .core.errors import InvalidCase
-    from .knowledge.loader import default_knowledge
-    from .plan.builder import build_plan
-    from .plan.library import default_library
-    from .reports.plan_text import render_plan
-    from .validation import parse_case_json
+    from .. import assess
+    from ..core.errors import InvalidCase
+    from ..knowledge.loader import default_knowledge
+    from ..plan.builder import build_plan
+    from ..plan.library import default_library
+    from ..reports.plan_text import render_plan
+    from ..validation import parse_case_json
 
     kb = default_knowledge()
     library = default_library()

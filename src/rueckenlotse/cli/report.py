@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .cli_common import Lang
-from .cli_store import DbOption, LangOption, _fail, _open_store, _user_errors
+from .common import Lang
+from .data import DbOption, LangOption, _fail, _open_store, _user_errors
 
 if TYPE_CHECKING:
-    from .core.models import Assessment, Case
-    from .reports.documents import ReportDiary
+    from ..core.models import Assessment, Case
+    from ..reports.documents import ReportDiary
 
 TEXTS: dict[str, dict[str, str]] = {
     "one_source": {
@@ -72,9 +72,9 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def _from_case_file(case_file: Path, lang: Lang) -> tuple[Case, Assessment]:
-    from .core.engine import evaluate
-    from .knowledge.loader import default_knowledge
-    from .validation import parse_case_json
+    from ..core.engine import evaluate
+    from ..knowledge.loader import default_knowledge
+    from ..validation import parse_case_json
 
     kb = default_knowledge()
     try:
@@ -88,11 +88,11 @@ def _from_case_file(case_file: Path, lang: Lang) -> tuple[Case, Assessment]:
 def _from_store(
     person: str, db: str | None, kind: ReportKind, lang: Lang, fmt: ReportFormat
 ) -> tuple[Case, Assessment, str | None, ReportDiary | None]:
-    from .core.engine import evaluate
-    from .knowledge.loader import default_knowledge
-    from .reports.documents import diary_from_store
-    from .reports.documents.diary import ChartFormat
-    from .services.followup import latest_of
+    from ..core.engine import evaluate
+    from ..knowledge.loader import default_knowledge
+    from ..reports.documents import diary_from_store
+    from ..reports.documents.diary import ChartFormat
+    from ..services.followup import latest_of
 
     kb = default_knowledge()
     with _open_store(db) as store:
@@ -140,7 +140,7 @@ def report(
     if db is not None and person is None:
         _fail(lang, _t("error", lang), [_t("db_needs_person", lang)])
     fmt = output_format or (ReportFormat.pdf if output.suffix.lower() == ".pdf" else ReportFormat.html)
-    from .reports.documents import render_report
+    from ..reports.documents import render_report
 
     label: str | None = None
     diary: ReportDiary | None = None

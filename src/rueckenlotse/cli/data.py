@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from .cli_common import Lang, command_group
+from .common import Lang, command_group
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from .store import Store
+    from ..store import Store
 
 EXIT_INVALID = 2
 EXIT_DECLINED = 1
@@ -104,8 +104,8 @@ def _user_errors(lang: Lang) -> Iterator[None]:
     """Everything a user can cause becomes a short message and exit code 2, never a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .core.errors import InvalidInput
-    from .store import StoreError
+    from ..core.errors import InvalidInput
+    from ..store import StoreError
 
     try:
         yield
@@ -124,14 +124,14 @@ def _user_errors(lang: Lang) -> Iterator[None]:
 def _database_url(db: str | None) -> str:
     if db is not None:
         return db
-    from .settings import Settings
+    from ..settings import Settings
 
     return Settings().database_url
 
 
 @contextmanager
 def _open_store(db: str | None) -> Iterator[Store]:
-    from .store import Store
+    from ..store import Store
 
     with Store.open(_database_url(db)) as store:
         yield store
@@ -200,8 +200,8 @@ def export(
 
     Example: rueckenlotse export 3f2a… -o daten.json --csv tagebuch.csv
     """
-    from .services import data_rights
-    from .store.audit import SYSTEM_CLI
+    from ..services import data_rights
+    from ..store.audit import SYSTEM_CLI
 
     with _user_errors(lang), _open_store(db) as store:
         with _progress(_t("export_progress", lang)) as progress:
@@ -230,8 +230,8 @@ def erase(
 
     Example: rueckenlotse erase 3f2a… --yes
     """
-    from .services import data_rights
-    from .store.audit import SYSTEM_CLI
+    from ..services import data_rights
+    from ..store.audit import SYSTEM_CLI
 
     with _user_errors(lang), _open_store(db) as store:
         store.get_person(person_id)  # an unknown id is an error before anyone is asked anything
@@ -274,7 +274,7 @@ def restore(
     """
     with _user_errors(lang), _open_store(db) as store:
         if not file.is_file():  # checked before asking, so nobody confirms a restore that cannot run
-            from .store import StoreError
+            from ..store import StoreError
 
             raise StoreError(f"Datei nicht gefunden: {file}", f"File not found: {file}")
         question = _t("restore_confirm", lang, db=store.engine.url.render_as_string(), path=file)

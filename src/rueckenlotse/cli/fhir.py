@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from .cli_common import Lang, command_group
+from .common import Lang, command_group
 
 EXIT_INVALID = 2
 
@@ -65,7 +65,7 @@ def parse_at(text: str | None, lang: Lang) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        from .reports.fhir.importing import shown
+        from ..reports.fhir.importing import shown
 
         _fail(lang, "invalid_input", [_t("bad_at", lang, got=shown(text))])
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
@@ -85,10 +85,10 @@ def fhir_export(
 
     Example: rueckenlotse fhir export fall.json --at 2026-11-27T09:00:00Z -o fall.fhir.json
     """
-    from .core.errors import InvalidCase
-    from .knowledge.loader import default_knowledge
-    from .reports.fhir import build_bundle
-    from .validation import parse_case_json
+    from ..core.errors import InvalidCase
+    from ..knowledge.loader import default_knowledge
+    from ..reports.fhir import build_bundle
+    from ..validation import parse_case_json
 
     moment = parse_at(at, lang)
     kb = default_knowledge()
@@ -114,8 +114,8 @@ def fhir_import(
 
     Example: rueckenlotse fhir import antworten.json > fall.json
     """
-    from .knowledge.loader import default_knowledge
-    from .reports.fhir import InvalidResponse, parse_response_json
+    from ..knowledge.loader import default_knowledge
+    from ..reports.fhir import InvalidResponse, parse_response_json
 
     kb = default_knowledge()
     try:
