@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from rueckenlotse import assess
 from rueckenlotse.questionnaire import Question, load_questionnaire
-from rueckenlotse.web.api_body import MAX_BODY_BYTES
+from rueckenlotse.web.api.body import MAX_BODY_BYTES
 
 from .api_fixtures import API, BASE_CASE, api_routes, asgi_client, make_app, resolve, serve
 

@@ -113,7 +113,7 @@ def test_the_lifespan_opens_and_closes_the_store(tmp_path: Path) -> None:
 def test_apps_with_different_keys_refuse_each_others_state(tmp_path: Path) -> None:
     one = create_app(settings_for(tmp_path / "a", secret_key="a" * 40))
     two = create_app(settings_for(tmp_path / "b", secret_key="b" * 40))
-    from rueckenlotse.web.state import BadState, IntakeState
+    from rueckenlotse.web.security.state import BadState, IntakeState
 
     token = one.state.web.codec.dumps(IntakeState({"age": 40}))
     assert one.state.web.codec.loads(token).answers == {"age": 40}

@@ -205,7 +205,7 @@ def test_personal_pages_are_never_cached(store: Store, web: httpx.Client) -> Non
 
 
 def test_the_state_keeps_the_practice_code_and_reads_old_states() -> None:
-    from rueckenlotse.web.state import IntakeState, StateCodec
+    from rueckenlotse.web.security.state import IntakeState, StateCodec
 
     codec = StateCodec("k" * 32, "v1")
     with_code = IntakeState({"regions": ["low_back"]}, frozenset(), "abcdefghjkmnpqrstuvw", "n0nce")

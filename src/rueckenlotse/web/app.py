@@ -23,13 +23,13 @@ from ..knowledge.loader import default_knowledge
 from ..settings import Settings
 from ..store import Store
 from ..store.practices import Practices
-from .csrf import CsrfGuard
 from .errors import register_error_handlers
 from .i18n import load_texts
-from .middleware import AccessLog, ErrorShield, SecurityHeaders
 from .render import Web
-from .session import build_accounts
-from .state import StateCodec
+from .security.csrf import CsrfGuard
+from .security.middleware import AccessLog, ErrorShield, SecurityHeaders
+from .security.session import build_accounts
+from .security.state import StateCodec
 
 WEB_DIR = Path(str(resources.files("rueckenlotse.web")))
 
@@ -70,25 +70,10 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
-    # Imported here: both modules define routes only, and the API module belongs to the API's own layer.
-    from . import (
-        api,
-        pages,
-        pages_auth,
-        pages_data,
-        pages_diary,
-        pages_patient,
-        pages_practice,
-        pages_reports,
-    )
+    # Imported here: both packages define routes only, and the API package belongs to the API's own layer.
+    from . import api, pages
 
     app.include_router(pages.router)
-    app.include_router(pages_patient.router)
-    app.include_router(pages_diary.router)
-    app.include_router(pages_auth.router)
-    app.include_router(pages_practice.router)
-    app.include_router(pages_reports.router)
-    app.include_router(pages_data.router)
     app.include_router(api.router, prefix="/api/v1")
 
 

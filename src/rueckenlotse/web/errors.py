@@ -15,11 +15,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from .api_problems import ProblemKind, problem, problem_response
-from .csrf import CsrfError
+from .api.problems import ProblemKind, problem, problem_response
 from .i18n import request_lang
 from .render import PageError, render
-from .state import BadState
+from .security.csrf import CsrfError
+from .security.state import BadState
 
 logger = logging.getLogger("rueckenlotse.web")
 
@@ -79,7 +79,7 @@ _API_PROBLEMS: dict[int, ProblemKind] = {404: "not-found", 405: "method-not-allo
 
 
 def api_problem_response(kind: ProblemKind, request: Request) -> Response:
-    from .api_lang import request_language
+    from .api.lang import request_language
 
     return problem_response(problem(kind, request_language(request)))
 

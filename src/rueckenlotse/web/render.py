@@ -13,10 +13,10 @@ from starlette.templating import Jinja2Templates
 
 from ..core.kb import KnowledgeBase
 from ..settings import Settings
-from .csrf import FIELD as CSRF_FIELD
-from .csrf import CsrfGuard, is_secure
 from .i18n import LANG_COOKIE, WebTexts
-from .state import StateCodec
+from .security.csrf import FIELD as CSRF_FIELD
+from .security.csrf import CsrfGuard, is_secure
+from .security.state import StateCodec
 
 MAX_FORM_BYTES = 64 * 1024  # a full intake state is a few KB
 MAX_FORM_FIELDS = 100

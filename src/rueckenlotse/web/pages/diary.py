@@ -16,14 +16,15 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core.errors import InvalidInput
-from ..core.models import Triage
-from ..plan.followup_texts import render as followup_text
-from ..plan.models import OFFERED_WARNING_SIGNS, PAIN_REACH_ORDER
-from ..services.auth import Principal
-from ..services.followup import NoIntake, add_entry, intake_of, plot_for, report_for
-from .i18n import request_lang
-from .pages_patient import (
+from ...core.errors import InvalidInput
+from ...core.models import Triage
+from ...plan.followup_texts import render as followup_text
+from ...plan.models import OFFERED_WARNING_SIGNS, PAIN_REACH_ORDER
+from ...services.auth import Principal
+from ...services.followup import NoIntake, add_entry, intake_of, plot_for, report_for
+from ..i18n import request_lang
+from ..render import Form, PageError, render, web_of
+from .patient import (
     HOME,
     LOGIN,
     checked_form,
@@ -34,7 +35,6 @@ from .pages_patient import (
     signed_in_patient,
     store_of,
 )
-from .render import Form, PageError, render, web_of
 
 router = APIRouter(include_in_schema=False)
 

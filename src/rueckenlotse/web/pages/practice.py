@@ -18,25 +18,25 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core.errors import InvalidCase
-from ..core.models import Case, Triage
-from ..questionnaire import answers_to_case, effective_answers, missing_required, next_question
-from ..services import data_rights
-from ..services.auth import Principal, Role, can_read_intake, can_review_intake, require
-from ..services.followup import record_intake
-from ..store import Store
-from ..store.account_records import Forbidden, IntakeDetail, PracticeRecord
-from ..store.errors import NotFound
-from ..validation import validate_case
-from .i18n import request_lang
-from .pages import _question_page
-from .pages_auth import CODE_PATH, LOGIN_PATH, checked_form, redirect
-from .practice_view import PracticeView, format_time
-from .presenter import Presenter
-from .render import PageError, render, web_of
-from .session import practices_of, principal_of
-from .state import FIELD as STATE_FIELD
-from .state import IntakeState
+from ...core.errors import InvalidCase
+from ...core.models import Case, Triage
+from ...questionnaire import answers_to_case, effective_answers, missing_required, next_question
+from ...services import data_rights
+from ...services.auth import Principal, Role, can_read_intake, can_review_intake, require
+from ...services.followup import record_intake
+from ...store import Store
+from ...store.account_records import Forbidden, IntakeDetail, PracticeRecord
+from ...store.errors import NotFound
+from ...validation import validate_case
+from ..i18n import request_lang
+from ..practice_view import PracticeView, format_time
+from ..presenter import Presenter
+from ..render import PageError, render, web_of
+from ..security.session import practices_of, principal_of
+from ..security.state import FIELD as STATE_FIELD
+from ..security.state import IntakeState
+from .auth import CODE_PATH, LOGIN_PATH, checked_form, redirect
+from .home import _question_page
 
 router = APIRouter(include_in_schema=False)
 

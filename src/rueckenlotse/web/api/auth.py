@@ -2,7 +2,7 @@
 
 Both schemes appear in the OpenAPI document (``securitySchemes``) through FastAPI's security
 dependencies; the principal itself is resolved from the database for every request
-(``web.session.api_principal_of``), so no process keeps any state.
+(``web.security.session.api_principal_of``), so no process keeps any state.
 
 A session cookie rides along with every browser request, also with one that another site triggers. So
 an unsafe request (POST) authenticated by the cookie is accepted only when the browser says it comes
@@ -18,9 +18,9 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from ..services.auth import Principal, Role
-from .api_problems import ApiProblem
-from .session import api_principal_of
+from ...services.auth import Principal, Role
+from ..security.session import api_principal_of
+from .problems import ApiProblem
 
 PRACTICE_TOKEN = HTTPBearer(
     auto_error=False,

@@ -15,14 +15,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import assess
-from ..core.errors import InvalidInput
-from ..questionnaire import answers_to_case, missing_required
-from ..services.followup import NoIntake, latest_of
-from ..validation import validate_case
-from .downloads import ReportKind, pdf_download, report_pdf
-from .i18n import request_lang
-from .pages_patient import (
+from ... import assess
+from ...core.errors import InvalidInput
+from ...questionnaire import answers_to_case, missing_required
+from ...services.followup import NoIntake, latest_of
+from ...validation import validate_case
+from ..downloads import ReportKind, pdf_download, report_pdf
+from ..i18n import request_lang
+from ..render import PageError, web_of
+from ..security.state import FIELD as STATE_FIELD
+from .patient import (
     HOME,
     LOGIN,
     checked_form,
@@ -32,9 +34,7 @@ from .pages_patient import (
     signed_in_patient,
     store_of,
 )
-from .pages_practice import NotAllowed, find_intake, record_access, signed_in_clinician
-from .render import PageError, web_of
-from .state import FIELD as STATE_FIELD
+from .practice import NotAllowed, find_intake, record_access, signed_in_clinician
 
 router = APIRouter(include_in_schema=False)
 

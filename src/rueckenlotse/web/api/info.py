@@ -8,14 +8,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
-from .. import __version__
-from ..knowledge.ask_screen import ScreenLevel
-from ..knowledge.loader import default_ask_screen, default_knowledge
-from ..plan.ask import MAX_K, ask_screened
-from ..plan.ask_screen import Screen
-from .api_lang import LANGS, Lang, language
-from .api_problems import ApiProblem, ProblemRoute, field_error, problem_responses
-from .api_schema import ResponseModel
+from ... import __version__
+from ...knowledge.ask_screen import ScreenLevel
+from ...knowledge.loader import default_ask_screen, default_knowledge
+from ...plan.ask import MAX_K, ask_screened
+from ...plan.ask_screen import Screen
+from .lang import LANGS, Lang, language
+from .problems import ApiProblem, ProblemRoute, field_error, problem_responses
+from .schema import ResponseModel
 
 router = APIRouter(route_class=ProblemRoute)
 

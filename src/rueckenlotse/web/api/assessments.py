@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from .. import assess
-from ..core.models import Assessment, Case
-from ..knowledge.loader import default_knowledge
-from ..validation import parse_case_json
-from .api_body import parse_guarded, read_json_text
-from .api_lang import Lang, language
-from .api_problems import ProblemRoute, problem_responses
-from .api_schema import inline_schema
+from ... import assess
+from ...core.models import Assessment, Case
+from ...knowledge.loader import default_knowledge
+from ...validation import parse_case_json
+from .body import parse_guarded, read_json_text
+from .lang import Lang, language
+from .problems import ProblemRoute, problem_responses
+from .schema import inline_schema
 
 router = APIRouter(route_class=ProblemRoute, tags=["assessment"])
 

@@ -15,10 +15,10 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
-from .. import assess
-from ..core.models import Case, RedFlag, Triage
-from ..knowledge.loader import default_knowledge
-from ..questionnaire import (
+from ... import assess
+from ...core.models import Case, RedFlag, Triage
+from ...knowledge.loader import default_knowledge
+from ...questionnaire import (
     Question,
     active_questions,
     answers_to_case,
@@ -31,13 +31,13 @@ from ..questionnaire import (
     unsure_fields,
     unsure_notes,
 )
-from ..questionnaire.model import Kind
-from ..validation import parse_model_json, validate_case
-from .api_answers import AnswersIn, answer_errors, answers_schema
-from .api_body import parse_guarded, read_json_text
-from .api_lang import Lang, language
-from .api_problems import ApiProblem, ProblemRoute, problem_responses
-from .api_schema import ResponseModel, inline_schema
+from ...questionnaire.model import Kind
+from ...validation import parse_model_json, validate_case
+from .answers import AnswersIn, answer_errors, answers_schema
+from .body import parse_guarded, read_json_text
+from .lang import Lang, language
+from .problems import ApiProblem, ProblemRoute, problem_responses
+from .schema import ResponseModel, inline_schema
 
 router = APIRouter(route_class=ProblemRoute, tags=["questionnaire"])
 

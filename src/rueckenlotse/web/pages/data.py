@@ -20,12 +20,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..services import data_rights
-from ..services.auth import Principal
-from ..store.accounts import normalise_email
-from ..store.audit import AuditRecord
-from .i18n import request_lang
-from .pages_patient import (
+from ...services import data_rights
+from ...services.auth import Principal
+from ...store.accounts import normalise_email
+from ...store.audit import AuditRecord
+from ..i18n import request_lang
+from ..practice_view import format_time
+from ..render import render, web_of
+from ..security.session import accounts_of, clear_session_cookie
+from .patient import (
     HOME,
     LOGIN,
     checked_form,
@@ -35,9 +38,6 @@ from .pages_patient import (
     signed_in_patient,
     store_of,
 )
-from .practice_view import format_time
-from .render import render, web_of
-from .session import accounts_of, clear_session_cookie
 
 router = APIRouter(include_in_schema=False)
 

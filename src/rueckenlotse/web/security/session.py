@@ -12,11 +12,11 @@ from typing import cast
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..services.auth import Argon2Passwords, Principal, principal_for_api_token, principal_for_session
-from ..settings import Settings
-from ..store import Store
-from ..store.accounts import Accounts
-from ..store.practices import Practices
+from ...services.auth import Argon2Passwords, Principal, principal_for_api_token, principal_for_session
+from ...settings import Settings
+from ...store import Store
+from ...store.accounts import Accounts
+from ...store.practices import Practices
 from .csrf import is_secure
 
 

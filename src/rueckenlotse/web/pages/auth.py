@@ -21,23 +21,23 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..core.models import Case
-from ..services.auth import Principal, Role
-from ..services.followup import record_intake
-from ..store.account_records import Throttled
-from ..store.repository import InvalidValue
-from .csrf import FIELD as CSRF_FIELD
-from .i18n import request_lang
-from .pages_patient import pending_case, store_of
-from .render import Form, read_form, render, web_of
-from .session import (
+from ...core.models import Case
+from ...services.auth import Principal, Role
+from ...services.followup import record_intake
+from ...store.account_records import Throttled
+from ...store.repository import InvalidValue
+from ..i18n import request_lang
+from ..render import Form, read_form, render, web_of
+from ..security.csrf import FIELD as CSRF_FIELD
+from ..security.session import (
     accounts_of,
     clear_session_cookie,
     principal_of,
     session_token,
     set_session_cookie,
 )
-from .state import FIELD as STATE_FIELD
+from ..security.state import FIELD as STATE_FIELD
+from .patient import pending_case, store_of
 
 router = APIRouter(include_in_schema=False)
 

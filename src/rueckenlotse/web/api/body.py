@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from fastapi import Request
 
-from .api_problems import ApiProblem, ProblemKind, field_error
+from .problems import ApiProblem, ProblemKind, field_error
 
 MAX_BODY_BYTES = 64 * 1024
 _JSON_MEDIA_TYPE = re.compile(r"^application/(?:json|[a-z0-9.+-]+\+json)$")

@@ -13,7 +13,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from ..questionnaire import effective_answers
+from ...questionnaire import effective_answers
 
 FIELD = "state"
 MAX_LENGTH = 32_000  # a full interview is about 3 KB; anything far larger was not written by us

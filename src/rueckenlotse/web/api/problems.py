@@ -19,10 +19,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..core.errors import FieldError, InvalidCase, InvalidInput
-from ..knowledge.loader import default_knowledge
-from .api_lang import request_language
-from .api_schema import inline_schema
+from ...core.errors import FieldError, InvalidCase, InvalidInput
+from ...knowledge.loader import default_knowledge
+from .lang import request_language
+from .schema import inline_schema
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:rueckenlotse:problem:"

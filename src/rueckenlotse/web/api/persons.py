@@ -14,22 +14,22 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from ..core.models import Assessment, Case, Triage
-from ..knowledge.loader import default_knowledge
-from ..plan.followup_texts import LocalText
-from ..plan.models import DiaryEntry
-from ..plan.plan_model import Plan
-from ..services import data_rights
-from ..services.auth import Principal, Role, can_read_person, can_write_person
-from ..services.followup import EntryResult, NoIntake, add_entry, current_plan
-from ..store.errors import NotFound
-from ..store.repository import Store
-from ..validation import parse_model_json
-from .api_auth import SignedIn
-from .api_body import parse_guarded, read_json_text
-from .api_lang import Lang, language
-from .api_problems import ApiProblem, ProblemRoute, problem_responses
-from .api_schema import ResponseModel, inline_schema, with_case
+from ...core.models import Assessment, Case, Triage
+from ...knowledge.loader import default_knowledge
+from ...plan.followup_texts import LocalText
+from ...plan.models import DiaryEntry
+from ...plan.plan_model import Plan
+from ...services import data_rights
+from ...services.auth import Principal, Role, can_read_person, can_write_person
+from ...services.followup import EntryResult, NoIntake, add_entry, current_plan
+from ...store.errors import NotFound
+from ...store.repository import Store
+from ...validation import parse_model_json
+from .auth import SignedIn
+from .body import parse_guarded, read_json_text
+from .lang import Lang, language
+from .problems import ApiProblem, ProblemRoute, problem_responses
+from .schema import ResponseModel, inline_schema, with_case
 
 router = APIRouter(route_class=ProblemRoute, tags=["persons"])
 

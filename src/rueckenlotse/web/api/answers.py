@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..questionnaire import UNSURE, Question, answer_updates, load_questionnaire
-from .api_problems import ProblemFieldError, field_error
+from ...questionnaire import UNSURE, Question, answer_updates, load_questionnaire
+from .problems import ProblemFieldError, field_error
 
 MAX_ANSWERS = 200
 ShortText = Annotated[str, Field(max_length=100)]

@@ -14,15 +14,15 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from ..core.models import Assessment, Case, Triage
-from ..services import data_rights
-from ..services.auth import Principal, Role, can_read_intake, can_review_intake
-from ..store.account_records import Forbidden, InboxRow, IntakeDetail
-from ..store.errors import NotFound
-from ..store.practices import DEFAULT_INBOX_LIMIT, Practices
-from .api_auth import SignedIn
-from .api_problems import ApiProblem, ProblemRoute, problem_responses
-from .api_schema import ResponseModel, with_case
+from ...core.models import Assessment, Case, Triage
+from ...services import data_rights
+from ...services.auth import Principal, Role, can_read_intake, can_review_intake
+from ...store.account_records import Forbidden, InboxRow, IntakeDetail
+from ...store.errors import NotFound
+from ...store.practices import DEFAULT_INBOX_LIMIT, Practices
+from .auth import SignedIn
+from .problems import ApiProblem, ProblemRoute, problem_responses
+from .schema import ResponseModel, with_case
 
 router = APIRouter(route_class=ProblemRoute, tags=["practice"])
 

@@ -1,7 +1,7 @@
 """The patient's pages: start, the question flow, the emergency stop, the result, the language switch.
 
-Stateless: the answers travel in a signed hidden field (see state.py) with every POST; nothing about a
-person is kept in the process or put in a URL. Every POST checks the CSRF token first.
+Stateless: the answers travel in a signed hidden field (see security/state.py) with every POST; nothing
+about a person is kept in the process or put in a URL. Every POST checks the CSRF token first.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from .. import assess
-from ..core.models import Assessment, Triage
-from ..questionnaire import (
+from ... import assess
+from ...core.models import Assessment, Triage
+from ...questionnaire import (
     Question,
     answers_to_case,
     is_answered,
@@ -30,9 +30,8 @@ from ..questionnaire import (
     record_answer,
     unsure_notes,
 )
-from .csrf import FIELD as CSRF_FIELD
-from .i18n import request_lang, valid_lang
-from .intake import (
+from ..i18n import request_lang, valid_lang
+from ..intake import (
     FIELD,
     FormAnswerError,
     following_question,
@@ -41,10 +40,11 @@ from .intake import (
     read_answer,
     submitted_selection,
 )
-from .presenter import Presenter
-from .render import Form, PageError, read_form, render, set_lang_cookie, web_of
-from .state import FIELD as STATE_FIELD
-from .state import BadState, IntakeState
+from ..presenter import Presenter
+from ..render import Form, PageError, read_form, render, set_lang_cookie, web_of
+from ..security.csrf import FIELD as CSRF_FIELD
+from ..security.state import FIELD as STATE_FIELD
+from ..security.state import BadState, IntakeState
 
 router = APIRouter(include_in_schema=False)
 

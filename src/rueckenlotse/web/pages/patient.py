@@ -15,28 +15,28 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..core.errors import InvalidInput
-from ..core.models import Case, Triage
-from ..plan.followup_texts import render as followup_text
-from ..plan.library import default_library
-from ..questionnaire import answers_to_case, missing_required
-from ..services.auth import Principal, Role, check_password
-from ..services.followup import (
+from ...core.errors import InvalidInput
+from ...core.models import Case, Triage
+from ...plan.followup_texts import render as followup_text
+from ...plan.library import default_library
+from ...questionnaire import answers_to_case, missing_required
+from ...services.auth import Principal, Role, check_password
+from ...services.followup import (
     NoIntake,
     current_plan,
     record_intake,
 )
-from ..store import Store, throttling
-from ..store.account_records import Throttled
-from ..store.accounts import EmailTaken, checked_email
-from ..store.repository import InvalidValue, clean_display_name
-from ..validation import validate_case
-from .csrf import FIELD as CSRF_FIELD
-from .i18n import request_lang
-from .render import Form, PageError, read_form, render, web_of
-from .session import accounts_of, principal_of, session_token, set_session_cookie
-from .state import FIELD as STATE_FIELD
-from .state import BadState
+from ...store import Store, throttling
+from ...store.account_records import Throttled
+from ...store.accounts import EmailTaken, checked_email
+from ...store.repository import InvalidValue, clean_display_name
+from ...validation import validate_case
+from ..i18n import request_lang
+from ..render import Form, PageError, read_form, render, web_of
+from ..security.csrf import FIELD as CSRF_FIELD
+from ..security.session import accounts_of, principal_of, session_token, set_session_cookie
+from ..security.state import FIELD as STATE_FIELD
+from ..security.state import BadState
 
 router = APIRouter(include_in_schema=False)
 
@@ -165,7 +165,7 @@ def _registration_slot(request: Request, *, take: bool) -> None:
 
     Every attempt to make an account counts (a taken address too: it would otherwise allow probing for
     addresses); a form sent back with field errors does not."""
-    from .pages_auth import client_of  # not at the top: pages_auth imports this module
+    from .auth import client_of  # not at the top: auth imports this module
 
     policy = accounts_of(request).throttle
     key = throttling.registration_key(client_of(request))
@@ -180,7 +180,7 @@ def _registration_slot(request: Request, *, take: bool) -> None:
 
 
 def _throttled(request: Request, error: Throttled, lang: str) -> Response:
-    from .pages_auth import throttled_page  # not at the top: pages_auth imports this module
+    from .auth import throttled_page  # not at the top: auth imports this module
 
     return throttled_page(request, error, lang, what="patient.register.throttled", back="/")
 

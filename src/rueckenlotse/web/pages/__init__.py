@@ -1,0 +1,20 @@
+"""The server-rendered pages (HTML forms, no JavaScript needed), one module per area.
+
+``router`` gathers them in the order they were always included, so a path two modules could match
+resolves as before.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import auth, data, diary, home, patient, practice, reports
+
+router = APIRouter()
+router.include_router(home.router)
+router.include_router(patient.router)
+router.include_router(diary.router)
+router.include_router(auth.router)
+router.include_router(practice.router)
+router.include_router(reports.router)
+router.include_router(data.router)
