@@ -13,13 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import Lang
+from .common import EXIT_INVALID, Lang
 
 if TYPE_CHECKING:
     from ..batch.pipeline import Summary
     from ..core.kb import KnowledgeBase
-
-EXIT_FAILED = 2
 
 TEXTS: dict[str, dict[str, str]] = {
     "read": {"de": "Einlesen", "en": "Reading"},
@@ -129,7 +127,7 @@ def batch(
         except (BatchError, EngineError) as e:
             progress.stop()
             sys.stderr.write(f"{e}\n")
-            raise typer.Exit(EXIT_FAILED) from None
+            raise typer.Exit(EXIT_INVALID) from None
     Console().print(_summary_table(summary, default_knowledge(), lang.value))
 
 

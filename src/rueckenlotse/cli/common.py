@@ -1,14 +1,36 @@
-"""What every command group of the CLI shares: the language choice and the plain help listing."""
+"""What every command group of the CLI shares: options, exit codes, error handling, the store, progress.
+
+Every error a user can cause exits with EXIT_INVALID and a short message on stderr, never a traceback.
+Heavy libraries (rich, the store, SQLAlchemy) are imported inside the helpers, so that importing this
+module costs `rueckenlotse --help` nothing beyond Typer.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
 from .. import LANGUAGES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from ..store import Store
+
+# Exit codes of every command.
+EXIT_OK = 0
+EXIT_DECLINED = 1  # the user answered no to a confirmation
+EXIT_ERROR = 1  # the interview ended with an error or its input ended early
+EXIT_INVALID = 2  # invalid input, a missing file, a database error: a message on stderr
+EXIT_INTERRUPTED = 130  # stopped with Ctrl+C
 
 
 class Lang(StrEnum):
@@ -44,3 +66,138 @@ class HelpGroup(TyperGroup):
 def command_group(help: str, *, cls: type[TyperGroup] = HelpGroup, **settings: Any) -> typer.Typer:
     """A Typer app of the CLI: plain help listed by HelpGroup (or a subclass), help when called bare."""
     return typer.Typer(cls=cls, help=help, rich_markup_mode=None, no_args_is_help=True, **settings)
+
+
+TEXTS: dict[str, dict[str, str]] = {
+    "yes_no": {"de": "j/N", "en": "y/N"},
+    "error": {"de": "Fehler:", "en": "Error:"},
+    "invalid_input": {"de": "Ungültige Eingabe:", "en": "Invalid input:"},
+    "database_error": {"de": "Datenbankfehler: {detail}", "en": "Database error: {detail}"},
+    "file_error": {"de": "Datei {path}: {detail}", "en": "File {path}: {detail}"},
+    "bad_time": {
+        "de": "--at: „{value}“ ist kein Zeitpunkt. Beispiel: 2026-11-27T08:30+01:00",
+        "en": "--at: '{value}' is not a date and time. Example: 2026-11-27T08:30+01:00",
+    },
+}
+
+YES = frozenset({"j", "ja", "y", "yes"})
+
+
+def text(key: str, lang: Lang, **values: object) -> str:
+    """One of the shared messages above in the chosen language."""
+    return TEXTS[key][lang.value].format(**values)
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: DATABASE_URL or the SQLite file in the data folder)."),
+]
+LangOption = Annotated[Lang, typer.Option("--lang", help="Language of the messages: de or en.")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def fail(heading: str, lines: list[str]) -> NoReturn:
+    """Write the heading and the indented lines to stderr and exit with EXIT_INVALID."""
+    sys.stderr.write(heading + "\n" + "".join(f"  {line}\n" for line in lines))
+    raise typer.Exit(EXIT_INVALID)
+
+
+@contextmanager
+def user_errors(lang: Lang) -> Iterator[None]:
+    """Everything a user can cause becomes a short message and exit code 2, never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..core.errors import InvalidInput
+    from ..store import StoreError
+
+    try:
+        yield
+    except StoreError as e:
+        fail(text("error", lang), e.message(lang.value).splitlines())
+    except InvalidInput as e:
+        fail(text("invalid_input", lang), [str(err) for err in e.errors])
+    except SQLAlchemyError as e:
+        detail = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+        fail(text("error", lang), [text("database_error", lang, detail=detail)])
+    except OSError as e:
+        detail = e.strerror or str(e)
+        fail(text("error", lang), [text("file_error", lang, path=e.filename or "", detail=detail)])
+
+
+def database_url(db: str | None) -> str:
+    """The --db option, else the configured database (DATABASE_URL or SQLite in the data folder)."""
+    if db is not None:
+        return db
+    from ..settings import Settings
+
+    return Settings().database_url
+
+
+@contextmanager
+def open_store(db: str | None) -> Iterator[Store]:
+    from ..store import Store
+
+    with Store.open(database_url(db)) as store:
+        yield store
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar on stderr (stdout may carry the data); hidden when stderr is no terminal."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    with Progress(console=console, transient=False, disable=not console.is_terminal) as bar:
+        task = bar.add_task(label, total=None)
+        yield _updater(bar, task)
+
+
+def _updater(bar: Progress, task: Any) -> Callable[[int, int], None]:
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return update
+
+
+def confirm(question: str, lang: Lang) -> bool:
+    """Ask on stderr; only an explicit yes (j/ja in German, y/yes in both) counts, end of input is no."""
+    sys.stderr.write(f"{question} [{text('yes_no', lang)}]: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):
+        sys.stderr.write("\n")
+    return answer.strip().lower() in YES
+
+
+def say(message: str) -> None:
+    """A message for the user on stderr (stdout carries the data)."""
+    sys.stderr.write(message + "\n")
+
+
+def make_console() -> Console:
+    """A Rich console on stdout."""
+    from rich.console import Console
+
+    return Console()
+
+
+def parse_moment(value: str | None, lang: Lang) -> dt.datetime | None:
+    """An --at option (ISO date-time; without a time zone, the local one), or None when not given."""
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        fail(text("bad_time", lang, value=value), [])
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+def parse_day(value: str | None, lang: Lang) -> dt.date | None:
+    """A --today option (YYYY-MM-DD), or None when not given."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(text("bad_time", lang, value=value), [])

@@ -1,4 +1,4 @@
-"""Follow-up commands: person intake, diary add/import/show, plan show/exclude/include, plot.
+"""Diary commands: diary add/import/show, and plot (the diary drawn over time).
 
 Thin: each command opens the store and calls one use case of ``services.followup``. User errors exit
 with code 2 and a field-level message on stderr (nothing written); output goes to stdout.
@@ -13,8 +13,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import Lang, command_group
-from .data import DbOption, LangOption, _fail, _open_store, _progress, _user_errors, person_app
+from .common import (
+    DbOption,
+    Lang,
+    LangOption,
+    command_group,
+    fail,
+    make_console,
+    open_store,
+    parse_moment,
+    progress,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -23,10 +33,6 @@ if TYPE_CHECKING:
     from ..services.followup import EntryResult
 
 TEXTS: dict[str, dict[str, str]] = {
-    "intake_saved": {
-        "de": "Einschätzung gespeichert ({triage}). Der Plan ist angelegt: rueckenlotse plan show {person}",
-        "en": "Assessment saved ({triage}). The plan is ready: rueckenlotse plan show {person}",
-    },
     "entry_saved": {"de": "Eintrag gespeichert: {id}", "en": "Entry saved: {id}"},
     "imported": {"de": "{count} Einträge übernommen.", "en": "{count} entries imported."},
     "import_progress": {"de": "Tagebuch übernehmen", "en": "Importing diary"},
@@ -41,10 +47,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "bad_number": {
         "de": "{option}: „{value}“ ist keine ganze Zahl.",
         "en": "{option}: '{value}' is not a whole number.",
-    },
-    "bad_time": {
-        "de": "--at: „{value}“ ist kein Zeitpunkt. Beispiel: 2026-11-27T08:30+01:00",
-        "en": "--at: '{value}' is not a date and time. Example: 2026-11-27T08:30+01:00",
     },
     "bad_line": {"de": "Zeile {line}", "en": "Line {line}"},
     "escalation": {
@@ -82,13 +84,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Das Tagebuch ist noch leer: Es gibt nichts zu zeichnen.",
         "en": "The diary is still empty: there is nothing to draw.",
     },
-    "excluded": {"de": "Übung {id} ausgeschlossen.", "en": "Exercise {id} excluded."},
-    "included": {"de": "Übung {id} ist wieder im Plan.", "en": "Exercise {id} is back in the plan."},
-    "not_excluded": {"de": "Übung {id} war nicht ausgeschlossen.", "en": "Exercise {id} was not excluded."},
-    "unknown_exercise": {
-        "de": "Unbekannte Übung: {id}. Die IDs zeigt: rueckenlotse plan show PERSON",
-        "en": "Unknown exercise: {id}. The ids are shown by: rueckenlotse plan show PERSON",
-    },
     "ask_pain": {"de": "Schmerz {region} (0–10)", "en": "Pain {region} (0–10)"},
     "ask_reach": {
         "de": "Wohin zieht der Schmerz? 1 nur Rücken, 2 Gesäß/Oberschenkel, 3 bis unter das Knie "
@@ -120,63 +115,6 @@ def _t(key: str, lang: Lang, **values: object) -> str:
     return TEXTS[key][lang.value].format(**values)
 
 
-def _console() -> Console:
-    from rich.console import Console
-
-    return Console()
-
-
-# ---- person intake ---------------------------------------------------------------------------------------
-
-
-def _parse_moment(value: str | None, lang: Lang) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        _fail(lang, _t("bad_time", lang, value=value), [])
-    return moment if moment.tzinfo is not None else moment.astimezone()
-
-
-def person_intake(
-    person: Annotated[str, typer.Argument(help="Person id (from `person new`).")],
-    case_file: Annotated[
-        Path, typer.Argument(help="The answers as a Case .json file (e.g. from `interview --save`).")
-    ],
-    at: Annotated[
-        str | None, typer.Option("--at", help="When the answers were given (ISO date-time).")
-    ] = None,
-    db: DbOption = None,
-    lang: LangOption = Lang.de,
-) -> None:
-    """Store an assessment for a person and create the plan from it.
-
-    Example: rueckenlotse person intake 3f2a… mein-fall.json
-    """
-    from ..knowledge.loader import default_knowledge
-    from ..reports.text import print_report
-    from ..services.followup import record_intake
-    from ..validation import parse_case_json
-
-    kb = default_knowledge()
-    moment = _parse_moment(at, lang)
-    with _user_errors(lang):
-        case = parse_case_json(case_file.read_text(encoding="utf-8"), kb, lang.value)
-        with _open_store(db) as store:
-            result = record_intake(store, person, case, assessed_at=moment, lang=lang.value)
-    print_report(_console(), kb, result.record.assessment, lang.value)
-    sys.stderr.write(
-        _t(
-            "intake_saved",
-            lang,
-            triage=kb.text(f"triage.{result.record.assessment.triage.value}.label", lang.value),
-            person=person,
-        )
-        + "\n"
-    )
-
-
 # ---- diary add ------------------------------------------------------------------------------------------
 
 
@@ -185,7 +123,7 @@ def _pairs(option: str, values: list[str] | None, lang: Lang) -> dict[str, str]:
     for value in values or []:
         name, sep, raw = value.partition("=")
         if not sep or not name.strip() or not raw.strip():
-            _fail(lang, _t("bad_pair", lang, option=option, value=value), [])
+            fail(_t("bad_pair", lang, option=option, value=value), [])
         pairs[name.strip()] = raw.strip()
     return pairs
 
@@ -196,7 +134,7 @@ def _int_pairs(option: str, values: list[str] | None, lang: Lang) -> dict[str, i
         try:
             out[name] = int(raw)
         except ValueError:
-            _fail(lang, _t("bad_number", lang, option=option, value=raw), [])
+            fail(_t("bad_number", lang, option=option, value=raw), [])
     return out
 
 
@@ -213,7 +151,7 @@ def _entry_from_flags(
     lang: Lang,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "recorded_at": _parse_moment(at, lang) or dt.datetime.now().astimezone(),
+        "recorded_at": parse_moment(at, lang) or dt.datetime.now().astimezone(),
         "pain": _int_pairs("--pain", pain, lang),
         "function": _int_pairs("--function", function, lang),
         "activity_minutes": activity,
@@ -262,7 +200,7 @@ def _entry_interactively(regions: list[str], lang: Lang) -> dict[str, Any]:
     from ..knowledge.loader import default_knowledge
 
     kb = default_knowledge()
-    console = _console()
+    console = make_console()
     pain = {
         r: _ask_int(
             console, _t("ask_pain", lang, region=kb.text(f"region.{r}.label", lang.value)), 0, 10, lang
@@ -287,7 +225,7 @@ def _show_entry_result(result: EntryResult, lang: Lang) -> None:
 
     from ..knowledge.loader import default_knowledge
 
-    console = _console()
+    console = make_console()
     rescreen = result.rescreen
     body = Text("\n".join(r.get(lang.value) for r in rescreen.reasons))
     if rescreen.escalated:
@@ -352,7 +290,7 @@ def diary_add(
     """
     from ..services.followup import add_entry, intake_of
 
-    with _user_errors(lang), _open_store(db) as store:
+    with user_errors(lang), open_store(db) as store:
         if pain:
             data = _entry_from_flags(
                 pain=pain, reach=reach, function=function, activity=activity, exercise=exercise,
@@ -361,7 +299,7 @@ def diary_add(
         elif sys.stdin.isatty():
             data = _entry_interactively(list(intake_of(store, person).case.regions), lang)
         else:
-            _fail(lang, _t("no_pain", lang), [])
+            fail(_t("no_pain", lang), [])
         if examined:
             data["examined_by_doctor"] = True
         result = add_entry(store, person, data, lang=lang.value)
@@ -387,7 +325,7 @@ def diary_import(
     kb = default_knowledge()
     entries: list[DiaryEntry] = []
     problems: list[str] = []
-    with _user_errors(lang):
+    with user_errors(lang):
         lines = file.read_text(encoding="utf-8").splitlines()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -397,12 +335,12 @@ def diary_import(
         except InvalidInput as e:
             problems += [f"{_t('bad_line', lang, line=number)}: {err}" for err in e.errors]
     if problems:
-        _fail(lang, kb.text("ui.invalid_input", lang.value), problems)
+        fail(kb.text("ui.invalid_input", lang.value), problems)
     results: list[EntryResult] = []
-    with _user_errors(lang), _open_store(db) as store, _progress(_t("import_progress", lang)) as progress:
+    with user_errors(lang), open_store(db) as store, progress(_t("import_progress", lang)) as update:
         for done, entry in enumerate(sorted(entries, key=lambda e: e.recorded_at), start=1):
             results.append(add_entry(store, person, entry, lang=lang.value))
-            progress(done, len(entries))
+            update(done, len(entries))
     for result in results:
         if result.rescreen.escalated or result.new_escalations:
             _show_entry_result(result, lang)
@@ -444,9 +382,9 @@ def diary_show(
     from ..plan.followup_texts import fmt_number
     from ..services.followup import report_for
 
-    with _user_errors(lang), _open_store(db) as store:
+    with user_errors(lang), open_store(db) as store:
         report = report_for(store, person)
-    console = _console()
+    console = make_console()
     if report.red_flag_text is not None:
         # The standing red flag first: nothing reassuring comes before it.
         console.print(Text(report.red_flag_text.get(lang.value), style="bold red"))
@@ -471,83 +409,6 @@ def diary_show(
         console.print(_t("no_escalation", lang))
 
 
-# ---- plan ------------------------------------------------------------------------------------------------
-
-
-def plan_show(
-    person: Annotated[str, typer.Argument(help="Person id.")],
-    today: Annotated[
-        str | None, typer.Option("--today", help="Show the plan as of this day (YYYY-MM-DD).")
-    ] = None,
-    db: DbOption = None,
-    lang: LangOption = Lang.de,
-) -> None:
-    """Show the person's self-management plan as it stands today (progression from the diary).
-
-    Example: rueckenlotse plan show 3f2a…
-    """
-    from ..reports.plan_text import render_plan
-    from ..services.followup import current_plan
-
-    day = _parse_day(today, lang)
-    with _user_errors(lang), _open_store(db) as store:
-        plan = current_plan(store, person, today=day, lang=lang.value)
-    _console().print(render_plan(plan, lang.value))
-
-
-def _parse_day(value: str | None, lang: Lang) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        _fail(lang, _t("bad_time", lang, value=value), [])
-
-
-def _known_exercise(exercise_id: str, lang: Lang) -> None:
-    from ..plan.library import default_library
-
-    if exercise_id not in default_library().exercises:
-        _fail(lang, _t("unknown_exercise", lang, id=exercise_id), [])
-
-
-def plan_exclude(
-    person: Annotated[str, typer.Argument(help="Person id.")],
-    exercise_id: Annotated[str, typer.Argument(help="The exercise you cannot do.")],
-    reason: Annotated[str | None, typer.Option("--reason", help="Why (optional).")] = None,
-    db: DbOption = None,
-    lang: LangOption = Lang.de,
-) -> None:
-    """Exclude an exercise; the plan then offers an alternative.
-
-    Example: rueckenlotse plan exclude 3f2a… bridge --reason "Knie"
-    """
-    from ..reports.plan_text import render_plan
-    from ..services.followup import current_plan
-
-    _known_exercise(exercise_id, lang)
-    with _user_errors(lang), _open_store(db) as store:
-        store.add_exclusion(person, exercise_id, reason)
-        plan = current_plan(store, person, lang=lang.value)
-    sys.stderr.write(_t("excluded", lang, id=exercise_id) + "\n")
-    _console().print(render_plan(plan, lang.value))
-
-
-def plan_include(
-    person: Annotated[str, typer.Argument(help="Person id.")],
-    exercise_id: Annotated[str, typer.Argument(help="The exercise to bring back.")],
-    db: DbOption = None,
-    lang: LangOption = Lang.de,
-) -> None:
-    """Bring an excluded exercise back into the plan.
-
-    Example: rueckenlotse plan include 3f2a… bridge
-    """
-    with _user_errors(lang), _open_store(db) as store:
-        removed = store.remove_exclusion(person, exercise_id)
-    sys.stderr.write(_t("included" if removed else "not_excluded", lang, id=exercise_id) + "\n")
-
-
 # ---- plot ------------------------------------------------------------------------------------------------
 
 
@@ -565,26 +426,22 @@ def plot(
     from ..services.followup import plot_for, report_for
 
     if output is None and png is None:
-        _fail(lang, _t("plot_needs_file", lang), [])
-    with _user_errors(lang), _open_store(db) as store:
+        fail(_t("plot_needs_file", lang), [])
+    with user_errors(lang), open_store(db) as store:
         if not report_for(store, person).days:
-            _fail(lang, _t("plot_empty", lang), [])
+            fail(_t("plot_empty", lang), [])
         plot_for(store, person, svg_path=output, png_path=png, lang=lang.value)
     for path in (output, png):
         if path is not None:
             sys.stderr.write(_t("plot_written", lang, path=path) + "\n")
 
 
-def register(app: typer.Typer, plan_app: typer.Typer) -> None:
-    """Add the follow-up commands to the main application and to the `plan` group."""
-    person_app.command("intake")(person_intake)
+def register(app: typer.Typer) -> None:
+    """Add the `diary` group (add, import, show) and `plot` to the main application."""
     diary_app.command("add")(diary_add)
     diary_app.command("import")(diary_import)
     diary_app.command("show")(diary_show)
     app.add_typer(diary_app, name="diary")
-    plan_app.command("show")(plan_show)
-    plan_app.command("exclude")(plan_exclude)
-    plan_app.command("include")(plan_include)
     app.command("plot")(plot)
 
 

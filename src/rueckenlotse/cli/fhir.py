@@ -11,13 +11,11 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from .common import Lang, command_group
-
-EXIT_INVALID = 2
+from .common import Lang, command_group, fail
 
 fhir_app = command_group(
     "FHIR R4 (R4B): einen Fall als Bundle ausgeben, Antworten einlesen "
@@ -38,16 +36,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-LangOption = Annotated[Lang, typer.Option("--lang", help="Language of the texts: de or en.")]
+TextLangOption = Annotated[Lang, typer.Option("--lang", help="Language of the texts: de or en.")]
 
 
 def _t(key: str, lang: Lang, **values: object) -> str:
     return TEXTS[key][lang.value].format(**values)
-
-
-def _fail(lang: Lang, heading: str, lines: list[str]) -> NoReturn:
-    sys.stderr.write(_t(heading, lang) + "\n" + "".join(f"  {line}\n" for line in lines))
-    raise typer.Exit(EXIT_INVALID)
 
 
 def _read(path: Path, lang: Lang) -> str:
@@ -55,7 +48,7 @@ def _read(path: Path, lang: Lang) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         why = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
-        _fail(lang, "error", [_t("read", lang, path=path, why=why)])
+        fail(_t("error", lang), [_t("read", lang, path=path, why=why)])
 
 
 def parse_at(text: str | None, lang: Lang) -> dt.datetime:
@@ -67,13 +60,13 @@ def parse_at(text: str | None, lang: Lang) -> dt.datetime:
     except ValueError:
         from ..reports.fhir.importing import shown
 
-        _fail(lang, "invalid_input", [_t("bad_at", lang, got=shown(text))])
+        fail(_t("invalid_input", lang), [_t("bad_at", lang, got=shown(text))])
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def fhir_export(
     file: Annotated[Path, typer.Argument(help="A Case as JSON.")],
-    lang: LangOption = Lang.de,
+    lang: TextLangOption = Lang.de,
     at: Annotated[
         str | None, typer.Option("--at", help="Time stamp of the resources, ISO 8601 (default: now).")
     ] = None,
@@ -95,7 +88,7 @@ def fhir_export(
     try:
         case = parse_case_json(_read(file, lang), kb, lang.value)
     except InvalidCase as e:
-        _fail(lang, "invalid_input", [str(err) for err in e.errors])
+        fail(_t("invalid_input", lang), [str(err) for err in e.errors])
     text = json.dumps(build_bundle(case, at=moment, lang=lang.value, kb=kb), ensure_ascii=False, indent=2)
     if output is None:
         sys.stdout.write(text + "\n")
@@ -103,12 +96,12 @@ def fhir_export(
     try:
         output.write_text(text + "\n", encoding="utf-8")
     except OSError as e:
-        _fail(lang, "error", [_t("write", lang, path=output, why=e.strerror or type(e).__name__)])
+        fail(_t("error", lang), [_t("write", lang, path=output, why=e.strerror or type(e).__name__)])
 
 
 def fhir_import(
     file: Annotated[Path, typer.Argument(help="A FHIR QuestionnaireResponse to our intake, as JSON.")],
-    lang: LangOption = Lang.de,
+    lang: TextLangOption = Lang.de,
 ) -> None:
     """Read a FHIR QuestionnaireResponse and print the Case (JSON).
 
@@ -121,7 +114,7 @@ def fhir_import(
     try:
         case = parse_response_json(_read(file, lang), kb, lang.value)
     except InvalidResponse as e:
-        _fail(lang, "invalid_input", [str(err) for err in e.errors])
+        fail(_t("invalid_input", lang), [str(err) for err in e.errors])
     data = case.model_dump(mode="json", exclude_defaults=True)
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 

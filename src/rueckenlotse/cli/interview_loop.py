@@ -1,16 +1,14 @@
 """The terminal interview: question by question, with an emergency check after every answer.
 
-Run it as ``rueckenlotse interview [--lang de|en] [--save FILE]``.
+The loop behind ``rueckenlotse interview [--lang de|en] [--save FILE]`` (the command is in ``interview``).
 Works with a terminal and with piped input (one answer per line).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import pathlib
 import sys
-from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, Group
@@ -40,10 +38,10 @@ from ..questionnaire import (
 )
 from ..questionnaire.parse import NO, YES
 from ..reports.text import print_report
+from .common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
 
 LANGS = ("de", "en")
 BACK = frozenset({"<", "zurück", "zurueck", "back"})
-EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
 
 # Texts of the interview: German first, English second.
 _UI: dict[str, dict[str, str]] = {
@@ -322,15 +320,3 @@ def run_interview(
         console.print()
         console.print(Text(interview.t("eof"), style="yellow"))
         return EXIT_ERROR
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rueckenlotse-interview", description="Rückenlotse interview")
-    parser.add_argument("--lang", choices=LANGS, default="de")
-    parser.add_argument("--save", type=pathlib.Path, default=None)
-    args = parser.parse_args(argv)
-    return run_interview(lang=args.lang, save=args.save)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

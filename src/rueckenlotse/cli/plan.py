@@ -1,8 +1,8 @@
-"""CLI commands of the self-management plan: `ask QUESTION` and `plan preview CASE.json`.
+"""CLI commands of the self-management plan: `ask QUESTION`, `plan preview CASE.json`, and a stored
+person's plan: `plan show`, `plan exclude`, `plan include`.
 
-``register(app)`` adds them to the main Typer app. ``plan_app`` is the `plan` sub-command group, so
-that further plan commands (e.g. `plan show PERSON` on top of the store) can be added to it.
-Heavy imports (BM25, the library) happen inside the commands, so `rueckenlotse --help` stays light.
+``register(app)`` adds them to the main Typer app. Heavy imports (BM25, the library, the store) happen
+inside the commands, so `rueckenlotse --help` stays light.
 """
 
 from __future__ import annotations
@@ -10,13 +10,31 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from .common import Lang, command_group
+from .common import (
+    DbOption,
+    Lang,
+    LangOption,
+    command_group,
+    fail,
+    make_console,
+    open_store,
+    parse_day,
+    user_errors,
+)
 
-EXIT_INVALID = 2
+TEXTS: dict[str, dict[str, str]] = {
+    "excluded": {"de": "Übung {id} ausgeschlossen.", "en": "Exercise {id} excluded."},
+    "included": {"de": "Übung {id} ist wieder im Plan.", "en": "Exercise {id} is back in the plan."},
+    "not_excluded": {"de": "Übung {id} war nicht ausgeschlossen.", "en": "Exercise {id} was not excluded."},
+    "unknown_exercise": {
+        "de": "Unbekannte Übung: {id}. Die IDs zeigt: rueckenlotse plan show PERSON",
+        "en": "Unknown exercise: {id}. The ids are shown by: rueckenlotse plan show PERSON",
+    },
+}
 
 
 plan_app = command_group(
@@ -25,9 +43,13 @@ plan_app = command_group(
 )
 
 
-def _fail(lines: list[str]) -> typer.Exit:
-    sys.stderr.write("\n".join(lines) + "\n")
-    return typer.Exit(EXIT_INVALID)
+def _t(key: str, lang: Lang, **values: object) -> str:
+    return TEXTS[key][lang.value].format(**values)
+
+
+def _fail(lines: list[str]) -> NoReturn:
+    """The lines as they are on stderr (the library's texts bring their own heading), exit code 2."""
+    fail("\n".join(lines), [])
 
 
 def ask_command(
@@ -48,9 +70,9 @@ def ask_command(
 
     library = default_library()
     if not question.strip():
-        raise _fail([library.text("ask.blank", lang.value)])
+        _fail([library.text("ask.blank", lang.value)])
     if not 1 <= k <= MAX_K:
-        raise _fail([library.text("ask.bad_k", lang.value)])
+        _fail([library.text("ask.bad_k", lang.value)])
     # Warning signs first (contract 2, invariant 9): no passage is printed before the seek-care text.
     found, hits = ask_screened(question, lang=lang.value, k=k)
     console = Console()
@@ -88,30 +110,99 @@ def preview_command(
     try:
         begin = dt.date.fromisoformat(start) if start is not None else dt.date.today()
     except ValueError:
-        raise _fail([library.text("preview.bad_date", lang.value, value=start)]) from None
+        _fail([library.text("preview.bad_date", lang.value, value=start)])
     exclusions = list(dict.fromkeys(exclude or []))
     known = ", ".join(library.exercises)
     unknown = [x for x in exclusions if x not in library.exercises]
     if unknown:
-        raise _fail(
-            [library.text("preview.unknown_exercise", lang.value, id=x, known=known) for x in unknown]
-        )
+        _fail([library.text("preview.unknown_exercise", lang.value, id=x, known=known) for x in unknown])
     heading = kb.text("ui.invalid_input", lang.value)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise _fail([heading, f"  {file}: {e.strerror if isinstance(e, OSError) else e}"]) from None
+        _fail([heading, f"  {file}: {e.strerror if isinstance(e, OSError) else e}"])
     try:
         case = parse_case_json(text, kb, lang.value)
     except InvalidCase as e:
-        raise _fail([heading, *(f"  {err}" for err in e.errors)]) from None
+        _fail([heading, *(f"  {err}" for err in e.errors)])
     assessment = assess(case, lang=lang.value)
     plan = build_plan(case, assessment, start=begin, exclusions=exclusions, lang=lang.value)
     Console().print(render_plan(plan, lang.value))
 
 
+# ---- a stored person's plan ------------------------------------------------------------------------------
+
+
+def plan_show(
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    today: Annotated[
+        str | None, typer.Option("--today", help="Show the plan as of this day (YYYY-MM-DD).")
+    ] = None,
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Show the person's self-management plan as it stands today (progression from the diary).
+
+    Example: rueckenlotse plan show 3f2a…
+    """
+    from ..reports.plan_text import render_plan
+    from ..services.followup import current_plan
+
+    day = parse_day(today, lang)
+    with user_errors(lang), open_store(db) as store:
+        plan = current_plan(store, person, today=day, lang=lang.value)
+    make_console().print(render_plan(plan, lang.value))
+
+
+def _known_exercise(exercise_id: str, lang: Lang) -> None:
+    from ..plan.library import default_library
+
+    if exercise_id not in default_library().exercises:
+        fail(_t("unknown_exercise", lang, id=exercise_id), [])
+
+
+def plan_exclude(
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    exercise_id: Annotated[str, typer.Argument(help="The exercise you cannot do.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (optional).")] = None,
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Exclude an exercise; the plan then offers an alternative.
+
+    Example: rueckenlotse plan exclude 3f2a… bridge --reason "Knie"
+    """
+    from ..reports.plan_text import render_plan
+    from ..services.followup import current_plan
+
+    _known_exercise(exercise_id, lang)
+    with user_errors(lang), open_store(db) as store:
+        store.add_exclusion(person, exercise_id, reason)
+        plan = current_plan(store, person, lang=lang.value)
+    sys.stderr.write(_t("excluded", lang, id=exercise_id) + "\n")
+    make_console().print(render_plan(plan, lang.value))
+
+
+def plan_include(
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    exercise_id: Annotated[str, typer.Argument(help="The exercise to bring back.")],
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Bring an excluded exercise back into the plan.
+
+    Example: rueckenlotse plan include 3f2a… bridge
+    """
+    with user_errors(lang), open_store(db) as store:
+        removed = store.remove_exclusion(person, exercise_id)
+    sys.stderr.write(_t("included" if removed else "not_excluded", lang, id=exercise_id) + "\n")
+
+
 def register(app: typer.Typer) -> None:
-    """Add `ask` and the `plan` group (with `plan preview`) to the main app."""
+    """Add `ask` and the `plan` group (preview, show, exclude, include) to the main app."""
     app.command("ask")(ask_command)
     plan_app.command("preview")(preview_command)
+    plan_app.command("show")(plan_show)
+    plan_app.command("exclude")(plan_exclude)
+    plan_app.command("include")(plan_include)
     app.add_typer(plan_app, name="plan")

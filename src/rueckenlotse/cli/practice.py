@@ -13,8 +13,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Lang, command_group
-from .data import DbOption, LangOption, _fail, _open_store, _user_errors
+from .common import DbOption, Lang, LangOption, command_group, fail, open_store, user_errors
 
 practice_app = command_group(
     "Practices: create one, add clinicians, make API tokens, purge old intakes.",
@@ -73,7 +72,7 @@ def practice_new(
     """
     from ..store.practices import Practices
 
-    with _user_errors(lang), _open_store(db) as store:
+    with user_errors(lang), open_store(db) as store:
         practice = Practices(store).create_practice(name)
     sys.stdout.write(_t("practice_created", lang, id=practice.id, code=practice.intake_code) + "\n")
 
@@ -84,7 +83,7 @@ def _read_password(lang: Lang, from_stdin: bool) -> str:
     first = getpass.getpass(_t("password", lang))
     second = getpass.getpass(_t("password_again", lang))
     if first != second:
-        _fail(lang, _t("error", lang), [_t("password_mismatch", lang)])
+        fail(_t("error", lang), [_t("password_mismatch", lang)])
     return first
 
 
@@ -105,7 +104,7 @@ def practice_clinician(
     from ..store.accounts import Accounts
 
     password = _read_password(lang, password_stdin)
-    with _user_errors(lang), _open_store(db) as store:
+    with user_errors(lang), open_store(db) as store:
         account = Accounts(store, Argon2Passwords()).create_clinician(email, password, practice_id)
     sys.stdout.write(_t("clinician_created", lang, email=account.email) + "\n")
 
@@ -122,7 +121,7 @@ def practice_token(
     """
     from ..store.practices import Practices
 
-    with _user_errors(lang), _open_store(db) as store:
+    with user_errors(lang), open_store(db) as store:
         _record, raw = Practices(store).create_api_token(practice_id, name)
     sys.stderr.write(_t("token_created", lang) + "\n")
     sys.stdout.write(raw + "\n")
@@ -151,7 +150,7 @@ def practice_purge(
     from ..settings import Settings
 
     retention = days if days is not None else Settings().intake_retention_days
-    with _user_errors(lang), _open_store(db) as store:
+    with user_errors(lang), open_store(db) as store:
         counts = purge_reviewed(store, retention, dry_run=dry_run)
     key = "purge_dry_run" if dry_run else "purged"
     message = _t(

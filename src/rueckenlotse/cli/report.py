@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import Lang
-from .data import DbOption, LangOption, _fail, _open_store, _user_errors
+from .common import DbOption, Lang, LangOption, fail, open_store, user_errors
 
 if TYPE_CHECKING:
     from ..core.models import Assessment, Case
@@ -80,7 +79,7 @@ def _from_case_file(case_file: Path, lang: Lang) -> tuple[Case, Assessment]:
     try:
         text = case_file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        _fail(lang, _t("error", lang), [_t("not_utf8", lang, path=case_file)])
+        fail(_t("error", lang), [_t("not_utf8", lang, path=case_file)])
     case = parse_case_json(text, kb, lang.value)
     return case, evaluate(kb, case, lang.value)
 
@@ -95,7 +94,7 @@ def _from_store(
     from ..services.followup import latest_of
 
     kb = default_knowledge()
-    with _open_store(db) as store:
+    with open_store(db) as store:
         display_name = store.get_person(person).display_name  # an unknown id: "not found", not "no intake"
         record = latest_of(store, person)
         assessment = record.assessment
@@ -136,15 +135,15 @@ def report(
     Example: rueckenlotse report fall.json --kind clinician --format pdf -o bericht.pdf
     """
     if (case_file is None) == (person is None):
-        _fail(lang, _t("error", lang), [_t("one_source", lang)])
+        fail(_t("error", lang), [_t("one_source", lang)])
     if db is not None and person is None:
-        _fail(lang, _t("error", lang), [_t("db_needs_person", lang)])
+        fail(_t("error", lang), [_t("db_needs_person", lang)])
     fmt = output_format or (ReportFormat.pdf if output.suffix.lower() == ".pdf" else ReportFormat.html)
     from ..reports.documents import render_report
 
     label: str | None = None
     diary: ReportDiary | None = None
-    with _user_errors(lang):
+    with user_errors(lang):
         if case_file is not None:
             case, assessment = _from_case_file(case_file, lang)
         else:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from .common import fail
+
 if TYPE_CHECKING:
     from ..settings import Settings
-
-EXIT_INVALID = 2
 
 TEXTS: dict[str, dict[str, str]] = {
     "running": {
@@ -60,15 +59,10 @@ def _settings(host: str | None, port: int | None, db: str | None) -> Settings:
         settings.effective_secret_key()
         Store.open(settings.database_url).close()  # creates or upgrades the schema once, up front
     except StoreError as e:
-        _fail(e.message("de"))
+        fail(_t("cannot_start"), [e.message("de")])
     except (ValueError, OSError) as e:
-        _fail(str(e))
+        fail(_t("cannot_start"), [str(e)])
     return settings
-
-
-def _fail(message: str) -> NoReturn:
-    sys.stderr.write(f"{_t('cannot_start')}\n  {message}\n")
-    raise typer.Exit(EXIT_INVALID)
 
 
 def serve(
