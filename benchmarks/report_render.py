@@ -100,8 +100,9 @@ def stored_person() -> Iterator[tuple[Any, str]]:
 
 def report_renderers() -> list[tuple[str, Callable[[str], bytes]]]:
     """The two reports as the signed-in patient downloads them, each as a function of the format."""
-    from rueckenlotse.reports.documents import diary_from_store, render_report
+    from rueckenlotse.reports.documents import render_report
     from rueckenlotse.services.followup import latest_of
+    from rueckenlotse.services.report_diary import diary_from_store
 
     with stored_person() as (store, person):
         record = latest_of(store, person)
@@ -192,7 +193,7 @@ def documents() -> list[Document]:
 def chart_lines(runs: int) -> list[str]:
     """What drawing the chart costs before the rendering (matplotlib, in diary_from_store), per format:
     the PDF's JPEG must not buy the table's speed with a slower chart."""
-    from rueckenlotse.reports.documents import diary_from_store
+    from rueckenlotse.services.report_diary import diary_from_store
 
     lines = ["", "| chart of the diary (matplotlib, before rendering) | median s |", "| --- | ---: |"]
     with stored_person() as (store, person):

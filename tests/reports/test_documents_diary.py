@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from rueckenlotse.core.models import Case
-from rueckenlotse.reports.documents import ReportDiary, diary_from_store, render_report
+from rueckenlotse.reports.documents import ReportDiary, render_report
 from rueckenlotse.reports.documents.common import LABEL_LIMIT, clean_user_text
 from rueckenlotse.reports.documents.diary import CHART_JPEG_URL
 from rueckenlotse.services.followup import add_entry, latest_of, record_intake
+from rueckenlotse.services.report_diary import diary_from_store
 from rueckenlotse.store import Store
 
 INTAKE_AT = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

@@ -207,7 +207,7 @@ def test_no_file_belongs_to_a_person(tmp_path: Any, monkeypatch: pytest.MonkeyPa
     drawn the same way) goes through a temporary folder that is gone again once the report has it."""
     import tempfile
 
-    from rueckenlotse.reports.documents import diary_from_store
+    from rueckenlotse.services.report_diary import diary_from_store
 
     scratch = tmp_path / "tmp"
     scratch.mkdir()
