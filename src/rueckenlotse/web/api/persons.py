@@ -25,6 +25,7 @@ from ...services.followup import EntryResult, NoIntake, add_entry, current_plan
 from ...store.errors import NotFound
 from ...store.repository import Store
 from ...validation import parse_model_json
+from ..deps import store_of
 from .auth import SignedIn
 from .body import parse_guarded, read_json_text
 from .lang import Lang, language
@@ -104,7 +105,7 @@ class EntryCreated(ResponseModel):
 
 
 def _store(request: Request) -> Store:
-    store = request.app.state.store
+    store = store_of(request)
     assert isinstance(store, Store)
     return store
 

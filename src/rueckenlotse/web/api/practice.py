@@ -20,6 +20,8 @@ from ...services.auth import Principal, Role, can_read_intake, can_review_intake
 from ...store.account_records import Forbidden, InboxRow, IntakeDetail
 from ...store.errors import NotFound
 from ...store.practices import DEFAULT_INBOX_LIMIT, Practices
+from ..deps import store_of
+from ..security.session import practices_of
 from .auth import SignedIn
 from .problems import ApiProblem, ProblemRoute, problem_responses
 from .schema import ResponseModel, with_case
@@ -65,7 +67,7 @@ class IntakeOut(ResponseModel):
 
 
 def _practices(request: Request) -> Practices:
-    practices = request.app.state.practices
+    practices = practices_of(request)
     assert isinstance(practices, Practices)
     return practices
 
@@ -84,7 +86,7 @@ def _record(
         _, _, raw = request.headers.get("authorization", "").partition(" ")
         token_id = _practices(request).api_token_id(raw.strip())
     actor = data_rights.actor_of(principal, "api", token_id=token_id)
-    store = request.app.state.store
+    store = store_of(request)
     data_rights.record(store, actor, action, person_id=person_id, practice_id=practice_id)
 
 

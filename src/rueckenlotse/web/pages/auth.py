@@ -19,16 +19,16 @@ from fastapi import APIRouter
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from ...core.models import Case
 from ...services.auth import Principal, Role
 from ...services.followup import record_intake
 from ...store.account_records import Throttled
 from ...store.repository import InvalidValue
+from ..deps import CODE_PATH, LOGIN_PATH, checked_form, see_other, store_of
 from ..i18n import request_lang
-from ..render import Form, read_form, render, web_of
-from ..security.csrf import FIELD as CSRF_FIELD
+from ..render import render, web_of
 from ..security.session import (
     accounts_of,
     clear_session_cookie,
@@ -37,12 +37,10 @@ from ..security.session import (
     set_session_cookie,
 )
 from ..security.state import FIELD as STATE_FIELD
-from .patient import pending_case, store_of
+from .patient import pending_case
 
 router = APIRouter(include_in_schema=False)
 
-LOGIN_PATH = "/anmelden"
-CODE_PATH = "/anmelden/code"
 LOGOUT_PATH = "/abmelden"
 PRACTICE_HOME = "/praxis"
 PATIENT_HOME = "/mein-bereich"
@@ -57,18 +55,8 @@ def home_of(principal: Principal) -> str:
     return PRACTICE_HOME if principal.role is Role.clinician else PATIENT_HOME
 
 
-def redirect(path: str) -> Response:
-    return RedirectResponse(path, status_code=303)
-
-
 def client_of(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
-
-
-async def checked_form(request: Request) -> Form:
-    form = await read_form(request)
-    web_of(request).csrf.verify(request, form.get(CSRF_FIELD))
-    return form
 
 
 def throttled_page(
@@ -87,7 +75,7 @@ def throttled_page(
 def login_page(request: Request) -> Response:
     principal = principal_of(request)
     if principal.signed_in:
-        return redirect(home_of(principal))
+        return see_other(home_of(principal))
     lang = request_lang(request)
     logged_out = request.query_params.get("abgemeldet") == "1"
     return _login_form(request, lang, logged_out=logged_out)
@@ -120,10 +108,10 @@ async def login(request: Request) -> Response:
             _code_form, request, account.id, lang, setup_field=None, state=pending
         )
     elif needs_code:
-        response = redirect(CODE_PATH)
+        response = see_other(CODE_PATH)
     else:
         await run_in_threadpool(_keep_pending, request, account.role, account.person_id, saved, lang)
-        response = redirect(PATIENT_HOME)
+        response = see_other(PATIENT_HOME)
     set_session_cookie(request, response, token)
     return response
 
@@ -156,7 +144,7 @@ async def logout(request: Request) -> Response:
     token = session_token(request)
     if token:
         await run_in_threadpool(accounts_of(request).end_session, token)
-    response = redirect(f"{LOGIN_PATH}?abgemeldet=1")
+    response = see_other(f"{LOGIN_PATH}?abgemeldet=1")
     clear_session_cookie(request, response)
     return response
 
@@ -166,7 +154,7 @@ async def logout(request: Request) -> Response:
 def code_page(request: Request) -> Response:
     principal = principal_of(request)
     if not principal.second_factor_pending or principal.account_id is None:
-        return redirect(home_of(principal) if principal.signed_in else LOGIN_PATH)
+        return see_other(home_of(principal) if principal.signed_in else LOGIN_PATH)
     lang = request_lang(request)
     return _code_form(request, principal.account_id, lang, setup_field=None)
 
@@ -178,7 +166,7 @@ async def code_step(request: Request) -> Response:
     token = session_token(request)
     principal = await run_in_threadpool(principal_of, request)
     if not token or not principal.second_factor_pending or principal.account_id is None:
-        return redirect(home_of(principal) if principal.signed_in else LOGIN_PATH)
+        return see_other(home_of(principal) if principal.signed_in else LOGIN_PATH)
     saved = await run_in_threadpool(pending_case, request, form.get(STATE_FIELD), lang)
     pending = saved[0] if saved is not None else ""
     code = (form.get("code") or "")[:MAX_CODE]
@@ -200,7 +188,7 @@ async def code_step(request: Request) -> Response:
             _code_form, request, account_id, lang, setup_field=form.get("setup"), wrong=True, state=pending
         )
     await run_in_threadpool(_keep_pending, request, principal.role.value, principal.person_id, saved, lang)
-    response = redirect(home_of(principal))
+    response = see_other(home_of(principal))
     set_session_cookie(request, response, new_token)
     return response
 

@@ -24,20 +24,12 @@ from ...services import data_rights
 from ...services.auth import Principal
 from ...store.accounts import normalise_email
 from ...store.audit import AuditRecord
+from ..deps import checked_form, person_of, see_other, signed_in_patient, store_of
 from ..i18n import request_lang
 from ..practice_view import format_time
 from ..render import render, web_of
 from ..security.session import accounts_of, clear_session_cookie
-from .patient import (
-    HOME,
-    LOGIN,
-    checked_form,
-    display_name_of,
-    person_of,
-    see_other,
-    signed_in_patient,
-    store_of,
-)
+from .patient import HOME, LOGIN, display_name_of
 
 router = APIRouter(include_in_schema=False)
 

@@ -22,19 +22,10 @@ from ...plan.followup_texts import render as followup_text
 from ...plan.models import OFFERED_WARNING_SIGNS, PAIN_REACH_ORDER
 from ...services.auth import Principal
 from ...services.followup import NoIntake, add_entry, intake_of, plot_for, report_for
+from ..deps import checked_form, person_of, see_other, signed_in_patient, store_of
 from ..i18n import request_lang
 from ..render import Form, PageError, render, web_of
-from .patient import (
-    HOME,
-    LOGIN,
-    checked_form,
-    display_name_of,
-    local_date,
-    person_of,
-    see_other,
-    signed_in_patient,
-    store_of,
-)
+from .patient import HOME, LOGIN, display_name_of, local_date
 
 router = APIRouter(include_in_schema=False)
 

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import text
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from ... import assess
 from ...core.models import Assessment, Triage
@@ -30,6 +30,7 @@ from ...questionnaire import (
     record_answer,
     unsure_notes,
 )
+from ..deps import checked_form, see_other, store_of
 from ..i18n import request_lang, valid_lang
 from ..intake import (
     FIELD,
@@ -41,8 +42,7 @@ from ..intake import (
     submitted_selection,
 )
 from ..presenter import Presenter
-from ..render import Form, PageError, read_form, render, set_lang_cookie, web_of
-from ..security.csrf import FIELD as CSRF_FIELD
+from ..render import Form, PageError, render, set_lang_cookie, web_of
 from ..security.state import FIELD as STATE_FIELD
 from ..security.state import BadState, IntakeState
 
@@ -69,7 +69,7 @@ async def intake_start(request: Request) -> Response:
 
 @router.post("/intake")
 async def intake_step(request: Request) -> Response:
-    form = await _checked_form(request)
+    form = await checked_form(request)
     state = web_of(request).codec.loads(form.get(STATE_FIELD))
     switched = valid_lang(form.get("lang"))
     lang = switched or request_lang(request)
@@ -91,18 +91,18 @@ async def intake_step(request: Request) -> Response:
 
 @router.post("/result")
 async def result(request: Request) -> Response:
-    form = await _checked_form(request)
+    form = await checked_form(request)
     state = web_of(request).codec.loads(form.get(STATE_FIELD))
     return _result_page(request, state, request_lang(request))
 
 
 @router.post("/lang")
 async def switch_language(request: Request) -> Response:
-    form = await _checked_form(request)
+    form = await checked_form(request)
     lang = valid_lang(form.get("lang"))
     if lang is None:
         raise PageError(400, "400")
-    response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
+    response = see_other(_safe_next(form.get("next")))
     set_lang_cookie(request, response, lang)
     return response
 
@@ -111,7 +111,7 @@ async def switch_language(request: Request) -> Response:
 def healthz(request: Request) -> Response:
     """For load balancers: 200 when this process can reach the database."""
     try:
-        with request.app.state.store.engine.connect() as connection:
+        with store_of(request).engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception:
         return JSONResponse({"status": "unavailable"}, status_code=503)
@@ -119,12 +119,6 @@ def healthz(request: Request) -> Response:
 
 
 # ---- helpers -------------------------------------------------------------------------------------
-async def _checked_form(request: Request) -> Form:
-    form = await read_form(request)
-    web_of(request).csrf.verify(request, form.get(CSRF_FIELD))
-    return form
-
-
 # Pages the language switch may return to: plain GET pages of this site, never an open redirect.
 RETURNABLE_PATHS = frozenset(
     {"/", "/intake", "/anmelden", "/registrieren", "/mein-bereich", "/mein-bereich/plan",

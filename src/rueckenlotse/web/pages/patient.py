@@ -8,12 +8,12 @@ Every POST checks the CSRF token first; personal pages are never cached (the mid
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from ...core.errors import InvalidInput
 from ...core.models import Case, Triage
@@ -31,9 +31,9 @@ from ...store.account_records import Throttled
 from ...store.accounts import EmailTaken, checked_email
 from ...store.repository import InvalidValue, clean_display_name
 from ...validation import validate_case
+from ..deps import checked_form, person_of, see_other, signed_in_patient, store_of
 from ..i18n import request_lang
-from ..render import Form, PageError, read_form, render, web_of
-from ..security.csrf import FIELD as CSRF_FIELD
+from ..render import PageError, render, web_of
 from ..security.session import accounts_of, principal_of, session_token, set_session_cookie
 from ..security.state import FIELD as STATE_FIELD
 from ..security.state import BadState
@@ -45,35 +45,6 @@ LOGIN = "/anmelden"
 MAX_FIELD_CHARS = 2000  # e-mail, name: far longer than any real one; the password has its own limit
 MAX_EXERCISE_ID = 64  # the exclusions' column
 EXCLUDED_ANCHOR = "ausgeschlossen"  # the plan page's list of excluded exercises
-
-
-def store_of(request: Request) -> Store:
-    return cast(Store, request.app.state.store)
-
-
-def signed_in_patient(request: Request) -> Principal | None:
-    """The signed-in patient; None for anyone not signed in (they go to the sign-in page)."""
-    principal = principal_of(request)
-    if principal.role is Role.anonymous or principal.second_factor_pending:
-        return None
-    if principal.role is not Role.patient or principal.person_id is None:
-        raise PageError(403, "patient_only")
-    return principal
-
-
-def person_of(principal: Principal) -> str:
-    assert principal.person_id is not None  # _patient checked it
-    return principal.person_id
-
-
-async def checked_form(request: Request) -> Form:
-    form = await read_form(request)
-    web_of(request).csrf.verify(request, form.get(CSRF_FIELD))
-    return form
-
-
-def see_other(path: str) -> Response:
-    return RedirectResponse(path, status_code=303)
 
 
 def pending_case(request: Request, state_token: str | None, lang: str) -> tuple[str, Case] | None:

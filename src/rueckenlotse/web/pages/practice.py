@@ -22,45 +22,25 @@ from ...core.errors import InvalidCase
 from ...core.models import Case, Triage
 from ...questionnaire import answers_to_case, effective_answers, missing_required, next_question
 from ...services import data_rights
-from ...services.auth import Principal, Role, can_read_intake, can_review_intake, require
+from ...services.auth import Principal, can_read_intake, can_review_intake, require
 from ...services.followup import record_intake
-from ...store import Store
 from ...store.account_records import Forbidden, IntakeDetail, PracticeRecord
 from ...store.errors import NotFound
 from ...validation import validate_case
+from ..deps import NotAllowed, checked_form, see_other, signed_in_clinician, store_of
 from ..i18n import request_lang
 from ..practice_view import PracticeView, format_time
 from ..presenter import Presenter
 from ..render import PageError, render, web_of
-from ..security.session import practices_of, principal_of
+from ..security.session import practices_of
 from ..security.state import FIELD as STATE_FIELD
 from ..security.state import IntakeState
-from .auth import CODE_PATH, LOGIN_PATH, checked_form, redirect
 from .home import _question_page
 
 router = APIRouter(include_in_schema=False)
 
 MAX_ID = 64
 MAX_CODE = 64
-
-
-class NotAllowed(Exception):
-    """Not a signed-in clinician: where to send the browser instead."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__("not allowed")
-        self.response = response
-
-
-def signed_in_clinician(request: Request) -> Principal:
-    principal = principal_of(request)
-    if principal.role is Role.clinician and principal.second_factor_pending:
-        raise NotAllowed(redirect(CODE_PATH))
-    if principal.role is Role.anonymous:
-        raise NotAllowed(redirect(LOGIN_PATH))
-    if principal.role is not Role.clinician:
-        raise PageError(403, "403")
-    return principal
 
 
 def _view(request: Request, lang: str) -> PracticeView:
@@ -99,7 +79,7 @@ def record_access(
     request: Request, principal: Principal, action: str, practice_id: str, person_id: str | None = None
 ) -> None:
     """The audit row of a clinician's access (one INSERT right after the read)."""
-    store: Store = request.app.state.store
+    store = store_of(request)
     actor = data_rights.actor_of(principal, "web")
     data_rights.record(store, actor, action, person_id=person_id, practice_id=practice_id)
 
@@ -168,7 +148,7 @@ async def mark_reviewed(request: Request, intake_id: str) -> Response:
         raise PageError(404, "404") from None
     intake = detail.intake
     await run_in_threadpool(record_access, request, principal, "review.intake", practice_id, intake.person_id)
-    return redirect(f"/praxis/eingang/{intake.id}")
+    return see_other(f"/praxis/eingang/{intake.id}")
 
 
 # ---- the practice's intake link --------------------------------------------------------------------
@@ -228,7 +208,7 @@ def _submit(request: Request, practice: PracticeRecord, case: Case, key: str | N
     practices = practices_of(request)
     if key is not None and (sent := practices.intake_by_submission(practice.id, key)) is not None:
         return Triage(sent.triage)
-    store: Store = request.app.state.store
+    store = store_of(request)
     person = store.create_person()
     result = record_intake(store, person.id, case, lang=lang)
     intake = practices.submit_intake(practice.id, person.id, result.record.id, submission_key=key)

@@ -20,21 +20,21 @@ from ...core.errors import InvalidInput
 from ...questionnaire import answers_to_case, missing_required
 from ...services.followup import NoIntake, latest_of
 from ...validation import validate_case
+from ..deps import (
+    NotAllowed,
+    checked_form,
+    person_of,
+    see_other,
+    signed_in_clinician,
+    signed_in_patient,
+    store_of,
+)
 from ..downloads import ReportKind, pdf_download, report_pdf
 from ..i18n import request_lang
 from ..render import PageError, web_of
 from ..security.state import FIELD as STATE_FIELD
-from .patient import (
-    HOME,
-    LOGIN,
-    checked_form,
-    display_name_of,
-    person_of,
-    see_other,
-    signed_in_patient,
-    store_of,
-)
-from .practice import NotAllowed, find_intake, record_access, signed_in_clinician
+from .patient import HOME, LOGIN, display_name_of
+from .practice import find_intake, record_access
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,0 +1,73 @@
+"""What the page routes share: the store, who is signed in, the checked form, the redirect after a POST.
+
+Plain functions of the request, called at the top of a route. With ``render.web_of`` and
+``security.session`` this is the only code that reads ``request.app.state``, so no page module reaches
+into it, and no page module borrows another's helpers.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..services.auth import Principal, Role
+from ..store import Store
+from .render import Form, PageError, read_form, web_of
+from .security.csrf import FIELD as CSRF_FIELD
+from .security.session import principal_of
+
+LOGIN_PATH = "/anmelden"
+CODE_PATH = "/anmelden/code"
+
+
+def store_of(request: Request) -> Store:
+    return cast(Store, request.app.state.store)
+
+
+async def checked_form(request: Request) -> Form:
+    """The posted form, once its CSRF token is right (else CsrfError: a 403 page)."""
+    form = await read_form(request)
+    web_of(request).csrf.verify(request, form.get(CSRF_FIELD))
+    return form
+
+
+def see_other(path: str) -> Response:
+    """303: after a POST the browser loads the next page with GET, so a reload never posts again."""
+    return RedirectResponse(path, status_code=303)
+
+
+def signed_in_patient(request: Request) -> Principal | None:
+    """The signed-in patient; None for anyone not signed in (they go to the sign-in page)."""
+    principal = principal_of(request)
+    if principal.role is Role.anonymous or principal.second_factor_pending:
+        return None
+    if principal.role is not Role.patient or principal.person_id is None:
+        raise PageError(403, "patient_only")
+    return principal
+
+
+def person_of(principal: Principal) -> str:
+    assert principal.person_id is not None  # signed_in_patient checked it
+    return principal.person_id
+
+
+class NotAllowed(Exception):
+    """Not a signed-in clinician: where to send the browser instead."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("not allowed")
+        self.response = response
+
+
+def signed_in_clinician(request: Request) -> Principal:
+    """A clinician past the second factor; NotAllowed (to sign in) for anyone not signed in, else 403."""
+    principal = principal_of(request)
+    if principal.role is Role.clinician and principal.second_factor_pending:
+        raise NotAllowed(see_other(CODE_PATH))
+    if principal.role is Role.anonymous:
+        raise NotAllowed(see_other(LOGIN_PATH))
+    if principal.role is not Role.clinician:
+        raise PageError(403, "403")
+    return principal
