@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,6 +81,11 @@ class Store:
     @property
     def is_sqlite(self) -> bool:
         return is_sqlite(self._engine.url)
+
+    def ping(self) -> None:
+        """One round trip to the database (the health check); raises when it cannot be reached."""
+        with self._engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def close(self) -> None:
         self._engine.dispose()

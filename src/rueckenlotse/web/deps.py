@@ -7,16 +7,23 @@ into it, and no page module borrows another's helpers.
 
 from __future__ import annotations
 
+import math
 from typing import cast
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from ..core.errors import InvalidInput
+from ..core.models import Case
+from ..questionnaire import answers_to_case, missing_required
 from ..services.auth import Principal, Role
 from ..store import Store
-from .render import Form, PageError, read_form, web_of
+from ..store.account_records import Throttled
+from ..validation import validate_case
+from .render import Form, PageError, read_form, render, web_of
 from .security.csrf import FIELD as CSRF_FIELD
 from .security.session import principal_of
+from .security.state import BadState
 
 LOGIN_PATH = "/anmelden"
 CODE_PATH = "/anmelden/code"
@@ -71,3 +78,32 @@ def signed_in_clinician(request: Request) -> Principal:
     if principal.role is not Role.clinician:
         raise PageError(403, "403")
     return principal
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def pending_case(request: Request, state_token: str | None, lang: str) -> tuple[str, Case] | None:
+    """The signed intake state and its complete Case; None without a state; BadState for a bad one."""
+    if not state_token:
+        return None
+    state = web_of(request).codec.loads(state_token)
+    if missing_required(state.answers):
+        raise BadState
+    try:
+        case = validate_case(answers_to_case(state.answers), web_of(request).kb, lang)
+    except InvalidInput:
+        raise BadState from None
+    return state_token, case
+
+
+def throttled_page(
+    request: Request, error: Throttled, lang: str, *, what: str = "auth.throttled", back: str = LOGIN_PATH
+) -> Response:
+    """429 with Retry-After; ``what`` names the texts (``.body``, ``.back``), ``back`` where to go then."""
+    minutes = max(1, math.ceil(error.retry_after / 60))
+    context = {"minutes": minutes, "what": what, "back": back}
+    response = render(request, "auth_throttled.html", context, lang=lang, status=429)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response

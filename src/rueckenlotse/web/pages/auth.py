@@ -13,8 +13,6 @@ fully signed in.
 
 from __future__ import annotations
 
-import math
-
 from fastapi import APIRouter
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +24,16 @@ from ...services.auth import Principal, Role
 from ...services.followup import record_intake
 from ...store.account_records import Throttled
 from ...store.repository import InvalidValue
-from ..deps import CODE_PATH, LOGIN_PATH, checked_form, see_other, store_of
+from ..deps import (
+    CODE_PATH,
+    LOGIN_PATH,
+    checked_form,
+    client_of,
+    pending_case,
+    see_other,
+    store_of,
+    throttled_page,
+)
 from ..i18n import request_lang
 from ..render import render, web_of
 from ..security.session import (
@@ -37,7 +44,6 @@ from ..security.session import (
     set_session_cookie,
 )
 from ..security.state import FIELD as STATE_FIELD
-from .patient import pending_case
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,21 +59,6 @@ _SETUP_SALT = "rueckenlotse.totp-setup.v1"
 def home_of(principal: Principal) -> str:
     """Where a signed-in person starts: clinicians at the inbox, patients on the start page."""
     return PRACTICE_HOME if principal.role is Role.clinician else PATIENT_HOME
-
-
-def client_of(request: Request) -> str:
-    return request.client.host if request.client is not None else "unknown"
-
-
-def throttled_page(
-    request: Request, error: Throttled, lang: str, *, what: str = "auth.throttled", back: str = LOGIN_PATH
-) -> Response:
-    """429 with Retry-After; ``what`` names the texts (``.body``, ``.back``), ``back`` where to go then."""
-    minutes = max(1, math.ceil(error.retry_after / 60))
-    context = {"minutes": minutes, "what": what, "back": back}
-    response = render(request, "auth_throttled.html", context, lang=lang, status=429)
-    response.headers["Retry-After"] = str(error.retry_after)
-    return response
 
 
 # ---- password --------------------------------------------------------------------------------------

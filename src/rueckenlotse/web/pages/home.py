@@ -12,7 +12,6 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -64,7 +63,7 @@ async def intake_start(request: Request) -> Response:
     state = IntakeState()
     first = next_question(state.answers)
     assert first is not None  # the questionnaire is never empty (checked at load)
-    return _question_page(request, state, first, lang, remember_lang="lang" in request.query_params)
+    return question_page(request, state, first, lang, remember_lang="lang" in request.query_params)
 
 
 @router.post("/intake")
@@ -111,8 +110,7 @@ async def switch_language(request: Request) -> Response:
 def healthz(request: Request) -> Response:
     """For load balancers: 200 when this process can reach the database."""
     try:
-        with store_of(request).engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        store_of(request).ping()
     except Exception:
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})
@@ -154,7 +152,7 @@ def _rerender(
             return _emergency_page(request, state, current, assessment, lang, remember=True)
     if view == "result" or current is None:
         return _result_page(request, state, lang, remember=True)
-    return _question_page(request, state, current, lang, remember_lang=True)
+    return question_page(request, state, current, lang, remember_lang=True)
 
 
 def _go_back(
@@ -167,7 +165,7 @@ def _go_back(
         target = current or next_question(state.answers)
     if target is None:
         return _result_page(request, state, lang)
-    return _question_page(request, state, target, lang)
+    return question_page(request, state, target, lang)
 
 
 def _keep_if_valid(
@@ -187,7 +185,7 @@ def _answer(request: Request, form: Form, state: IntakeState, question: Question
         value = read_answer(question, values, lang, web_of(request).texts)
     except FormAnswerError as e:
         submitted = submitted_selection(question, values)
-        return _question_page(request, state, question, lang, submitted=submitted, error=str(e), status=422)
+        return question_page(request, state, question, lang, submitted=submitted, error=str(e), status=422)
     answers = record_answer(state.answers, question, value)
     following = following_question(answers, question)
     if question.defer_check and following is not None and not is_answered(following, answers):
@@ -217,10 +215,10 @@ def _assess(answers: Mapping[str, Any], lang: str) -> Assessment:
 def _show_or_finish(request: Request, state: IntakeState, question: Question | None, lang: str) -> Response:
     if question is None:
         return _result_page(request, state, lang)
-    return _question_page(request, state, question, lang)
+    return question_page(request, state, question, lang)
 
 
-def _question_page(
+def question_page(
     request: Request,
     state: IntakeState,
     question: Question,

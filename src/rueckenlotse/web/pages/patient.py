@@ -15,11 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...core.errors import InvalidInput
 from ...core.models import Case, Triage
 from ...plan.followup_texts import render as followup_text
 from ...plan.library import default_library
-from ...questionnaire import answers_to_case, missing_required
 from ...services.auth import Principal, Role, check_password
 from ...services.followup import (
     NoIntake,
@@ -30,13 +28,20 @@ from ...store import Store, throttling
 from ...store.account_records import Throttled
 from ...store.accounts import EmailTaken, checked_email
 from ...store.repository import InvalidValue, clean_display_name
-from ...validation import validate_case
-from ..deps import checked_form, person_of, see_other, signed_in_patient, store_of
+from ..deps import (
+    checked_form,
+    client_of,
+    pending_case,
+    person_of,
+    see_other,
+    signed_in_patient,
+    store_of,
+    throttled_page,
+)
 from ..i18n import request_lang
 from ..render import PageError, render, web_of
 from ..security.session import accounts_of, principal_of, session_token, set_session_cookie
 from ..security.state import FIELD as STATE_FIELD
-from ..security.state import BadState
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,20 +50,6 @@ LOGIN = "/anmelden"
 MAX_FIELD_CHARS = 2000  # e-mail, name: far longer than any real one; the password has its own limit
 MAX_EXERCISE_ID = 64  # the exclusions' column
 EXCLUDED_ANCHOR = "ausgeschlossen"  # the plan page's list of excluded exercises
-
-
-def pending_case(request: Request, state_token: str | None, lang: str) -> tuple[str, Case] | None:
-    """The signed intake state and its complete Case; None without a state; BadState for a bad one."""
-    if not state_token:
-        return None
-    state = web_of(request).codec.loads(state_token)
-    if missing_required(state.answers):
-        raise BadState
-    try:
-        case = validate_case(answers_to_case(state.answers), web_of(request).kb, lang)
-    except InvalidInput:
-        raise BadState from None
-    return state_token, case
 
 
 def display_name_of(request: Request, principal: Principal) -> str | None:
@@ -136,8 +127,6 @@ def _registration_slot(request: Request, *, take: bool) -> None:
 
     Every attempt to make an account counts (a taken address too: it would otherwise allow probing for
     addresses); a form sent back with field errors does not."""
-    from .auth import client_of  # not at the top: auth imports this module
-
     policy = accounts_of(request).throttle
     key = throttling.registration_key(client_of(request))
     now = dt.datetime.now(dt.UTC)
@@ -151,8 +140,6 @@ def _registration_slot(request: Request, *, take: bool) -> None:
 
 
 def _throttled(request: Request, error: Throttled, lang: str) -> Response:
-    from .auth import throttled_page  # not at the top: auth imports this module
-
     return throttled_page(request, error, lang, what="patient.register.throttled", back="/")
 
 

@@ -35,7 +35,7 @@ from ..render import PageError, render, web_of
 from ..security.session import practices_of
 from ..security.state import FIELD as STATE_FIELD
 from ..security.state import IntakeState
-from .home import _question_page
+from .home import question_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -167,7 +167,7 @@ def practice_link(request: Request, code: str) -> Response:
     state = IntakeState(practice_code=practice.intake_code, nonce=secrets.token_urlsafe(16))
     first = next_question(state.answers)
     assert first is not None  # the questionnaire is never empty (checked at load)
-    return _question_page(request, state, first, lang, remember_lang="lang" in request.query_params)
+    return question_page(request, state, first, lang, remember_lang="lang" in request.query_params)
 
 
 @router.post("/p/{code}/senden")
