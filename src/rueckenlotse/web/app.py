@@ -23,11 +23,11 @@ from ..knowledge.loader import default_knowledge
 from ..settings import Settings
 from ..store import Store
 from ..store.practices import Practices
-from .errors import register_error_handlers
+from .errors import ErrorShield, register_error_handlers
 from .i18n import load_texts
 from .render import Web
 from .security.csrf import CsrfGuard
-from .security.middleware import AccessLog, ErrorShield, SecurityHeaders
+from .security.middleware import AccessLog, SecurityHeaders
 from .security.session import build_accounts
 from .security.state import StateCodec
 

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api.problems import ProblemKind, problem, problem_response
 from .i18n import request_lang
@@ -107,3 +108,36 @@ def server_error_response(request: Request) -> Response:
         return error_page(request, 500)
     except Exception:  # the page itself failed: never let that surface as a traceback
         return PlainTextResponse(FALLBACK_500, status_code=500)
+
+
+class ErrorShield:
+    """Turns any unhandled exception into the generic 500 page, and logs where it happened (no message).
+
+    Catching it here, rather than in Starlette's outer error middleware, keeps the exception (whose text
+    may quote form input) out of the server's log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:
+            request = Request(scope)
+            log_unhandled(request, exc)
+            if started:  # too late for an error page; the client sees a cut-off response
+                return
+            response = server_error_response(request)
+            await response(scope, receive, send)

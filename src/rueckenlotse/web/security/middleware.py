@@ -1,4 +1,4 @@
-"""ASGI middleware: security headers, a data-free access log, and a last line of defence against errors.
+"""ASGI middleware: security headers and a data-free access log (the error shield is in ``errors``).
 
 Pure ASGI (no BaseHTTPMiddleware): nothing is buffered and nothing is kept between requests.
 """
@@ -9,10 +9,7 @@ import logging
 import time
 
 from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from ..errors import log_unhandled, server_error_response
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -81,36 +78,3 @@ class AccessLog:
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             access_logger.info("%s %s %d %.0fms", scope["method"], scope["path"], status, elapsed)
-
-
-class ErrorShield:
-    """Turns any unhandled exception into the generic 500 page, and logs where it happened (no message).
-
-    Catching it here, rather than in Starlette's outer error middleware, keeps the exception (whose text
-    may quote form input) out of the server's log.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def send_tracking(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_tracking)
-        except Exception as exc:
-            request = Request(scope)
-            log_unhandled(request, exc)
-            if started:  # too late for an error page; the client sees a cut-off response
-                return
-            response = server_error_response(request)
-            await response(scope, receive, send)
