@@ -89,9 +89,9 @@ def _from_store(
 ) -> tuple[Case, Assessment, str | None, ReportDiary | None]:
     from ..core.engine import evaluate
     from ..knowledge.loader import default_knowledge
-    from ..reports.documents import diary_from_store
     from ..reports.documents.diary import ChartFormat
     from ..services.followup import latest_of
+    from ..services.report_diary import diary_from_store
 
     kb = default_knowledge()
     with open_store(db) as store:

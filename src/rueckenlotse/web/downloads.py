@@ -34,7 +34,8 @@ def report_pdf(
     person_id: str | None = None,
 ) -> bytes:
     """The report as PDF; with a store and person id the clinician report carries the diary and chart."""
-    from ..reports.documents import diary_from_store, render_report
+    from ..reports.documents import render_report
+    from ..services.report_diary import diary_from_store
 
     diary = None
     if kind == "clinician" and store is not None and person_id is not None:

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import base64
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ...plan.models import DiaryEntry
 from ...plan.trends import FollowUpReport
 from ..sources import SourceRef, Sources
 from .common import NOTE_LIMIT, clean_user_text, fmt_date, fmt_number
 from .texts import DocumentTexts
-
-if TYPE_CHECKING:
-    from ...store.repository import Store
 
 MAX_NOTES = 12
 _SVG = "{http://www.w3.org/2000/svg}"
@@ -193,28 +188,4 @@ def _notes(entries: tuple[DiaryEntry, ...], lang: str) -> tuple[NoteView, ...]:
 ChartFormat = Literal["svg", "jpeg"]
 
 
-def diary_from_store(
-    store: Store, person_id: str, *, lang: str = "de", chart: ChartFormat = "svg"
-) -> ReportDiary | None:
-    """The person's diary with its chart, or None when the diary is empty (imports matplotlib).
-
-    chart: "svg" for the HTML report (sharp at any size, text stays text), "jpeg" for the PDF (drawn in a
-    fraction of the time; 150 dpi prints sharp on A4)."""
-    from ...services.followup import plot_for, report_for
-
-    report = report_for(store, person_id)
-    if not report.days:
-        return None
-    entries = tuple(record.entry for record in store.list_diary(person_id))
-    with tempfile.TemporaryDirectory(prefix="rueckenlotse-chart-") as folder:
-        if chart == "jpeg":
-            path = Path(folder) / "chart.jpeg"
-            plot_for(store, person_id, jpeg_path=path, lang=lang)
-            return ReportDiary(report=report, entries=entries, chart_svg=None, chart_jpeg=path.read_bytes())
-        path = Path(folder) / "chart.svg"
-        plot_for(store, person_id, svg_path=path, lang=lang)
-        svg = lean_chart_svg(path.read_text(encoding="utf-8"))
-    return ReportDiary(report=report, entries=entries, chart_svg=svg)
-
-
-__all__ = ["DiaryView", "ReportDiary", "chart_data_uri", "diary_from_store", "diary_view", "lean_chart_svg"]
+__all__ = ["DiaryView", "ReportDiary", "chart_data_uri", "diary_view", "lean_chart_svg"]
