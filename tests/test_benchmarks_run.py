@@ -1,6 +1,6 @@
 """The benchmark scripts run from the checkout and print their tables (issue #6: they must run from a
 clean clone). Small parameters: this checks that each script works end to end, never how fast anything
-is (speed is measured by running the scripts themselves, see README "Performance")."""
+is (speed is measured by running the scripts themselves, see the README's "Performance")."""
 
 from __future__ import annotations
 
