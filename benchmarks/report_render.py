@@ -39,8 +39,6 @@ sys.path.insert(0, str(HERE))
 from assess_latency import machine_lines, shared_dir  # noqa: E402
 
 TARGET = 1.5
-# The chart each format gets, as the web download and the CLI ask for it (diary_from_store's `chart`).
-FORMAT_CHART = (("html", "svg"), ("pdf", "jpeg"))
 AT = dt.datetime(2026, 4, 10, 8, 0, tzinfo=dt.UTC)
 INTAKE_AT = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 VIGNETTE = "p45-sciatica-protrusion"
@@ -101,13 +99,14 @@ def stored_person() -> Iterator[tuple[Any, str]]:
 def report_renderers() -> list[tuple[str, Callable[[str], bytes]]]:
     """The two reports as the signed-in patient downloads them, each as a function of the format."""
     from rueckenlotse.reports.documents import render_report
+    from rueckenlotse.reports.documents.diary import CHART_FOR
     from rueckenlotse.services.followup import latest_of
     from rueckenlotse.services.report_diary import diary_from_store
 
     with stored_person() as (store, person):
         record = latest_of(store, person)
         diaries = {
-            fmt: diary_from_store(store, person, lang="de", chart=chart) for fmt, chart in FORMAT_CHART
+            fmt: diary_from_store(store, person, lang="de", chart=chart) for fmt, chart in CHART_FOR.items()
         }
     case, assessment = record.case, record.assessment
 
@@ -193,11 +192,12 @@ def documents() -> list[Document]:
 def chart_lines(runs: int) -> list[str]:
     """What drawing the chart costs before the rendering (matplotlib, in diary_from_store), per format:
     the PDF's JPEG must not buy the table's speed with a slower chart."""
+    from rueckenlotse.reports.documents.diary import CHART_FOR
     from rueckenlotse.services.report_diary import diary_from_store
 
     lines = ["", "| chart of the diary (matplotlib, before rendering) | median s |", "| --- | ---: |"]
     with stored_person() as (store, person):
-        for fmt, chart in FORMAT_CHART:
+        for fmt, chart in CHART_FOR.items():
             draw = partial(diary_from_store, store, person, lang="de", chart=chart)
             draw()
             timed = [seconds(draw)[0] for _ in range(runs)]

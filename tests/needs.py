@@ -64,8 +64,13 @@ def axe() -> Path:
     return AXE
 
 
-def pyspark() -> None:
+def spark_ready() -> bool:
     """Spark needs the Python package and a Java runtime."""
+    return importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None
+
+
+def pyspark() -> None:
+    """Spark needs the Python package and a Java runtime (spark_ready), each named when missing."""
     if importlib.util.find_spec("pyspark") is None:
         missing("pyspark", "scripts/test installs the extra: pip install -e '.[dev,spark]'")
     if shutil.which("java") is None:

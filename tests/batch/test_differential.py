@@ -9,10 +9,8 @@ front. The sample is only worth as much as it covers: a test asserts that every 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,7 +150,7 @@ def _engines() -> list[tuple[str, str | None]]:
     engines: list[tuple[str, str | None]] = [("duckdb", None)]
     if os.environ.get(PG_ENV):
         engines.append(("postgres", os.environ[PG_ENV]))
-    if importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None:
+    if needs.spark_ready():
         engines.append(("spark", None))
     return engines
 

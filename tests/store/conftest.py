@@ -53,7 +53,7 @@ def fresh_postgres_database() -> Iterator[str]:
 @pytest.fixture(params=ENGINES)
 def engine_kind(request: pytest.FixtureRequest) -> str:
     kind: str = request.param
-    if kind == "postgresql" and pg_server_url() is None:
+    if kind == "postgresql":
         needs.postgres_url()
     return kind
 
@@ -109,8 +109,7 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def postgres_store() -> Iterator[Store]:
     """For what only PostgreSQL has (pg_dump and pg_restore)."""
-    if pg_server_url() is None:
-        needs.postgres_url()
+    needs.postgres_url()
     with fresh_postgres_database() as url, Store.open(url) as opened:
         yield opened
 

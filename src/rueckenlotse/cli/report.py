@@ -89,7 +89,7 @@ def _from_store(
 ) -> tuple[Case, Assessment, str | None, ReportDiary | None]:
     from ..core.engine import evaluate
     from ..knowledge.loader import default_knowledge
-    from ..reports.documents.diary import ChartFormat
+    from ..reports.documents.diary import CHART_FOR
     from ..services.followup import latest_of
     from ..services.report_diary import diary_from_store
 
@@ -103,7 +103,7 @@ def _from_store(
             assessment = evaluate(kb, record.case, lang.value)
         if kind is ReportKind.clinician:
             # pseudonymous on purpose: the practice sees the id, never the name kept on this device
-            chart: ChartFormat = "jpeg" if fmt is ReportFormat.pdf else "svg"
+            chart = CHART_FOR[fmt.value]
             return (
                 record.case,
                 assessment,

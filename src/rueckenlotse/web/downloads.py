@@ -35,11 +35,12 @@ def report_pdf(
 ) -> bytes:
     """The report as PDF; with a store and person id the clinician report carries the diary and chart."""
     from ..reports.documents import render_report
+    from ..reports.documents.diary import CHART_FOR
     from ..services.report_diary import diary_from_store
 
     diary = None
     if kind == "clinician" and store is not None and person_id is not None:
-        diary = diary_from_store(store, person_id, lang=lang, chart="jpeg")
+        diary = diary_from_store(store, person_id, lang=lang, chart=CHART_FOR["pdf"])
     return render_report(
         kind,
         case,

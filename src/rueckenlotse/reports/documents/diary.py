@@ -61,7 +61,7 @@ class DiaryView:
 
 def chart_data_uri(svg: str) -> str:
     """The chart as a data URI: the PDF needs no file or network, and the SVG cannot reach the page."""
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return _data_uri("image/svg+xml", svg.encode("utf-8"))
 
 
 # The JPEG chart is handed to WeasyPrint by this URL (render.html_to_pdf's resources); an HTML download
@@ -70,7 +70,11 @@ CHART_JPEG_URL = "rueckenlotse-report:diary-chart.jpeg"
 
 
 def jpeg_data_uri(jpeg: bytes) -> str:
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+    return _data_uri("image/jpeg", jpeg)
+
+
+def _data_uri(media_type: str, content: bytes) -> str:
+    return f"data:{media_type};base64," + base64.b64encode(content).decode("ascii")
 
 
 def _chart_uri(diary: ReportDiary) -> str | None:
@@ -186,6 +190,8 @@ def _notes(entries: tuple[DiaryEntry, ...], lang: str) -> tuple[NoteView, ...]:
 
 
 ChartFormat = Literal["svg", "jpeg"]
+# The chart each report format asks for (services.report_diary draws it): see plots.plot_diary for why.
+CHART_FOR: dict[str, ChartFormat] = {"html": "svg", "pdf": "jpeg"}
 
 
 __all__ = ["DiaryView", "ReportDiary", "chart_data_uri", "diary_view", "lean_chart_svg"]
