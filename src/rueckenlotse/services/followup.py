@@ -51,11 +51,13 @@ class EntryResult:
 def record_intake(
     store: Store, person_id: str, case: Case, *, assessed_at: dt.datetime | None = None, lang: str = "de"
 ) -> IntakeResult:
-    """Assess a Case for a person, keep it, and keep the plan made from it."""
+    """Assess a Case for a person, keep it, and keep the plan made from it: both or neither, so an intake
+    is never stored without its plan."""
     assessment = evaluate(default_knowledge(), case, lang)
-    record = store.add_assessment(person_id, case, assessment, "intake", assessed_at=assessed_at)
-    plan = build_plan(case, assessment, start=record.created_at.date(), lang=lang)
-    store.save_plan(person_id, record.id, plan.model_dump(mode="json"))
+    with store.atomic():
+        record = store.add_assessment(person_id, case, assessment, "intake", assessed_at=assessed_at)
+        plan = build_plan(case, assessment, start=record.created_at.date(), lang=lang)
+        store.save_plan(person_id, record.id, plan.model_dump(mode="json"))
     return IntakeResult(record, plan)
 
 
@@ -113,18 +115,21 @@ def add_entry(
     episode = episode_of(store, person_id, extra=entry, lang=lang)
     result = episode.of_entry(-1)
     previous = latest_of(store, person_id)
-    entry_id = store.add_diary_entry(person_id, entry, lang=lang)
-    if result.escalated or result.examined:
-        # Strictly after the assessment it follows: on a tie of timestamps the order by id is arbitrary,
-        # and the older assessment could still count as the newest.
-        after_previous = previous.created_at + dt.timedelta(microseconds=1)
-        store.add_assessment(
-            person_id,
-            result.case,
-            result.assessment,
-            "diary_rescreen",
-            assessed_at=max(entry.recorded_at, after_previous),
-        )
+    # The entry and the assessment it escalates to are one unit: a warning sign is never stored without
+    # its escalation.
+    with store.atomic():
+        entry_id = store.add_diary_entry(person_id, entry, lang=lang)
+        if result.escalated or result.examined:
+            # Strictly after the assessment it follows: on a tie of timestamps the order by id is
+            # arbitrary, and the older assessment could still count as the newest.
+            after_previous = previous.created_at + dt.timedelta(microseconds=1)
+            store.add_assessment(
+                person_id,
+                result.case,
+                result.assessment,
+                "diary_rescreen",
+                assessed_at=max(entry.recorded_at, after_previous),
+            )
     report = report_for(store, person_id, lang=lang)
     day = entry.recorded_at.date()
     return EntryResult(entry_id, result, [e for e in report.escalations if e.on == day])

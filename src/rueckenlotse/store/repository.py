@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -40,6 +41,10 @@ from .schema import ASSESSMENT_SOURCES, AssessmentRow, DiaryRow, Exclusion, Pers
 EXERCISE_ID = re.compile(r"^[a-z0-9_]{1,64}$")
 MAX_DISPLAY_NAME = 200
 MAX_REASON = 500
+
+# The unit of work open in this thread or task, if any: a store call made inside ``Store.atomic()`` joins
+# it instead of committing on its own, so a service's several writes land together or not at all.
+_OPEN_UNIT: ContextVar[tuple[Store, Session] | None] = ContextVar("rueckenlotse_open_unit", default=None)
 
 
 class InvalidValue(StoreError, ValueError):
@@ -102,10 +107,29 @@ class Store:
     def transaction(self) -> Iterator[Session]:
         """One session in one transaction: committed on success, rolled back on any error.
 
+        Inside ``atomic()`` it joins the open unit of work: the commit (or rollback) is the unit's.
         For the store's own repositories (accounts, practices); interfaces call their methods instead.
         """
+        open_unit = _OPEN_UNIT.get()
+        if open_unit is not None and open_unit[0] is self:
+            yield open_unit[1]
+            return
         with self._sessions() as session, session.begin():
-            yield session
+            token = _OPEN_UNIT.set((self, session))
+            try:
+                yield session
+            finally:
+                _OPEN_UNIT.reset(token)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A unit of work for a service: every store call inside commits together, or none does.
+
+        Nested units join the outermost one. Records returned inside carry the values flushed so far
+        (ids, timestamps); they become durable only when the block ends without an error.
+        """
+        with self.transaction():
+            yield
 
     # --- persons --------------------------------------------------------------------------------------
 
