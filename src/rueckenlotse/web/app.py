@@ -8,13 +8,14 @@ they share the database and the secret key (RUECKENLOTSE_SECRET_KEY).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
@@ -23,6 +24,7 @@ from ..knowledge.loader import default_knowledge
 from ..settings import Settings
 from ..store import Store
 from ..store.practices import Practices
+from .deps import path_for
 from .errors import ErrorShield, register_error_handlers
 from .i18n import load_texts
 from .render import Web
@@ -87,6 +89,8 @@ def _build_web(settings: Settings) -> Web:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # Before Jinja2Templates, which only adds its own url_for (absolute URLs) when there is none.
+    environment.globals["url_for"] = _template_path_for
     return Web(
         settings=settings,
         texts=load_texts(),
@@ -96,6 +100,12 @@ def _build_web(settings: Settings) -> Web:
         kb=kb,
         static_version=_static_version(WEB_DIR / "static"),
     )
+
+
+@pass_context
+def _template_path_for(context: Mapping[str, Any], name: str, /, **params: object) -> str:
+    """``url_for`` in templates: the path of a named route (relative, so it holds behind any proxy)."""
+    return path_for(context["request"], name, **{key: str(value) for key, value in params.items()})
 
 
 def _static_version(folder: Path) -> str:

@@ -40,6 +40,14 @@ async def checked_form(request: Request) -> Form:
     return form
 
 
+def path_for(request: Request, name: str, /, **params: str) -> str:
+    """The path of a named route (FastAPI names a route after its function), under the app's root path.
+
+    Pages and templates link by name, so a path is written once: in its route's decorator.
+    """
+    return str(request.scope.get("root_path", "")) + str(request.app.url_path_for(name, **params))
+
+
 def see_other(path: str) -> Response:
     """303: after a POST the browser loads the next page with GET, so a reload never posts again."""
     return RedirectResponse(path, status_code=303)
@@ -72,9 +80,9 @@ def signed_in_clinician(request: Request) -> Principal:
     """A clinician past the second factor; NotAllowed (to sign in) for anyone not signed in, else 403."""
     principal = principal_of(request)
     if principal.role is Role.clinician and principal.second_factor_pending:
-        raise NotAllowed(see_other(CODE_PATH))
+        raise NotAllowed(see_other(path_for(request, "code_page")))
     if principal.role is Role.anonymous:
-        raise NotAllowed(see_other(LOGIN_PATH))
+        raise NotAllowed(see_other(path_for(request, "login_page")))
     if principal.role is not Role.clinician:
         raise PageError(403, "403")
     return principal

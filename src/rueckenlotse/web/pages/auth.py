@@ -29,6 +29,7 @@ from ..deps import (
     LOGIN_PATH,
     checked_form,
     client_of,
+    path_for,
     pending_case,
     see_other,
     store_of,
@@ -48,25 +49,28 @@ from ..security.state import FIELD as STATE_FIELD
 router = APIRouter(include_in_schema=False)
 
 LOGOUT_PATH = "/abmelden"
-PRACTICE_HOME = "/praxis"
-PATIENT_HOME = "/mein-bereich"
 MAX_EMAIL = 320
 MAX_PASSWORD = 4096
 MAX_CODE = 20
 _SETUP_SALT = "rueckenlotse.totp-setup.v1"
 
 
-def home_of(principal: Principal) -> str:
+def home_of(request: Request, principal: Principal) -> str:
     """Where a signed-in person starts: clinicians at the inbox, patients on the start page."""
-    return PRACTICE_HOME if principal.role is Role.clinician else PATIENT_HOME
+    return path_for(request, "inbox" if principal.role is Role.clinician else "home")
 
 
 # ---- password --------------------------------------------------------------------------------------
+def _start_of(request: Request, principal: Principal) -> str:
+    """Home for someone signed in, else the sign-in page."""
+    return home_of(request, principal) if principal.signed_in else path_for(request, "login_page")
+
+
 @router.get(LOGIN_PATH)
 def login_page(request: Request) -> Response:
     principal = principal_of(request)
     if principal.signed_in:
-        return see_other(home_of(principal))
+        return see_other(home_of(request, principal))
     lang = request_lang(request)
     logged_out = request.query_params.get("abgemeldet") == "1"
     return _login_form(request, lang, logged_out=logged_out)
@@ -99,10 +103,10 @@ async def login(request: Request) -> Response:
             _code_form, request, account.id, lang, setup_field=None, state=pending
         )
     elif needs_code:
-        response = see_other(CODE_PATH)
+        response = see_other(path_for(request, "code_page"))
     else:
         await run_in_threadpool(_keep_pending, request, account.role, account.person_id, saved, lang)
-        response = see_other(PATIENT_HOME)
+        response = see_other(path_for(request, "home"))
     set_session_cookie(request, response, token)
     return response
 
@@ -135,7 +139,7 @@ async def logout(request: Request) -> Response:
     token = session_token(request)
     if token:
         await run_in_threadpool(accounts_of(request).end_session, token)
-    response = see_other(f"{LOGIN_PATH}?abgemeldet=1")
+    response = see_other(path_for(request, "login_page") + "?abgemeldet=1")
     clear_session_cookie(request, response)
     return response
 
@@ -145,7 +149,9 @@ async def logout(request: Request) -> Response:
 def code_page(request: Request) -> Response:
     principal = principal_of(request)
     if not principal.second_factor_pending or principal.account_id is None:
-        return see_other(home_of(principal) if principal.signed_in else LOGIN_PATH)
+        return see_other(
+            home_of(request, principal) if principal.signed_in else path_for(request, "login_page")
+        )
     lang = request_lang(request)
     return _code_form(request, principal.account_id, lang, setup_field=None)
 
@@ -157,7 +163,9 @@ async def code_step(request: Request) -> Response:
     token = session_token(request)
     principal = await run_in_threadpool(principal_of, request)
     if not token or not principal.second_factor_pending or principal.account_id is None:
-        return see_other(home_of(principal) if principal.signed_in else LOGIN_PATH)
+        return see_other(
+            home_of(request, principal) if principal.signed_in else path_for(request, "login_page")
+        )
     saved = await run_in_threadpool(pending_case, request, form.get(STATE_FIELD), lang)
     pending = saved[0] if saved is not None else ""
     code = (form.get("code") or "")[:MAX_CODE]
@@ -179,7 +187,7 @@ async def code_step(request: Request) -> Response:
             _code_form, request, account_id, lang, setup_field=form.get("setup"), wrong=True, state=pending
         )
     await run_in_threadpool(_keep_pending, request, principal.role.value, principal.person_id, saved, lang)
-    response = see_other(home_of(principal))
+    response = see_other(home_of(request, principal))
     set_session_cookie(request, response, new_token)
     return response
 

@@ -24,12 +24,12 @@ from ...services import data_rights
 from ...services.auth import Principal
 from ...store.accounts import normalise_email
 from ...store.audit import AuditRecord
-from ..deps import checked_form, person_of, see_other, signed_in_patient, store_of
+from ..deps import checked_form, path_for, person_of, see_other, signed_in_patient, store_of
 from ..i18n import request_lang
 from ..practice_view import format_time
 from ..render import render, web_of
 from ..security.session import accounts_of, clear_session_cookie
-from .patient import HOME, LOGIN, display_name_of
+from .patient import HOME, display_name_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,7 +59,7 @@ def _what(event: AuditRecord, request: Request, lang: str) -> str:
 async def access_page(request: Request) -> Response:
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(LOGIN)
+        return see_other(path_for(request, "login_page"))
     lang = request_lang(request)
     events = await run_in_threadpool(data_rights.access_log, store_of(request), person_of(principal))
     rows = [
@@ -86,7 +86,7 @@ def _data_page(
 async def data_page(request: Request) -> Response:
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(LOGIN)
+        return see_other(path_for(request, "login_page"))
     return _data_page(request, principal, request_lang(request))
 
 
@@ -94,7 +94,7 @@ async def data_page(request: Request) -> Response:
 async def export_json(request: Request) -> Response:
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(LOGIN)
+        return see_other(path_for(request, "login_page"))
     actor = data_rights.actor_of(principal, "web")
     data = await run_in_threadpool(data_rights.export_person, store_of(request), actor, person_of(principal))
     return Response(
@@ -112,7 +112,7 @@ async def erase(request: Request) -> Response:
     form = await checked_form(request)
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(LOGIN)
+        return see_other(path_for(request, "login_page"))
     lang = request_lang(request)
     assert principal.account_id is not None  # a patient's session always names its account
     account = await run_in_threadpool(accounts_of(request).account, principal.account_id)

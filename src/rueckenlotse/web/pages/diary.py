@@ -22,10 +22,10 @@ from ...plan.followup_texts import render as followup_text
 from ...plan.models import OFFERED_WARNING_SIGNS, PAIN_REACH_ORDER
 from ...services.auth import Principal
 from ...services.followup import NoIntake, add_entry, intake_of, plot_for, report_for
-from ..deps import checked_form, person_of, see_other, signed_in_patient, store_of
+from ..deps import checked_form, path_for, person_of, see_other, signed_in_patient, store_of
 from ..i18n import request_lang
 from ..render import Form, PageError, render, web_of
-from .patient import HOME, LOGIN, display_name_of, local_date
+from .patient import HOME, display_name_of, local_date
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,7 +45,7 @@ DIARY_ZONE = _local_zone()
 async def diary_page(request: Request) -> Response:
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(LOGIN)
+        return see_other(path_for(request, "login_page"))
     return _diary(request, principal, request_lang(request))
 
 
@@ -54,7 +54,7 @@ async def diary_entry(request: Request) -> Response:
     form = await checked_form(request)
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(LOGIN)
+        return see_other(path_for(request, "login_page"))
     lang = request_lang(request)
     store = store_of(request)
     try:
@@ -213,7 +213,7 @@ def diary_chart(request: Request) -> Response:
     """The diary chart as SVG, drawn for this request only; never cached, never inlined into a page."""
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(LOGIN)
+        return see_other(path_for(request, "login_page"))
     lang = request_lang(request)
     store = store_of(request)
     person = person_of(principal)

@@ -31,6 +31,7 @@ from ...store.repository import InvalidValue, clean_display_name
 from ..deps import (
     checked_form,
     client_of,
+    path_for,
     pending_case,
     person_of,
     see_other,
@@ -46,7 +47,6 @@ from ..security.state import FIELD as STATE_FIELD
 router = APIRouter(include_in_schema=False)
 
 HOME = "/mein-bereich"
-LOGIN = "/anmelden"
 MAX_FIELD_CHARS = 2000  # e-mail, name: far longer than any real one; the password has its own limit
 MAX_EXERCISE_ID = 64  # the exclusions' column
 EXCLUDED_ANCHOR = "ausgeschlossen"  # the plan page's list of excluded exercises
@@ -61,7 +61,7 @@ def display_name_of(request: Request, principal: Principal) -> str | None:
 async def register_page(request: Request) -> Response:
     lang = request_lang(request)
     if principal_of(request).role is Role.patient:
-        return see_other(HOME)
+        return see_other(path_for(request, "home"))
     return _register_form(request, lang)
 
 
@@ -83,7 +83,7 @@ def _register_form(
 async def register(request: Request) -> Response:
     form = await checked_form(request)
     if principal_of(request).role is Role.patient:
-        return see_other(HOME)  # already signed in: no second account by accident
+        return see_other(path_for(request, "home"))  # already signed in: no second account by accident
     lang = request_lang(request)
     try:
         await run_in_threadpool(_registration_slot, request, take=False)
@@ -117,7 +117,7 @@ async def register(request: Request) -> Response:
     if old:
         await run_in_threadpool(accounts_of(request).end_session, old)
     token = accounts_of(request).start_session(account.id)
-    response = see_other(HOME)
+    response = see_other(path_for(request, "home"))
     set_session_cookie(request, response, token)
     return response
 
@@ -176,7 +176,7 @@ async def save_assessment(request: Request) -> Response:
         raise PageError(400, "400")
     principal = principal_of(request)
     if _save_for(request, principal, saved, lang):
-        return see_other(HOME)
+        return see_other(path_for(request, "home"))
     if form.get("via") == "anmelden":
         context = {"email": "", "failed": False, "logged_out": False, "state": saved[0]}
         return render(request, "auth_login.html", context, lang=lang)
@@ -198,7 +198,7 @@ def _save_for(request: Request, principal: Principal, saved: tuple[str, Case] | 
 async def home(request: Request) -> Response:
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(LOGIN)
+        return see_other(path_for(request, "login_page"))
     lang = request_lang(request)
     store = store_of(request)
     assessments = store.list_assessments(person_of(principal))
@@ -232,7 +232,7 @@ def local_date(day: dt.date, lang: str) -> str:
 async def plan_page(request: Request) -> Response:
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(LOGIN)
+        return see_other(path_for(request, "login_page"))
     return _plan_response(request, principal, request_lang(request))
 
 
@@ -305,12 +305,12 @@ async def exclude_exercise(request: Request) -> Response:
     form = await checked_form(request)
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(LOGIN)
+        return see_other(path_for(request, "login_page"))
     exercise_id = form.get("exercise") or ""
     if exercise_id not in default_library().exercises:
         raise PageError(400, "400")
     store_of(request).add_exclusion(person_of(principal), exercise_id)
-    return see_other(HOME + "/plan#uebungen")
+    return see_other(path_for(request, "plan_page") + "#uebungen")
 
 
 @router.post(HOME + "/plan/einschliessen")
@@ -319,7 +319,7 @@ async def include_exercise(request: Request) -> Response:
     form = await checked_form(request)
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(LOGIN)
+        return see_other(path_for(request, "login_page"))
     exercise_id = (form.get("exercise") or "")[:MAX_EXERCISE_ID]
     store = store_of(request)
     person = person_of(principal)
@@ -328,4 +328,4 @@ async def include_exercise(request: Request) -> Response:
         message = web_of(request).texts.get("patient.plan.error.include", lang)
         return _plan_response(request, principal, lang, errors={EXCLUDED_ANCHOR: message})
     # An exercise that is in the plan already (a second click): nothing to do, the plan shows it.
-    return see_other(HOME + "/plan#uebungen")
+    return see_other(path_for(request, "plan_page") + "#uebungen")

@@ -27,7 +27,7 @@ from ...services.followup import record_intake
 from ...store.account_records import Forbidden, IntakeDetail, PracticeRecord
 from ...store.errors import NotFound
 from ...validation import validate_case
-from ..deps import NotAllowed, checked_form, see_other, signed_in_clinician, store_of
+from ..deps import NotAllowed, checked_form, path_for, see_other, signed_in_clinician, store_of
 from ..i18n import request_lang
 from ..practice_view import PracticeView, format_time
 from ..presenter import Presenter
@@ -130,7 +130,7 @@ def _evidence(detail: IntakeDetail) -> list[str]:
 
 
 @router.post("/praxis/eingang/{intake_id}/gesehen")
-async def mark_reviewed(request: Request, intake_id: str) -> Response:
+async def mark_intake_reviewed(request: Request, intake_id: str) -> Response:
     await checked_form(request)
     try:
         principal = await run_in_threadpool(signed_in_clinician, request)
@@ -148,7 +148,7 @@ async def mark_reviewed(request: Request, intake_id: str) -> Response:
         raise PageError(404, "404") from None
     intake = detail.intake
     await run_in_threadpool(record_access, request, principal, "review.intake", practice_id, intake.person_id)
-    return see_other(f"/praxis/eingang/{intake.id}")
+    return see_other(path_for(request, "intake_detail", intake_id=intake.id))
 
 
 # ---- the practice's intake link --------------------------------------------------------------------

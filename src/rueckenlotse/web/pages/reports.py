@@ -23,6 +23,7 @@ from ...validation import validate_case
 from ..deps import (
     NotAllowed,
     checked_form,
+    path_for,
     person_of,
     see_other,
     signed_in_clinician,
@@ -33,7 +34,7 @@ from ..downloads import ReportKind, pdf_download, report_pdf
 from ..i18n import request_lang
 from ..render import PageError, web_of
 from ..security.state import FIELD as STATE_FIELD
-from .patient import HOME, LOGIN, display_name_of
+from .patient import HOME, display_name_of
 from .practice import find_intake, record_access
 
 router = APIRouter(include_in_schema=False)
@@ -68,7 +69,7 @@ async def report_from_result(request: Request) -> Response:
 async def report_of_patient(request: Request, kind: str) -> Response:
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(LOGIN)
+        return see_other(path_for(request, "login_page"))
     chosen = _kind(kind)
     store, person_id, lang = store_of(request), person_of(principal), request_lang(request)
 
@@ -90,7 +91,7 @@ async def report_of_patient(request: Request, kind: str) -> Response:
 
     content = await run_in_threadpool(make)
     if content is None:
-        return see_other(HOME)
+        return see_other(path_for(request, "home"))
     return pdf_download(content, chosen)
 
 
