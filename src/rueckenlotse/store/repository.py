@@ -24,7 +24,7 @@ from ..plan.models import DiaryEntry
 from ..validation import validate_model
 from . import backup as backups
 from . import erasing, exporting, integrity
-from .engine import is_sqlite, make_engine
+from .engine import BEGIN_OPTION, is_sqlite, make_engine
 from .errors import NotFound, StoreError
 from .migrate import migrate
 from .queries import assessments_of, diary_of, exclusions_of, person_row, plans_of
@@ -61,6 +61,8 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        writer = engine.execution_options(**{BEGIN_OPTION: "BEGIN IMMEDIATE"})
+        self._write_sessions = sessionmaker(writer, expire_on_commit=False)
 
     @classmethod
     def open(cls, url: str | URL, *, upgrade: bool = True) -> Store:
@@ -104,8 +106,12 @@ class Store:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, write: bool = False) -> Iterator[Session]:
         """One session in one transaction: committed on success, rolled back on any error.
+
+        ``write``: the transaction will write. On SQLite it then begins IMMEDIATE, taking the write lock
+        first: a reader that later wants to write cannot be refused at once ("database is locked") because
+        another process wrote in between; waiting for the lock honours the busy timeout instead.
 
         Inside ``atomic()`` it joins the open unit of work: the commit (or rollback) is the unit's.
         For the store's own repositories (accounts, practices); interfaces call their methods instead.
@@ -114,7 +120,8 @@ class Store:
         if open_unit is not None and open_unit[0] is self:
             yield open_unit[1]
             return
-        with self._sessions() as session, session.begin():
+        sessions = self._write_sessions if write else self._sessions
+        with sessions() as session, session.begin():
             token = _OPEN_UNIT.set((self, session))
             try:
                 yield session
@@ -128,7 +135,7 @@ class Store:
         Nested units join the outermost one. Records returned inside carry the values flushed so far
         (ids, timestamps); they become durable only when the block ends without an error.
         """
-        with self.transaction():
+        with self.transaction(write=True):
             yield
 
     # --- persons --------------------------------------------------------------------------------------
@@ -136,7 +143,7 @@ class Store:
     def create_person(self, display_name: str | None = None) -> PersonRecord:
         """A new pseudonymous person; the display name is optional and only for the person's own use."""
         name = clean_display_name(display_name)
-        with self.transaction() as session:
+        with self.transaction(write=True) as session:
             person = Person(display_name=name)
             session.add(person)
             session.flush()
@@ -171,7 +178,7 @@ class Store:
             raise InvalidValue("Zeitpunkt ohne Zeitzone.", "A moment without a time zone.")
         if source not in ASSESSMENT_SOURCES:
             raise InvalidValue(f"Unbekannte Quelle: {source!r}", f"Unknown source: {source!r}")
-        with self.transaction() as session:
+        with self.transaction(write=True) as session:
             person_row(session, person_id)
             row = AssessmentRow(
                 person_id=person_id,
@@ -221,7 +228,7 @@ class Store:
         Invalid input raises ``InvalidInput`` with field errors in ``lang`` and writes nothing.
         """
         valid = _validated_entry(entry, kb, lang)
-        with self.transaction() as session:
+        with self.transaction(write=True) as session:
             person_row(session, person_id)
             row = DiaryRow(
                 person_id=person_id,
@@ -252,7 +259,7 @@ class Store:
     def save_plan(self, person_id: str, assessment_id: str, plan: Mapping[str, Any]) -> str:
         """Keep a plan made from one of this person's assessments; returns its id."""
         document = _json_document(plan)
-        with self.transaction() as session:
+        with self.transaction(write=True) as session:
             person_row(session, person_id)
             owner = session.scalar(select(AssessmentRow.person_id).where(AssessmentRow.id == assessment_id))
             if owner != person_id:
@@ -286,7 +293,7 @@ class Store:
     def add_exclusion(self, person_id: str, exercise_id: str, reason: str | None = None) -> ExclusionRecord:
         """Mark an exercise as one this person cannot do; adding it again updates the reason."""
         _check_exclusion(exercise_id, reason)
-        with self.transaction() as session:
+        with self.transaction(write=True) as session:
             person_row(session, person_id)
             row = session.get(Exclusion, (person_id, exercise_id))
             if row is None:
@@ -298,7 +305,7 @@ class Store:
 
     def remove_exclusion(self, person_id: str, exercise_id: str) -> bool:
         """True if the exclusion existed."""
-        with self.transaction() as session:
+        with self.transaction(write=True) as session:
             person_row(session, person_id)
             query = delete(Exclusion).where(
                 Exclusion.person_id == person_id, Exclusion.exercise_id == exercise_id
@@ -328,7 +335,7 @@ class Store:
         Returns the number of deleted rows per table (tables without any are left out). Raises StoreError
         if verification finds any.
         """
-        with self.transaction() as session:
+        with self.transaction(write=True) as session:
             person_row(session, person_id)
             counts = erasing.erase(session, person_id)
         remaining = self.rows_of_person(person_id)
@@ -392,7 +399,7 @@ class Store:
     def _end_restored_sessions(self) -> None:
         # A backup holds the sessions live when it was made; restoring must not bring back a session
         # that has been logged out since. Everyone signs in again.
-        with self.transaction() as session:
+        with self.transaction(write=True) as session:
             session.execute(delete(WebSession))
 
 
