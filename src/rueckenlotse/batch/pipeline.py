@@ -10,7 +10,8 @@ Steps (all in one in-memory DuckDB connection):
 4. `results`: on DuckDB the valid rows of `checked`, on PostgreSQL or Spark what the compiled query
    gave there for the flat valid rows (batch.engines);
 5. the output is written from `results` in line order (batch.output).
-An invalid row never stops the run; only an unreadable file or an unreachable engine does.
+An invalid row never stops the run, nor does a line too long or not UTF-8 (batch.screen); only an
+unreadable file or an unreachable engine does.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +32,7 @@ from ..core.sql_compile import DUCKDB, compile_assessment
 from ..validation import parse_case_json
 from . import engines, output, readers
 from .ordered import create_in_order, tracked
+from .screen import MAX_LINE_BYTES, screened_copy
 
 T = TypeVar("T")
 
@@ -110,8 +113,16 @@ def _error_record(kb: KnowledgeBase, line: int, text: str) -> dict[str, Any] | N
 _BLANK = "(j IS NULL OR regexp_full_match(j, '\\s*'))"
 
 
+def _unreadable_record(kb: KnowledgeBase, line: int, reason: str) -> dict[str, Any]:
+    """A line the reader could not take (batch.screen): its reason in both languages."""
+    text = kb.spec.texts[f"error.{reason}"]
+    values = {"max_kib": MAX_LINE_BYTES // 1024}
+    error = {"field": "(line)", "type": reason, "de": text["de"].format(**values)}
+    return {"line": line, "errors": [{**error, "en": text["en"].format(**values)}]}
+
+
 def _split_rejected(
-    con: Any, kb: KnowledgeBase, line: str, errors_file: Any, cb: Callbacks
+    con: Any, kb: KnowledgeBase, line: str, errors_file: Any, cb: Callbacks, unreadable: dict[int, str]
 ) -> tuple[int, list[tuple[int, Case]]]:
     rejected = con.execute(
         f"SELECT {line} AS line, j FROM checked WHERE NOT ok AND NOT {_BLANK} ORDER BY line"
@@ -119,7 +130,11 @@ def _split_rejected(
     cb.stage("check", len(rejected))
     count, accepted = 0, []
     for line, text in rejected:
-        record = _error_record(kb, int(line), text or "")
+        reason = unreadable.get(int(line))
+        if reason is not None:
+            record: dict[str, Any] | None = _unreadable_record(kb, int(line), reason)
+        else:
+            record = _error_record(kb, int(line), text or "")
         if record is None:
             accepted.append((int(line), Case.model_validate_json(text, strict=True)))
         else:
@@ -166,16 +181,15 @@ def run_batch(
         output=target, errors_path=errors_path or target.with_name(target.name + ".errors.jsonl")
     )
     con = connect()
+    stack = ExitStack()  # the screened copy of the input, when one is needed
     try:
-        unreadable = f"{source}: nicht lesbar / cannot be read"
-        loaded = _step(unreadable, readers.LOADERS[fmt_in], con, source)
-        _check(con, kb, engine, loaded.select, source, cb)
+        loaded, skipped = _load_and_check(con, kb, engine, fmt_in, source, cb, stack)
         counted = con.execute(
             f"SELECT count(*), count(*) FILTER (ok OR NOT {_BLANK}) FROM checked"
         ).fetchone()
         summary.rows = int(counted[1])
-        line = _step(unreadable, loaded.line, int(counted[0]))
-        summary.errors, accepted = _report_rejected(con, kb, line, summary.errors_path, cb)
+        line = _step(f"{source}: nicht lesbar / cannot be read", loaded.line, int(counted[0]))
+        summary.errors, accepted = _report_rejected(con, kb, line, summary.errors_path, cb, skipped)
         summary.python_validated = len(accepted)
         _register_fallback(con, accepted)
         _assess(con, kb, engine, database_url, line, cb)
@@ -193,6 +207,7 @@ def run_batch(
         counts = con.execute("SELECT triage, count(*) FROM results GROUP BY triage").fetchall()
     finally:
         con.close()
+        stack.close()
     summary.triage = {str(k): int(v) for k, v in counts}
     summary.assessed = sum(summary.triage.values())
     summary.seconds = time.perf_counter() - started
@@ -232,13 +247,45 @@ def _check(con: Any, kb: KnowledgeBase, engine: str, validation: str, source: Pa
     )
 
 
+def _load_and_check(
+    con: Any, kb: KnowledgeBase, engine: str, fmt: str, source: Path, cb: Callbacks, stack: ExitStack
+) -> tuple[readers.Loaded, dict[int, str]]:
+    """The table `checked` of the input, and the lines the reader could not take (line -> reason).
+
+    When DuckDB refuses a JSONL or CSV file, its lines are screened (batch.screen) and the readable copy is
+    read instead; the copy lives until ``stack`` closes. Without an unreadable line the first error stands.
+    """
+    unreadable = f"{source}: nicht lesbar / cannot be read"
+    try:
+        loaded = _step(unreadable, readers.LOADERS[fmt], con, source)
+        _check(con, kb, engine, loaded.select, source, cb)
+        return loaded, {}
+    except BatchError:
+        if fmt == "parquet":
+            raise
+        try:
+            screened = stack.enter_context(screened_copy(source))
+        except OSError as e:
+            raise BatchError(f"{unreadable}: {e.strerror}") from None
+        if not screened.unreadable:
+            raise
+    loaded = _step(unreadable, readers.LOADERS[fmt], con, screened.path)
+    _check(con, kb, engine, loaded.select, source, cb)
+    return loaded, screened.unreadable
+
+
 def _report_rejected(
-    con: Any, kb: KnowledgeBase, line: str, errors_path: Path | None, cb: Callbacks
+    con: Any,
+    kb: KnowledgeBase,
+    line: str,
+    errors_path: Path | None,
+    cb: Callbacks,
+    unreadable: dict[int, str],
 ) -> tuple[int, list[tuple[int, Case]]]:
     assert errors_path is not None
     try:
         with errors_path.open("w", encoding="utf-8") as errors_file:
-            return _split_rejected(con, kb, line, errors_file, cb)
+            return _split_rejected(con, kb, line, errors_file, cb, unreadable)
     except OSError as e:
         raise BatchError(f"{errors_path}: nicht schreibbar / cannot be written: {e.strerror}") from None
 
