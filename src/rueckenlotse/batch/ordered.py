@@ -36,15 +36,24 @@ def create_in_order(con: Any, table: str, select: str) -> None:
     run_in_order(con, f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
 
 
-def tracked(con: Any, statement: Callable[[], None], advance: Callable[[int], None]) -> None:
+def tracked(
+    con: Any,
+    statement: Callable[[], None],
+    advance: Callable[[int], None],
+    stop: Callable[[], bool] | None = None,
+) -> None:
     """Runs `statement` (which executes on `con`) while a thread reports DuckDB's progress of it in
-    percentage points, so that one long query still moves the progress bar."""
+    percentage points, so that one long query still moves the progress bar. When `stop` (asked at every
+    report) says so, the query is interrupted: `statement` then raises DuckDB's InterruptException."""
     done = threading.Event()
     shown = 0
 
     def poll() -> None:
         nonlocal shown
         while not done.wait(0.2):
+            if stop is not None and stop():
+                con.interrupt()
+                return
             percent = int(con.query_progress())
             if percent > shown:
                 advance(percent - shown)

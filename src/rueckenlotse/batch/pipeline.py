@@ -30,7 +30,7 @@ from ..core.kb import KnowledgeBase
 from ..core.models import Case
 from ..core.sql_compile import DUCKDB, compile_assessment
 from ..validation import parse_case_json
-from . import engines, output, readers
+from . import engines, files, output, readers
 from .ordered import create_in_order, tracked
 from .screen import MAX_LINE_BYTES, screened_copy
 
@@ -38,6 +38,11 @@ T = TypeVar("T")
 
 FORMATS = ("jsonl", "csv", "parquet")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+# The output's default ceiling (output_limit): this many times the input, and at least this much.
+OUTPUT_RATIO = 200
+MIN_OUTPUT_LIMIT = 256 * 1024 * 1024
 
 
 class BatchError(RuntimeError):
@@ -169,7 +174,13 @@ def run_batch(
     database_url: str | None = None,
     errors_path: Path | None = None,
     callbacks: Callbacks | None = None,
+    max_output_bytes: int | None = None,
 ) -> Summary:
+    """Assess every row of ``source`` into ``target`` (and the rejected rows into the error file).
+
+    ``max_output_bytes``: the run stops, writing nothing, when the output grows past it (default:
+    ``output_limit``), so a small file that unpacks into millions of rows cannot fill the disk.
+    """
     cb = callbacks or Callbacks()
     started = time.perf_counter()
     fmt_in, fmt_out = format_of(source, input_format), format_of(target, output_format)
@@ -177,41 +188,104 @@ def run_batch(
         raise BatchError(f"engine {engine!r}: one of {', '.join(engines.ENGINES)}")
     if engine == "postgres" and not database_url:
         raise engines.EngineError("--database-url fehlt / is missing (postgresql://user@host/db)")
-    summary = Summary(
-        output=target, errors_path=errors_path or target.with_name(target.name + ".errors.jsonl")
-    )
+    errors_file = errors_path or target.with_name(target.name + ".errors.jsonl")
+    summary = Summary(output=target, errors_path=errors_file)
+    limit = max_output_bytes if max_output_bytes is not None else output_limit(source)
     con = connect()
-    stack = ExitStack()  # the screened copy of the input, when one is needed
     try:
-        loaded, skipped = _load_and_check(con, kb, engine, fmt_in, source, cb, stack)
-        counted = con.execute(
-            f"SELECT count(*), count(*) FILTER (ok OR NOT {_BLANK}) FROM checked"
-        ).fetchone()
-        summary.rows = int(counted[1])
-        line = _step(f"{source}: nicht lesbar / cannot be read", loaded.line, int(counted[0]))
-        summary.errors, accepted = _report_rejected(con, kb, line, summary.errors_path, cb, skipped)
-        summary.python_validated = len(accepted)
-        _register_fallback(con, accepted)
-        _assess(con, kb, engine, database_url, line, cb)
-        cb.stage("write", 100)
-        # The results are in line order, unless they came back from another engine or rows only
-        # Python accepted were assessed after the others.
-        sort = engine != "duckdb" or bool(accepted)
-        _step(
-            f"{target}: nicht schreibbar / cannot be written",
-            tracked,
-            con,
-            lambda: output.write(con, kb, target, fmt_out, sort),
-            cb.advance,
-        )
-        counts = con.execute("SELECT triage, count(*) FROM results GROUP BY triage").fetchall()
+        # The screened input copy and the two private output files live until the run ends; the outputs
+        # replace their targets only when it ends without an error (batch.files).
+        with ExitStack() as stack:
+            errors_out = _private(stack, errors_file)
+            target_out = _private(stack, target)
+            loaded, skipped = _load_and_check(con, kb, engine, fmt_in, source, cb, stack)
+            counted = con.execute(
+                f"SELECT count(*), count(*) FILTER (ok OR NOT {_BLANK}) FROM checked"
+            ).fetchone()
+            summary.rows = int(counted[1])
+            line = _step(f"{source}: nicht lesbar / cannot be read", loaded.line, int(counted[0]))
+            summary.errors, accepted = _report_rejected(con, kb, line, errors_out, cb, skipped)
+            summary.python_validated = len(accepted)
+            _register_fallback(con, accepted)
+            _assess(con, kb, engine, database_url, line, cb)
+            _rows_out_within_rows_in(con, int(counted[0]))
+            cb.stage("write", 100)
+            # The results are in line order, unless they came back from another engine or rows only
+            # Python accepted were assessed after the others.
+            sort = engine != "duckdb" or bool(accepted)
+            _write(con, lambda: output.write(con, kb, target_out, fmt_out, sort), target_out, limit, cb)
+            counts = con.execute("SELECT triage, count(*) FROM results GROUP BY triage").fetchall()
     finally:
         con.close()
-        stack.close()
     summary.triage = {str(k): int(v) for k, v in counts}
     summary.assessed = sum(summary.triage.values())
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def output_limit(source: Path) -> int:
+    """The default ceiling of the output: OUTPUT_RATIO times the input, at least MIN_OUTPUT_LIMIT.
+
+    Real files grow by at most some tens of times (a compressed Parquet file of varied answers to JSONL);
+    a file of the same row repeated millions of times compresses to almost nothing and would grow by
+    thousands of times.
+    """
+    try:
+        size = source.stat().st_size
+    except OSError:  # reading it will say what is wrong
+        size = 0
+    return max(MIN_OUTPUT_LIMIT, OUTPUT_RATIO * size)
+
+
+def _private(stack: ExitStack, target: Path) -> Path:
+    try:
+        return stack.enter_context(files.private_output(target))
+    except files.UnsafeTarget as e:
+        raise BatchError(str(e)) from None
+    except OSError as e:
+        raise BatchError(f"{target}: nicht schreibbar / cannot be written: {e.strerror}") from None
+
+
+def _rows_out_within_rows_in(con: Any, rows_in: int) -> None:
+    """Every result belongs to one input row: more results than rows would be a fault, never output."""
+    rows_out = int(con.execute("SELECT count(*) FROM results").fetchone()[0])
+    if rows_out > rows_in:
+        raise BatchError(
+            f"{rows_out} Ergebnisse für {rows_in} Zeilen – abgebrochen, nichts geschrieben / "
+            f"{rows_out} results for {rows_in} rows: stopped, nothing written"
+        )
+
+
+def _write(con: Any, statement: Callable[[], None], written: Path, limit: int, cb: Callbacks) -> None:
+    """Runs the COPY of the output, watching the file's size: past ``limit`` DuckDB is interrupted, and
+    the run fails (the private file is then removed, the target never replaced)."""
+    too_big: list[int] = []
+
+    def watch() -> bool:
+        size = written.stat().st_size if written.exists() else 0
+        if size > limit:
+            too_big.append(size)
+        return bool(too_big)
+
+    try:
+        _step(
+            f"{written.name}: nicht schreibbar / cannot be written",
+            tracked,
+            con,
+            statement,
+            cb.advance,
+            watch,
+        )
+    except BatchError:
+        if not too_big:
+            raise
+    if watch():  # a COPY quicker than the first look is measured when it ends
+        mib = max(1, limit // (1024 * 1024))
+        raise BatchError(
+            f"Die Ausgabe würde größer als {mib} MiB – abgebrochen, nichts geschrieben (mehr erlaubt "
+            f"--max-output-mb) / the output would grow past {mib} MiB: stopped, nothing written (allow more "
+            "with --max-output-mb)"
+        ) from None
 
 
 def _step(what: str, fn: Callable[..., T], *args: Any) -> T:
@@ -278,13 +352,12 @@ def _report_rejected(
     con: Any,
     kb: KnowledgeBase,
     line: str,
-    errors_path: Path | None,
+    errors_path: Path,
     cb: Callbacks,
     unreadable: dict[int, str],
 ) -> tuple[int, list[tuple[int, Case]]]:
-    assert errors_path is not None
     try:
-        with errors_path.open("w", encoding="utf-8") as errors_file:
+        with errors_path.open("x", encoding="utf-8") as errors_file:
             return _split_rejected(con, kb, line, errors_file, cb, unreadable)
     except OSError as e:
         raise BatchError(f"{errors_path}: nicht schreibbar / cannot be written: {e.strerror}") from None

@@ -89,6 +89,14 @@ def batch(
         str | None, typer.Option("--database-url", help="PostgreSQL URL for --engine postgres.")
     ] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of the summary: de or en.")] = Lang.de,
+    max_output_mb: Annotated[
+        int | None,
+        typer.Option(
+            "--max-output-mb",
+            min=1,
+            help="Stop when the output grows past this many MiB (default: 200 x the input, at least 256).",
+        ),
+    ] = None,
 ) -> None:
     """Eine ganze Datei mit Fällen bewerten (assess a whole file of Cases as one compiled query).
 
@@ -123,6 +131,7 @@ def batch(
                 database_url=database_url,
                 errors_path=errors,
                 callbacks=callbacks,
+                max_output_bytes=max_output_mb * 1024 * 1024 if max_output_mb is not None else None,
             )
         except (BatchError, EngineError) as e:
             progress.stop()
