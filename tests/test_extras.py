@@ -95,9 +95,9 @@ def test_the_core_declares_only_what_the_assess_path_imports() -> None:
         assert {canonicalize_name(d) for d in providers[module]} & core, module
 
 
-def test_all_is_every_extra_but_spark_and_web_brings_what_its_pages_use() -> None:
+def test_all_is_every_extra_but_spark_and_web_brings_its_command_and_what_its_pages_use() -> None:
     assert expanded("all") == set(EXTRAS) - {"spark"}
-    assert expanded("web") == {"web", "store", "pdf", "plot", "ask"}
+    assert expanded("web") == {"web", "cli", "store", "pdf", "plot", "ask"}
     assert expanded("postgres") == {"postgres", "store"}
 
 
