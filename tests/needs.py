@@ -1,4 +1,4 @@
-"""What a test needs from the machine, in one place: PostgreSQL, Chromium, axe-core, poppler, pyspark.
+"""What a test needs from the machine, in one place: PostgreSQL, Chromium, axe-core, poppler, pyspark, PyPI.
 
 `scripts/test` provisions all of it (as root on Debian) and then sets RUECKENLOTSE_REQUIRE_ALL=1: from then
 on a missing piece is a failure, never a quiet skip. Without that variable (a developer's machine that cannot
@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import NoReturn
 
@@ -72,6 +74,24 @@ def spark_ready() -> bool:
 def pyspark() -> None:
     """Spark needs the Python package and a Java runtime (spark_ready), each named when missing."""
     if importlib.util.find_spec("pyspark") is None:
-        missing("pyspark", "scripts/test installs the extra: pip install -e '.[dev,spark]'")
+        missing("pyspark", "scripts/setup --test installs it from the lock (the extra: rueckenlotse[spark])")
     if shutil.which("java") is None:
         missing("Java (for Spark)", "scripts/test installs Debian's default-jre-headless")
+
+
+def package_index() -> None:
+    """The package index pip uses (PyPI) is reachable: installing into a fresh environment needs it."""
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-m", "pip", "index", "versions", "babel", "--disable-pip-version-check"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except subprocess.TimeoutExpired:
+        missing("the package index (PyPI)", "pip timed out reaching it: connect the machine to the network")
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["no answer"])[-1]
+        missing(
+            "the package index (PyPI)", f"pip cannot reach it ({last}): connect the machine to the network"
+        )

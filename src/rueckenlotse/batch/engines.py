@@ -23,6 +23,7 @@ from ..core.sql_compile import (
     compile_assessment,
     result_columns,
 )
+from ..extras import missing_extra_message
 
 Progress = Callable[[int], None]  # called with the number of rows just assessed
 
@@ -109,9 +110,7 @@ def run_spark(con: Any, kb: KnowledgeBase, progress: Progress) -> None:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise EngineError(
-            "pyspark ist nicht installiert / is not installed: pip install 'rueckenlotse[spark]'"
-        ) from None
+        raise EngineError(missing_extra_message("pyspark")) from None
     _create_results(con, kb)
     ours = SparkSession.getActiveSession() is None  # stop only a session this run started (its JVM)
     spark = (

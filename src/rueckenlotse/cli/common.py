@@ -105,23 +105,41 @@ def fail(heading: str, lines: list[str]) -> NoReturn:
 @contextmanager
 def user_errors(lang: Lang) -> Iterator[None]:
     """Everything a user can cause becomes a short message and exit code 2, never a traceback."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from ..core.errors import InvalidInput
-    from ..store import StoreError
-
     try:
         yield
-    except StoreError as e:
-        fail(text("error", lang), e.message(lang.value).splitlines())
-    except InvalidInput as e:
-        fail(text("invalid_input", lang), [str(err) for err in e.errors])
-    except SQLAlchemyError as e:
-        detail = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-        fail(text("error", lang), [text("database_error", lang, detail=detail)])
-    except OSError as e:
-        detail = e.strerror or str(e)
-        fail(text("error", lang), [text("file_error", lang, path=e.filename or "", detail=detail)])
+    except Exception as error:
+        failure = _user_failure(error, lang)
+        if failure is None:
+            raise
+        fail(*failure)
+
+
+def _user_failure(error: Exception, lang: Lang) -> tuple[str, list[str]] | None:
+    """The heading and lines for an error the user caused, or None for any other error (a bug).
+
+    The store's and SQLAlchemy's errors are looked for only once their modules are loaded: a command that
+    never opened the store may run without its extra (`store`), and then none of its errors can occur.
+    The order matters: a store error can also be an OSError (Forbidden is a PermissionError).
+    """
+    from ..core.errors import InvalidInput
+
+    if "rueckenlotse.store.errors" in sys.modules:
+        from ..store.errors import StoreError
+
+        if isinstance(error, StoreError):
+            return text("error", lang), error.message(lang.value).splitlines()
+    if isinstance(error, InvalidInput):
+        return text("invalid_input", lang), [str(err) for err in error.errors]
+    if "sqlalchemy.exc" in sys.modules:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(error, SQLAlchemyError):
+            detail = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            return text("error", lang), [text("database_error", lang, detail=detail)]
+    if isinstance(error, OSError):
+        detail = error.strerror or str(error)
+        return text("error", lang), [text("file_error", lang, path=error.filename or "", detail=detail)]
+    return None
 
 
 def database_url(db: str | None) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -15,9 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from ..knowledge.loader import default_knowledge
-from ..plan.ask import AskHit
 from ..plan.library import Library, default_library
 from ..plan.plan_model import ComfortEntry, Plan, PlanExercise
+
+if TYPE_CHECKING:
+    # Only a type here: `plan show` needs no search library (the `ask` extra).
+    from ..plan.ask import AskHit
 
 _TRIAGE_STYLE = {
     "emergency": "bold white on red",
