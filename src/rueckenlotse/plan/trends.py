@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..core.kb import KnowledgeBase
 from ..core.models import Case, RegionValue
-from ..knowledge.loader import default_knowledge
+from ..knowledge.loader import default_knowledge, packaged_knowledge
 from .followup_texts import (
     EscalationKind,
     LocalText,
@@ -51,8 +51,6 @@ from .rescreen import RaisedFlag
 _EPS = 1e-9
 # A window of entries says something about change only with at least this many entries.
 MIN_WINDOW_ENTRIES = 3
-# Diary warning signs that come from the nerves: with pain spreading outwards they need a doctor's look.
-NEURO_SIGNS: frozenset[str] = frozenset({"weakness_worse", "neuro_bilateral", "saddle_numbness"})
 _FROZEN = ConfigDict(frozen=True)
 
 
@@ -412,7 +410,9 @@ def centralisation_for_days(days: Sequence[DailyValue]) -> CentralisationTrend |
         return None
     start, end = windows
     direction = _reach_direction(start, end)
-    neuro = any(NEURO_SIGNS.intersection(d.warning_signs) for d in days)
+    # Signs from the nerves (diary.yaml neuro_signs): with pain spreading outwards they need a doctor's look.
+    neuro_signs = set(packaged_knowledge().diary.neuro_signs)
+    neuro = any(neuro_signs.intersection(d.warning_signs) for d in days)
     see_doctor = direction == "peripheralising" and neuro
     key = "peripheralising_with_neuro" if see_doctor else direction
     start_reach, end_reach = _reach_at(start), _reach_at(end)
