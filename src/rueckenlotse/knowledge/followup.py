@@ -80,11 +80,52 @@ class Parameters(BaseModel):
     recent_days: Annotated[int, Field(ge=1, le=60)]
     centralisation: CentralisationParams
     function: FunctionParams
+    min_window_entries: Annotated[int, Field(ge=1, le=21)]
+
+    @property
+    def milestone_weeks(self) -> tuple[int, ...]:
+        """The plan's milestones: the checkpoints' weeks of the pain episode (rising)."""
+        return tuple(c.week for c in self.checkpoints)
+
+
+class WalkingMinutes(BaseModel):
+    """The walking goal in minutes a day: start (level 1), the step per level, the ceiling."""
+
+    model_config = _SPEC
+    start: Annotated[int, Field(ge=1, le=120)]
+    step: Annotated[int, Field(ge=1, le=30)]
+    max: Annotated[int, Field(ge=1, le=180)]
+
+
+class Progression(BaseModel):
+    """When a finished plan week steps up, holds or steps back (contract 2, SR-FU-2)."""
+
+    model_config = _SPEC
+    min_week_entries: Annotated[int, Field(ge=1, le=21)]
+    up_max_week_rise: Annotated[float, Field(ge=0, le=10)]
+    hold_start_rise: Annotated[float, Field(gt=0, le=10)]
+    back_start_rise: Annotated[float, Field(gt=0, le=10)]
+    rising_weeks_back: Annotated[int, Field(ge=2, le=12)]
+    function_worse: Annotated[float, Field(gt=0, le=4)]
+
+
+class PlanParams(BaseModel):
+    """The numbers of the 12-week self-management plan."""
+
+    model_config = _SPEC
+    weeks: Annotated[int, Field(ge=1, le=52)]
+    walking_minutes: WalkingMinutes
+    start_level_2_below_pain: Annotated[int, Field(ge=1, le=10)]
+    exercises_per_region: Annotated[int, Field(ge=1, le=5)]
+    warning_window_days: Annotated[int, Field(ge=1, le=28)]
+    physiotherapy_weeks: Annotated[int, Field(ge=1, le=52)]
+    progression: Progression
 
 
 class FollowUpSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     parameters: Parameters
+    plan: PlanParams
     texts: dict[str, LocalText]
 
     def text(self, key: str) -> LocalText:
@@ -140,6 +181,19 @@ def _check(spec: FollowUpSpec, known_sources: Collection[str], diary: DiarySpec)
     weeks = [c.week for c in params.checkpoints]
     if weeks != sorted(set(weeks)) or len({c.kind for c in params.checkpoints}) != len(weeks):
         raise FollowUpError(f"{FOLLOWUP_FILE}: checkpoints must have rising weeks and distinct kinds")
+    _check_plan(spec.plan)
+
+
+def _check_plan(plan: PlanParams) -> None:
+    """The plan's numbers in order: the walking goal within its ceiling, rises from small to large."""
+    walking = plan.walking_minutes
+    if walking.start > walking.max:
+        raise FollowUpError(f"{FOLLOWUP_FILE}: plan.walking_minutes: start must not exceed max")
+    rises = plan.progression
+    if not rises.up_max_week_rise < rises.hold_start_rise < rises.back_start_rise:
+        raise FollowUpError(
+            f"{FOLLOWUP_FILE}: plan.progression: needs up_max_week_rise < hold_start_rise < back_start_rise"
+        )
 
 
 def build_followup(raw: Any, known_sources: Collection[str], diary: DiarySpec) -> FollowUpSpec:

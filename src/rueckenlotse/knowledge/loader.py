@@ -78,6 +78,8 @@ def _rules_file(raw: Mapping[str, Any], message: str) -> str:
     """The file behind a compile error of the core (which names the rule or text, not the file)."""
     if message.startswith("text "):
         return _FILE_OF_KEY["texts"]
+    if message.startswith("prevalence table"):
+        return _FILE_OF_KEY["prevalence"]
     quoted = message.split("'")[1] if message.count("'") >= 2 else ""
     for key in ("rules", "recommendations", "derived"):
         if quoted in _names(raw.get(key)):
@@ -189,7 +191,17 @@ class Knowledge:
         """Read every part now (a broken file raises here, not when the part is first used)."""
         for part in ("rules", "questionnaire", "library", "diary", "followup", "ask_screen"):
             getattr(self, part)
+        self._check_across()
         return self
+
+    def _check_across(self) -> None:
+        """What one file needs of another: each milestone (a checkpoint week) has its text."""
+        for week in self.followup.parameters.milestone_weeks:
+            key = f"plan.milestone.week_{week}"
+            if key not in self.library.ui:
+                raise KnowledgeError(
+                    f"{EDUCATION_FILE}: plan_ui: text {key!r} is missing (checkpoint week of {FOLLOWUP_FILE})"
+                )
 
 
 def load_knowledge(directory: Path = DATA_DIR) -> Knowledge:

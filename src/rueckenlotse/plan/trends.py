@@ -10,8 +10,8 @@ Counting, as implemented:
 - Baseline: mean of the daily highest pain over the first 7 calendar days of the diary (days without an
   entry do not count). Recent: the same mean over the 7 calendar days ending on the day checked.
 - Trends need data (contract 2, SR-FU-3): a statement about change compares two windows that do not
-  overlap and hold at least 3 entries each (``MIN_WINDOW_ENTRIES``); otherwise the report says there are
-  too few entries (``too_few``) and makes no statement.
+  overlap and hold at least 3 entries each (``min_window_entries``, followup.yaml); otherwise the report
+  says there are too few entries (``too_few``) and makes no statement.
 - Each checkpoint (weeks 4, 6, 12; followup.yaml) is checked exactly once: on the first diary day on or
   after its date whose recent window (the 7 days ending that day) holds at least 3 entries and begins after
   the baseline window (the diary's first 7 days, also at least 3 entries). Meaningful improvement there =
@@ -49,8 +49,6 @@ from .models import PAIN_REACH_ORDER, DiaryEntry, DiaryWarningSign, PainReach
 from .rescreen import RaisedFlag
 
 _EPS = 1e-9
-# A window of entries says something about change only with at least this many entries.
-MIN_WINDOW_ENTRIES = 3
 _FROZEN = ConfigDict(frozen=True)
 
 
@@ -290,8 +288,8 @@ def _decidable(days: Sequence[DailyValue], day: date) -> bool:
     recent_start = day - timedelta(days=params.recent_days - 1)
     return (
         recent_start > baseline_end
-        and _entries_in(days, first, baseline_end) >= MIN_WINDOW_ENTRIES
-        and _entries_in(days, recent_start, day) >= MIN_WINDOW_ENTRIES
+        and _entries_in(days, first, baseline_end) >= params.min_window_entries
+        and _entries_in(days, recent_start, day) >= params.min_window_entries
     )
 
 
@@ -379,11 +377,8 @@ def _window_scores(
         return None
     head = [d for d in known if d <= known[0] + timedelta(days=window - 1)]
     tail = [d for d in known if d >= known[-1] - timedelta(days=window - 1)]
-    if (
-        tail[0] <= head[-1]
-        or sum(counts[d] for d in head) < MIN_WINDOW_ENTRIES
-        or sum(counts[d] for d in tail) < MIN_WINDOW_ENTRIES
-    ):
+    needed = _params().min_window_entries
+    if tail[0] <= head[-1] or sum(counts[d] for d in head) < needed or sum(counts[d] for d in tail) < needed:
         return None
     return fmean(score[d] for d in head), fmean(score[d] for d in tail)
 
@@ -482,7 +477,7 @@ def _too_few(
     )
     if not days or not withheld:
         return None
-    return render_both("trend.too_few", count=str(MIN_WINDOW_ENTRIES))
+    return render_both("trend.too_few", count=str(_params().min_window_entries))
 
 
 def red_flag_text(standing: Sequence[RaisedFlag], kb: KnowledgeBase | None = None) -> LocalText | None:
