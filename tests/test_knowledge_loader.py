@@ -159,7 +159,9 @@ def test_the_values_moved_unchanged() -> None:
     assert len(diary.signs) == 26 and diary.not_offered == ["neuro_bilateral"]
     kb = default_knowledge()
     assert kb.neuroplastic_items == 13 and kb.spec.prevalence.may_match_radicular == ("disc_protrusion",)
-    assert packaged_knowledge().followup.parameters.min_window_entries == 3
+    params = packaged_knowledge().followup.parameters
+    assert params.min_window_entries == 3
+    assert [c.kind for c in params.checkpoints if c.to_exercise] == ["see_clinician"]
 
 
 def test_load_knowledge_reads_every_part() -> None:

@@ -49,6 +49,8 @@ class Checkpoint(BaseModel):
     week: Annotated[int, Field(ge=1, le=104)]
     sources: Annotated[list[str], Field(min_length=1)]
     note: str
+    # The step's action sends the person to exercise therapy (not while a red flag stands).
+    to_exercise: bool = False
 
 
 class Improvement(BaseModel):

@@ -164,6 +164,11 @@ def _params() -> Parameters:
     return default_followup().parameters
 
 
+def _exercise_steps() -> frozenset[str]:
+    """Checkpoint steps whose action sends the person to exercise therapy: not while a red flag stands."""
+    return frozenset(c.kind for c in _params().checkpoints if c.to_exercise)
+
+
 def _mean(values: Iterable[float]) -> float | None:
     items = list(values)
     return fmean(items) if items else None
@@ -346,15 +351,11 @@ def _escalation(check: TrendCheck, *, red_flag: bool = False) -> Escalation:
         ),
         action=render_both(
             "escalation.red_flag.action"
-            if red_flag and check.kind in EXERCISE_STEPS
+            if red_flag and check.kind in _exercise_steps()
             else f"escalation.{check.kind}.action"
         ),
         sources=list(sources),
     )
-
-
-# Checkpoint steps whose action sends the person to exercise therapy: not while a red flag stands.
-EXERCISE_STEPS: frozenset[str] = frozenset({"see_clinician"})
 
 
 def escalations_from_checks(checks: Iterable[TrendCheck], *, red_flag: bool = False) -> list[Escalation]:
