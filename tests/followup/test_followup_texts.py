@@ -13,12 +13,11 @@ import pytest
 import textstat
 import yaml
 
-from rueckenlotse.knowledge import DATA_DIR
+from rueckenlotse.core.kb import KnowledgeError
+from rueckenlotse.knowledge import DATA_DIR, load_knowledge
 from rueckenlotse.plan.followup_texts import (
-    FollowUpError,
     default_followup,
     fmt_number,
-    load_followup,
     required_text_keys,
 )
 
@@ -91,12 +90,13 @@ def test_numbers_use_a_decimal_comma_in_german() -> None:
 
 
 def _broken(tmp_path: Path, mutate: Callable[[dict[str, Any]], None]) -> Path:
-    path = tmp_path / "followup.yaml"
-    shutil.copy(DATA_DIR / "followup.yaml", path)
+    target = tmp_path / "data"
+    shutil.copytree(DATA_DIR, target)
+    path = target / "followup.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     mutate(data)
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
+    return target
 
 
 @pytest.mark.parametrize(
@@ -113,5 +113,6 @@ def _broken(tmp_path: Path, mutate: Callable[[dict[str, Any]], None]) -> Path:
 def test_loading_fails_naming_the_key(
     tmp_path: Path, mutate: Callable[[dict[str, Any]], None], message: str
 ) -> None:
-    with pytest.raises(FollowUpError, match=re.escape(message)):
-        load_followup(_broken(tmp_path, mutate))
+    with pytest.raises(KnowledgeError, match=r"^followup\.yaml: ") as error:
+        load_knowledge(_broken(tmp_path, mutate))
+    assert message in str(error.value)

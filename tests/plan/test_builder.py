@@ -14,6 +14,7 @@ from rueckenlotse import assess
 from rueckenlotse.core.models import Case
 from rueckenlotse.plan import builder
 from rueckenlotse.plan.builder import build_plan, progression, select_exercises, weekly_pain
+from rueckenlotse.plan.followup_texts import default_followup
 from rueckenlotse.plan.library import LEVELS, REGIONS, default_library
 from rueckenlotse.plan.models import DiaryEntry
 from rueckenlotse.plan.plan_model import Plan
@@ -21,6 +22,26 @@ from rueckenlotse.plan.plan_model import Plan
 from ..strategies import cases
 
 START = dt.date(2025, 3, 3)  # a Monday
+PLAN = default_followup().plan  # the plan's numbers (followup.yaml)
+
+
+def test_the_plan_numbers_are_those_of_contract_2() -> None:
+    """Moved from Python into followup.yaml unchanged (knowledge 2026.12.2)."""
+    assert PLAN.weeks == 12
+    assert (PLAN.walking_minutes.start, PLAN.walking_minutes.step, PLAN.walking_minutes.max) == (10, 5, 30)
+    rule = PLAN.progression
+    assert (rule.min_week_entries, rule.up_max_week_rise, rule.hold_start_rise, rule.back_start_rise) == (
+        3,
+        1.0,
+        2.0,
+        3.0,
+    )
+    assert (rule.rising_weeks_back, rule.function_worse) == (3, 0.5)
+    assert (PLAN.exercises_per_region, PLAN.warning_window_days, PLAN.start_level_2_below_pain) == (2, 7, 7)
+    assert PLAN.physiotherapy_weeks == 6
+    assert default_followup().parameters.milestone_weeks == (4, 6, 12)
+
+
 PLAIN: dict[str, Any] = {"age": 40, "regions": ["low_back"], "duration_weeks": 2, "pain_intensity": 5}
 RED_FLAG_CASES: list[dict[str, Any]] = [
     {"age": 45, "regions": ["low_back"], "duration_weeks": 1, "saddle_numbness": True},
@@ -77,7 +98,7 @@ def test_red_flag_assessments_never_get_exercises_or_heat(data: dict[str, Any]) 
         assert plan.red_flag
         assert not plan.exercises and not plan.weeks and not plan.heat and not plan.relaxation
         return
-    assert len(plan.weeks) == builder.PLAN_WEEKS
+    assert len(plan.weeks) == PLAN.weeks
     lib = default_library()
     for week in plan.weeks:
         assert week.exercises, "every region has exercises at every level"
@@ -109,13 +130,14 @@ def steady_diary(weeks: int, pain: int = 4) -> list[DiaryEntry]:
 def test_activity_goal_grows_week_by_week_with_a_steady_diary() -> None:
     plan = plan_for(PLAIN, diary=steady_diary(12), today=START + dt.timedelta(weeks=12))
     minutes = [w.activity_minutes for w in plan.weeks]
-    assert minutes[0] == builder.START_MINUTES
+    assert minutes[0] == PLAN.walking_minutes.start
     assert all(b >= a for a, b in zip(minutes, minutes[1:], strict=False))
-    capped = minutes.index(builder.MAX_MINUTES)
+    capped = minutes.index(PLAN.walking_minutes.max)
     assert all(
-        b - a == builder.MINUTES_STEP for a, b in zip(minutes[:capped], minutes[1 : capped + 1], strict=True)
+        b - a == PLAN.walking_minutes.step
+        for a, b in zip(minutes[:capped], minutes[1 : capped + 1], strict=True)
     )
-    assert max(minutes) == builder.MAX_MINUTES
+    assert max(minutes) == PLAN.walking_minutes.max
     levels = [w.level for w in plan.weeks]
     assert levels[:3] == [1, 2, 3] and set(levels[3:]) == {3}
     assert [w.step for w in plan.weeks[:2]] == ["start", "up"]
@@ -217,7 +239,7 @@ def test_progression_never_steps_up_on_a_rise_or_without_entries(
     for pains, decision in zip(weekly, steps, strict=True):
         mean = sum(pains) / len(pains) if pains else None
         if decision.step == builder.UP:
-            assert len(pains) >= builder.MIN_WEEK_ENTRIES and mean is not None
+            assert len(pains) >= PLAN.progression.min_week_entries and mean is not None
             assert previous is None or mean - previous <= 1 + 1e-9
             assert first is None or mean - first < 2
         if mean is not None and first is not None and mean - first >= 3:
@@ -261,7 +283,7 @@ def test_today_selects_the_current_week() -> None:
     plan = plan_for(PLAIN, diary=steady_diary(2), today=START + dt.timedelta(days=15))
     assert plan.current_week == 3 and plan.current_level == 3
     late = plan_for(PLAIN, today=START + dt.timedelta(weeks=30))
-    assert late.current_week == builder.PLAN_WEEKS
+    assert late.current_week == PLAN.weeks
     early = plan_for(PLAIN, today=START - dt.timedelta(days=3))
     assert early.current_week == 1
 
@@ -329,7 +351,7 @@ def test_selection_respects_regions_exclusions_and_avoid_if(
     chosen, missing = select_exercises(lib, case, level, excluded)
     ids = [e.id for e in chosen]
     assert len(ids) == len(set(ids))
-    assert len(chosen) + len(missing) <= builder.PER_REGION * len(regions)
+    assert len(chosen) + len(missing) <= PLAN.exercises_per_region * len(regions)
     for item in chosen:
         exercise = lib.exercises[item.id]
         assert item.id not in excluded

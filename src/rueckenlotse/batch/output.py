@@ -17,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..core.engine import NEUROPLASTIC_ITEMS
 from ..core.kb import KnowledgeBase
 from ..core.models import (
     CONTRACT_VERSION,
@@ -99,7 +98,7 @@ SELECT line, '{CONTRACT_VERSION}' AS contract_version, '{kb.version}' AS knowled
     'psychosocial': startback_psychosocial::INTEGER, 'group': {e["startback_group"]}}} END AS startback,
   {e["imaging"]} AS imaging,
   CASE WHEN neuroplastic_level IS NULL THEN NULL ELSE {{'count': neuroplastic_count::INTEGER,
-    'of': {NEUROPLASTIC_ITEMS}, 'level': {e["neuroplastic_level"]}}} END AS neuroplastic_indicators,
+    'of': {kb.neuroplastic_items}, 'level': {e["neuroplastic_level"]}}} END AS neuroplastic_indicators,
   review_in_days::INTEGER AS review_in_days,
   {_lookup(con, recommendations, str, recommendation, "recommendations")} AS recommendation_ids
 FROM results {"ORDER BY line" if sort else ""}

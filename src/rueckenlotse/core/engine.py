@@ -39,7 +39,6 @@ from .models import (
 
 E = TypeVar("E", bound=Enum)
 
-NEUROPLASTIC_ITEMS = 13
 _TRIAGE_RANK = {t: i for i, t in enumerate(TRIAGE_ORDER)}
 _IMAGING_RANK = {m: i for i, m in enumerate(IMAGING_ORDER)}
 
@@ -251,10 +250,6 @@ def _recommendations(
     return recs
 
 
-# A protrusion can press on a nerve root: with radicular pain it may be the cause, not a bystander.
-MAY_MATCH_RADICULAR = frozenset({"disc_protrusion"})
-
-
 def _imaging_context(kb: KnowledgeBase, case: Case, env: dict[str, Any]) -> list[ImagingContextRow]:
     # The table is lumbar data from adults (contract 2): no rows for a child or without low back pain.
     if not env["imaging_context_applies"]:
@@ -269,7 +264,7 @@ def _imaging_context(kb: KnowledgeBase, case: Case, env: dict[str, Any]) -> list
             prevalence_pain_free_percent=table.rows[finding][column],
             age_band=age_band,
             source=table.source,
-            may_match_symptoms=radicular and finding in MAY_MATCH_RADICULAR,
+            may_match_symptoms=radicular and finding in table.may_match_radicular,
         )
         for finding in case.imaging_findings
     ]
@@ -283,14 +278,12 @@ def _startback(env: dict[str, Any]) -> StartBackResult | None:
     )
 
 
-def _neuroplastic(env: dict[str, Any]) -> NeuroplasticResult | None:
+def _neuroplastic(env: dict[str, Any], items: int) -> NeuroplasticResult | None:
     # Pattern questions only make sense once serious causes, a nerve root and an inflammatory cause are
     # out of the way: the policy's outcome `neuroplastic_shown` says when.
     if not env["neuroplastic_shown"] or env["neuroplastic_level"] is None:
         return None
-    return NeuroplasticResult(
-        count=env["neuroplastic_count"], of=NEUROPLASTIC_ITEMS, level=env["neuroplastic_level"]
-    )
+    return NeuroplasticResult(count=env["neuroplastic_count"], of=items, level=env["neuroplastic_level"])
 
 
 def _member(enum: type[E], members: dict[Any, E], value: Any) -> E:
@@ -325,7 +318,7 @@ def evaluate(kb: KnowledgeBase, case: Case, lang: str = "de") -> Assessment:
         startback=_startback(env),
         imaging=found.imaging,
         imaging_context=_imaging_context(kb, case, out),
-        neuroplastic_indicators=_neuroplastic(out),
+        neuroplastic_indicators=_neuroplastic(out, kb.neuroplastic_items),
         recommendations=recommendations,
         review_in_days=plan.review_in_days[found.triage],
         trace=trace,

@@ -81,6 +81,8 @@ class PrevalenceTable(BaseModel):
     source: str
     columns: list[str]
     rows: dict[str, list[float]]
+    # Findings that may be the cause of radicular pain rather than a bystander (rows of the table).
+    may_match_radicular: tuple[str, ...] = ()
 
 
 class PolicySpec(BaseModel):
@@ -144,6 +146,10 @@ def _join(items: list[str], lang: str) -> str:
     return f"{', '.join(items[:-1])} {_AND[lang]} {items[-1]}"
 
 
+# The derived value that counts the neuroplastic-pattern answers; its sum's operands are the items.
+NEUROPLASTIC_COUNT = "neuroplastic_count"
+
+
 # Texts every interface relies on besides those named by rules (labels, headings, error messages).
 FIXED_TEXT_KEYS = (
     *(f"ui.{k}" for k in (
@@ -196,6 +202,8 @@ class KnowledgeBase:
     recommendations: tuple[CompiledRecommendation, ...] = field(init=False)
     red_flag_conditions: frozenset[str] = field(init=False)
     sources: Mapping[str, Source] = field(init=False)
+    # How many neuroplastic-pattern items there are (the "of" of the result): counted from derived.yaml.
+    neuroplastic_items: int = field(init=False)
     # Per-KB structures that users of the compiled base (the engine) derive once and keep here.
     cache: dict[str, Any] = field(init=False, default_factory=dict, repr=False, compare=False)
 
@@ -209,6 +217,8 @@ class KnowledgeBase:
         self._add_outcome_names()
         self.outcome = tuple(self._compile_derived(d) for d in spec.policy.outcome)
         self.recommendations = tuple(self._compile_recommendation(r) for r in spec.recommendations)
+        self.neuroplastic_items = self._count_neuroplastic_items()
+        self._check_prevalence()
         self._check_texts()
 
     @property
@@ -301,6 +311,21 @@ class KnowledgeBase:
         self._check_sources(f"rec.{r.id}", r.sources)
         variants = tuple((v.id, self._cond(f"rec.{r.id}.{v.id}", v.when)) for v in r.variants)
         return CompiledRecommendation(r, self._cond(f"rec.{r.id}", r.when), variants)
+
+    def _count_neuroplastic_items(self) -> int:
+        """The number of answers the derived neuroplastic_count adds up (one per pattern question)."""
+        spec = next((d for d in self.spec.derived if d.name == NEUROPLASTIC_COUNT), None)
+        value = spec.value if spec is not None else None
+        items = value.get("sum") if isinstance(value, Mapping) else None
+        if not isinstance(items, list) or not items:
+            raise KnowledgeError(f"derived {NEUROPLASTIC_COUNT!r}: must be a sum over the pattern answers")
+        return len(items)
+
+    def _check_prevalence(self) -> None:
+        table = self.spec.prevalence
+        unknown = sorted(set(table.may_match_radicular) - set(table.rows))
+        if unknown:
+            raise KnowledgeError(f"prevalence table: may_match_radicular names no row: {', '.join(unknown)}")
 
     def required_text_keys(self) -> list[str]:
         keys = [f"rule.{r.id}.reason" for r in self.spec.rules]

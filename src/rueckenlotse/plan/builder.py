@@ -1,6 +1,6 @@
 """Building the self-management plan from an assessment (and the diary). Pure: no clock, no I/O.
 
-The rules, as implemented:
+The rules, as implemented (the numbers are those of followup.yaml, ``plan`` and the checkpoints):
 
 - Red flag: while the assessment has a red flag, or a diary entry of the last 7 days (up to ``today``)
   reports a warning sign, the plan holds no weeks, no exercises, no activity goal, no heat and no
@@ -43,6 +43,8 @@ from ..core.models import (
     RecommendationKind,
     RegionValue,
 )
+from ..knowledge.followup import PlanParams
+from .followup_texts import default_followup
 from .library import LANGS, Exercise, Library, default_library
 from .models import DiaryEntry, DiaryWarningSign
 from .plan_model import (
@@ -59,21 +61,9 @@ from .plan_model import (
 )
 from .trends import entry_function
 
-PLAN_WEEKS = 12
+# The plan's numbers (weeks, walking minutes, progression limits, milestones) are clinical content:
+# followup.yaml (``plan`` and the checkpoints' weeks), read through ``_plan_params``.
 MIN_LEVEL, MAX_LEVEL = 1, 3
-START_MINUTES = 10
-MINUTES_STEP = 5
-MAX_MINUTES = 30
-# Progression limits (contract 2): entries a week needs, rises that allow a step up, the rise that steps back.
-MIN_WEEK_ENTRIES = 3
-UP_MAX_WEEK_RISE = 1.0
-HOLD_START_RISE = 2.0
-BACK_START_RISE = 3.0
-RISING_WEEKS_BACK = 3
-FUNCTION_WORSE = 0.5
-PER_REGION = 2
-MILESTONE_WEEKS = (4, 6, 12)
-WARNING_WINDOW_DAYS = 7
 _EPS = 1e-9
 
 UP, HOLD, BACK = 1, 0, -1
@@ -92,6 +82,15 @@ WORKPLACE = "back_friendly_workplace"
 SUPPORTS = "supports_and_braces"
 HEAT_RELAXATION = "heat_and_relaxation"
 FLARE_UPS = "flare_ups"
+
+
+def _plan_params() -> PlanParams:
+    return default_followup().plan
+
+
+def plan_weeks() -> int:
+    """How many weeks the plan has (followup.yaml plan.weeks)."""
+    return _plan_params().weeks
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,7 @@ def start_pain(diary: Sequence[DiaryEntry], start: dt.date, pain_intensity: int 
     """The pain when the plan started: the Case's pain_intensity, else the first plan week with entries."""
     if pain_intensity is not None:
         return float(pain_intensity)
-    for week in range(PLAN_WEEKS):
+    for week in range(plan_weeks()):
         begins = start + dt.timedelta(weeks=week)
         mean = _mean_pain(_entries_between(diary, begins, begins + dt.timedelta(days=6)))
         if mean is not None:
@@ -137,28 +136,29 @@ def start_pain(diary: Sequence[DiaryEntry], start: dt.date, pain_intensity: int 
 def _decide(
     week: list[DiaryEntry], before: list[DiaryEntry], baseline: float | None, rising: int
 ) -> tuple[int, StepReason]:
+    rule = _plan_params().progression
     pain = _mean_pain(week)
     if pain is None:
         return HOLD, "too_few_entries"
     # Stepping back is the cautious way: it needs no minimum of entries.
     from_start = 0.0 if baseline is None else pain - baseline
-    if from_start >= BACK_START_RISE - _EPS:
+    if from_start >= rule.back_start_rise - _EPS:
         return BACK, "rise_from_start"
-    if rising >= RISING_WEEKS_BACK:
+    if rising >= rule.rising_weeks_back:
         return BACK, "rising_weeks"
-    if len(week) < MIN_WEEK_ENTRIES:
+    if len(week) < rule.min_week_entries:
         return HOLD, "too_few_entries"
     if any(e.warning_signs for e in week):
         return HOLD, "warning_sign"
     previous = _mean_pain(before)
     from_week = 0.0 if previous is None else pain - previous
-    if from_week > UP_MAX_WEEK_RISE + _EPS or from_start >= HOLD_START_RISE - _EPS:
+    if from_week > rule.up_max_week_rise + _EPS or from_start >= rule.hold_start_rise - _EPS:
         return HOLD, "pain_rise"
     now_function, before_function = _mean_function(week), _mean_function(before)
     if (
         now_function is not None
         and before_function is not None
-        and now_function - before_function >= FUNCTION_WORSE - _EPS
+        and now_function - before_function >= rule.function_worse - _EPS
     ):
         return HOLD, "function_worse"
     return UP, "ok"
@@ -196,8 +196,8 @@ def apply_steps(start: int, steps: Sequence[int], *, low: int, high: int, size: 
 
 
 def _finished_weeks(start: dt.date, today: dt.date) -> int:
-    """How many plan weeks have ended by ``today`` (0 to PLAN_WEEKS)."""
-    return max(0, min(PLAN_WEEKS, (today - start).days // 7))
+    """How many plan weeks have ended by ``today`` (0 to the plan's weeks)."""
+    return max(0, min(plan_weeks(), (today - start).days // 7))
 
 
 def _day(entry: DiaryEntry) -> dt.date:
@@ -206,9 +206,11 @@ def _day(entry: DiaryEntry) -> dt.date:
 
 
 def weekly_pain(
-    diary: Sequence[DiaryEntry], start: dt.date, *, weeks: int = PLAN_WEEKS, until: dt.date | None = None
+    diary: Sequence[DiaryEntry], start: dt.date, *, weeks: int | None = None, until: dt.date | None = None
 ) -> list[float | None]:
-    """Per plan week: the mean over its diary days of each day's highest pain (None: no entries)."""
+    """Per plan week (all of the plan's unless ``weeks``): the mean over its diary days of each day's highest
+    pain (None: no entries)."""
+    weeks = plan_weeks() if weeks is None else weeks
     daily: dict[dt.date, int] = {}
     for entry in diary:
         day = _day(entry)
@@ -224,8 +226,8 @@ def weekly_pain(
 
 
 def recent_warning_signs(diary: Sequence[DiaryEntry], today: dt.date) -> list[DiaryWarningSign]:
-    """Warning signs reported in diary entries of the last 7 days up to ``today``."""
-    earliest = today - dt.timedelta(days=WARNING_WINDOW_DAYS - 1)
+    """Warning signs reported in diary entries of the last 7 days (followup.yaml) up to ``today``."""
+    earliest = today - dt.timedelta(days=_plan_params().warning_window_days - 1)
     signs: set[DiaryWarningSign] = set()
     for entry in diary:
         if earliest <= _day(entry) <= today:
@@ -236,7 +238,8 @@ def recent_warning_signs(diary: Sequence[DiaryEntry], today: dt.date) -> list[Di
 def start_level(case: Case, assessment: Assessment) -> int:
     """Level 2 for people who already exercise regularly with lasting, not severe pain; else level 1."""
     lasting = assessment.phase in (Phase.subacute, Phase.chronic)
-    severe = case.pain_intensity is not None and case.pain_intensity >= 7
+    below = _plan_params().start_level_2_below_pain
+    severe = case.pain_intensity is not None and case.pain_intensity >= below
     return 2 if lasting and case.home_exercise == "regularly" and not severe else 1
 
 
@@ -249,7 +252,8 @@ def recommended_modules(case: Case, assessment: Assessment, *, red_flag: bool) -
         modules.append(MRI)
     if "radiculopathy" in assessment.suspected_conditions:
         modules.append(SURGERY)
-    if (case.physiotherapy_weeks or 0) >= 6 and case.physiotherapy_helped in ("no", "partly"):
+    long_enough = (case.physiotherapy_weeks or 0) >= _plan_params().physiotherapy_weeks
+    if long_enough and case.physiotherapy_helped in ("no", "partly"):
         modules.append(PHYSIOTHERAPY)
     indicators = assessment.neuroplastic_indicators
     if (
@@ -324,7 +328,7 @@ def select_exercises(
     for region in case.regions:
         candidates = [e for e in library.exercises_for(region, level) if not e.avoided_for(case)]
         candidates.sort(key=lambda e: e.regions[0] != region)  # stable: file order within each group
-        slots = PER_REGION
+        slots = _plan_params().exercises_per_region
         for exercise in candidates:
             if slots == 0:
                 break
@@ -396,7 +400,7 @@ def build_plan(
     current: PlanWeek | None = None
     if not red_flag:
         weeks, missing = _weeks(lib, case, assessment, start, today, diary, known, lang)
-        current = weeks[min(_finished_weeks(start, today), PLAN_WEEKS - 1)]
+        current = weeks[min(_finished_weeks(start, today), plan_weeks() - 1)]
         # The 4/6/12-week checks count from the start of the pain episode (as the guideline and
         # the diary's trend rules do), not from the day the plan was made.
         episode = start - dt.timedelta(weeks=case.duration_weeks)
@@ -404,7 +408,7 @@ def build_plan(
             Milestone(
                 week=n, on=episode + dt.timedelta(weeks=n), text=lib.text(f"plan.milestone.week_{n}", lang)
             )
-            for n in MILESTONE_WEEKS
+            for n in default_followup().parameters.milestone_weeks
         ]
     return Plan(
         lang="en" if lang == "en" else "de",
@@ -451,17 +455,19 @@ def _weeks(
     finished = _finished_weeks(start, today)
     pains = weekly_pain(diary, start, until=today)
     known = [e for e in diary if _day(e) <= today]
-    decided = progression(known, start, min(finished, PLAN_WEEKS - 1), pain_intensity=case.pain_intensity)
+    total = plan_weeks()
+    decided = progression(known, start, min(finished, total - 1), pain_intensity=case.pain_intensity)
     # Weeks not yet finished stay at the level reached: a step up needs that week's entries first.
-    steps = [decided[w].step if w < len(decided) else HOLD for w in range(PLAN_WEEKS - 1)]
+    steps = [decided[w].step if w < len(decided) else HOLD for w in range(total - 1)]
     level0 = start_level(case, assessment)
     levels = apply_steps(level0, steps, low=MIN_LEVEL, high=MAX_LEVEL)
-    minutes0 = START_MINUTES + MINUTES_STEP * (level0 - 1)
-    minutes = apply_steps(minutes0, steps, low=START_MINUTES, high=MAX_MINUTES, size=MINUTES_STEP)
+    walking = _plan_params().walking_minutes
+    minutes0 = walking.start + walking.step * (level0 - 1)
+    minutes = apply_steps(minutes0, steps, low=walking.start, high=walking.max, size=walking.step)
 
     by_level: dict[int, tuple[list[PlanExercise], list[MissingAlternative]]] = {}
     weeks: list[PlanWeek] = []
-    for w in range(PLAN_WEEKS):
+    for w in range(total):
         level = levels[w]
         if level not in by_level:
             by_level[level] = select_exercises(lib, case, level, exclusions, lang)
@@ -480,5 +486,5 @@ def _weeks(
                 exercises=by_level[level][0],
             )
         )
-    current_level = levels[min(finished, PLAN_WEEKS - 1)]
+    current_level = levels[min(finished, total - 1)]
     return weeks, by_level[current_level][1]

@@ -1,235 +1,53 @@
-"""The exercise library and the education modules: exercises.yaml and education.yaml, strictly validated.
+"""The exercise library and the education modules, as the plan uses them.
 
-Loading fails fast with a LibraryError that names the exercise or module at fault: unknown fields, a
-missing language, an alternative that does not exist or shares no region, a source id that is not in
-sources.yaml, a region without exercises at some level. ``default_library()`` loads once per process.
+The models and their checks live in knowledge.library (knowledge validates every knowledge file); the
+knowledge loader reads exercises.yaml and education.yaml once per process. Re-exported here so that the
+plan's callers keep one import.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from ..core.models import Case, RegionValue
-from ..knowledge.loader import DATA_DIR, owner_of
-from ..knowledge.wording import STRICT as _STRICT
-from ..knowledge.wording import Id, LocalText
-
-Lang = Literal["de", "en"]
-LANGS: tuple[str, ...] = get_args(Lang)
-REGIONS: tuple[str, ...] = get_args(RegionValue)
-Level = Literal[1, 2, 3]
-LEVELS: tuple[int, ...] = get_args(Level)
-ComfortKind = Literal["heat", "relaxation"]
-
-EXERCISES_FILE = "exercises.yaml"
-EDUCATION_FILE = "education.yaml"
-SOURCES_FILE = "sources.yaml"
-
-# Case fields an exercise may be ruled out by: the boolean fields of the Case (pregnant, osteoporosis …).
-AVOID_IF_FIELDS: frozenset[str] = frozenset(
-    name for name, field in Case.model_fields.items() if field.annotation is bool
+from ..knowledge.library import (
+    AVOID_IF_FIELDS,
+    EDUCATION_FILE,
+    EXERCISES_FILE,
+    LANGS,
+    LEVELS,
+    REGIONS,
+    ComfortItem,
+    Exercise,
+    Library,
+    LibraryError,
+    Module,
 )
+from ..knowledge.loader import DATA_DIR, load_library_part, packaged_knowledge
+from ..knowledge.wording import LocalText
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-class LibraryError(ValueError):
-    """exercises.yaml or education.yaml is inconsistent; the message names the exercise or module."""
-
-
-class _Practice(BaseModel):
-    """What exercises and comfort items share: title, steps, what to feel, when to stop."""
-
-    model_config = _STRICT
-    id: Id
-    title: LocalText
-    how: Annotated[list[LocalText], Field(min_length=1, max_length=8)]
-    feel: LocalText
-    stop_if: LocalText
-
-
-class Exercise(_Practice):
-    """One exercise: where it helps, how hard it is, its dose, and what replaces it when excluded."""
-
-    regions: Annotated[list[RegionValue], Field(min_length=1)]
-    level: Level
-    minutes: Annotated[int, Field(ge=1, le=60)] | None = None
-    repetitions: Annotated[int, Field(ge=1, le=50)] | None = None
-    alternatives: Annotated[list[Id], Field(min_length=1)]
-    avoid_if: list[str] = []
-
-    @field_validator("regions", "alternatives", "avoid_if")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("duplicate entries are not allowed")
-        return value
-
-    @field_validator("avoid_if")
-    @classmethod
-    def _known_case_fields(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - AVOID_IF_FIELDS)
-        if unknown:
-            raise ValueError(f"not a boolean Case field: {', '.join(unknown)}")
-        return value
-
-    @model_validator(mode="after")
-    def _one_dose(self) -> Exercise:
-        if (self.minutes is None) == (self.repetitions is None):
-            raise ValueError("give exactly one of minutes or repetitions")
-        if self.id in self.alternatives:
-            raise ValueError("an exercise cannot be its own alternative")
-        return self
-
-    def avoided_for(self, case: Case) -> bool:
-        """True when one of the Case fields in avoid_if is set for this person."""
-        return any(getattr(case, name) is True for name in self.avoid_if)
-
-
-class ComfortItem(_Practice):
-    """A heat or relaxation item."""
-
-    kind: ComfortKind
-    minutes: Annotated[int, Field(ge=1, le=60)]
-
-
-class Module(BaseModel):
-    """One education module: short passages with the sources behind them."""
-
-    model_config = _STRICT
-    id: Id
-    title: LocalText
-    keywords: LocalText | None = None
-    sources: Annotated[list[str], Field(min_length=1)]
-    passages: Annotated[list[LocalText], Field(min_length=1)]
-
-
-class _ExercisesFile(BaseModel):
-    model_config = _STRICT
-    exercises: Annotated[list[Exercise], Field(min_length=1)]
-    comfort: list[ComfortItem]
-
-
-class _EducationFile(BaseModel):
-    model_config = _STRICT
-    modules: Annotated[list[Module], Field(min_length=1)]
-    plan_ui: dict[str, LocalText]
-
-
-class Library(BaseModel):
-    """The validated library: exercises, comfort items and modules by id (file order kept), UI texts."""
-
-    model_config = ConfigDict(frozen=True)
-    exercises: dict[str, Exercise]
-    comfort: dict[str, ComfortItem]
-    modules: dict[str, Module]
-    ui: dict[str, LocalText]
-    source_titles: dict[str, str]
-    source_status: dict[str, str]
-
-    def text(self, key: str, lang: str, **values: object) -> str:
-        """A plan_ui text in ``lang``, with its {placeholders} filled in."""
-        entry = self.ui.get(key)
-        if entry is None:
-            raise KeyError(f"plan_ui has no text {key!r}")
-        raw = entry.get(lang)
-        return raw.format(**values) if values else raw
-
-    def exercises_for(self, region: str, level: int) -> list[Exercise]:
-        """The exercises of one region and level in file order."""
-        return [e for e in self.exercises.values() if region in e.regions and e.level == level]
-
-
-def _read(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise LibraryError(f"{path.name}: cannot read: {e}") from e
-
-
-def _validate(model: type[_ExercisesFile] | type[_EducationFile], raw: Any, filename: str) -> Any:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as e:
-        first = e.errors(include_url=False)[0]
-        raise LibraryError(f"{filename}: {owner_of(raw, first['loc'])}: {first['msg']}") from None
-
-
-def _duplicates(ids: list[str]) -> list[str]:
-    return sorted({i for i in ids if ids.count(i) > 1})
-
-
-def _check_exercises(data: _ExercisesFile) -> None:
-    by_id = {e.id: e for e in data.exercises}
-    dup = _duplicates([e.id for e in data.exercises] + [c.id for c in data.comfort])
-    if dup:
-        raise LibraryError(f"{EXERCISES_FILE}: id used twice: {', '.join(dup)}")
-    for exercise in data.exercises:
-        for alt in exercise.alternatives:
-            other = by_id.get(alt)
-            if other is None:
-                raise LibraryError(
-                    f"{EXERCISES_FILE}: exercise {exercise.id}: alternative {alt!r} does not exist"
-                )
-            if not set(other.regions) & set(exercise.regions):
-                raise LibraryError(
-                    f"{EXERCISES_FILE}: exercise {exercise.id}: alternative {alt!r} shares no region with it"
-                )
-    for region in REGIONS:
-        for level in LEVELS:
-            if not any(region in e.regions and e.level == level for e in data.exercises):
-                raise LibraryError(f"{EXERCISES_FILE}: no exercise for region {region} at level {level}")
-
-
-def _check_education(data: _EducationFile, source_ids: set[str]) -> None:
-    dup = _duplicates([m.id for m in data.modules])
-    if dup:
-        raise LibraryError(f"{EDUCATION_FILE}: module id used twice: {', '.join(dup)}")
-    for module in data.modules:
-        missing = [s for s in module.sources if s not in source_ids]
-        if missing:
-            raise LibraryError(
-                f"{EDUCATION_FILE}: module {module.id}: unknown source id(s): {', '.join(missing)}"
-            )
-    for key, entry in data.plan_ui.items():
-        de, en = (set(_PLACEHOLDER.findall(entry.get(lang))) for lang in LANGS)
-        if de != en:
-            raise LibraryError(f"{EDUCATION_FILE}: plan_ui {key}: placeholders differ between de and en")
-
-
-def _sources(directory: Path) -> list[Mapping[str, Any]]:
-    raw = _read(directory / SOURCES_FILE)
-    if not isinstance(raw, list):
-        raise LibraryError(f"{SOURCES_FILE}: expected a list of sources")
-    return [s for s in raw if isinstance(s, Mapping) and "id" in s]
+__all__ = [
+    "AVOID_IF_FIELDS",
+    "EDUCATION_FILE",
+    "EXERCISES_FILE",
+    "LANGS",
+    "LEVELS",
+    "REGIONS",
+    "ComfortItem",
+    "Exercise",
+    "Library",
+    "LibraryError",
+    "LocalText",
+    "Module",
+    "default_library",
+    "load_library",
+]
 
 
 def load_library(directory: Path = DATA_DIR) -> Library:
-    """Load and validate exercises.yaml and education.yaml from ``directory`` (sources from sources.yaml)."""
-    exercises = _validate(_ExercisesFile, _read(directory / EXERCISES_FILE), EXERCISES_FILE)
-    education = _validate(_EducationFile, _read(directory / EDUCATION_FILE), EDUCATION_FILE)
-    sources = _sources(directory)
-    titles = {str(s["id"]): str(s.get("title", s["id"])) for s in sources}
-    _check_exercises(exercises)
-    _check_education(education, set(titles))
-    return Library(
-        exercises={e.id: e for e in exercises.exercises},
-        comfort={c.id: c for c in exercises.comfort},
-        modules={m.id: m for m in education.modules},
-        ui=dict(education.plan_ui),
-        source_titles=titles,
-        source_status={str(s["id"]): str(s.get("status", "unchecked")) for s in sources},
-    )
+    """Read and validate exercises.yaml and education.yaml from ``directory``."""
+    return load_library_part(directory)
 
 
-@cache
 def default_library() -> Library:
     """The packaged library, loaded and validated once per process."""
-    return load_library()
+    return packaged_knowledge().library

@@ -6,55 +6,33 @@ A diary entry is validated as strictly as a Case: bad input gets a field-level e
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from ..core.models import RegionValue
+from ..knowledge.loader import packaged_knowledge
 
-# Where the pain reaches, from the back outwards; moving towards the back (centralisation) is a good sign.
-PainReach = Literal["back_only", "buttock_thigh", "below_knee"]
-PAIN_REACH_ORDER: tuple[str, ...] = get_args(PainReach)
+# The diary's vocabulary comes from diary.yaml (knowledge.diary): where the pain reaches, from the back
+# outwards (moving towards the back, centralisation, is a good sign), and the short warning-sign check asked
+# with every entry. The Literal types are built from it, so the entry model, its JSON schema and the API
+# accept exactly the signs the knowledge lists; for the type checker they are plain strings.
+_DIARY = packaged_knowledge().diary
+PAIN_REACH_ORDER: tuple[str, ...] = _DIARY.reach_order
+DIARY_WARNING_SIGNS: tuple[str, ...] = _DIARY.signs
+# What the diary offers: contract 2 asks legs and arms apart, so version 1's neuro_bilateral is only read
+# (entries written before contract 2), never offered.
+OFFERED_WARNING_SIGNS: tuple[str, ...] = _DIARY.offered_signs
+if TYPE_CHECKING:
+    PainReach = str
+    DiaryWarningSign = str
+else:
+    PainReach = Literal[PAIN_REACH_ORDER]
+    DiaryWarningSign = Literal[DIARY_WARNING_SIGNS]
 
 # The short function check: each item 0 (no difficulty) to 4 (cannot do it). Our own item set.
 FunctionItem = Literal["walking", "sitting", "sleeping", "lifting", "daily_tasks"]
 FUNCTION_ITEMS: tuple[str, ...] = get_args(FunctionItem)
-
-# The short warning-sign check asked with every entry: Case boolean fields, plus "weakness_worse"
-# (new or worsening weakness), which re-screens as weakness = severe_or_progressive.
-DiaryWarningSign = Literal[
-    "saddle_numbness",
-    "bladder_dysfunction",
-    "bowel_incontinence",
-    "sexual_dysfunction_new",
-    "weakness_worse",
-    "neuro_bilateral",
-    "gait_unsteady",
-    "hand_clumsiness",
-    "fever",
-    "feels_systemically_unwell",
-    "unexplained_weight_loss",
-    "night_pain",
-    "chest_pain_or_breathlessness",
-    "sudden_tearing_pain",
-    "headache_or_neuro_sudden",
-    # contract 2
-    "neuro_bilateral_legs",
-    "neuro_bilateral_arms",
-    "cannot_walk",
-    "rigors",
-    "sepsis_signs",
-    "pain_progressive",
-    "pain_worse_lying_or_straining",
-    "band_like_rash_or_burning",
-    "pain_with_exertion_sweating_or_nausea",
-    "pregnancy_warning_signs",
-    "night_sweats",
-]
-DIARY_WARNING_SIGNS: tuple[str, ...] = get_args(DiaryWarningSign)
-# What the diary offers: contract 2 asks legs and arms apart, so version 1's neuro_bilateral is only read
-# (entries written before contract 2), never offered.
-OFFERED_WARNING_SIGNS: tuple[str, ...] = tuple(s for s in DIARY_WARNING_SIGNS if s != "neuro_bilateral")
 
 ExerciseFeeling = Literal["good", "ok", "worse"]
 MAX_NOTE_CHARS = 2000

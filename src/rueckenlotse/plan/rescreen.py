@@ -1,9 +1,9 @@
 """Re-screening of a diary entry: the real engine runs on the Case updated with the entry's warning signs.
 
 The updated Case is the original answers with every warning sign of the entry turned on
-("weakness_worse" sets weakness to severe_or_progressive) and duration_weeks advanced by the time from the
-assessment to the entry. The triage policy is the engine's, never re-implemented here; since the engine is
-monotone in warning signs, adding signs to an entry never lowers the result.
+(diary.yaml: "weakness_worse" sets weakness to severe_or_progressive) and duration_weeks advanced by the time
+from the assessment to the entry. The triage policy is the engine's, never re-implemented here; since the
+engine is monotone in warning signs, adding signs to an entry never lowers the result.
 
 Escalated means: the entry brings a warning sign the Case did not have, and with it the triage rank rose
 above the previous assessment's, or a red-flag condition appeared that the previous assessment did not
@@ -35,14 +35,12 @@ from pydantic import BaseModel, ConfigDict
 from ..core.engine import evaluate
 from ..core.kb import KnowledgeBase, RuleSpec
 from ..core.models import IMAGING_ORDER, TRIAGE_ORDER, Assessment, Case, Imaging, RedFlag, Triage
-from ..knowledge.loader import default_knowledge
+from ..knowledge.diary import LEG_PAIN_ORDER
+from ..knowledge.loader import default_knowledge, packaged_knowledge
 from .followup_texts import LANGS, LocalText, render_both
 from .models import DIARY_WARNING_SIGNS, DiaryEntry, DiaryWarningSign
 
-WEAKNESS_WORSE = "weakness_worse"
 LEG_PAIN_SPREAD = "leg_pain_spread"
-_LEG_PAIN_ORDER = ("none", "above_knee", "below_knee")
-_REACH_TO_LEG_PAIN = {"back_only": "none", "buttock_thigh": "above_knee", "below_knee": "below_knee"}
 _WEEK = timedelta(weeks=1)
 _RANK = {t: i for i, t in enumerate(TRIAGE_ORDER)}
 _IMAGING_RANK = {m: i for i, m in enumerate(IMAGING_ORDER)}
@@ -85,14 +83,14 @@ class Rescreen(BaseModel):
 
 
 def sign_field(sign: str) -> str:
-    """The Case field a diary warning sign sets."""
-    return "weakness" if sign == WEAKNESS_WORSE else sign
+    """The Case field a diary warning sign sets (diary.yaml: weakness_worse sets weakness)."""
+    return packaged_knowledge().diary.sign_field(sign)
 
 
 def _already_set(case: Case, sign: str) -> bool:
-    if sign == WEAKNESS_WORSE:
-        return case.weakness == "severe_or_progressive"
-    return bool(getattr(case, sign))
+    value = packaged_knowledge().diary.sign_value(sign)
+    current = getattr(case, sign_field(sign))
+    return current == value if isinstance(value, str) else bool(current)
 
 
 def new_signs(case: Case, entry: DiaryEntry) -> list[DiaryWarningSign]:
@@ -105,8 +103,8 @@ def spread_leg_pain(case: Case, entry: DiaryEntry) -> str | None:
     """The Case's leg_pain raised to the entry's pain reach, or None when the reach is not further out."""
     if entry.pain_reach is None:
         return None
-    reached = _REACH_TO_LEG_PAIN[entry.pain_reach]
-    return reached if _LEG_PAIN_ORDER.index(reached) > _LEG_PAIN_ORDER.index(case.leg_pain) else None
+    reached = packaged_knowledge().diary.reach_leg_pain(entry.pain_reach)
+    return reached if LEG_PAIN_ORDER.index(reached) > LEG_PAIN_ORDER.index(case.leg_pain) else None
 
 
 def duration_at(case: Case, assessed_at: datetime, moment: datetime) -> float:
@@ -116,9 +114,8 @@ def duration_at(case: Case, assessed_at: datetime, moment: datetime) -> float:
 
 def updated_case(case: Case, entry: DiaryEntry, *, assessed_at: datetime) -> Case:
     """The Case as it stands at the entry: its warning signs on, its duration advanced."""
-    update: dict[str, object] = {sign_field(s): True for s in entry.warning_signs if s != WEAKNESS_WORSE}
-    if WEAKNESS_WORSE in entry.warning_signs:
-        update["weakness"] = "severe_or_progressive"
+    diary = packaged_knowledge().diary
+    update: dict[str, object] = {diary.sign_field(s): diary.sign_value(s) for s in entry.warning_signs}
     spread = spread_leg_pain(case, entry)
     if spread is not None:
         update["leg_pain"] = spread

@@ -10,8 +10,8 @@ Counting, as implemented:
 - Baseline: mean of the daily highest pain over the first 7 calendar days of the diary (days without an
   entry do not count). Recent: the same mean over the 7 calendar days ending on the day checked.
 - Trends need data (contract 2, SR-FU-3): a statement about change compares two windows that do not
-  overlap and hold at least 3 entries each (``MIN_WINDOW_ENTRIES``); otherwise the report says there are
-  too few entries (``too_few``) and makes no statement.
+  overlap and hold at least 3 entries each (``min_window_entries``, followup.yaml); otherwise the report
+  says there are too few entries (``too_few``) and makes no statement.
 - Each checkpoint (weeks 4, 6, 12; followup.yaml) is checked exactly once: on the first diary day on or
   after its date whose recent window (the 7 days ending that day) holds at least 3 entries and begins after
   the baseline window (the diary's first 7 days, also at least 3 entries). Meaningful improvement there =
@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..core.kb import KnowledgeBase
 from ..core.models import Case, RegionValue
-from ..knowledge.loader import default_knowledge
+from ..knowledge.loader import default_knowledge, packaged_knowledge
 from .followup_texts import (
     EscalationKind,
     LocalText,
@@ -49,10 +49,6 @@ from .models import PAIN_REACH_ORDER, DiaryEntry, DiaryWarningSign, PainReach
 from .rescreen import RaisedFlag
 
 _EPS = 1e-9
-# A window of entries says something about change only with at least this many entries.
-MIN_WINDOW_ENTRIES = 3
-# Diary warning signs that come from the nerves: with pain spreading outwards they need a doctor's look.
-NEURO_SIGNS: frozenset[str] = frozenset({"weakness_worse", "neuro_bilateral", "saddle_numbness"})
 _FROZEN = ConfigDict(frozen=True)
 
 
@@ -166,6 +162,11 @@ class FollowUpReport(BaseModel):
 
 def _params() -> Parameters:
     return default_followup().parameters
+
+
+def _exercise_steps() -> frozenset[str]:
+    """Checkpoint steps whose action sends the person to exercise therapy: not while a red flag stands."""
+    return frozenset(c.kind for c in _params().checkpoints if c.to_exercise)
 
 
 def _mean(values: Iterable[float]) -> float | None:
@@ -292,8 +293,8 @@ def _decidable(days: Sequence[DailyValue], day: date) -> bool:
     recent_start = day - timedelta(days=params.recent_days - 1)
     return (
         recent_start > baseline_end
-        and _entries_in(days, first, baseline_end) >= MIN_WINDOW_ENTRIES
-        and _entries_in(days, recent_start, day) >= MIN_WINDOW_ENTRIES
+        and _entries_in(days, first, baseline_end) >= params.min_window_entries
+        and _entries_in(days, recent_start, day) >= params.min_window_entries
     )
 
 
@@ -350,15 +351,11 @@ def _escalation(check: TrendCheck, *, red_flag: bool = False) -> Escalation:
         ),
         action=render_both(
             "escalation.red_flag.action"
-            if red_flag and check.kind in EXERCISE_STEPS
+            if red_flag and check.kind in _exercise_steps()
             else f"escalation.{check.kind}.action"
         ),
         sources=list(sources),
     )
-
-
-# Checkpoint steps whose action sends the person to exercise therapy: not while a red flag stands.
-EXERCISE_STEPS: frozenset[str] = frozenset({"see_clinician"})
 
 
 def escalations_from_checks(checks: Iterable[TrendCheck], *, red_flag: bool = False) -> list[Escalation]:
@@ -381,11 +378,8 @@ def _window_scores(
         return None
     head = [d for d in known if d <= known[0] + timedelta(days=window - 1)]
     tail = [d for d in known if d >= known[-1] - timedelta(days=window - 1)]
-    if (
-        tail[0] <= head[-1]
-        or sum(counts[d] for d in head) < MIN_WINDOW_ENTRIES
-        or sum(counts[d] for d in tail) < MIN_WINDOW_ENTRIES
-    ):
+    needed = _params().min_window_entries
+    if tail[0] <= head[-1] or sum(counts[d] for d in head) < needed or sum(counts[d] for d in tail) < needed:
         return None
     return fmean(score[d] for d in head), fmean(score[d] for d in tail)
 
@@ -412,7 +406,9 @@ def centralisation_for_days(days: Sequence[DailyValue]) -> CentralisationTrend |
         return None
     start, end = windows
     direction = _reach_direction(start, end)
-    neuro = any(NEURO_SIGNS.intersection(d.warning_signs) for d in days)
+    # Signs from the nerves (diary.yaml neuro_signs): with pain spreading outwards they need a doctor's look.
+    neuro_signs = set(packaged_knowledge().diary.neuro_signs)
+    neuro = any(neuro_signs.intersection(d.warning_signs) for d in days)
     see_doctor = direction == "peripheralising" and neuro
     key = "peripheralising_with_neuro" if see_doctor else direction
     start_reach, end_reach = _reach_at(start), _reach_at(end)
@@ -482,7 +478,7 @@ def _too_few(
     )
     if not days or not withheld:
         return None
-    return render_both("trend.too_few", count=str(MIN_WINDOW_ENTRIES))
+    return render_both("trend.too_few", count=str(_params().min_window_entries))
 
 
 def red_flag_text(standing: Sequence[RaisedFlag], kb: KnowledgeBase | None = None) -> LocalText | None:

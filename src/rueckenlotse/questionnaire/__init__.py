@@ -1,12 +1,21 @@
-"""The adaptive questionnaire: questions as data (questionnaire.yaml), the flow over them, and the
-building of a Case from the answers. Used by the terminal interview and by any web front end."""
+"""The adaptive questionnaire: questions as data (questionnaire.yaml, validated in
+knowledge.questionnaire), the flow over them, and the building of a Case from the answers.
+Used by the terminal interview and the web."""
 
 from __future__ import annotations
 
-from .flow import (
-    PLACEHOLDERS,
+from ..knowledge.questionnaire import (
+    UNSURE,
+    LocalText,
+    Option,
+    Question,
     Questionnaire,
     QuestionnaireError,
+    case_field_paths,
+    parse_questionnaire,
+)
+from .flow import (
+    PLACEHOLDERS,
     active_questions,
     answer_updates,
     answers_to_case,
@@ -15,7 +24,6 @@ from .flow import (
     load_questionnaire,
     missing_required,
     next_question,
-    parse_questionnaire,
     previous_question,
     provisional_case,
     record_answer,
@@ -23,7 +31,6 @@ from .flow import (
     unsure_fields,
     without_answer,
 )
-from .model import UNSURE, LocalText, Option, Question, case_field_paths
 from .parse import AnswerError, input_hint, parse_answer
 from .unsure import sign_name, unsure_label, unsure_notes
 

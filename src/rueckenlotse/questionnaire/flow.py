@@ -3,7 +3,7 @@
 Answers are a flat mapping from answer field to value: Case field names, dotted names for the
 nested STarT Back and neuroplastic answers ("startback.worrying_thoughts"), and "offer.*" fields
 that only open or skip a block. A multi_flags question sets one boolean field per option.
-Pure logic: the only I/O is reading the packaged questionnaire.yaml.
+Pure logic: the questions come validated from the knowledge loader (knowledge.questionnaire).
 """
 
 from __future__ import annotations
@@ -11,17 +11,20 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from dataclasses import field as dc_field
-from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from ..core.conditions import BoolFn, Compiler, ConditionError, referenced_names
 from ..core.models import Case, NeuroplasticAnswers, StartBackAnswers
-from .model import LIST_KINDS, NESTED, NOT_ASKED, OFFER_PREFIX, UNSURE, Question, case_field_paths
+from ..knowledge.loader import packaged_knowledge
+from ..knowledge.questionnaire import (
+    LIST_KINDS,
+    NESTED,
+    OFFER_PREFIX,
+    UNSURE,
+    Question,
+    Questionnaire,
+)
 
 # Stand-ins for required fields not answered yet, so the warning signs can be checked early.
 PLACEHOLDERS: Mapping[str, Any] = {"regions": ("low_back",), "age": 40, "duration_weeks": 0.0}
@@ -29,52 +32,6 @@ _NESTED_MODELS: Mapping[str, type[BaseModel]] = {
     "startback": StartBackAnswers,
     "neuroplastic": NeuroplasticAnswers,
 }
-_PROBE_BASE: Mapping[str, Any] = {"age": 40, "regions": ["low_back"], "duration_weeks": 1.0}
-_PROBE_STARTBACK: Mapping[str, Any] = {
-    name: 0 if name == "bothersomeness" else False for name in StartBackAnswers.model_fields
-}
-
-
-class QuestionnaireError(ValueError):
-    """questionnaire.yaml is malformed; the message names the question."""
-
-
-@dataclass(frozen=True)
-class Questionnaire:
-    """The validated questions in order, with each ask_if compiled."""
-
-    questions: tuple[Question, ...]
-    conditions: Mapping[str, BoolFn]
-    _owners: Mapping[str, Question] = dc_field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        owners = {f: q for q in self.questions for f in q.fields}
-        object.__setattr__(self, "_owners", owners)  # frozen: set once, here
-
-    def get(self, question_id: str) -> Question:
-        for q in self.questions:
-            if q.id == question_id:
-                return q
-        raise KeyError(f"unknown question id {question_id!r}")
-
-    def asks(self, question: Question, answers_so_far: Mapping[str, Any]) -> bool:
-        return self.conditions[question.id](answers_so_far)
-
-    def owner(self, field: str) -> Question:
-        """The question that fills this answer field."""
-        try:
-            return self._owners[field]
-        except KeyError:
-            raise KeyError(f"no question fills {field!r}") from None
-
-    @property
-    def answer_fields(self) -> frozenset[str]:
-        return frozenset(f for q in self.questions for f in q.fields)
-
-    @property
-    def case_fields(self) -> frozenset[str]:
-        """The Case fields (dotted for nested ones) some question fills."""
-        return frozenset(f for f in self.answer_fields if not f.startswith(OFFER_PREFIX))
 
 
 def resolved(question: Question, value: Any) -> Any:
@@ -84,115 +41,9 @@ def resolved(question: Question, value: Any) -> Any:
     return question.unsure_as if question.kind == "choice" else True
 
 
-# ---- loading and validation ---------------------------------------------------------------------
-def parse_questionnaire(raw: object) -> Questionnaire:
-    """Validate the parsed YAML; every error names the question it is about."""
-    if not isinstance(raw, list) or not raw:
-        raise QuestionnaireError("questionnaire.yaml must be a non-empty list of questions")
-    questions = tuple(_parse_question(index, item) for index, item in enumerate(raw))
-    _check_unique(questions)
-    compiler = Compiler({f: frozenset({f}) for q in questions for f in q.fields})
-    conditions: dict[str, BoolFn] = {}
-    earlier: set[str] = set()
-    for q in questions:
-        _check_fields(q)
-        conditions[q.id] = _compile_ask_if(compiler, q, frozenset(earlier))
-        _check_values_fit_case(q)
-        earlier |= set(q.fields)
-    return Questionnaire(questions, conditions)
-
-
-@cache
 def load_questionnaire() -> Questionnaire:
-    """The packaged questionnaire (read and validated once)."""
-    source = resources.files("rueckenlotse.knowledge").joinpath("data").joinpath("questionnaire.yaml")
-    try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise QuestionnaireError(f"questionnaire.yaml: cannot parse: {e}") from e
-    return parse_questionnaire(raw)
-
-
-def _parse_question(index: int, item: object) -> Question:
-    name = item.get("id", f"#{index + 1}") if isinstance(item, Mapping) else f"#{index + 1}"
-    try:
-        return Question.model_validate(item)
-    except ValidationError as e:
-        details = "; ".join(f"{'.'.join(map(str, err['loc'])) or '-'}: {err['msg']}" for err in e.errors())
-        raise QuestionnaireError(f"question {name!r}: {details}") from None
-
-
-def _check_unique(questions: tuple[Question, ...]) -> None:
-    seen_ids: set[str] = set()
-    owner: dict[str, str] = {}
-    for q in questions:
-        if q.id in seen_ids:
-            raise QuestionnaireError(f"question {q.id!r}: the id is used twice")
-        seen_ids.add(q.id)
-        for f in q.fields:
-            if f in owner:
-                raise QuestionnaireError(f"question {q.id!r}: field {f!r} is already filled by {owner[f]!r}")
-            owner[f] = q.id
-
-
-def _check_fields(q: Question) -> None:
-    known = case_field_paths()
-    for f in q.fields:
-        if f.startswith(OFFER_PREFIX):
-            if q.kind != "bool" or len(f) == len(OFFER_PREFIX):
-                raise QuestionnaireError(f"question {q.id!r}: an {OFFER_PREFIX}* field needs a bool question")
-        elif f not in known:
-            raise QuestionnaireError(f"question {q.id!r}: {f!r} is not a Case field")
-        elif f in NOT_ASKED:
-            raise QuestionnaireError(f"question {q.id!r}: {f!r} is no longer asked (contract 2)")
-
-
-def _compile_ask_if(compiler: Compiler, q: Question, earlier: frozenset[str]) -> BoolFn:
-    if q.ask_if is None:
-        return lambda env: True
-    try:
-        fn = compiler.compile_bool(q.ask_if)
-    except ConditionError as e:
-        raise QuestionnaireError(f"question {q.id!r}: ask_if: {e}") from e
-    later = referenced_names(q.ask_if, frozenset(compiler.names)) - earlier
-    if later:
-        raise QuestionnaireError(f"question {q.id!r}: ask_if uses {sorted(later)}, not asked before it")
-    return fn
-
-
-def _probe_values(q: Question) -> list[Any]:
-    """Values this question can give, to check them against the Case model."""
-    if q.kind in ("bool", "multi_flags"):
-        return [True, False]
-    if q.kind in LIST_KINDS:
-        return [[o.value] for o in q.options] + [[o.value for o in q.options]]
-    if q.kind == "choice":
-        return [o.value for o in q.options if o.value is not None]
-    return [v for v in (q.min, q.max) if v is not None]
-
-
-def _probe_case(field: str, value: Any) -> dict[str, Any]:
-    case = dict(_PROBE_BASE)
-    head, _, tail = field.partition(".")
-    if not tail:
-        case[field] = value
-    else:
-        nested = dict(_PROBE_STARTBACK) if head == "startback" else {}
-        case[head] = {**nested, tail: value}
-    return case
-
-
-def _check_values_fit_case(q: Question) -> None:
-    for f in q.fields:
-        if f.startswith(OFFER_PREFIX):
-            continue
-        for value in _probe_values(q):
-            try:
-                Case.model_validate(_probe_case(f, value), strict=True)
-            except ValidationError as e:
-                raise QuestionnaireError(
-                    f"question {q.id!r}: {value!r} does not fit Case field {f!r}: {e}"
-                ) from None
+    """The packaged questionnaire (read and validated once, by the knowledge loader)."""
+    return packaged_knowledge().questionnaire
 
 
 # ---- the walk over the questions ------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .model import UNSURE, Question
+from ..knowledge.questionnaire import UNSURE, Question
 
 # Texts of this module: German first, English second.
 _TEXTS: dict[str, dict[str, str]] = {

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .flow import Questionnaire, load_questionnaire, unsure_fields
-from .model import Question
+from ..knowledge.questionnaire import Question, Questionnaire
+from .flow import load_questionnaire, unsure_fields
 
 # Texts of this module: German first, English second.
 _TEXTS: dict[str, dict[str, str]] = {
