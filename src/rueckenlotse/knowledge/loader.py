@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..core.kb import KnowledgeBase, KnowledgeError, KnowledgeSpec
+from ..i18n import languages, with_added_languages
 from .ask_screen import AskScreenSpec
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -61,6 +62,9 @@ def load_knowledge(directory: Path = DATA_DIR) -> KnowledgeBase:
     for filename, key in _PARTS.items():
         raw[key] = _read(directory / filename)
     raw["prevalence"] = (_read(directory / "tables.yaml") or {}).get("brinjikji_prevalence")
+    # The language list and the added languages' texts come from the translation layer.
+    raw["languages"] = list(languages())
+    raw["texts"] = with_added_languages(raw["texts"])
     try:
         spec = KnowledgeSpec.model_validate(raw)
     except ValidationError as e:

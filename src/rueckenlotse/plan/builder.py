@@ -43,7 +43,8 @@ from ..core.models import (
     RecommendationKind,
     RegionValue,
 )
-from .library import LANGS, Exercise, Library, default_library
+from ..i18n import check_language
+from .library import Exercise, Library, default_library
 from .models import DiaryEntry, DiaryWarningSign
 from .plan_model import (
     Advice,
@@ -381,8 +382,7 @@ def build_plan(
 
     ``standing`` are the episode's red flags not yet examined (plan.rescreen): they keep the plan in its
     red-flag form whatever the assessment says."""
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    check_language(lang)
     lib = library or default_library()
     today = start if today is None else today
     known = [x for x in dict.fromkeys(exclusions) if x in lib.exercises]
@@ -407,7 +407,7 @@ def build_plan(
             for n in MILESTONE_WEEKS
         ]
     return Plan(
-        lang="en" if lang == "en" else "de",
+        lang=lang,
         start=start,
         today=today,
         red_flag=red_flag,

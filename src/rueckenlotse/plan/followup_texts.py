@@ -15,32 +15,20 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..core.models import Region
+from ..i18n import LocalText, languages
+from ..i18n.formatting import decimal
 from ..knowledge.loader import DATA_DIR, default_knowledge
 from .models import DIARY_WARNING_SIGNS, PAIN_REACH_ORDER
 
 FOLLOWUP_FILE = "followup.yaml"
 EscalationKind = Literal["risk_screening", "see_clinician", "multidisciplinary"]
 ESCALATION_KINDS: tuple[EscalationKind, ...] = ("risk_screening", "see_clinician", "multidisciplinary")
-LANGS = ("de", "en")
 
 _SPEC = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class FollowUpError(ValueError):
     """followup.yaml is inconsistent; the message names the key."""
-
-
-class LocalText(BaseModel):
-    """One text in both languages."""
-
-    model_config = _SPEC
-    de: Annotated[str, Field(min_length=1)]
-    en: Annotated[str, Field(min_length=1)]
-
-    def get(self, lang: str) -> str:
-        if lang not in LANGS:
-            raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
-        return self.de if lang == "de" else self.en
 
 
 class Checkpoint(BaseModel):
@@ -168,8 +156,7 @@ def default_followup() -> FollowUpSpec:
 
 def fmt_number(value: float, lang: str) -> str:
     """One decimal, with a decimal comma in German (6,1) and a point in English (6.1)."""
-    text = f"{value:.1f}"
-    return text.replace(".", ",") if lang == "de" else text
+    return decimal(f"{value:.1f}", lang)
 
 
 def render(key: str, lang: str, **values: object) -> str:
@@ -178,12 +165,12 @@ def render(key: str, lang: str, **values: object) -> str:
 
 
 def render_both(key: str, **values: object) -> LocalText:
-    """The text under key in both languages; callables among values are called with the language."""
+    """The text under key in every language; callables among values are called with the language."""
     filled = {
         lang: default_followup()
         .text(key)
         .get(lang)
         .format(**{k: v(lang) if callable(v) else v for k, v in values.items()})
-        for lang in LANGS
+        for lang in languages()
     }
-    return LocalText(de=filled["de"], en=filled["en"])
+    return LocalText(**filled)

@@ -3,6 +3,7 @@ building of a Case from the answers. Used by the terminal interview and by any w
 
 from __future__ import annotations
 
+from ..i18n.local_text import LocalText
 from .flow import (
     PLACEHOLDERS,
     Questionnaire,
@@ -23,7 +24,7 @@ from .flow import (
     unsure_fields,
     without_answer,
 )
-from .model import UNSURE, LocalText, Option, Question, case_field_paths
+from .model import UNSURE, Option, Question, case_field_paths
 from .parse import AnswerError, input_hint, parse_answer
 from .unsure import sign_name, unsure_label, unsure_notes
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..core.models import Case
+from ..i18n.local_text import LocalText
 
-LANGS = ("de", "en")
 OFFER_PREFIX = "offer."  # fields that only open or skip a block; never part of the Case
 NESTED = ("startback", "neuroplastic")
 # The answer "nicht sicher" / "not sure": kept as this value in the answers, so the set of unsure
@@ -25,18 +25,6 @@ LIST_KINDS = frozenset({"multi_regions", "multi_choice"})
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True, strict=True)
 NonEmpty = Annotated[str, Field(min_length=1)]
-
-
-class LocalText(BaseModel):
-    """A user-facing text, German first, English second."""
-
-    model_config = _FROZEN
-
-    de: NonEmpty
-    en: NonEmpty
-
-    def get(self, lang: str) -> str:
-        return self.en if lang == "en" else self.de
 
 
 class Option(BaseModel):
