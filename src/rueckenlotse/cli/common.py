@@ -88,6 +88,11 @@ def cli_text(key: str, lang: str, /, **values: object) -> str:
     return _catalogue().entries[key][lang].format(**values)
 
 
+def cli_text_unformatted(key: str, lang: str) -> str:
+    """A text of cli/texts.yaml as written (its braces kept): for a text shown without values."""
+    return _catalogue().entries[key][lang]
+
+
 def has_cli_text(key: str) -> bool:
     return key in _catalogue()
 

@@ -39,7 +39,7 @@ from ..questionnaire import (
 )
 from ..questionnaire.parse import NO, YES
 from ..reports.text import print_report
-from .common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, cli_text, has_cli_text
+from .common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, cli_text, cli_text_unformatted, has_cli_text
 
 BACK = frozenset({"<", "zurück", "zurueck", "back"})
 
@@ -57,7 +57,9 @@ class _Interview:
         self.warned: frozenset[str] = frozenset()  # emergency red flags already shown in a banner
 
     def t(self, key: str, **values: object) -> str:
-        return cli_text(f"interview_loop.{key}", self.lang, **values)
+        if values:
+            return cli_text(f"interview_loop.{key}", self.lang, **values)
+        return cli_text_unformatted(f"interview_loop.{key}", self.lang)
 
     def field_names(self, fields: list[str]) -> str:
         known = [(f, has_cli_text(f"interview_loop.field.{f}")) for f in fields]

@@ -92,6 +92,7 @@ def _read(source: Traversable) -> Mapping[str, object]:
 # Every UI catalogue of the package (package, file-name pattern): an added language translates all of them.
 UI_CATALOGUES: tuple[tuple[str, str], ...] = (
     ("rueckenlotse.web", "texts*.yaml"),
+    ("rueckenlotse.web.api", "texts.yaml"),
     ("rueckenlotse.reports", "texts_*.yaml"),
     ("rueckenlotse.questionnaire", "texts.yaml"),
     ("rueckenlotse.cli", "texts.yaml"),

@@ -58,7 +58,7 @@ _STATUS: dict[ProblemKind, int] = {
     "server-error": 500,
 }
 
-# Texts of the API itself: web/texts_api.yaml (keys api.*), loaded by the translation layer.
+# Texts of the API itself: web/api/texts.yaml (keys api.*), loaded by the translation layer.
 # FastAPI's error types for query strings, mapped to the knowledge base's error texts.
 _ALIASES = {"int_parsing": "int_type", "float_parsing": "float_type", "bool_parsing": "bool_type"}
 
@@ -129,7 +129,7 @@ class ApiProblem(Exception):
 # ---- texts ---------------------------------------------------------------------------------------
 @cache
 def _api_texts() -> Catalogue:
-    return load_catalogue("rueckenlotse.web", ["texts_api.yaml"])
+    return load_catalogue("rueckenlotse.web.api", ["texts.yaml"])
 
 
 def api_text(key: str, lang: str, **values: object) -> str:
