@@ -206,3 +206,14 @@ def test_diary_add_asks_in_a_terminal(db: str, person: str, tmp_path: Path) -> N
     assert child.exitstatus == 0
     [entry] = diary_entries(db, person, tmp_path)
     assert entry["entry"] == entry["entry"] | {"pain": {"low_back": 4}, "activity_minutes": 25}  # type: ignore[operator]
+
+
+def test_diary_show_prints_dates_in_the_chosen_language(db: str, person: str) -> None:
+    day = INTAKE_AT + dt.timedelta(days=3)
+    added = run(db, "diary", "add", person, "--pain", "low_back=5", "--at", day.isoformat())
+    assert added.returncode == 0, added.stderr
+    english = run(db, "diary", "show", person, "--lang", "en")
+    assert english.returncode == 0, english.stderr
+    assert "2026-03-05" in english.stdout and "05.03.2026" not in english.stdout
+    german = run(db, "diary", "show", person)
+    assert "05.03.2026" in german.stdout

@@ -1,6 +1,7 @@
 """Rückenlotse: evidence-based guidance for back and neck pain.
 
-Public API: ``assess(case, lang="de") -> Assessment``; ``Case``, ``Assessment``; ``InvalidCase``.
+Public API: ``assess(case, lang="de") -> Assessment``; ``Case``, ``Assessment``; ``InvalidCase``;
+``LANGUAGES`` (German, English and the languages a deployment adds, see ``rueckenlotse.i18n``).
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ if TYPE_CHECKING:
 __all__ = ["LANGUAGES", "Assessment", "Case", "FieldError", "InvalidCase", "__version__", "assess"]
 __version__ = "0.1.0"
 
-LANGUAGES = ("de", "en")
-
-
 _LAZY = {"Assessment": "models", "Case": "models", "FieldError": "errors", "InvalidCase": "errors"}
 
 
 def __getattr__(name: str) -> Any:
     # Loaded on first use (the models pull in Pydantic), so that `import rueckenlotse` and with it
     # the CLI's --help, which needs only LANGUAGES, stay light.
+    if name == "LANGUAGES":
+        from .i18n.languages import languages
+
+        return languages()
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -37,10 +39,10 @@ def assess(case: Mapping[str, Any] | Case, *, lang: str = "de") -> Assessment:
     Raises InvalidCase (a ValueError) listing every field error, in ``lang``.
     """
     from .core.engine import evaluate
+    from .i18n import check_language
     from .knowledge.loader import default_knowledge
     from .validation import validate_case
 
-    if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {LANGUAGES}, not {lang!r}")
+    check_language(lang)
     kb = default_knowledge()
     return evaluate(kb, validate_case(case, kb, lang), lang)

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     load balancer with several machines, set the same ``RUECKENLOTSE_SECRET_KEY`` on every one.
     ``RUECKENLOTSE_INTAKE_RETENTION_DAYS`` (default 365): how long a reviewed intake is kept before
     ``rueckenlotse practice purge`` removes it.
+    ``RUECKENLOTSE_LOCALE_DIR``: a folder of language files adding languages (docs/architecture.md).
     """
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, validate_by_name=True)
@@ -86,6 +87,13 @@ class Settings(BaseSettings):
         ge=1,
         validation_alias="RUECKENLOTSE_INTAKE_RETENTION_DAYS",
         description="`practice purge` removes intakes a practice reviewed more than this many days ago.",
+    )
+    # Declared here so that it is documented and checked with the others; the translation layer reads the
+    # variable itself (rueckenlotse.i18n.languages), because the knowledge base loads without Settings.
+    locale_dir: Path | None = Field(
+        default=None,
+        validation_alias="RUECKENLOTSE_LOCALE_DIR",
+        description="Folder of language files (<code>.yaml) adding languages beyond German and English.",
     )
 
     def effective_secret_key(self) -> str:

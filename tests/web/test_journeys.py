@@ -177,7 +177,10 @@ def test_keyboard_only(page: Page) -> None:
 
 @pytest.mark.safety("SR-ACC-1")
 def test_everything_works_without_javascript(browser: Browser, live_server: LiveServer) -> None:
-    context = browser.new_context(base_url=live_server.url, viewport=MOBILE, java_script_enabled=False)
+    # A German browser: without ?lang= or the cookie, the pages follow Accept-Language.
+    context = browser.new_context(
+        base_url=live_server.url, viewport=MOBILE, java_script_enabled=False, locale="de-DE"
+    )
     try:
         page = context.new_page()
         page.goto("/")

@@ -13,28 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import EXIT_INVALID, Lang
+from .common import EXIT_INVALID, Lang, cli_text
 
 if TYPE_CHECKING:
     from ..batch.pipeline import Summary
     from ..core.kb import KnowledgeBase
-
-TEXTS: dict[str, dict[str, str]] = {
-    "read": {"de": "Einlesen", "en": "Reading"},
-    "validate": {"de": "Prüfen", "en": "Validating"},
-    "validate_assess": {"de": "Prüfen und Bewerten", "en": "Validating and assessing"},
-    "check": {"de": "Fehlerhafte Zeilen", "en": "Invalid rows"},
-    "assess": {"de": "Bewerten", "en": "Assessing"},
-    "write": {"de": "Schreiben", "en": "Writing"},
-    "title": {"de": "Zusammenfassung", "en": "Summary"},
-    "rows": {"de": "Zeilen", "en": "Rows"},
-    "assessed": {"de": "Bewertet", "en": "Assessed"},
-    "errors": {"de": "Fehlerhaft", "en": "Invalid"},
-    "time": {"de": "Zeit", "en": "Time"},
-    "output": {"de": "Ausgabe", "en": "Output"},
-    "error_file": {"de": "Fehlerdatei", "en": "Error file"},
-    "per_second": {"de": "Zeilen/s", "en": "rows/s"},
-}
 
 
 class Engine(StrEnum):
@@ -53,7 +36,7 @@ def _summary_table(summary: Summary, kb: KnowledgeBase, lang: str) -> object:
     from rich.table import Table
 
     def t(key: str) -> str:
-        return TEXTS[key][lang]
+        return cli_text(f"batch.{key}", lang)
 
     table = Table(title=t("title"), show_header=False)
     table.add_column()
@@ -117,7 +100,8 @@ def batch(
         task = progress.add_task("", total=None)
 
         def stage(name: str, total: int) -> None:
-            progress.update(task, description=TEXTS[name][lang.value], total=total or None, completed=0)
+            description = cli_text(f"batch.{name}", lang.value)
+            progress.update(task, description=description, total=total or None, completed=0)
 
         callbacks = Callbacks(stage=stage, advance=lambda n: progress.advance(task, n))
         try:

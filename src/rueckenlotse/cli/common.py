@@ -12,17 +12,19 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
-from .. import LANGUAGES
+from ..i18n.languages import languages
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
+    from ..i18n.catalogue import Catalogue
     from ..store import Store
 
 # Exit codes of every command.
@@ -33,14 +35,17 @@ EXIT_INVALID = 2  # invalid input, a missing file, a database error: a message o
 EXIT_INTERRUPTED = 130  # stopped with Ctrl+C
 
 
-class Lang(StrEnum):
-    """The --lang choice of every command (the texts exist in German and English)."""
+if TYPE_CHECKING:
 
-    de = "de"
-    en = "en"
+    class Lang(StrEnum):
+        """The --lang choice of every command: the translation layer's language list."""
 
+        de = "de"
+        en = "en"
 
-assert tuple(Lang) == LANGUAGES
+else:
+    # German, English and the languages of RUECKENLOTSE_LOCALE_DIR (rueckenlotse.i18n).
+    Lang = StrEnum("Lang", [(code, code) for code in languages()])
 
 
 class HelpGroup(TyperGroup):
@@ -68,24 +73,33 @@ def command_group(help: str, *, cls: type[TyperGroup] = HelpGroup, **settings: A
     return typer.Typer(cls=cls, help=help, rich_markup_mode=None, no_args_is_help=True, **settings)
 
 
-TEXTS: dict[str, dict[str, str]] = {
-    "yes_no": {"de": "j/N", "en": "y/N"},
-    "error": {"de": "Fehler:", "en": "Error:"},
-    "invalid_input": {"de": "Ungültige Eingabe:", "en": "Invalid input:"},
-    "database_error": {"de": "Datenbankfehler: {detail}", "en": "Database error: {detail}"},
-    "file_error": {"de": "Datei {path}: {detail}", "en": "File {path}: {detail}"},
-    "bad_time": {
-        "de": "--at: „{value}“ ist kein Zeitpunkt. Beispiel: 2026-11-27T08:30+01:00",
-        "en": "--at: '{value}' is not a date and time. Example: 2026-11-27T08:30+01:00",
-    },
-}
-
 YES = frozenset({"j", "ja", "y", "yes"})
 
 
+@cache
+def _catalogue() -> Catalogue:
+    from ..i18n.catalogue import load_catalogue
+
+    return load_catalogue("rueckenlotse.cli", ["texts.yaml"])
+
+
+def cli_text(key: str, lang: str, /, **values: object) -> str:
+    """A text of cli/texts.yaml (``<module>.<name>``) in ``lang`` with its placeholders filled."""
+    return _catalogue().entries[key][lang].format(**values)
+
+
+def cli_text_unformatted(key: str, lang: str) -> str:
+    """A text of cli/texts.yaml as written (its braces kept): for a text shown without values."""
+    return _catalogue().entries[key][lang]
+
+
+def has_cli_text(key: str) -> bool:
+    return key in _catalogue()
+
+
 def text(key: str, lang: Lang, **values: object) -> str:
-    """One of the shared messages above in the chosen language."""
-    return TEXTS[key][lang.value].format(**values)
+    """One of the shared messages (``common.<key>``) in the chosen language."""
+    return cli_text(f"common.{key}", lang.value, **values)
 
 
 DbOption = Annotated[

@@ -19,61 +19,18 @@ from .common import (
     Lang,
     LangOption,
     YesOption,
+    cli_text,
     confirm,
+    has_cli_text,
     open_store,
     progress,
     say,
     user_errors,
 )
 
-TEXTS: dict[str, dict[str, str]] = {
-    "export_written": {"de": "Export geschrieben: {path}", "en": "Export written: {path}"},
-    "csv_written": {"de": "Tagebuch (CSV) geschrieben: {path}", "en": "Diary (CSV) written: {path}"},
-    "erase_confirm": {
-        "de": "Alle Daten der Person {person} unwiderruflich löschen?",
-        "en": "Delete all data of person {person} for good?",
-    },
-    "erase_declined": {"de": "Abgebrochen – nichts gelöscht.", "en": "Cancelled – nothing deleted."},
-    "erased": {"de": "Gelöscht:", "en": "Deleted:"},
-    "erase_rows": {"de": "{table}: {count} Zeile(n)", "en": "{table}: {count} row(s)"},
-    "erase_verified": {
-        "de": "Geprüft: In keiner Tabelle ist noch eine Zeile dieser Person gespeichert.",
-        "en": "Verified: no table holds any row of this person any more.",
-    },
-    "erase_backups": {
-        "de": "Hinweis: Früher angelegte Sicherungen enthalten diese Daten weiterhin.",
-        "en": "Note: backups made earlier still contain this data.",
-    },
-    "backup_progress": {"de": "Sicherung", "en": "Backup"},
-    "backup_written": {"de": "Sicherung geschrieben: {path}", "en": "Backup written: {path}"},
-    "restore_confirm": {
-        "de": "Alle Daten in {db} werden durch die Sicherung {path} ersetzt. Fortfahren?",
-        "en": "All data in {db} will be replaced by the backup {path}. Continue?",
-    },
-    "restore_declined": {"de": "Abgebrochen – nichts verändert.", "en": "Cancelled – nothing changed."},
-    "restore_progress": {"de": "Wiederherstellung", "en": "Restore"},
-    "restored": {
-        "de": "Wiederhergestellt aus {path}; die Integritätsprüfung fand keine Fehler.",
-        "en": "Restored from {path}; the integrity check found no problems.",
-    },
-    "export_progress": {"de": "Export", "en": "Export"},
-}
-
-TABLE_NAMES: dict[str, dict[str, str]] = {
-    "persons": {"de": "Personen", "en": "persons"},
-    "assessments": {"de": "Einschätzungen", "en": "assessments"},
-    "diary_entries": {"de": "Tagebucheinträge", "en": "diary entries"},
-    "plans": {"de": "Pläne", "en": "plans"},
-    "exclusions": {"de": "Ausgeschlossene Übungen", "en": "excluded exercises"},
-    "accounts": {"de": "Konten", "en": "accounts"},
-    "web_sessions": {"de": "Anmeldungen (Sitzungen)", "en": "sign-in sessions"},
-    "practice_intakes": {"de": "An Praxen gesendete Einschätzungen", "en": "assessments sent to practices"},
-    "login_attempts": {"de": "Anmeldeversuche", "en": "sign-in attempts"},
-}
-
 
 def _t(key: str, lang: Lang, **values: object) -> str:
-    return TEXTS[key][lang.value].format(**values)
+    return cli_text(f"data.{key}", lang.value, **values)
 
 
 def export(
@@ -130,7 +87,7 @@ def erase(
         counts = data_rights.erase_account(store, SYSTEM_CLI, person_id)  # recorded without the person
     lines = [_t("erased", lang)]
     for table, count in counts.items():
-        label = TABLE_NAMES.get(table, {}).get(lang.value, table)
+        label = cli_text(f"data.table.{table}", lang.value) if has_cli_text(f"data.table.{table}") else table
         lines.append("  " + _t("erase_rows", lang, table=label, count=count))
     lines += [_t("erase_verified", lang), _t("erase_backups", lang)]
     sys.stdout.write("\n".join(lines) + "\n")
@@ -165,7 +122,7 @@ def restore(
         if not file.is_file():  # checked before asking, so nobody confirms a restore that cannot run
             from ..store import StoreError
 
-            raise StoreError(f"Datei nicht gefunden: {file}", f"File not found: {file}")
+            raise StoreError("file_not_found", path=str(file))
         question = _t("restore_confirm", lang, db=store.engine.url.render_as_string(), path=file)
         if not yes and not confirm(question, lang):
             say(_t("restore_declined", lang))

@@ -17,6 +17,7 @@ from .common import (
     DbOption,
     Lang,
     LangOption,
+    cli_text,
     command_group,
     fail,
     make_console,
@@ -32,77 +33,6 @@ if TYPE_CHECKING:
     from ..plan.trends import Escalation, FollowUpReport
     from ..services.followup import EntryResult
 
-TEXTS: dict[str, dict[str, str]] = {
-    "entry_saved": {"de": "Eintrag gespeichert: {id}", "en": "Entry saved: {id}"},
-    "imported": {"de": "{count} Einträge übernommen.", "en": "{count} entries imported."},
-    "import_progress": {"de": "Tagebuch übernehmen", "en": "Importing diary"},
-    "no_pain": {
-        "de": "Bitte mindestens einen Schmerzwert angeben, z. B. --pain low_back=5.",
-        "en": "Please give at least one pain value, e.g. --pain low_back=5.",
-    },
-    "bad_pair": {
-        "de": "{option}: „{value}“ hat nicht die Form name=wert.",
-        "en": "{option}: '{value}' is not of the form name=value.",
-    },
-    "bad_number": {
-        "de": "{option}: „{value}“ ist keine ganze Zahl.",
-        "en": "{option}: '{value}' is not a whole number.",
-    },
-    "bad_line": {"de": "Zeile {line}", "en": "Line {line}"},
-    "escalation": {
-        "de": "Nächster Schritt: {title} – Woche {week}",
-        "en": "Next step: {title} – week {week}",
-    },
-    "escalation_line": {
-        "de": "Woche {week} (fällig {due}, geprüft {on})",
-        "en": "Week {week} (due {due}, checked {on})",
-    },
-    "diary_heading": {"de": "Ihr Tagebuch", "en": "Your diary"},
-    "examined_hint": {
-        "de": "Nach der Untersuchung: rueckenlotse diary add {person} --pain … --examined",
-        "en": "After the examination: rueckenlotse diary add {person} --pain … --examined",
-    },
-    "col_day": {"de": "Tag", "en": "Day"},
-    "col_pain": {"de": "Schmerz (max.)", "en": "Pain (max)"},
-    "col_activity": {"de": "Bewegung (Min.)", "en": "Activity (min)"},
-    "col_reach": {"de": "Ausstrahlung", "en": "Reaches"},
-    "col_signs": {"de": "Warnzeichen", "en": "Warning signs"},
-    "baseline": {
-        "de": "Schmerz zu Beginn (Mittel der ersten 7 Tage): {value}",
-        "en": "Pain at the start (mean of the first 7 days): {value}",
-    },
-    "no_escalation": {
-        "de": "Bisher ist keine Stufe der 4-, 6- oder 12-Wochen-Prüfung fällig geworden.",
-        "en": "No step of the 4-, 6- or 12-week checks has become due so far.",
-    },
-    "plot_written": {"de": "Grafik geschrieben: {path}", "en": "Chart written: {path}"},
-    "plot_needs_file": {
-        "de": "Bitte eine Datei angeben: -o grafik.svg und/oder --png grafik.png",
-        "en": "Please name a file: -o chart.svg and/or --png chart.png",
-    },
-    "plot_empty": {
-        "de": "Das Tagebuch ist noch leer: Es gibt nichts zu zeichnen.",
-        "en": "The diary is still empty: there is nothing to draw.",
-    },
-    "ask_pain": {"de": "Schmerz {region} (0–10)", "en": "Pain {region} (0–10)"},
-    "ask_reach": {
-        "de": "Wohin zieht der Schmerz? 1 nur Rücken, 2 Gesäß/Oberschenkel, 3 bis unter das Knie "
-        "(leer = weiß nicht)",
-        "en": "Where does the pain reach? 1 back only, 2 buttock/thigh, 3 below the knee "
-        "(empty = don't know)",
-    },
-    "ask_activity": {
-        "de": "Wie viele Minuten waren Sie heute in Bewegung?",
-        "en": "Minutes of activity today?",
-    },
-    "ask_signs": {
-        "de": "Haben Sie seit dem letzten Eintrag eines dieser Zeichen? "
-        "Nummern, z. B. 1 3 (0 = nichts davon)",
-        "en": "Since your last entry, any of these signs? Numbers, e.g. 1 3 (0 = none of these)",
-    },
-    "ask_note": {"de": "Notiz (leer = keine)", "en": "Note (empty = none)"},
-    "bad_answer": {"de": "Bitte noch einmal: {detail}", "en": "Please try again: {detail}"},
-}
 
 REACH_BY_NUMBER = {"1": "back_only", "2": "buttock_thigh", "3": "below_knee"}
 
@@ -112,7 +42,7 @@ diary_app = command_group(
 
 
 def _t(key: str, lang: Lang, **values: object) -> str:
-    return TEXTS[key][lang.value].format(**values)
+    return cli_text(f"diary.{key}", lang.value, **values)
 
 
 # ---- diary add ------------------------------------------------------------------------------------------
@@ -350,6 +280,7 @@ def diary_import(
 def _diary_table(report: FollowUpReport, lang: Lang) -> RenderableType:
     from rich.table import Table
 
+    from ..i18n.formatting import format_day
     from ..plan.followup_texts import fmt_number, render
 
     table = Table(title=_t("diary_heading", lang))
@@ -359,7 +290,7 @@ def _diary_table(report: FollowUpReport, lang: Lang) -> RenderableType:
         reach = render(f"reach.{day.pain_reach}.label", lang.value) if day.pain_reach else "–"
         signs = ", ".join(render(f"sign.{s}.label", lang.value) for s in day.warning_signs) or "–"
         table.add_row(
-            day.day.strftime("%d.%m.%Y"),
+            format_day(day.day, lang.value),
             fmt_number(day.max_pain, lang.value),
             str(day.activity_minutes),
             reach,

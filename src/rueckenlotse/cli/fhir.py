@@ -15,32 +15,19 @@ from typing import Annotated
 
 import typer
 
-from .common import Lang, command_group, fail
+from .common import Lang, cli_text, command_group, fail
 
 fhir_app = command_group(
     "FHIR R4 (R4B): einen Fall als Bundle ausgeben, Antworten einlesen "
     "(export a Case as a Bundle, import a QuestionnaireResponse as a Case).",
 )
 
-TEXTS: dict[str, dict[str, str]] = {
-    "error": {"de": "Fehler:", "en": "Error:"},
-    "invalid_input": {"de": "Ungültige Eingabe:", "en": "Invalid input:"},
-    "bad_at": {
-        "de": "--at: kein Zeitpunkt nach ISO 8601 (zum Beispiel 2026-11-27T09:30:00+01:00): {got}",
-        "en": "--at: not an ISO 8601 time (for example 2026-11-27T09:30:00+01:00): {got}",
-    },
-    "read": {"de": "{path}: kann nicht gelesen werden ({why})", "en": "{path}: cannot be read ({why})"},
-    "write": {
-        "de": "{path}: kann nicht geschrieben werden ({why})",
-        "en": "{path}: cannot be written ({why})",
-    },
-}
 
 TextLangOption = Annotated[Lang, typer.Option("--lang", help="Language of the texts: de or en.")]
 
 
 def _t(key: str, lang: Lang, **values: object) -> str:
-    return TEXTS[key][lang.value].format(**values)
+    return cli_text(f"fhir.{key}", lang.value, **values)
 
 
 def _read(path: Path, lang: Lang) -> str:

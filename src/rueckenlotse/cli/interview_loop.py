@@ -18,6 +18,7 @@ from rich.text import Text
 
 from .. import InvalidCase, assess
 from ..core.models import Assessment, Triage
+from ..i18n import BUILTIN_LANGUAGES, languages
 from ..knowledge.loader import default_knowledge
 from ..questionnaire import (
     AnswerError,
@@ -38,66 +39,11 @@ from ..questionnaire import (
 )
 from ..questionnaire.parse import NO, YES
 from ..reports.text import print_report
-from .common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
+from .common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, cli_text, cli_text_unformatted, has_cli_text
 
-LANGS = ("de", "en")
 BACK = frozenset({"<", "zurück", "zurueck", "back"})
 
-# Texts of the interview: German first, English second.
-_UI: dict[str, dict[str, str]] = {
-    "intro": {
-        "de": "Beantworten Sie die Fragen Schritt für Schritt. Mit < gehen Sie eine Frage zurück. "
-        "Mit Strg+C brechen Sie ab. Bei akuter Gefahr rufen Sie sofort 112 an.",
-        "en": "Answer the questions one by one. Type < to go back one question. Press Ctrl+C to stop. "
-        "If you are in acute danger, call 112 at once.",
-    },
-    "question": {"de": "Frage {n}", "en": "Question {n}"},
-    "none": {"de": "Nichts davon", "en": "None of these"},
-    "prompt": {"de": "Ihre Antwort ({hint}): ", "en": "Your answer ({hint}): "},
-    "first": {"de": "Das ist schon die erste Frage.", "en": "This is already the first question."},
-    "continue": {
-        "de": "Möchten Sie trotzdem weitere Fragen beantworten? (j/N): ",
-        "en": "Do you still want to answer more questions? (y/N): ",
-    },
-    "continue_error": {"de": "Bitte tippen Sie j oder n.", "en": "Please type y or n."},
-    "level": {"de": "Stufe", "en": "Level"},
-    "suspected": {"de": "Möglicher Grund", "en": "Possible cause"},
-    "unsure": {"de": "Nicht sicher", "en": "Not sure"},
-    "incomplete": {
-        "de": "Sie haben nicht alle Fragen beantwortet. Fehlende Angaben ({fields}) sind hier nur geschätzt.",
-        "en": "You have not answered all questions. Missing answers ({fields}) are only estimated here.",
-    },
-    "field.regions": {"de": "Bereich", "en": "area"},
-    "field.age": {"de": "Alter", "en": "age"},
-    "field.duration_weeks": {"de": "Dauer", "en": "duration"},
-    "save_prompt": {
-        "de": "Ihre Angaben als JSON-Datei speichern? Dateiname (leer = nicht speichern): ",
-        "en": "Save your answers as a JSON file? File name (empty = do not save): ",
-    },
-    "overwrite": {
-        "de": "Die Datei gibt es schon. Überschreiben? (j/N): ",
-        "en": "The file already exists. Overwrite it? (y/N): ",
-    },
-    "saved": {"de": "Gespeichert: {path}", "en": "Saved: {path}"},
-    "save_failed": {"de": "Speichern ging nicht: {error}", "en": "Could not save: {error}"},
-    "cannot_save": {
-        "de": "Speichern geht nicht, weil Angaben fehlen: {fields}.",
-        "en": "Cannot save, because answers are missing: {fields}.",
-    },
-    "interrupted": {
-        "de": "Abgebrochen. Es wurde nichts gespeichert.",
-        "en": "Stopped. Nothing was saved.",
-    },
-    "eof": {
-        "de": "Die Eingabe ist zu Ende. Das Interview wurde beendet, nichts wurde gespeichert.",
-        "en": "The input has ended. The interview stopped; nothing was saved.",
-    },
-    "engine_error": {
-        "de": "Interner Fehler bei der Einschätzung: {error}",
-        "en": "Internal error in the assessment: {error}",
-    },
-    "bad_lang": {"de": "Sprache muss de oder en sein.", "en": "Language must be de or en."},
-}
+# Texts of the interview: cli/texts.yaml, keys interview_loop.*.
 
 
 class _Interview:
@@ -111,11 +57,13 @@ class _Interview:
         self.warned: frozenset[str] = frozenset()  # emergency red flags already shown in a banner
 
     def t(self, key: str, **values: object) -> str:
-        text = _UI[key][self.lang]
-        return text.format(**values) if values else text
+        if values:
+            return cli_text(f"interview_loop.{key}", self.lang, **values)
+        return cli_text_unformatted(f"interview_loop.{key}", self.lang)
 
     def field_names(self, fields: list[str]) -> str:
-        return ", ".join(self.t(f"field.{f}") if f"field.{f}" in _UI else f for f in fields)
+        known = [(f, has_cli_text(f"interview_loop.field.{f}")) for f in fields]
+        return ", ".join(self.t(f"field.{f}") if has else f for f, has in known)
 
     def read(self, prompt: str) -> str:
         line = self.console.input(Text(prompt, style="bold"))
@@ -306,8 +254,9 @@ def run_interview(
     Returns the exit code: 0 done, 1 error or input ended early, 130 stopped with Ctrl+C.
     """
     console = console or Console()
-    if lang not in LANGS:
-        console.print(Text(_UI["bad_lang"]["de"] + " / " + _UI["bad_lang"]["en"], style="bold red"))
+    if lang not in languages():
+        both = " / ".join(cli_text("interview_loop.bad_lang", code) for code in BUILTIN_LANGUAGES)
+        console.print(Text(both, style="bold red"))
         return EXIT_ERROR
     interview = _Interview(console, lang, save)
     try:

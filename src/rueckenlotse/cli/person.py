@@ -16,6 +16,7 @@ from .common import (
     DbOption,
     Lang,
     LangOption,
+    cli_text,
     command_group,
     make_console,
     open_store,
@@ -24,24 +25,13 @@ from .common import (
     user_errors,
 )
 
-TEXTS: dict[str, dict[str, str]] = {
-    "person_created": {
-        "de": "Neue Person angelegt. Bitte die ID aufbewahren: Nur mit ihr sind die Daten wieder zu finden.",
-        "en": "New person created. Keep the id: it is the only way to find the data again.",
-    },
-    "intake_saved": {
-        "de": "Einschätzung gespeichert ({triage}). Der Plan ist angelegt: rueckenlotse plan show {person}",
-        "en": "Assessment saved ({triage}). The plan is ready: rueckenlotse plan show {person}",
-    },
-}
-
 person_app = command_group(
     "Personen (pseudonym: eine erzeugte ID, optional ein Name) / persons.",
 )
 
 
 def _t(key: str, lang: Lang, **values: object) -> str:
-    return TEXTS[key][lang.value].format(**values)
+    return cli_text(f"person.{key}", lang.value, **values)
 
 
 def person_new(

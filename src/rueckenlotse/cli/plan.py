@@ -18,6 +18,7 @@ from .common import (
     DbOption,
     Lang,
     LangOption,
+    cli_text,
     command_group,
     fail,
     make_console,
@@ -26,17 +27,6 @@ from .common import (
     user_errors,
 )
 
-TEXTS: dict[str, dict[str, str]] = {
-    "excluded": {"de": "Übung {id} ausgeschlossen.", "en": "Exercise {id} excluded."},
-    "included": {"de": "Übung {id} ist wieder im Plan.", "en": "Exercise {id} is back in the plan."},
-    "not_excluded": {"de": "Übung {id} war nicht ausgeschlossen.", "en": "Exercise {id} was not excluded."},
-    "unknown_exercise": {
-        "de": "Unbekannte Übung: {id}. Die IDs zeigt: rueckenlotse plan show PERSON",
-        "en": "Unknown exercise: {id}. The ids are shown by: rueckenlotse plan show PERSON",
-    },
-}
-
-
 plan_app = command_group(
     "Selbsthilfe-Plan: Bewegung, Übungen, Wissen (self-management plan).",
     name="plan",
@@ -44,7 +34,7 @@ plan_app = command_group(
 
 
 def _t(key: str, lang: Lang, **values: object) -> str:
-    return TEXTS[key][lang.value].format(**values)
+    return cli_text(f"plan.{key}", lang.value, **values)
 
 
 def _fail(lines: list[str]) -> NoReturn:

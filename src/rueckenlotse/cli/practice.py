@@ -13,52 +13,15 @@ from typing import Annotated
 
 import typer
 
-from .common import DbOption, Lang, LangOption, command_group, fail, open_store, user_errors
+from .common import DbOption, Lang, LangOption, cli_text, command_group, fail, open_store, user_errors
 
 practice_app = command_group(
     "Practices: create one, add clinicians, make API tokens, purge old intakes.",
 )
 
-TEXTS: dict[str, dict[str, str]] = {
-    "practice_created": {
-        "de": "Praxis angelegt. ID: {id}\nLink für Patientinnen und Patienten: /p/{code}",
-        "en": "Practice created. Id: {id}\nLink for patients: /p/{code}",
-    },
-    "clinician_created": {
-        "de": "Konto angelegt: {email}. Bei der ersten Anmeldung richtet es die Zwei-Faktor-App ein.",
-        "en": "Account created: {email}. At the first sign-in it sets up the two-factor app.",
-    },
-    "password": {"de": "Passwort: ", "en": "Password: "},
-    "password_again": {"de": "Passwort noch einmal: ", "en": "Password again: "},
-    "password_mismatch": {
-        "de": "Die beiden Passwörter stimmen nicht überein.",
-        "en": "The two passwords do not match.",
-    },
-    "token_created": {
-        "de": "Neues API-Token (wird nur jetzt gezeigt, bitte sicher aufbewahren):",
-        "en": "New API token (shown only now, keep it safe):",
-    },
-    "error": {"de": "Fehler:", "en": "Error:"},
-    "purged": {
-        "de": "Gelöscht: {intakes} gesehene Eingänge älter als {days} Tage, davon {persons} Personen "
-        "ohne Konto vollständig; bei {kept} Eingängen bleiben die eigenen Daten der Person "
-        "(Konto, Tagebuch) erhalten.",
-        "en": "Deleted: {intakes} reviewed intakes older than {days} days; {persons} persons without an "
-        "account erased completely; for {kept} intakes the person's own data (account, diary) stays.",
-    },
-    "purge_dry_run": {
-        "de": "Probelauf, nichts gelöscht. Es würden {intakes} gesehene Eingänge älter als {days} Tage "
-        "gelöscht, davon {persons} Personen ohne Konto vollständig; bei {kept} Eingängen blieben die eigenen "
-        "Daten der Person erhalten.",
-        "en": "Dry run, nothing deleted. {intakes} reviewed intakes older than {days} days would be deleted; "
-        "{persons} persons without an account erased completely; for {kept} intakes the person's own data "
-        "would stay.",
-    },
-}
-
 
 def _t(key: str, lang: Lang, **values: object) -> str:
-    return TEXTS[key][lang.value].format(**values)
+    return cli_text(f"practice.{key}", lang.value, **values)
 
 
 def practice_new(

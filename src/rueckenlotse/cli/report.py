@@ -17,28 +17,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import DbOption, Lang, LangOption, fail, open_store, user_errors
+from .common import DbOption, Lang, LangOption, cli_text, fail, open_store, user_errors
 
 if TYPE_CHECKING:
     from ..core.models import Assessment, Case
     from ..reports.documents import ReportDiary
-
-TEXTS: dict[str, dict[str, str]] = {
-    "one_source": {
-        "de": "Bitte genau eines angeben: eine Fall-Datei (CASE.json) oder --person ID.",
-        "en": "Please give exactly one: a case file (CASE.json) or --person ID.",
-    },
-    "db_needs_person": {
-        "de": "--db gilt nur zusammen mit --person.",
-        "en": "--db only applies together with --person.",
-    },
-    "not_utf8": {
-        "de": "Datei {path}: Der Inhalt ist kein UTF-8-Text.",
-        "en": "File {path}: the content is not UTF-8 text.",
-    },
-    "written": {"de": "Bericht geschrieben: {path}", "en": "Report written: {path}"},
-    "error": {"de": "Fehler:", "en": "Error:"},
-}
 
 
 class ReportKind(StrEnum):
@@ -52,7 +35,7 @@ class ReportFormat(StrEnum):
 
 
 def _t(key: str, lang: Lang, **values: object) -> str:
-    return TEXTS[key][lang.value].format(**values)
+    return cli_text(f"report.{key}", lang.value, **values)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

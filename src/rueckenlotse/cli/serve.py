@@ -6,24 +6,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import fail
+from .common import cli_text, fail
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
-TEXTS: dict[str, dict[str, str]] = {
-    "running": {
-        "de": "Rückenlotse läuft: {url}  – im Browser öffnen. Beenden mit Strg+C.",
-        "en": "Rückenlotse is running: {url}  – open it in a browser. Stop with Ctrl+C.",
-    },
-    "data": {"de": "Daten: {db}", "en": "Data: {db}"},
-    "cannot_start": {"de": "Rückenlotse kann nicht starten:", "en": "Rückenlotse cannot start:"},
-}
-
 
 def _t(key: str, **values: object) -> str:
     # The server's own messages are German; the web pages switch language per visitor.
-    return TEXTS[key]["de"].format(**values)
+    return cli_text(f"serve.{key}", "de", **values)
 
 
 def log_config() -> dict[str, Any]:

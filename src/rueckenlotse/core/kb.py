@@ -15,6 +15,8 @@ from .conditions import BoolFn, Compiler, ConditionError, ValueFn, referenced_na
 from .models import Assessment, Case, Imaging, RecommendationKind, Triage
 
 _SPEC = ConfigDict(extra="forbid", frozen=True)
+# The languages every knowledge text has unless the loader passes its list (rueckenlotse.i18n.languages).
+BUILTIN_LANGS: tuple[str, ...] = ("de", "en")
 
 
 class KnowledgeError(ValueError):
@@ -105,6 +107,8 @@ class KnowledgeSpec(BaseModel):
     recommendations: list[RecommendationSpec]
     prevalence: PrevalenceTable
     texts: dict[str, dict[str, str]]
+    # Every language each text must exist in (the loader passes the translation layer's list).
+    languages: list[str] = Field(default_factory=lambda: list(BUILTIN_LANGS))
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,8 @@ class CompiledRecommendation:
     variants: tuple[tuple[str, BoolFn], ...]
 
 
-LANGS = ("de", "en")
+LANGS = BUILTIN_LANGS
+# The word joining the last two items of a list; a language added by a deployer joins with English "and".
 _AND = {"de": "und", "en": "and"}
 CHILD_CONDITION = "paediatric_back_pain"
 
@@ -143,7 +148,7 @@ def _join(items: list[str], lang: str) -> str:
     """'a', 'a und b', 'a, b und c' (English: 'and')."""
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} {_AND[lang]} {items[-1]}"
+    return f"{', '.join(items[:-1])} {_AND.get(lang, _AND['en'])} {items[-1]}"
 
 
 # The derived value that counts the neuroplastic-pattern answers; its sum's operands are the items.
@@ -343,6 +348,6 @@ class KnowledgeBase:
             if entry is None:
                 raise KnowledgeError(f"text {key!r} is missing")
         for key, entry in self.spec.texts.items():
-            missing = [lang for lang in LANGS if not entry.get(lang, "").strip()]
+            missing = [lang for lang in self.spec.languages if not (entry.get(lang) or "").strip()]
             if missing:
                 raise KnowledgeError(f"text {key!r} has no {' and '.join(missing)} version")

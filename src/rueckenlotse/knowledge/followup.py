@@ -16,31 +16,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..core.kb import KnowledgeError
 from ..core.models import Region
+from ..i18n import LocalText
 from .diary import DiarySpec
 
 FOLLOWUP_FILE = "followup.yaml"
 EscalationKind = Literal["risk_screening", "see_clinician", "multidisciplinary"]
 ESCALATION_KINDS: tuple[EscalationKind, ...] = ("risk_screening", "see_clinician", "multidisciplinary")
-LANGS = ("de", "en")
 
 _SPEC = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # One error class for every knowledge file (kept under its old name for the callers that use it).
 FollowUpError = KnowledgeError
-
-
-class LocalText(BaseModel):
-    """One text in both languages."""
-
-    model_config = _SPEC
-    de: Annotated[str, Field(min_length=1)]
-    en: Annotated[str, Field(min_length=1)]
-
-    def get(self, lang: str) -> str:
-        if lang not in LANGS:
-            raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
-        return self.de if lang == "de" else self.en
 
 
 class Checkpoint(BaseModel):

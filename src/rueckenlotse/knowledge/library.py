@@ -16,12 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..core.kb import KnowledgeError
 from ..core.models import Case, RegionValue
+from ..i18n import BUILTIN_LANGUAGES
 from .errors import validation_error
 from .wording import STRICT as _STRICT
 from .wording import Id, LocalText
 
-Lang = Literal["de", "en"]
-LANGS: tuple[str, ...] = get_args(Lang)
 REGIONS: tuple[str, ...] = get_args(RegionValue)
 Level = Literal[1, 2, 3]
 LEVELS: tuple[int, ...] = get_args(Level)
@@ -190,7 +189,7 @@ def _check_education(data: _EducationFile, source_ids: set[str]) -> None:
                 f"{EDUCATION_FILE}: module {module.id}: unknown source id(s): {', '.join(missing)}"
             )
     for key, entry in data.plan_ui.items():
-        de, en = (set(_PLACEHOLDER.findall(entry.get(lang))) for lang in LANGS)
+        de, en = (set(_PLACEHOLDER.findall(entry.get(lang))) for lang in BUILTIN_LANGUAGES)
         if de != en:
             raise LibraryError(f"{EDUCATION_FILE}: plan_ui {key}: placeholders differ between de and en")
 

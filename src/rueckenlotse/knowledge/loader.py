@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..core.kb import KnowledgeBase, KnowledgeError, KnowledgeSpec
+from ..i18n import languages, with_added_languages
 from .ask_screen import AskScreenSpec
 from .diary import DIARY_FILE, DiarySpec
 from .errors import owner_of, validation_error
@@ -107,6 +108,9 @@ def load_rules(directory: Path = DATA_DIR) -> KnowledgeBase:
     for filename, key in _PARTS.items():
         raw[key] = _read(directory / filename)
     raw["prevalence"] = (_read(directory / TABLES_FILE) or {}).get("brinjikji_prevalence")
+    # The language list and the added languages' texts come from the translation layer.
+    raw["languages"] = list(languages())
+    raw["texts"] = with_added_languages(raw["texts"])
     try:
         spec = KnowledgeSpec.model_validate(raw)
     except ValidationError as e:

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..core.conditions import BoolFn, Compiler, ConditionError, referenced_names
 from ..core.kb import KnowledgeError
 from ..core.models import Case, StartBackAnswers
+from ..i18n.local_text import LocalText
 
 QUESTIONNAIRE_FILE = "questionnaire.yaml"
-LANGS = ("de", "en")
 OFFER_PREFIX = "offer."  # fields that only open or skip a block; never part of the Case
 NESTED = ("startback", "neuroplastic")
 # The answer "nicht sicher" / "not sure": kept as this value in the answers, so the set of unsure
@@ -35,18 +35,6 @@ LIST_KINDS = frozenset({"multi_regions", "multi_choice"})
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True, strict=True)
 NonEmpty = Annotated[str, Field(min_length=1)]
-
-
-class LocalText(BaseModel):
-    """A user-facing text, German first, English second."""
-
-    model_config = _FROZEN
-
-    de: NonEmpty
-    en: NonEmpty
-
-    def get(self, lang: str) -> str:
-        return self.en if lang == "en" else self.de
 
 
 class Option(BaseModel):

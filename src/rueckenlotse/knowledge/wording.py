@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from ..i18n import LocalText
 
 STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -12,12 +14,5 @@ Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 NonBlank = Annotated[str, Field(min_length=1, pattern=r"\S")]
 
 
-class LocalText(BaseModel):
-    """One text in German and English."""
-
-    model_config = STRICT
-    de: NonBlank
-    en: NonBlank
-
-    def get(self, lang: str) -> str:
-        return self.en if lang == "en" else self.de
+# The one model of a text in every language lives in the translation layer.
+__all__ = ["STRICT", "Id", "LocalText", "NonBlank"]

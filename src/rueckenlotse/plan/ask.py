@@ -20,8 +20,9 @@ import Stemmer  # type: ignore[import-not-found]
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict
 
+from ..i18n import check_language, fallback_of
 from .ask_screen import Screen, screen
-from .library import LANGS, Library, default_library
+from .library import Library, default_library
 
 MAX_K = 20
 # The modules whose passages may follow a stated emergency sign.
@@ -126,11 +127,11 @@ def ask(
 
     ``modules`` limits the answer to passages of those modules (None: all modules).
     """
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    check_language(lang)
     if not 1 <= k <= MAX_K:
         raise ValueError(f"k must be between 1 and {MAX_K}, not {k}")
-    index = _index(lang)
+    # The passages and the search are in the language itself or, for an added one, in its fallback.
+    index = _index(fallback_of(lang))
     tokens = [t for t in index.analyse(question) if t in index.vocabulary]
     if not tokens:
         return []

@@ -43,9 +43,10 @@ from ..core.models import (
     RecommendationKind,
     RegionValue,
 )
+from ..i18n import check_language
 from ..knowledge.followup import PlanParams
 from .followup_texts import default_followup
-from .library import LANGS, Exercise, Library, default_library
+from .library import Exercise, Library, default_library
 from .models import DiaryEntry, DiaryWarningSign
 from .plan_model import (
     Advice,
@@ -385,8 +386,7 @@ def build_plan(
 
     ``standing`` are the episode's red flags not yet examined (plan.rescreen): they keep the plan in its
     red-flag form whatever the assessment says."""
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    check_language(lang)
     lib = library or default_library()
     today = start if today is None else today
     known = [x for x in dict.fromkeys(exclusions) if x in lib.exercises]
@@ -411,7 +411,7 @@ def build_plan(
             for n in default_followup().parameters.milestone_weeks
         ]
     return Plan(
-        lang="en" if lang == "en" else "de",
+        lang=lang,
         start=start,
         today=today,
         red_flag=red_flag,

@@ -6,10 +6,11 @@ process. Re-exported here so that the plan's callers keep one import.
 
 from __future__ import annotations
 
+from ..i18n import LocalText, languages
+from ..i18n.formatting import decimal
 from ..knowledge.followup import (
     ESCALATION_KINDS,
     FOLLOWUP_FILE,
-    LANGS,
     CentralisationParams,
     Checkpoint,
     EscalationKind,
@@ -17,7 +18,6 @@ from ..knowledge.followup import (
     FollowUpSpec,
     FunctionParams,
     Improvement,
-    LocalText,
     Parameters,
 )
 from ..knowledge.followup import required_text_keys as _required_text_keys
@@ -26,7 +26,6 @@ from ..knowledge.loader import packaged_knowledge
 __all__ = [
     "ESCALATION_KINDS",
     "FOLLOWUP_FILE",
-    "LANGS",
     "CentralisationParams",
     "Checkpoint",
     "EscalationKind",
@@ -56,8 +55,7 @@ def required_text_keys() -> list[str]:
 
 def fmt_number(value: float, lang: str) -> str:
     """One decimal, with a decimal comma in German (6,1) and a point in English (6.1)."""
-    text = f"{value:.1f}"
-    return text.replace(".", ",") if lang == "de" else text
+    return decimal(f"{value:.1f}", lang)
 
 
 def render(key: str, lang: str, **values: object) -> str:
@@ -66,12 +64,12 @@ def render(key: str, lang: str, **values: object) -> str:
 
 
 def render_both(key: str, **values: object) -> LocalText:
-    """The text under key in both languages; callables among values are called with the language."""
+    """The text under key in every language; callables among values are called with the language."""
     filled = {
         lang: default_followup()
         .text(key)
         .get(lang)
         .format(**{k: v(lang) if callable(v) else v for k, v in values.items()})
-        for lang in LANGS
+        for lang in languages()
     }
-    return LocalText(de=filled["de"], en=filled["en"])
+    return LocalText(**filled)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..core.models import Phase, RegionValue, Triage
+from ..i18n import check_language
 from .models import DiaryWarningSign
 
 Step = Literal["start", "up", "hold", "back"]
@@ -103,7 +104,7 @@ class Plan(BaseModel):
     """A self-management plan built from one assessment (and, later, the diary)."""
 
     model_config = _FROZEN
-    lang: Literal["de", "en"]
+    lang: Annotated[str, AfterValidator(check_language)]
     start: date
     today: date
     red_flag: bool

@@ -35,9 +35,10 @@ from pydantic import BaseModel, ConfigDict
 from ..core.engine import evaluate
 from ..core.kb import KnowledgeBase, RuleSpec
 from ..core.models import IMAGING_ORDER, TRIAGE_ORDER, Assessment, Case, Imaging, RedFlag, Triage
+from ..i18n import LocalText, check_language, languages
 from ..knowledge.diary import LEG_PAIN_ORDER
 from ..knowledge.loader import default_knowledge, packaged_knowledge
-from .followup_texts import LANGS, LocalText, render_both
+from .followup_texts import render_both
 from .models import DIARY_WARNING_SIGNS, DiaryEntry, DiaryWarningSign
 
 LEG_PAIN_SPREAD = "leg_pain_spread"
@@ -138,7 +139,7 @@ def _rule_reasons(kb: KnowledgeBase, now: Assessment, without: list[Assessment])
     """Why: the reasons of the rules that fire now but fired neither before nor without the entry's signs."""
     seen = {t.rule for a in without for t in a.trace}
     fired = [t for t in now.trace if t.rule not in seen and f"rule.{t.rule}.reason" in kb.spec.texts]
-    texts = [LocalText(**{lang: kb.reason(t.rule, t.because, lang) for lang in LANGS}) for t in fired]
+    texts = [LocalText(**{lang: kb.reason(t.rule, t.because, lang) for lang in languages()}) for t in fired]
     return list({(t.de, t.en): t for t in texts}.values())
 
 
@@ -165,7 +166,7 @@ def _reasons(
         return [render_both("rescreen.noted", signs=labels)]
     headline = render_both("rescreen.escalated" if rose else "rescreen.new_concern", signs=labels)
     why = _rule_reasons(kb, now, [previous, time_only])
-    action = [LocalText(**{lang: kb.triage_action(now, lang) for lang in LANGS})] if rose else []
+    action = [LocalText(**{lang: kb.triage_action(now, lang) for lang in languages()})] if rose else []
     return [headline, *action, *why]
 
 
@@ -254,7 +255,7 @@ def _held_text(kb: KnowledgeBase, condition: str) -> dict[str, str]:
     label_key = f"condition.{condition}.label"
     return {
         lang: render_both("rescreen.held_rule", condition=lambda lg: kb.render(label_key, lg)).get(lang)
-        for lang in LANGS
+        for lang in languages()
     }
 
 
@@ -345,8 +346,7 @@ def rescreen(
     ``standing`` are the red flags raised earlier in the episode and not yet examined; ``cleared`` the
     conditions a doctor examined earlier. Without them this is the plain re-screen of one entry.
     """
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    check_language(lang)
     kb = kb or default_knowledge()
     current = updated_case(case, entry, assessed_at=assessed_at)
     examined = [f.condition for f in standing] if entry.examined_by_doctor else []

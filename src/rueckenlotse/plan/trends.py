@@ -36,10 +36,11 @@ from pydantic import BaseModel, ConfigDict
 
 from ..core.kb import KnowledgeBase
 from ..core.models import Case, RegionValue
+from ..i18n import LocalText
+from ..i18n.formatting import format_day
 from ..knowledge.loader import default_knowledge, packaged_knowledge
 from .followup_texts import (
     EscalationKind,
-    LocalText,
     Parameters,
     default_followup,
     fmt_number,
@@ -494,7 +495,7 @@ def red_flag_text(standing: Sequence[RaisedFlag], kb: KnowledgeBase | None = Non
     return render_both(
         "red_flag.standing",
         conditions=conditions,
-        since=lambda lang: since.strftime("%d.%m.%Y") if lang == "de" else since.isoformat(),
+        since=lambda lang: format_day(since, lang),
     )
 
 

@@ -4,9 +4,9 @@ Used by the terminal interview and the web."""
 
 from __future__ import annotations
 
+from ..i18n.local_text import LocalText
 from ..knowledge.questionnaire import (
     UNSURE,
-    LocalText,
     Option,
     Question,
     Questionnaire,

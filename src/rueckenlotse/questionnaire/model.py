@@ -1,8 +1,8 @@
 """The questionnaire's data model now lives in knowledge.questionnaire (knowledge is the layer that validates
 every knowledge file); re-exported here so that existing imports keep working."""
 
+from ..i18n.local_text import LocalText
 from ..knowledge.questionnaire import (
-    LANGS,
     LIST_KINDS,
     NESTED,
     NOT_ASKED,
@@ -11,7 +11,6 @@ from ..knowledge.questionnaire import (
     UNSURE,
     UNSURE_KINDS,
     Kind,
-    LocalText,
     Option,
     OptionValue,
     Question,
@@ -19,7 +18,6 @@ from ..knowledge.questionnaire import (
 )
 
 __all__ = [
-    "LANGS",
     "LIST_KINDS",
     "NESTED",
     "NOT_ASKED",

@@ -5,68 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..i18n.formatting import decimal
 from ..knowledge.questionnaire import UNSURE, Question
+from .texts import questionnaire_texts
 
-# Texts of this module: German first, English second.
-_TEXTS: dict[str, dict[str, str]] = {
-    "bool": {
-        "de": "Bitte antworten Sie mit j (ja) oder n (nein).",
-        "en": "Please answer y (yes) or n (no).",
-    },
-    "bool_unsure": {
-        "de": "Bitte antworten Sie mit j (ja), n (nein) oder ? (nicht sicher).",
-        "en": "Please answer y (yes), n (no) or ? (not sure).",
-    },
-    "choice": {
-        "de": "Bitte geben Sie eine Nummer von 1 bis {n} ein.",
-        "en": "Please enter a number from 1 to {n}.",
-    },
-    "multi": {
-        "de": "Bitte geben Sie Nummern von 1 bis {n} ein, getrennt durch Komma oder Leerzeichen. "
-        "0 oder nichts heißt: nichts davon.",
-        "en": "Please enter numbers from 1 to {n}, separated by commas or spaces. "
-        "0 or nothing means: none of these.",
-    },
-    "multi_unsure": {
-        "de": "Bitte geben Sie Nummern von 1 bis {n} ein, getrennt durch Komma oder Leerzeichen. "
-        "Ein ? hinter der Nummer heißt: nicht sicher, zum Beispiel 2?. 0 oder nichts heißt: nichts davon.",
-        "en": "Please enter numbers from 1 to {n}, separated by commas or spaces. "
-        "A ? after the number means: not sure, for example 2?. 0 or nothing means: none of these.",
-    },
-    "regions": {
-        "de": "Bitte wählen Sie mindestens einen Bereich: Nummern von 1 bis {n}, zum Beispiel 1 3.",
-        "en": "Please choose at least one area: numbers from 1 to {n}, for example 1 3.",
-    },
-    "int": {
-        "de": "Bitte geben Sie eine ganze Zahl von {min} bis {max} ein.",
-        "en": "Please enter a whole number from {min} to {max}.",
-    },
-    "number": {
-        "de": "Bitte geben Sie eine Zahl ab {min} ein, zum Beispiel 3 oder 0,5.",
-        "en": "Please enter a number of at least {min}, for example 3 or 0.5.",
-    },
-    "weeks": {
-        "de": "Bitte geben Sie die Zeit in Wochen ein, zum Beispiel 3 oder 0,5. "
-        "Oder mit Einheit, zum Beispiel „4 Tage“, „2 Monate“ oder „1 Jahr“.",
-        "en": 'Please enter the time in weeks, for example 3 or 0.5, or with a unit, such as "4 days", '
-        '"2 months" or "1 year".',
-    },
-    "hint.bool": {"de": "j/n", "en": "y/n"},
-    "hint.bool_unsure": {"de": "j/n, ? = nicht sicher", "en": "y/n, ? = not sure"},
-    "hint.choice": {"de": "Nummer", "en": "number"},
-    "hint.multi": {
-        "de": "Nummern, z. B. 1 3 – 0 = nichts davon",
-        "en": "numbers, e.g. 1 3 – 0 = none of these",
-    },
-    "hint.multi_unsure": {
-        "de": "Nummern, z. B. 1 3 – 2? = bei 2 nicht sicher – 0 = nichts davon",
-        "en": "numbers, e.g. 1 3 – 2? = not sure about 2 – 0 = none of these",
-    },
-    "hint.regions": {"de": "Nummern, z. B. 1 3", "en": "numbers, e.g. 1 3"},
-    "hint.int": {"de": "Zahl von {min} bis {max}", "en": "number from {min} to {max}"},
-    "hint.number": {"de": "Zahl", "en": "number"},
-    "hint.weeks": {"de": "Wochen, oder z. B. „3 Tage“", "en": 'weeks, or e.g. "3 days"'},
-}
+# Texts of this module: questionnaire/texts.yaml, keys parse.*.
 
 YES = frozenset({"j", "ja", "y", "yes"})
 NO = frozenset({"n", "nein", "no"})
@@ -90,9 +33,7 @@ class AnswerError(ValueError):
 
 
 def message(key: str, lang: str, **values: object) -> str:
-    entry = _TEXTS[key]
-    text = entry.get(lang, entry["de"])
-    return text.format(**values) if values else text
+    return questionnaire_texts().get(f"parse.{key}", lang, **values)
 
 
 def input_hint(question: Question, lang: str = "de") -> str:
@@ -179,8 +120,7 @@ def _parse_number(question: Question, text: str, lang: str) -> float:
 
 
 def _format(value: float | None, lang: str) -> str:
-    text = f"{value:g}" if value is not None else "0"
-    return text.replace(".", ",") if lang == "de" else text
+    return decimal(f"{value:g}" if value is not None else "0", lang)
 
 
 def _parse_selection(question: Question, text: str, lang: str) -> list[Any] | dict[str, Any]:

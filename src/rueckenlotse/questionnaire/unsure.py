@@ -11,26 +11,14 @@ from typing import Any
 
 from ..knowledge.questionnaire import Question, Questionnaire
 from .flow import load_questionnaire, unsure_fields
+from .texts import questionnaire_texts
 
-# Texts of this module: German first, English second.
-_TEXTS: dict[str, dict[str, str]] = {
-    "note": {
-        "de": "Bei „{sign}“ waren Sie sich nicht sicher. "
-        "Zur Sicherheit gehen wir davon aus, dass es zutrifft.",
-        "en": "You were not sure about “{sign}”. To be safe, we assume that it applies.",
-    },
-    "note_choice": {
-        "de": "Bei „{sign}“ waren Sie sich nicht sicher. "
-        "Zur Sicherheit gehen wir vom Schlimmeren aus: {worse}.",
-        "en": "You were not sure about “{sign}”. To be safe, we assume the worse: {worse}.",
-    },
-    "option": {"de": "Nicht sicher", "en": "Not sure"},
-}
+# Texts of this module: questionnaire/texts.yaml, keys unsure.*.
 
 
 def unsure_label(lang: str) -> str:
     """The option text "Nicht sicher" / "Not sure"."""
-    return _TEXTS["option"].get(lang, _TEXTS["option"]["de"])
+    return questionnaire_texts().get("unsure.option", lang)
 
 
 def sign_name(question: Question, field: str, lang: str) -> str:
@@ -60,5 +48,4 @@ def unsure_notes(
 
 
 def _text(key: str, lang: str, **values: str) -> str:
-    entry = _TEXTS[key]
-    return entry.get(lang, entry["de"]).format(**values)
+    return questionnaire_texts().format(f"unsure.{key}", lang, **values)

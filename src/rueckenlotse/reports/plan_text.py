@@ -15,6 +15,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..i18n.formatting import decimal, format_day
 from ..knowledge.loader import default_knowledge
 from ..plan.library import Library, default_library
 from ..plan.plan_model import ComfortEntry, Plan, PlanExercise
@@ -33,12 +34,11 @@ _TRIAGE_STYLE = {
 
 
 def _date(day: dt.date, lang: str) -> str:
-    return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()
+    return format_day(day, lang)
 
 
 def _number(value: float, lang: str) -> str:
-    text = f"{value:.1f}"
-    return text.replace(".", ",") if lang == "de" else text
+    return decimal(f"{value:.1f}", lang)
 
 
 def _sign_label(sign: str, lang: str) -> str:

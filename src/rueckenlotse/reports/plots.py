@@ -25,7 +25,8 @@ from matplotlib.patches import Patch
 from matplotlib.typing import RcKeyType
 
 from ..core.models import Region
-from ..plan.followup_texts import LANGS, render
+from ..i18n import check_language
+from ..plan.followup_texts import render
 from ..plan.models import DiaryEntry
 from ..plan.trends import DailyValue, Escalation, daily_values
 
@@ -48,6 +49,13 @@ _WARNING_COLOR = "#c62828"
 _ACTIVITY_COLOR = "#9e9e9e"
 _LABEL_CHARS = 26
 _DATE_FORMAT = {"de": ("%d.%m.", "%d.%m.%Y"), "en": ("%d/%m", "%d/%m/%Y")}
+
+
+def _date_format(lang: str) -> tuple[str, str]:
+    """The axis and title date formats; a language added by a deployer uses the day-first English ones."""
+    return _DATE_FORMAT.get(lang, _DATE_FORMAT["en"])
+
+
 _RC: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 10,
@@ -175,7 +183,7 @@ def _legend_line(style: _Style, width: float, label: str) -> Line2D:
 def _format_dates(ax: Axes, first: date, last: date, lang: str) -> None:
     # matplotlib.dates has no type hints
     ax.xaxis.set_major_locator(AutoDateLocator(minticks=4, maxticks=12))  # type: ignore[no-untyped-call]
-    ax.xaxis.set_major_formatter(DateFormatter(_DATE_FORMAT[lang][0]))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(DateFormatter(_date_format(lang)[0]))  # type: ignore[no-untyped-call]
     ax.set_xlim(*_dates([first - timedelta(days=1), last + timedelta(days=1)]))
     ax.set_xlabel(render("plot.axis.date", lang))
 
@@ -212,7 +220,7 @@ def _build(
     handles += _event_handles(lang, bool(planned), bool(escalated))
     every_day = [d.day for d in days] + list(planned) + list(escalated)
     _format_dates(activity_ax, min(every_day), max(every_day), lang)
-    fmt = _DATE_FORMAT[lang][1]
+    fmt = _date_format(lang)[1]
     period = f"{days[0].day.strftime(fmt)} – {days[-1].day.strftime(fmt)}"
     fig.suptitle(f"{render('plot.title', lang)}\n{period}", x=0.01, ha="left", fontsize=13)
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
@@ -230,8 +238,7 @@ def plot_diary(
     jpeg_path: Path | None = None,
 ) -> None:
     """Draw the diary (pain per region, activity per day, milestones, escalations) to SVG, PNG and/or JPEG."""
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    check_language(lang)
     days = daily_values(entries)
     if not days:
         raise ValueError("the diary has no entries to plot")

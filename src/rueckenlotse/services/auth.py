@@ -29,7 +29,7 @@ MAX_PASSWORD_LENGTH = 1024
 
 
 class WeakPassword(InvalidValue):
-    """A password the policy refuses; the message says what to change, in German and English."""
+    """A password the policy refuses; its message says what to change, in the reader's language."""
 
 
 def _normal(password: str) -> str:
@@ -42,28 +42,14 @@ def check_password(email: str, password: str) -> None:
     """Raise WeakPassword unless the password is long enough and is not the e-mail address."""
     normal = _normal(password)
     if len(normal) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(
-            f"Das Passwort ist zu kurz: mindestens {MIN_PASSWORD_LENGTH} Zeichen. Ein Satz aus mehreren "
-            "Wörtern ist leicht zu merken und schwer zu erraten.",
-            f"The password is too short: at least {MIN_PASSWORD_LENGTH} characters. A sentence of several "
-            "words is easy to remember and hard to guess.",
-        )
+        raise WeakPassword("password_too_short", min_length=MIN_PASSWORD_LENGTH)
     if len(normal) > MAX_PASSWORD_LENGTH:
-        raise WeakPassword(
-            f"Das Passwort ist zu lang: höchstens {MAX_PASSWORD_LENGTH} Zeichen.",
-            f"The password is too long: at most {MAX_PASSWORD_LENGTH} characters.",
-        )
+        raise WeakPassword("password_too_long", max_length=MAX_PASSWORD_LENGTH)
     address = email.strip().casefold()
     if normal.strip().casefold() in {address, address.split("@", 1)[0]}:
-        raise WeakPassword(
-            "Das Passwort darf nicht die E-Mail-Adresse (oder ihr Teil vor dem @) sein.",
-            "The password must not be the e-mail address (or its part before the @).",
-        )
+        raise WeakPassword("password_is_email")
     if len(set(normal)) == 1:
-        raise WeakPassword(
-            "Das Passwort darf nicht aus einem einzigen, wiederholten Zeichen bestehen.",
-            "The password must not be one character repeated.",
-        )
+        raise WeakPassword("password_one_character")
 
 
 class Argon2Passwords:

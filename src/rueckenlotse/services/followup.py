@@ -29,10 +29,7 @@ class NoIntake(StoreError):
     """A diary or plan needs an intake assessment first."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "Für diese Person gibt es noch keine Einschätzung. Erfassen Sie zuerst eine (person intake).",
-            "There is no assessment for this person yet. Record one first (person intake).",
-        )
+        super().__init__("no_intake")
 
 
 @dataclass(frozen=True)

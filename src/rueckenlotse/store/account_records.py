@@ -40,21 +40,18 @@ class Throttled(StoreError):
     def __init__(self, retry_after_seconds: float) -> None:
         self.retry_after = max(1, math.ceil(retry_after_seconds))
         minutes = max(1, math.ceil(self.retry_after / 60))
-        super().__init__(
-            f"Zu viele Fehlversuche. Bitte in {minutes} Minute(n) erneut versuchen.",
-            f"Too many failed attempts. Please try again in {minutes} minute(s).",
-        )
+        super().__init__("throttled", minutes=minutes)
 
 
 class Forbidden(StoreError, PermissionError):
     """The acting account may not do this (for example, a clinician outside the practice)."""
 
     def __init__(self) -> None:
-        super().__init__("Dafür fehlt die Berechtigung.", "You are not allowed to do this.")
+        super().__init__("forbidden")
 
 
 def intake_not_found(intake_id: str) -> NotFound:
-    return NotFound("Eingang", "Intake", intake_id)
+    return NotFound("intake", intake_id)
 
 
 @dataclass(frozen=True)

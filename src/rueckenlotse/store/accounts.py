@@ -33,10 +33,7 @@ DEFAULT_ABSOLUTE = timedelta(hours=12)
 
 class EmailTaken(InvalidValue):
     def __init__(self) -> None:
-        super().__init__(
-            "Für diese E-Mail-Adresse gibt es schon ein Konto.",
-            "There is already an account for this e-mail.",
-        )
+        super().__init__("email_taken")
 
 
 def normalise_email(email: str) -> str:
@@ -47,25 +44,23 @@ def checked_email(email: str) -> str:
     """The address as stored (trimmed, lower-case), or InvalidValue."""
     normal = normalise_email(email)
     if len(normal) > EMAIL_LENGTH or not EMAIL.match(normal):
-        raise InvalidValue(
-            "Bitte eine gültige E-Mail-Adresse angeben.", "Please give a valid e-mail address."
-        )
+        raise InvalidValue("email_invalid")
     return normal
 
 
 def account_not_found(account_id: str) -> NotFound:
-    return NotFound("Konto", "Account", account_id)
+    return NotFound("account", account_id)
 
 
 def practice_not_found(practice_id: str) -> NotFound:
-    return NotFound("Praxis", "Practice", practice_id)
+    return NotFound("practice", practice_id)
 
 
 def aware(now: datetime | None) -> datetime:
     if now is None:
         return utc_now()
     if now.tzinfo is None or now.utcoffset() is None:
-        raise InvalidValue("Zeitpunkt ohne Zeitzone.", "A moment without a time zone.")
+        raise InvalidValue("moment_without_zone")
     return now
 
 
@@ -261,10 +256,7 @@ class Accounts:
         with self._store.transaction() as session:
             account = _account(session, account_id)
             if account.totp_confirmed:
-                raise InvalidValue(
-                    "Die Zwei-Faktor-Anmeldung ist schon eingerichtet.",
-                    "Two-factor sign-in is already set up.",
-                )
+                raise InvalidValue("totp_already_set_up")
             account.totp_secret = totp.new_secret()
             account.totp_last_step = None
             return TotpSetup(account.totp_secret, totp.provisioning_uri(account.totp_secret, account.email))

@@ -91,12 +91,9 @@ class AuditRecord:
 
 def _check(actor: Actor, action: str) -> None:
     if action not in ACTIONS:
-        raise InvalidAuditEvent(f"Unbekannte Aktion: {action!r}", f"Unknown action: {action!r}")
+        raise InvalidAuditEvent("audit_unknown_action", action=action)
     if actor.kind not in AUDIT_ACTOR_KINDS or actor.channel not in AUDIT_CHANNELS:
-        raise InvalidAuditEvent(
-            f"Unbekannter Akteur: {actor.kind!r}/{actor.channel!r}",
-            f"Unknown actor: {actor.kind!r}/{actor.channel!r}",
-        )
+        raise InvalidAuditEvent("audit_unknown_actor", kind=actor.kind, channel=actor.channel)
 
 
 def record(

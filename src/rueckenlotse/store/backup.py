@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect
 
 from .engine import libpq_url, sqlite_file
-from .errors import StoreError
+from .errors import StoreError, Term
 from .migrate import known_revisions, newer_program_needed
 from .records import ProgressCallback
 
@@ -29,10 +29,7 @@ def _no_progress(done: int, total: int) -> None:
 
 
 def _not_a_backup(path: Path, detail: str) -> StoreError:
-    return StoreError(
-        f"{path} ist keine gültige Rückenlotse-Sicherung ({detail}).",
-        f"{path} is not a valid Rückenlotse backup ({detail}).",
-    )
+    return StoreError("not_a_backup", path=str(path), detail=detail)
 
 
 def _sync_directory(path: Path) -> None:
@@ -70,16 +67,13 @@ def _require_other_file(engine: Engine, path: Path) -> None:
         return
     live = live.resolve()
     if path.resolve() in {live, live.with_name(live.name + "-wal"), live.with_name(live.name + "-shm")}:
-        raise StoreError(
-            f"{path} ist die Datenbank selbst – bitte eine andere Datei wählen.",
-            f"{path} is the database itself – please choose another file.",
-        )
+        raise StoreError("backup_is_database", path=str(path))
 
 
 def _require_known_revision(revision: str | None, path: Path) -> None:
     """Refuse a backup from a newer program before anything is overwritten, not after."""
     if revision is None:
-        raise _not_a_backup(path, "keine Schema-Version / no schema revision")
+        raise _not_a_backup(path, Term("domain.backup_detail.no_revision"))
     if revision not in known_revisions():
         raise newer_program_needed(revision)
 
@@ -107,7 +101,7 @@ def sqlite_backup(engine: Engine, target: Path, progress: ProgressCallback = _no
         _publish(part, target)
     except sqlite3.Error as e:
         part.unlink(missing_ok=True)
-        raise StoreError(f"Sicherung fehlgeschlagen: {e}", f"Backup failed: {e}") from None
+        raise StoreError("backup_failed", detail=str(e)) from None
     except BaseException:
         part.unlink(missing_ok=True)
         raise
@@ -121,10 +115,10 @@ def _require_sound(db: sqlite3.Connection, path: Path) -> None:
 
 def _open_sqlite_backup(path: Path) -> sqlite3.Connection:
     if not path.is_file():
-        raise StoreError(f"Datei nicht gefunden: {path}", f"File not found: {path}")
+        raise StoreError("file_not_found", path=str(path))
     with path.open("rb") as f:
         if f.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
-            raise _not_a_backup(path, "keine SQLite-Datei / not a SQLite file")
+            raise _not_a_backup(path, Term("domain.backup_detail.not_sqlite"))
     # Read-only: restoring must never modify the backup itself.
     return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
 
@@ -132,7 +126,7 @@ def _open_sqlite_backup(path: Path) -> sqlite3.Connection:
 def _require_store_tables(db: sqlite3.Connection, path: Path) -> None:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "alembic_version" not in tables or "persons" not in tables:
-        raise _not_a_backup(path, "Tabellen fehlen / tables missing")
+        raise _not_a_backup(path, Term("domain.backup_detail.tables_missing"))
     row = db.execute("SELECT version_num FROM alembic_version").fetchone()
     _require_known_revision(row[0] if row else None, path)
 
@@ -151,7 +145,7 @@ def sqlite_restore(engine: Engine, source_path: Path, progress: ProgressCallback
                 assert isinstance(target, sqlite3.Connection)
                 source.backup(target, pages=SQLITE_STEP_PAGES, progress=_sqlite_progress(progress))
     except sqlite3.Error as e:
-        raise StoreError(f"Wiederherstellung fehlgeschlagen: {e}", f"Restore failed: {e}") from None
+        raise StoreError("restore_failed", detail=str(e)) from None
     finally:
         engine.dispose()
 
@@ -162,12 +156,7 @@ def sqlite_restore(engine: Engine, source_path: Path, progress: ProgressCallback
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise StoreError(
-            f"{name} wurde nicht gefunden. Bitte die PostgreSQL-Client-Programme installieren "
-            "(z. B. apt-get install postgresql-client) – in der Version des Servers oder neuer.",
-            f"{name} was not found. Please install the PostgreSQL client programs "
-            "(e.g. apt-get install postgresql-client), the server's version or newer.",
-        )
+        raise StoreError("tool_missing", name=name)
     return path
 
 
@@ -207,7 +196,7 @@ def _run_tool(command: list[str], env: dict[str, str]) -> Iterator[Iterator[str]
     if code != 0:
         name = Path(command[0]).name
         details = "\n".join(line for line in tail if "error" in line.lower()) or "\n".join(tail)
-        raise StoreError(f"{name} ist fehlgeschlagen:\n{details}", f"{name} failed:\n{details}")
+        raise StoreError("tool_failed", name=name, details=details)
 
 
 def _count_lines(lines: Iterator[str], pattern: str, total: int, progress: ProgressCallback) -> None:
@@ -258,10 +247,10 @@ def _archive_revision(tool: str, source_path: Path, env: dict[str, str]) -> str 
 def pg_restore(engine: Engine, source_path: Path, progress: ProgressCallback = _no_progress) -> None:
     """Replace the database's tables by the archive's, all or nothing (one transaction)."""
     if not source_path.is_file():
-        raise StoreError(f"Datei nicht gefunden: {source_path}", f"File not found: {source_path}")
+        raise StoreError("file_not_found", path=str(source_path))
     with source_path.open("rb") as f:
         if f.read(len(PG_DUMP_MAGIC)) != PG_DUMP_MAGIC:
-            raise _not_a_backup(source_path, "kein pg_dump-Archiv / not a pg_dump archive")
+            raise _not_a_backup(source_path, Term("domain.backup_detail.not_pg_dump"))
     tool = _tool("pg_restore")
     conninfo, env = _pg_env(engine)
     listing = _archive_output(tool, source_path, env, "--list")

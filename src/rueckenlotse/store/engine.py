@@ -31,16 +31,13 @@ def parse_url(url: str | URL) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreError(f"Ungültige Datenbank-URL: {url!s}", f"Invalid database URL: {url!s}") from None
+        raise StoreError("database_url_invalid", url=str(url)) from None
     backend = parsed.get_backend_name()
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite" and parsed.get_driver_name() in ("", "pysqlite"):
         return parsed.set(drivername="sqlite")
-    raise StoreError(
-        f"Nicht unterstützte Datenbank „{parsed.drivername}“: nur SQLite und PostgreSQL.",
-        f"Unsupported database '{parsed.drivername}': only SQLite and PostgreSQL.",
-    )
+    raise StoreError("database_unsupported", driver=parsed.drivername)
 
 
 def is_sqlite(url: URL) -> bool:
@@ -129,16 +126,10 @@ def _open_lock_file(path: Path) -> int:
     try:
         fd = os.open(path, flags, 0o600)
     except OSError as e:
-        raise StoreError(
-            f"Die Sperrdatei {path} kann nicht geöffnet werden: {e.strerror}.",
-            f"The lock file {path} cannot be opened: {e.strerror}.",
-        ) from None
+        raise StoreError("lock_file_cannot_open", path=str(path), reason=str(e.strerror)) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise StoreError(
-            f"Die Sperrdatei {path} ist keine gewöhnliche Datei.",
-            f"The lock file {path} is not a regular file.",
-        )
+        raise StoreError("lock_file_not_regular", path=str(path))
     return fd
 
 
@@ -158,13 +149,7 @@ def _acquire(fd: int, mode: int, timeout_s: float, database: Path) -> None:
 
 
 def _setup_lock_timeout(database: Path, timeout_s: float) -> StoreError:
-    return StoreError(
-        f"Die Datenbank {database} wird seit über {timeout_s:g} Sekunden von einem anderen "
-        "Rückenlotse-Prozess eingerichtet oder aktualisiert. Bitte später erneut versuchen oder prüfen, "
-        "ob dieser Prozess hängt.",
-        f"Another Rückenlotse process has been setting up or upgrading the database {database} for more "
-        f"than {timeout_s:g} seconds. Please try again later or check whether that process hangs.",
-    )
+    return StoreError("setup_lock_timeout", database=str(database), timeout_s=timeout_s)
 
 
 def libpq_url(url: URL) -> tuple[str, str | None]:

@@ -41,12 +41,7 @@ def known_revisions() -> set[str]:
 
 
 def newer_program_needed(revision: str) -> StoreError:
-    return StoreError(
-        f"Die Datenbank hat Version {revision}, die dieses Programm nicht kennt – bitte Rückenlotse "
-        "aktualisieren.",
-        f"The database is at revision {revision}, which this program does not know – please update "
-        "Rückenlotse.",
-    )
+    return StoreError("database_newer", revision=revision)
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -152,10 +147,7 @@ def _migrate_sqlite(connection: Connection, revision: str) -> bool:
             migrated = _run(connection, revision)
             problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             if problems:
-                raise StoreError(
-                    f"Migration abgebrochen: verwaiste Verweise {problems[:5]}",
-                    f"Migration aborted: dangling references {problems[:5]}",
-                )
+                raise StoreError("migration_aborted", problems=problems[:5])
         return migrated
     finally:
         connection.execution_options(**{BEGIN_OPTION: "BEGIN"})

@@ -34,7 +34,7 @@ from .account_records import (
 )
 from .accounts import account_not_found, aware, practice_not_found
 from .engine import BEGIN_OPTION
-from .errors import NotFound, person_not_found
+from .errors import NotFound, Term, person_not_found
 from .records import PersonRecord, parse_stored
 from .repository import InvalidValue, Store
 from .schema import (
@@ -82,12 +82,10 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _name(value: str, limit: int, what_de: str, what_en: str) -> str:
+def _name(value: str, limit: int, what: str) -> str:
     name = value.strip()
     if not name or len(name) > limit:
-        raise InvalidValue(
-            f"{what_de}: 1 bis {limit} Zeichen, bitte.", f"{what_en}: 1 to {limit} characters, please."
-        )
+        raise InvalidValue("name_length", what=Term(f"domain.what.{what}"), limit=limit)
     return name
 
 
@@ -100,7 +98,7 @@ class Practices:
     # --- practices and members ------------------------------------------------------------------------
 
     def create_practice(self, name: str) -> PracticeRecord:
-        clean = _name(name, MAX_PRACTICE_NAME, "Name der Praxis", "Practice name")
+        clean = _name(name, MAX_PRACTICE_NAME, "practice_name")
         with self._store.transaction() as session:
             practice = Practice(name=clean, intake_code=new_intake_code())
             session.add(practice)
@@ -136,10 +134,7 @@ class Practices:
             if account is None:
                 raise account_not_found(account_id)
             if account.role != "clinician":
-                raise InvalidValue(
-                    "Nur Konten von Behandelnden können zu einer Praxis gehören.",
-                    "Only clinician accounts can belong to a practice.",
-                )
+                raise InvalidValue("not_clinician_account")
             if session.get(PracticeMember, (practice_id, account_id)) is None:
                 session.add(PracticeMember(practice_id=practice_id, account_id=account_id))
 
@@ -195,7 +190,7 @@ class Practices:
         was just created for an anonymous intake link, or it is the signed-in patient's own person.
         """
         if submission_key is not None and len(submission_key) != DIGEST_LENGTH:
-            raise InvalidValue("Ungültiger Schlüssel.", "Invalid submission key.")
+            raise InvalidValue("submission_key_invalid")
         moment = aware(now)
         try:
             with _writing(self._store) as session:
@@ -206,7 +201,7 @@ class Practices:
             with self._store.transaction() as session:
                 existing = _existing_intake(session, practice_id, assessment_id, submission_key)
                 if existing is None:
-                    raise NotFound("Bewertung", "Assessment", assessment_id) from None
+                    raise NotFound("assessment", assessment_id) from None
                 return IntakeRecord.from_row(existing)
 
     def intake_by_submission(self, practice_id: str, submission_key: str) -> IntakeRecord | None:
@@ -336,7 +331,7 @@ class Practices:
         self, practice_id: str, name: str, *, now: datetime | None = None
     ) -> tuple[ApiTokenRecord, str]:
         """A new token for the practice's API clients: the record and the raw token, shown only now."""
-        clean = _name(name, MAX_TOKEN_NAME, "Name des Tokens", "Token name")
+        clean = _name(name, MAX_TOKEN_NAME, "token_name")
         moment = aware(now)
         raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._store.transaction() as session:
@@ -453,7 +448,7 @@ def _new_intake(
         raise person_not_found(person_id)
     assessment = session.get(AssessmentRow, assessment_id)
     if assessment is None or assessment.person_id != person_id:
-        raise NotFound("Bewertung", "Assessment", assessment_id)
+        raise NotFound("assessment", assessment_id)
     existing = _existing_intake(session, practice_id, assessment_id, submission_key)
     if existing is not None:
         return existing

@@ -175,9 +175,9 @@ class Store:
         typed in later needs the intake's real date, because the 4/6/12-week checks count from it.
         """
         if assessed_at is not None and (assessed_at.tzinfo is None or assessed_at.utcoffset() is None):
-            raise InvalidValue("Zeitpunkt ohne Zeitzone.", "A moment without a time zone.")
+            raise InvalidValue("moment_without_zone")
         if source not in ASSESSMENT_SOURCES:
-            raise InvalidValue(f"Unbekannte Quelle: {source!r}", f"Unknown source: {source!r}")
+            raise InvalidValue("unknown_source", source=source)
         with self.transaction(write=True) as session:
             person_row(session, person_id)
             row = AssessmentRow(
@@ -251,7 +251,7 @@ class Store:
         with self.transaction() as session:
             row = session.get(DiaryRow, entry_id)
             if row is None:
-                raise NotFound("Tagebucheintrag", "Diary entry", entry_id)
+                raise NotFound("diary_entry", entry_id)
             return DiaryRecord.from_row(row)
 
     # --- plans ----------------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ class Store:
             person_row(session, person_id)
             owner = session.scalar(select(AssessmentRow.person_id).where(AssessmentRow.id == assessment_id))
             if owner != person_id:
-                raise NotFound("Bewertung", "Assessment", assessment_id)
+                raise NotFound("assessment", assessment_id)
             row = PlanRow(person_id=person_id, assessment_id=assessment_id, plan_json=document)
             session.add(row)
             session.flush()
@@ -341,9 +341,7 @@ class Store:
         remaining = self.rows_of_person(person_id)
         if any(remaining.values()):
             left = ", ".join(f"{name}: {n}" for name, n in remaining.items() if n)
-            raise StoreError(
-                f"Löschen unvollständig, noch vorhanden: {left}", f"Erase incomplete, still present: {left}"
-            )
+            raise StoreError("erase_incomplete", left=left)
         self._forget_deleted_pages()
         return counts
 
@@ -391,10 +389,7 @@ class Store:
         problems = self.integrity_check()
         if problems:
             listed = "; ".join(problems[:5])
-            raise StoreError(
-                f"Die wiederhergestellte Datenbank ist beschädigt: {listed}",
-                f"The restored database is damaged: {listed}",
-            )
+            raise StoreError("restored_database_damaged", listed=listed)
 
     def _end_restored_sessions(self) -> None:
         # A backup holds the sessions live when it was made; restoring must not bring back a session
@@ -410,10 +405,7 @@ def clean_display_name(display_name: str | None) -> str | None:
     """Trimmed; blank means none; too long is refused."""
     name = (display_name or "").strip() or None
     if name is not None and len(name) > MAX_DISPLAY_NAME:
-        raise InvalidValue(
-            f"Der Name ist zu lang (höchstens {MAX_DISPLAY_NAME} Zeichen).",
-            f"The name is too long (at most {MAX_DISPLAY_NAME} characters).",
-        )
+        raise InvalidValue("display_name_too_long", limit=MAX_DISPLAY_NAME)
     return name
 
 
@@ -444,29 +436,18 @@ def _json_document(value: Mapping[str, Any]) -> dict[str, Any]:
     try:
         document = json.loads(json.dumps(dict(value), allow_nan=False))
     except (TypeError, ValueError) as e:
-        raise InvalidValue(
-            f"Der Plan lässt sich nicht als JSON speichern: {e}", f"The plan cannot be stored as JSON: {e}"
-        ) from None
+        raise InvalidValue("plan_not_json", detail=str(e)) from None
     assert isinstance(document, dict)
     return document
 
 
 def _check_exclusion(exercise_id: str, reason: str | None) -> None:
     if not EXERCISE_ID.match(exercise_id):
-        raise InvalidValue(
-            f"Ungültige Übungs-ID {exercise_id!r} (a–z, 0–9, _; höchstens 64 Zeichen).",
-            f"Invalid exercise id {exercise_id!r} (a–z, 0–9, _; at most 64 characters).",
-        )
+        raise InvalidValue("exercise_id_invalid", exercise_id=exercise_id)
     if reason is not None and len(reason) > MAX_REASON:
-        raise InvalidValue(
-            f"Die Begründung ist zu lang (höchstens {MAX_REASON} Zeichen).",
-            f"The reason is too long (at most {MAX_REASON} characters).",
-        )
+        raise InvalidValue("reason_too_long", limit=MAX_REASON)
 
 
 def _unreachable(error: DBAPIError) -> StoreError:
     detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
-    return StoreError(
-        f"Die Datenbank ist nicht erreichbar oder beschädigt: {detail}",
-        f"The database cannot be reached or is damaged: {detail}",
-    )
+    return StoreError("database_unreachable", detail=detail)

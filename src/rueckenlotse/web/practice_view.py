@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..core.kb import KnowledgeBase
 from ..core.models import Case
+from ..i18n.formatting import decimal, format_moment
 from ..questionnaire import Question, load_questionnaire
 from ..questionnaire.model import OFFER_PREFIX
 from ..store.account_records import InboxRow
@@ -35,9 +36,7 @@ def format_time(moment: datetime, lang: str) -> str:
     zone = _zone()
     local = moment.astimezone(zone) if zone is not None else moment
     suffix = "" if zone is not None else " UTC"
-    if lang == "en":
-        return local.strftime("%Y-%m-%d %H:%M") + suffix
-    return local.strftime("%d.%m.%Y, %H:%M") + (" Uhr" if zone is not None else suffix)
+    return format_moment(local, lang) + (" Uhr" if lang == "de" and zone is not None else suffix)
 
 
 @dataclass(frozen=True)
@@ -157,8 +156,7 @@ class PracticeView:
         if question.kind == "choice":
             return self._option(question, value)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            number = f"{value:g}"
-            number = number.replace(".", ",") if self.lang == "de" else number
+            number = decimal(f"{value:g}", self.lang)
             return self.t("practice.detail.weeks", value=number) if question.unit == "weeks" else number
         return str(value)
 

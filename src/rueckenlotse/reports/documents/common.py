@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ...core.kb import KnowledgeBase
 from ...core.models import Assessment, Triage
+from ...i18n.formatting import decimal, format_day, format_moment
 from .texts import DocumentTexts
 
 # Direction controls would let a name turn the text after it around (e.g. U+202E); isolation by <bdi>
@@ -32,17 +33,16 @@ def clean_user_text(text: str, limit: int) -> str:
 
 
 def fmt_date(day: dt.date, lang: str) -> str:
-    return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()
+    return format_day(day, lang)
 
 
 def fmt_moment(moment: dt.datetime, lang: str) -> str:
     zone = f" {moment.tzname()}" if moment.tzinfo is not None else ""
-    return (moment.strftime("%d.%m.%Y, %H:%M") if lang == "de" else moment.strftime("%Y-%m-%d %H:%M")) + zone
+    return format_moment(moment, lang) + zone
 
 
 def fmt_number(value: float, lang: str) -> str:
-    text = f"{value:g}"
-    return text.replace(".", ",") if lang == "de" else text
+    return decimal(f"{value:g}", lang)
 
 
 @dataclass(frozen=True)

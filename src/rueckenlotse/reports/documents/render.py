@@ -23,9 +23,10 @@ from markupsafe import Markup
 
 from ...core.kb import KnowledgeBase
 from ...core.models import Assessment, Case
+from ...i18n import check_language
 from ...knowledge.loader import default_knowledge
 from .diary import CHART_JPEG_URL, ReportDiary, jpeg_data_uri
-from .texts import LANGS, DocumentTexts, document_texts
+from .texts import DocumentTexts, document_texts
 from .views import ClinicianReport, PatientReport, clinician_report, patient_report
 
 Kind = Literal["patient", "clinician"]
@@ -66,8 +67,7 @@ def build_view(
     kb: KnowledgeBase | None = None,
 ) -> PatientReport | ClinicianReport:
     """The report's view model (pure: no I/O beyond the packaged knowledge)."""
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    check_language(lang)
     kb = kb or default_knowledge()
     texts = document_texts()
     if kind == "patient":

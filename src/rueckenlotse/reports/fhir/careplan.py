@@ -13,19 +13,11 @@ import datetime as dt
 from ...plan.library import Library
 from ...plan.plan_model import ComfortEntry, Plan, PlanExercise
 from .common import Json, codesystem, coding, instant, reference, validated
-
-_TEXTS: dict[str, dict[str, str]] = {
-    "title": {"de": "Selbsthilfe-Plan für Rücken und Nacken", "en": "Self-management plan for back and neck"},
-    "walking": {"de": "Gehen", "en": "Walking"},
-    "walking_goal": {"de": "Gehen: {minutes} Minuten am Tag", "en": "Walking: {minutes} minutes a day"},
-    "minutes": {"de": "{title}: {n} Minuten", "en": "{title}: {n} minutes"},
-    "repetitions": {"de": "{title}: {n} Wiederholungen", "en": "{title}: {n} repetitions"},
-    "education": {"de": "Lesen: {title}", "en": "Read: {title}"},
-}
+from .texts import fhir_texts
 
 
 def _t(key: str, lang: str, **values: object) -> str:
-    return _TEXTS[key][lang].format(**values)
+    return fhir_texts().format(f"fhir.careplan.{key}", lang, **values)
 
 
 def _activity(system: str, code: str, title: str, description: str) -> Json:

@@ -20,6 +20,7 @@ import datetime as dt
 from ...core.kb import KnowledgeBase
 from ...core.models import Assessment, Case, RiskGroup
 from .common import LOINC, UCUM, Json, codesystem, coding, instant, reference, resource_id, validated
+from .texts import fhir_texts
 
 _GENDER = {"female": "female", "male": "male", "diverse": "other"}
 _RISK_PROBABILITY = "http://terminology.hl7.org/CodeSystem/risk-probability"
@@ -32,52 +33,10 @@ _CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 _SURVEY = {"coding": [coding(_CATEGORY, "survey", "Survey")]}
 _IMAGING = {"coding": [coding(_CATEGORY, "imaging", "Imaging")]}
 PAIN_LOINC = "72514-3"
-_TEXTS: dict[str, dict[str, str]] = {
-    "pain": {
-        "de": "Schmerzstärke (0–10), Mittel der letzten 24 Stunden",
-        "en": "Pain intensity (0–10), average over the last 24 hours",
-    },
-    "startback-total": {"de": "STarT Back: Gesamtwert (0–9)", "en": "STarT Back: total score (0–9)"},
-    "startback-psychosocial": {
-        "de": "STarT Back: psychosozialer Wert (0–5)",
-        "en": "STarT Back: psychosocial score (0–5)",
-    },
-    "triage": {"de": "Dringlichkeit der Versorgung", "en": "Urgency of care"},
-    "triage-method": {
-        "de": "Regeln von Rückenlotse, Wissensstand {version}",
-        "en": "Rückenlotse rules, knowledge version {version}",
-    },
-    "startback": {
-        "de": "Risiko für anhaltende Rückenschmerzen (STarT Back)",
-        "en": "Risk of lasting back pain (STarT Back)",
-    },
-    "startback-method": {
-        "de": "Angepasste Fragen zu den neun STarT-Back-Bereichen, Auswertung nach Keele University",
-        "en": "Adapted questions on the nine STarT Back domains, Keele University scoring",
-    },
-    "startback-outcome": {
-        "de": "Anhaltende, belastende Rückenschmerzen",
-        "en": "Lasting, disabling back pain",
-    },
-    "prevalence-pain-free": {
-        "de": "Häufigkeit bei Menschen ohne Schmerzen in diesem Alter",
-        "en": "Prevalence in people of this age without pain",
-    },
-    "age-band": {"de": "Altersgruppe (Jahre)", "en": "Age band (years)"},
-    "may-match-symptoms": {
-        "de": "Kann zu den Beschwerden passen",
-        "en": "May match the symptoms",
-    },
-    "imaging-source": {"de": "Quelle: {title}", "en": "Source: {title}"},
-    "evidence": {
-        "de": "Belege (linkId in der Antwort): {fields}",
-        "en": "Evidence (linkId in the response): {fields}",
-    },
-}
 
 
 def _t(key: str, lang: str, **values: object) -> str:
-    return _TEXTS[key][lang].format(**values)
+    return fhir_texts().format(f"fhir.clinical.{key}", lang, **values)
 
 
 def build_patient(case: Case) -> Json:

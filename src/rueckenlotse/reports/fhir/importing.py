@@ -22,6 +22,7 @@ from ...core.models import Case
 from ...validation import validate_case
 from .common import QUESTIONNAIRE_URL
 from .layout import FieldItem, Layout, intake_layout
+from .texts import fhir_texts
 
 _SHOWN_MAX = 60
 _EXPECTED_KEY = {
@@ -31,50 +32,6 @@ _EXPECTED_KEY = {
     "coding": "valueCoding",
 }
 _STATUSES = ("completed", "amended")
-
-TEXTS: dict[str, dict[str, str]] = {
-    "json_invalid": {"de": "Kein gültiges JSON: {msg}", "en": "Not valid JSON: {msg}"},
-    "not_an_object": {"de": "Erwartet wird ein JSON-Objekt.", "en": "A JSON object is expected."},
-    "resource_type": {
-        "de": "Erwartet wird eine QuestionnaireResponse, nicht {got}.",
-        "en": "A QuestionnaireResponse is expected, not {got}.",
-    },
-    "fhir_invalid": {"de": "Kein gültiges FHIR R4B: {msg}", "en": "Not valid FHIR R4B: {msg}"},
-    "questionnaire": {
-        "de": "Die Antworten gehören nicht zu unserem Fragebogen {url} (angegeben: {got}).",
-        "en": "The answers are not for our questionnaire {url} (given: {got}).",
-    },
-    "status": {
-        "de": "Nur abgeschlossene Antworten lassen sich einlesen (completed, amended), nicht {got}.",
-        "en": "Only finished answers can be read (completed, amended), not {got}.",
-    },
-    "unknown_link_id": {
-        "de": "Diese Frage kennen wir nicht: linkId {got}.",
-        "en": "Unknown question: linkId {got}.",
-    },
-    "duplicate": {
-        "de": "Die Frage ist mehr als einmal beantwortet.",
-        "en": "The question is answered more than once.",
-    },
-    "too_many": {"de": "Hier ist nur eine Antwort erlaubt.", "en": "Only one answer is allowed here."},
-    "group_answer": {
-        "de": "Eine Gruppe von Fragen hat selbst keine Antwort.",
-        "en": "A group of questions has no answer of its own.",
-    },
-    "nested_group": {
-        "de": "Gruppen in Gruppen gibt es in unserem Fragebogen nicht.",
-        "en": "Our questionnaire has no groups within groups.",
-    },
-    "wrong_type": {
-        "de": "Falscher Antworttyp: erwartet wird {expected}.",
-        "en": "Wrong answer type: {expected} is expected.",
-    },
-    "unknown_code": {
-        "de": "Unbekannte Antwort {got}. Erlaubt sind: {allowed} (System {system}).",
-        "en": "Unknown answer {got}. Allowed: {allowed} (system {system}).",
-    },
-    "too_deep": {"de": "Die Daten sind zu tief verschachtelt.", "en": "The data is nested too deeply."},
-}
 
 
 class InvalidResponse(InvalidInput):
@@ -89,7 +46,9 @@ def shown(value: object) -> str:
 
 
 def _error(field: str, kind: str, lang: str, **values: object) -> FieldError:
-    return FieldError(field=field, type=kind, message=TEXTS[kind][lang].format(**values))
+    return FieldError(
+        field=field, type=kind, message=fhir_texts().format(f"fhir.importing.{kind}", lang, **values)
+    )
 
 
 class _Reader:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...i18n.formatting import decimal
 from ...questionnaire import UNSURE, Question, answer_updates, load_questionnaire
 from .problems import ProblemFieldError, field_error
 
@@ -33,8 +34,7 @@ class AnswersIn(BaseModel):
 
 # ---- checks --------------------------------------------------------------------------------------
 def _number(value: float | None, lang: str) -> str:
-    text = f"{value:g}" if value is not None else "0"
-    return text.replace(".", ",") if lang == "de" else text
+    return decimal(f"{value:g}" if value is not None else "0", lang)
 
 
 def _expected(q: Question) -> str:

@@ -1,46 +1,39 @@
-"""The language of an API request: ``?lang=de|en``, else the Accept-Language header, else German."""
+"""The language of an API request: ``?lang=``, else the Accept-Language header (negotiated by Babel), else
+German.
+
+The choices are the translation layer's language list as it stands when this module is imported: German and
+English, plus the languages of ``RUECKENLOTSE_LOCALE_DIR``. The OpenAPI document lists them as an enum, so a
+deployment without added languages keeps contract 2's ``de``/``en`` exactly.
+"""
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import Query, Request
 
-Lang = Literal["de", "en"]
-LANGS: tuple[Lang, ...] = ("de", "en")
-DEFAULT_LANG: Lang = "de"
+from ...i18n import DEFAULT_LANG, languages
+from ...i18n.negotiate import accepted_language as _negotiated
+
+if TYPE_CHECKING:
+    Lang = str
+else:
+    Lang = Literal[languages()]
+LANGS: tuple[str, ...] = languages()
+
+__all__ = ["DEFAULT_LANG", "LANGS", "Lang", "accepted_language", "language", "request_language"]
 
 
 def accepted_language(header: str | None) -> Lang:
-    """The best of de / en in an Accept-Language header (``en-GB,en;q=0.9``); German by default."""
-    best: tuple[float, Lang] | None = None
-    for part in (header or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        primary = tag.strip().lower().split("-")[0]
-        weight = _quality(params)
-        if primary in LANGS and weight > 0 and (best is None or weight > best[0]):
-            best = (weight, "en" if primary == "en" else "de")
-    return best[1] if best else DEFAULT_LANG
-
-
-def _quality(params: str) -> float:
-    match = re.search(r"q\s*=\s*([0-9.]+)", params)
-    if match is None:
-        return 1.0
-    try:
-        return float(match.group(1))
-    except ValueError:
-        return 0.0
+    """The best language in an Accept-Language header (``en-GB,en;q=0.9``); German by default."""
+    return _negotiated(header)
 
 
 def request_language(request: Request) -> Lang:
     """``?lang=`` when valid, else the Accept-Language header, else German."""
     query = request.query_params.get("lang")
-    if query == "en":
-        return "en"
-    if query == "de":
-        return "de"
+    if query is not None and query in LANGS:
+        return query
     return accepted_language(request.headers.get("accept-language"))
 
 

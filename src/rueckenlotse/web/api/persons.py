@@ -15,8 +15,8 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from ...core.models import Assessment, Case, Triage
+from ...i18n.local_text import LocalText
 from ...knowledge.loader import default_knowledge
-from ...plan.followup_texts import LocalText
 from ...plan.models import DiaryEntry
 from ...plan.plan_model import Plan
 from ...services import data_rights
@@ -220,7 +220,7 @@ def _add(store: Store, person_id: str, text: str, lang: Lang) -> EntryResult:
 
 
 def _in(text: LocalText, lang: Lang) -> str:
-    return text.en if lang == "en" else text.de
+    return text.get(lang)
 
 
 def _created(result: EntryResult, lang: Lang) -> EntryCreated:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from functools import cache
 from typing import Any, Literal
 
 from fastapi import Request, Response
@@ -20,6 +21,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...core.errors import FieldError, InvalidCase, InvalidInput
+from ...i18n import DEFAULT_LANG
+from ...i18n.catalogue import Catalogue, load_catalogue
 from ...knowledge.loader import default_knowledge
 from .lang import request_language
 from .schema import inline_schema
@@ -55,96 +58,7 @@ _STATUS: dict[ProblemKind, int] = {
     "server-error": 500,
 }
 
-# Texts of the API itself: German first, English second.
-_TEXTS: dict[str, dict[str, str]] = {
-    "invalid-case.title": {"de": "Die Angaben sind ungültig.", "en": "The case is invalid."},
-    "invalid-case.detail": {
-        "de": "Bitte korrigieren Sie die Felder, die unter errors stehen.",
-        "en": "Please correct the fields listed under errors.",
-    },
-    "invalid-input.title": {"de": "Die Anfrage ist ungültig.", "en": "The request is invalid."},
-    "invalid-input.detail": {
-        "de": "Bitte korrigieren Sie die Felder, die unter errors stehen.",
-        "en": "Please correct the fields listed under errors.",
-    },
-    "unsupported-media-type.title": {
-        "de": "Dieses Format wird nicht angenommen.",
-        "en": "This media type is not supported.",
-    },
-    "unsupported-media-type.detail": {
-        "de": "Bitte senden Sie JSON in UTF-8 mit dem Content-Type application/json.",
-        "en": "Please send JSON in UTF-8 with the Content-Type application/json.",
-    },
-    "payload-too-large.title": {"de": "Die Anfrage ist zu groß.", "en": "The request is too large."},
-    "payload-too-large.detail": {
-        "de": "Erlaubt sind höchstens {limit} Bytes.",
-        "en": "At most {limit} bytes are allowed.",
-    },
-    "not-found.title": {"de": "Nicht gefunden.", "en": "Not found."},
-    "not-found.detail": {
-        "de": "Diese Adresse gibt es in der API nicht.",
-        "en": "This address does not exist in the API.",
-    },
-    "unauthorized.title": {"de": "Anmeldung nötig.", "en": "Sign-in required."},
-    "unauthorized.detail": {
-        "de": "Bitte melden Sie sich an (Sitzungs-Cookie) oder senden Sie das API-Token Ihrer Praxis als "
-        "Authorization: Bearer.",
-        "en": "Please sign in (session cookie) or send your practice's API token as Authorization: Bearer.",
-    },
-    "forbidden.title": {"de": "Nicht erlaubt.", "en": "Not allowed."},
-    "forbidden.detail": {
-        "de": "Mit dieser Anmeldung ist das nicht erlaubt. API-Tokens dürfen nur lesen.",
-        "en": "This sign-in may not do this. API tokens may only read.",
-    },
-    "cross-site.title": {"de": "Anfrage von einer fremden Seite.", "en": "Request from another site."},
-    "cross-site.detail": {
-        "de": "Mit dem Sitzungs-Cookie nimmt die API Änderungen nur von Rückenlotse selbst an.",
-        "en": "With the session cookie the API accepts changes only from Rückenlotse itself.",
-    },
-    "no-intake.title": {"de": "Noch keine Einschätzung.", "en": "No assessment yet."},
-    "no-intake.detail": {
-        "de": "Für diese Person gibt es noch keine gespeicherte Einschätzung. Speichern Sie zuerst eine; "
-        "Tagebuch und Plan bauen darauf auf.",
-        "en": "There is no saved assessment for this person yet. Save one first; the diary and the plan "
-        "build on it.",
-    },
-    "method-not-allowed.title": {"de": "Methode nicht erlaubt.", "en": "Method not allowed."},
-    "method-not-allowed.detail": {
-        "de": "Diese Adresse nimmt diese Methode nicht an.",
-        "en": "This address does not accept this method.",
-    },
-    "server-error.title": {"de": "Etwas ist schiefgelaufen.", "en": "Something went wrong."},
-    "server-error.detail": {
-        "de": "Bitte versuchen Sie es später noch einmal.",
-        "en": "Please try again later.",
-    },
-    "error.blank": {"de": "Dieses Feld darf nicht leer sein.", "en": "This field must not be empty."},
-    "error.string_too_short": {
-        "de": "Dieses Feld darf nicht leer sein.",
-        "en": "This field must not be empty.",
-    },
-    "error.answer_selection": {
-        "de": "Hier wird eine Liste ohne doppelte Einträge erwartet, aus: {expected}.",
-        "en": "A list without repeated entries is expected here, from: {expected}.",
-    },
-    "error.answer_regions": {
-        "de": "Hier wird eine Liste mit mindestens einem Bereich erwartet, ohne doppelte Einträge, aus: "
-        "{expected}.",
-        "en": "A list with at least one area, without repeated entries, is expected here, from: {expected}.",
-    },
-    "error.answer_int": {
-        "de": "Hier wird eine ganze Zahl von {min} bis {max} erwartet.",
-        "en": "A whole number from {min} to {max} is expected here.",
-    },
-    "error.answer_number": {
-        "de": "Hier wird eine Zahl ab {min} erwartet.",
-        "en": "A number of at least {min} is expected here.",
-    },
-    "error.answer_number_range": {
-        "de": "Hier wird eine Zahl von {min} bis {max} erwartet.",
-        "en": "A number from {min} to {max} is expected here.",
-    },
-}
+# Texts of the API itself: web/api/texts.yaml (keys api.*), loaded by the translation layer.
 # FastAPI's error types for query strings, mapped to the knowledge base's error texts.
 _ALIASES = {"int_parsing": "int_type", "float_parsing": "float_type", "bool_parsing": "bool_type"}
 
@@ -213,23 +127,27 @@ class ApiProblem(Exception):
 
 
 # ---- texts ---------------------------------------------------------------------------------------
+@cache
+def _api_texts() -> Catalogue:
+    return load_catalogue("rueckenlotse.web.api", ["texts.yaml"])
+
+
 def api_text(key: str, lang: str, **values: object) -> str:
-    text = _TEXTS[key]["en" if lang == "en" else "de"]
-    return text.format(**values) if values else text
+    return _api_texts().get(f"api.{key}", lang, **values)
 
 
 def field_message(kind: str, lang: str, ctx: Mapping[str, Any] | None = None, msg: str = "") -> str:
     """A field error message from the API's or the knowledge base's ``error.*`` texts."""
     kb_texts = default_knowledge().spec.texts
     template = (
-        _TEXTS.get(f"error.{kind}")
+        _api_texts().entries.get(f"api.error.{kind}")
         or kb_texts.get(f"error.{_ALIASES.get(kind, kind)}")
         or kb_texts["error.unknown"]
     )
     values: dict[str, Any] = {**(ctx or {}), "msg": msg}
     if "expected" in values and "'" in str(values["expected"]):  # Pydantic's "'a' or 'b'": list neutrally
         values["expected"] = ", ".join(re.findall(r"'([^']*)'", str(values["expected"])))
-    chosen = template["en" if lang == "en" else "de"]
+    chosen = template.get(lang) or template[DEFAULT_LANG]
     try:
         return chosen.format(**values)
     except (KeyError, IndexError, ValueError):

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...core.models import Case, Triage
+from ...i18n.formatting import format_day
 from ...plan.followup_texts import render as followup_text
 from ...plan.library import default_library
 from ...services.auth import Principal, Role, check_password
@@ -224,7 +225,7 @@ async def home(request: Request) -> Response:
 
 
 def local_date(day: dt.date, lang: str) -> str:
-    return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()
+    return format_day(day, lang)
 
 
 # ---- the plan ---------------------------------------------------------------------------------------
