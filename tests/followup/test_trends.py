@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from statistics import fmean
 
 import pytest
@@ -174,6 +174,64 @@ def test_a_check_needs_three_entries_in_each_week() -> None:
     # A third entry a week makes the comparison possible: no improvement, so the steps come.
     fuller = sparse + [entry(d, 6) for d in range(0, 84) if d % 7 == 5]
     assert [e.kind for e in follow_up_report(fuller, case=case(1), assessed_at=T0).escalations] == KINDS
+
+
+def _dated(pains: dict[str, int]) -> list[DiaryEntry]:
+    """One entry at 09:00 UTC on each ISO date, with its pain."""
+    return [
+        DiaryEntry(recorded_at=datetime.fromisoformat(f"{day}T09:00:00+00:00"), pain={"low_back": pain})
+        for day, pain in pains.items()
+    ]
+
+
+# Found by Hypothesis: an episode that began at the assessment (2026-03-02), so week 4 is due on 2026-03-30.
+# The diary's first week (18.-24.3.) holds 3 entries (pain 0); the 7 days up to 30.3. hold 3 other ones
+# (0, 0, 4). The two calendar windows share 24.3., a day without entry: the compared entries are separate.
+PAIN_ROSE_AT_WEEK_4 = {
+    "2026-03-18": 0,
+    "2026-03-19": 0,
+    "2026-03-20": 0,
+    "2026-03-25": 0,
+    "2026-03-26": 0,
+    "2026-03-30": 4,
+}
+
+
+@pytest.mark.safety("SR-DIA-3")
+@pytest.mark.safety("SR-FU-3")
+def test_an_empty_day_shared_by_the_windows_does_not_hold_back_the_week_4_step() -> None:
+    # Before the fix the check waited until the calendar windows parted (31.3.): on 30.3. the diary said
+    # "too few entries" about two windows of 3 entries each, and without a later entry the step never came.
+    report = follow_up_report(_dated(PAIN_ROSE_AT_WEEK_4), case=case(0), assessed_at=T0)
+    first = report.checks[0]
+    assert (first.due_date, first.checked_on, first.too_few) == (date(2026, 3, 30), date(2026, 3, 30), False)
+    assert (first.baseline, first.recent, first.improved) == (0.0, 1.33, False)
+    assert [(e.kind, e.on) for e in report.escalations] == [("risk_screening", date(2026, 3, 30))]
+    assert report.too_few is None
+
+
+@pytest.mark.safety("SR-DIA-3")
+@pytest.mark.safety("SR-FU-3")
+def test_a_good_day_after_the_due_day_does_not_wipe_out_the_week_4_step() -> None:
+    # Baseline 6; on 30.3. the last 7 days hold 5, 5, 5 (1 point, 17 % lower): no meaningful improvement.
+    # Checked a day later (the old calendar rule), one pain-free day made it 3.75: the step was lost for good.
+    pains = {"2026-03-18": 6, "2026-03-19": 6, "2026-03-20": 6}
+    pains |= {"2026-03-25": 5, "2026-03-26": 5, "2026-03-30": 5}
+    full = {**pains, "2026-03-31": 0}
+    assert _kinds_and_days(_dated(full), duration_weeks=0) == [("risk_screening", date(2026, 3, 30))]
+    assert _kinds_and_days(_dated(pains), duration_weeks=0) == [("risk_screening", date(2026, 3, 30))]
+
+
+@pytest.mark.safety("SR-FU-3")
+def test_an_entry_in_both_windows_still_waits_for_separate_windows() -> None:
+    # With an entry on 24.3. (the baseline window's last day) the 7 days up to 30.3. share it: no statement.
+    shared = {**PAIN_ROSE_AT_WEEK_4, "2026-03-24": 0}
+    early = follow_up_report(_dated(shared), case=case(0), assessed_at=T0)
+    assert early.escalations == [] and early.checks[0].too_few and early.checks[0].improved is None
+    # The next day the recent window (25.-31.3.) holds 4 entries of its own: the step comes then.
+    later = follow_up_report(_dated({**shared, "2026-03-31": 4}), case=case(0), assessed_at=T0)
+    steps = [(e.kind, e.on, e.recent) for e in later.escalations]
+    assert steps == [("risk_screening", date(2026, 3, 31), 2.0)]
 
 
 @pytest.mark.safety("SR-DIA-3")

@@ -13,9 +13,10 @@ Counting, as implemented:
   overlap and hold at least 3 entries each (``min_window_entries``, followup.yaml); otherwise the report
   says there are too few entries (``too_few``) and makes no statement.
 - Each checkpoint (weeks 4, 6, 12; followup.yaml) is checked exactly once: on the first diary day on or
-  after its date whose recent window (the 7 days ending that day) holds at least 3 entries and begins after
-  the baseline window (the diary's first 7 days, also at least 3 entries). Meaningful improvement there =
-  recent at least 2 points lower, or at least 30 % lower, than the baseline, or recent at most 1
+  after its date whose recent window (the 7 days ending that day) holds at least 3 entries, none of them on
+  a day of the baseline window (the diary's first 7 days, also at least 3 entries). The two calendar windows
+  may share days without entries: the compared entries are separate all the same. Meaningful improvement
+  there = recent at least 2 points lower, or at least 30 % lower, than the baseline, or recent at most 1
   (pain-free or nearly). Without it, the checkpoint escalates. Until such a day comes, a checkpoint whose
   date has passed is "too few entries": no statement, and the text says so.
 - Causal: a check on day D only uses diary days up to D (the baseline too), so a result never changes
@@ -287,15 +288,22 @@ def _entries_in(days: Sequence[DailyValue], first: date, last: date) -> int:
 
 
 def _decidable(days: Sequence[DailyValue], day: date) -> bool:
-    """Whether a check on that day compares two separate windows of at least 3 entries each."""
+    """Whether a check on that day compares two separate windows of at least 3 entries each.
+
+    Separate means that no diary day counts in both: the recent window's first diary day lies after the
+    baseline window. The calendar days may touch when the shared days hold no entry (a first week whose
+    last days are empty); waiting for the calendar windows to part would say "too few entries" about two
+    windows of 3 entries each (contract 2) and delay, or lose, a checkpoint's escalation."""
     params = _params()
     first = days[0].day
     baseline_end = first + timedelta(days=params.baseline_days - 1)
     recent_start = day - timedelta(days=params.recent_days - 1)
+    recent = [d for d in days if recent_start <= d.day <= day]
     return (
-        recent_start > baseline_end
+        bool(recent)
+        and recent[0].day > baseline_end
         and _entries_in(days, first, baseline_end) >= params.min_window_entries
-        and _entries_in(days, recent_start, day) >= params.min_window_entries
+        and sum(d.entries for d in recent) >= params.min_window_entries
     )
 
 
