@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +26,8 @@ from rueckenlotse.i18n import LOCALE_DIR_ENV
 from rueckenlotse.i18n.catalogue import ui_catalogue_texts
 from rueckenlotse.knowledge.loader import DATA_DIR
 
-from .conftest import CLI, ROOT, SHARED
+from .conftest import CLI, SHARED
+from .serving import served
 
 LANG = "nl"
 MARK = "⟦nl⟧"
@@ -116,37 +115,11 @@ def test_the_pdf_report_speaks_the_added_language(locale_env: dict[str, str], tm
 
 
 # ---- the web pages and the API, a real server over HTTP ------------------------------------------
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(locale_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = Path(locale_env["RUECKENLOTSE_DATA_DIR"])
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    port = _free_port()
-    command = [
-        sys.executable, "-c", "from rueckenlotse.cli import main; main()",
-        "serve", "--host", "127.0.0.1", "--port", str(port), "--db", f"sqlite:///{data_dir / 'web.db'}",
-    ]  # fmt: skip
-    with log.open("ab") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=locale_env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with served(data_dir, tmp_path_factory.mktemp("server") / "server.log", locale_env) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _html_lang(page: str) -> str:

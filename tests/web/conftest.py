@@ -8,10 +8,6 @@ ever downloaded. Without Chromium the browser tests are skipped locally and fail
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +17,7 @@ import httpx
 import pytest
 
 from .. import needs
+from ..serving import served
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -51,27 +48,6 @@ class LiveServer:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                return False
-            try:
-                if client.get(url + "/healthz").status_code == 200:
-                    return True
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-    return False
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`rueckenlotse serve` on 127.0.0.1 with a fresh data folder (secret key, SQLite database)."""
@@ -79,34 +55,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     log = data_dir / "server.log"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RUECKENLOTSE_SECRET_KEY")}
     env["RUECKENLOTSE_DATA_DIR"] = str(data_dir)
-    for _ in range(3):  # a port found free can be taken before the server binds it: try another
-        port = _free_port()
-        command = [
-            sys.executable, "-c", "from rueckenlotse.cli import main; main()",
-            "serve", "--host", "127.0.0.1", "--port", str(port), "--db", f"sqlite:///{data_dir / 'web.db'}",
-        ]  # fmt: skip
-        with log.open("ab") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-        url = f"http://127.0.0.1:{port}"
-        if _wait_until_up(url, process):
-            break
-        _stop(process)
-    else:
-        pytest.fail(f"the web server did not start:\n{log.read_text(errors='replace')}")
-    try:
+    with served(data_dir, log, env) as url:
         yield LiveServer(url, log, data_dir)
-    finally:
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture

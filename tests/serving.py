@@ -1,0 +1,70 @@
+"""`rueckenlotse serve` in a subprocess on a free port of 127.0.0.1, for tests that talk to it over HTTP."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                return False
+            try:
+                if client.get(url + "/healthz").status_code == 200:
+                    return True
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def served(data_dir: Path, log: Path, env: Mapping[str, str]) -> Iterator[str]:
+    """The server's base URL while it runs on ``data_dir``'s SQLite file; its output goes to ``log``."""
+    for _ in range(3):  # a port found free can be taken before the server binds it: try another
+        port = free_port()
+        command = [
+            sys.executable, "-c", "from rueckenlotse.cli import main; main()",
+            "serve", "--host", "127.0.0.1", "--port", str(port), "--db", f"sqlite:///{data_dir / 'web.db'}",
+        ]  # fmt: skip
+        with log.open("ab") as out:
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(env), cwd=ROOT)
+        url = f"http://127.0.0.1:{port}"
+        if _wait_until_up(url, process):
+            break
+        _stop(process)
+    else:
+        pytest.fail(f"the web server did not start:\n{log.read_text(errors='replace')}")
+    try:
+        yield url
+    finally:
+        _stop(process)
