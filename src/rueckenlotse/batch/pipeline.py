@@ -29,8 +29,9 @@ from ..core.flat_case import flat_columns, flatten_case
 from ..core.kb import KnowledgeBase
 from ..core.models import Case
 from ..core.sql_compile import DUCKDB, compile_assessment
+from ..private_files import UnsafeTarget, private_output
 from ..validation import parse_case_json
-from . import engines, files, output, readers
+from . import engines, output, readers
 from .ordered import create_in_order, tracked
 from .screen import MAX_LINE_BYTES, screened_copy
 
@@ -239,8 +240,8 @@ def output_limit(source: Path) -> int:
 
 def _private(stack: ExitStack, target: Path) -> Path:
     try:
-        return stack.enter_context(files.private_output(target))
-    except files.UnsafeTarget as e:
+        return stack.enter_context(private_output(target))
+    except UnsafeTarget as e:
         raise BatchError(str(e)) from None
     except OSError as e:
         raise BatchError(f"{target}: nicht schreibbar / cannot be written: {e.strerror}") from None

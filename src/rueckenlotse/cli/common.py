@@ -144,6 +144,10 @@ def _user_failure(error: Exception, lang: Lang) -> tuple[str, list[str]] | None:
             return text("error", lang), error.message(lang.value).splitlines()
     if isinstance(error, InvalidInput):
         return text("invalid_input", lang), [str(err) for err in error.errors]
+    from ..i18n.errors import DomainError
+
+    if isinstance(error, DomainError):
+        return text("error", lang), error.message(lang.value).splitlines()
     if "sqlalchemy.exc" in sys.modules:
         from sqlalchemy.exc import SQLAlchemyError
 

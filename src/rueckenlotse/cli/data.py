@@ -46,6 +46,7 @@ def export(
 
     Example: rueckenlotse export 3f2a… -o daten.json --csv tagebuch.csv
     """
+    from ..private_files import write_private
     from ..services import data_rights
     from ..store.audit import SYSTEM_CLI
 
@@ -58,11 +59,11 @@ def export(
         if output is None:
             sys.stdout.write(text)
         else:
-            output.write_text(text, encoding="utf-8")
+            write_private(output, text.encode("utf-8"))
             say(_t("export_written", lang, path=output))
         if csv_file is not None and diary is not None:
             # utf-8-sig: spreadsheet programs read umlauts correctly only with the byte order mark.
-            csv_file.write_text(diary, encoding="utf-8-sig", newline="")
+            write_private(csv_file, diary.encode("utf-8-sig"))
             say(_t("csv_written", lang, path=csv_file))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -354,6 +355,7 @@ def plot(
 
     Example: rueckenlotse plot 3f2a… -o verlauf.svg --png verlauf.png
     """
+    from ..private_files import private_output
     from ..services.followup import plot_for, report_for
 
     if output is None and png is None:
@@ -361,7 +363,11 @@ def plot(
     with user_errors(lang), open_store(db) as store:
         if not report_for(store, person).days:
             fail(_t("plot_empty", lang), [])
-        plot_for(store, person, svg_path=output, png_path=png, lang=lang.value)
+        # Health data: each file private (0600), whole, never written through a link (private_files).
+        with ExitStack() as files:
+            svg_file = files.enter_context(private_output(output)) if output is not None else None
+            png_file = files.enter_context(private_output(png)) if png is not None else None
+            plot_for(store, person, svg_path=svg_file, png_path=png_file, lang=lang.value)
     for path in (output, png):
         if path is not None:
             sys.stderr.write(_t("plot_written", lang, path=path) + "\n")

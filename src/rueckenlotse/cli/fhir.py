@@ -80,8 +80,10 @@ def fhir_export(
     if output is None:
         sys.stdout.write(text + "\n")
         return
+    from ..private_files import write_private
+
     try:
-        output.write_text(text + "\n", encoding="utf-8")
+        write_private(output, (text + "\n").encode("utf-8"))
     except OSError as e:
         fail(_t("error", lang), [_t("write", lang, path=output, why=e.strerror or type(e).__name__)])
 

@@ -20,6 +20,7 @@ from .. import InvalidCase, assess
 from ..core.models import Assessment, Triage
 from ..i18n import BUILTIN_LANGUAGES, languages
 from ..knowledge.loader import default_knowledge
+from ..private_files import UnsafeTarget, write_private
 from ..questionnaire import (
     AnswerError,
     Question,
@@ -238,7 +239,10 @@ class _Interview:
     def write_case(self, path: pathlib.Path) -> int:
         text = json.dumps(answers_to_case(self.answers), ensure_ascii=False, indent=2) + "\n"
         try:
-            path.write_text(text, encoding="utf-8")
+            write_private(path, text.encode("utf-8"))  # the answers are health data
+        except UnsafeTarget as e:
+            self.console.print(Text(self.t("save_failed", error=e.message(self.lang)), style="bold red"))
+            return EXIT_ERROR
         except OSError as e:
             self.console.print(Text(self.t("save_failed", error=e.strerror or e), style="bold red"))
             return EXIT_ERROR

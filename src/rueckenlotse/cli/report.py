@@ -8,9 +8,7 @@ to load). User errors exit with code 2 and a message on stderr; the output file 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -39,18 +37,11 @@ def _t(key: str, lang: Lang, **values: object) -> str:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file next to ``path``, then rename: readers see the old file or the new one."""
-    folder = path.parent if str(path.parent) else Path(".")
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(data)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    """The report as the whole new content of ``path``: private (0600), never through a link; readers see
+    the old file or the new one (private_files)."""
+    from ..private_files import write_private
+
+    write_private(path, data)
 
 
 def _from_case_file(case_file: Path, lang: Lang) -> tuple[Case, Assessment]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect
 
+from ..private_files import private_output
 from .engine import libpq_url, sqlite_file
 from .errors import StoreError, Term
 from .migrate import known_revisions, newer_program_needed
@@ -30,31 +31,6 @@ def _no_progress(done: int, total: int) -> None:
 
 def _not_a_backup(path: Path, detail: str) -> StoreError:
     return StoreError("not_a_backup", path=str(path), detail=detail)
-
-
-def _sync_directory(path: Path) -> None:
-    # The rename itself must reach the disk, or a crash could leave the old file (or none).
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _publish(part: Path, target: Path) -> None:
-    """Make a finished temporary file the backup, atomically and durably."""
-    with part.open("rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(part, target)
-    _sync_directory(target.parent)
-
-
-def _part_path(target: Path) -> Path:
-    part = target.with_name(target.name + ".part")
-    part.unlink(missing_ok=True)
-    return part
 
 
 # --- SQLite -----------------------------------------------------------------------------------------
@@ -88,23 +64,19 @@ def _sqlite_progress(progress: ProgressCallback) -> Callable[[int, int, int], No
 def sqlite_backup(engine: Engine, target: Path, progress: ProgressCallback = _no_progress) -> None:
     """Copy the live database page by page while others may keep writing (the API restarts if needed)."""
     _require_other_file(engine, target)
-    target = target.resolve()
-    part = _part_path(target)
+    target = target.absolute()
     try:
-        with engine.connect() as conn, closing(sqlite3.connect(part)) as copy:
-            source = conn.connection.driver_connection
-            assert isinstance(source, sqlite3.Connection)
-            source.backup(copy, pages=SQLITE_STEP_PAGES, progress=_sqlite_progress(progress))
-            # A backup is one self-contained file: no WAL beside it.
-            copy.execute("PRAGMA journal_mode=DELETE")
-            _require_sound(copy, target)
-        _publish(part, target)
+        # Private and whole: written beside the target, moved over it only when sound (private_files).
+        with private_output(target) as part:
+            with engine.connect() as conn, closing(sqlite3.connect(part)) as copy:
+                source = conn.connection.driver_connection
+                assert isinstance(source, sqlite3.Connection)
+                source.backup(copy, pages=SQLITE_STEP_PAGES, progress=_sqlite_progress(progress))
+                # A backup is one self-contained file: no WAL beside it.
+                copy.execute("PRAGMA journal_mode=DELETE")
+                _require_sound(copy, target)
     except sqlite3.Error as e:
-        part.unlink(missing_ok=True)
         raise StoreError("backup_failed", detail=str(e)) from None
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
 
 
 def _require_sound(db: sqlite3.Connection, path: Path) -> None:
@@ -214,15 +186,11 @@ def pg_backup(engine: Engine, target: Path, progress: ProgressCallback = _no_pro
     tool = _tool("pg_dump")
     conninfo, env = _pg_env(engine)
     tables = len(inspect(engine).get_table_names())
-    target = target.resolve()
-    part = _part_path(target)
-    command = [tool, "--format=custom", "--no-owner", "--no-privileges", "--verbose", "--file", str(part)]
-    try:
+    target = target.absolute()
+    with private_output(target) as part:
+        command = [tool, "--format=custom", "--no-owner", "--no-privileges", "--verbose", "--file", str(part)]
         with _run_tool([*command, "--dbname", conninfo], env) as lines:
             _count_lines(lines, r"dumping contents of table", tables, progress)
-        _publish(part, target)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 def _archive_output(tool: str, source_path: Path, env: dict[str, str], *options: str) -> str:
