@@ -11,6 +11,7 @@ import traceback
 from fastapi import FastAPI
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -24,7 +25,9 @@ from .security.state import BadState
 
 logger = logging.getLogger("rueckenlotse.web")
 
-KNOWN_PAGES = frozenset({"400", "403", "404", "405", "413", "500"})
+KNOWN_PAGES = frozenset({"400", "403", "404", "405", "413", "500", "503"})
+# How long a client should wait before it sends again after a 503 (the database was busy or away).
+RETRY_AFTER_SECONDS = 5
 FALLBACK_500 = (
     "Etwas ist schiefgelaufen. Bitte versuchen Sie es noch einmal. Im Notfall: 112.\n"
     "Something went wrong. Please try again. In an emergency: 112.\n"
@@ -85,7 +88,17 @@ def api_problem_response(kind: ProblemKind, request: Request) -> Response:
     return problem_response(problem(kind, request_language(request)))
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """A locked (SQLite: another writer past the busy timeout), full or unreachable database: 503 with
+    Retry-After, so clients wait and send again; the transaction was rolled back, nothing half-saved."""
+    log_unhandled(request, exc)
+    response = api_problem_response("busy", request) if is_api(request) else error_page(request, 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(PageError, _page_error)
     app.add_exception_handler(CsrfError, _csrf_error)
     app.add_exception_handler(BadState, _bad_state)

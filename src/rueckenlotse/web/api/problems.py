@@ -42,6 +42,7 @@ ProblemKind = Literal[
     "cross-site",
     "method-not-allowed",
     "server-error",
+    "busy",
 ]
 
 _STATUS: dict[ProblemKind, int] = {
@@ -56,6 +57,7 @@ _STATUS: dict[ProblemKind, int] = {
     "cross-site": 403,
     "method-not-allowed": 405,
     "server-error": 500,
+    "busy": 503,
 }
 
 # Texts of the API itself: web/api/texts.yaml (keys api.*), loaded by the translation layer.
