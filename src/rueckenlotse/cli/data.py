@@ -103,9 +103,14 @@ def backup(
 
     Example: rueckenlotse backup sicherung.db
     """
+    from ..services import data_rights
+    from ..store.audit import SYSTEM_CLI
+
     with user_errors(lang), open_store(db) as store:
         with progress(_t("backup_progress", lang)) as update:
             store.backup(file, progress=update)
+        # Recorded after the copy was made: the backup holds every person, the trail says who made it.
+        data_rights.record(store, SYSTEM_CLI, "backup")
     sys.stdout.write(_t("backup_written", lang, path=file) + "\n")
 
 

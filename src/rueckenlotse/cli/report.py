@@ -64,13 +64,16 @@ def _from_store(
     from ..core.engine import evaluate
     from ..knowledge.loader import default_knowledge
     from ..reports.documents.diary import CHART_FOR
+    from ..services import data_rights
     from ..services.followup import latest_of
     from ..services.report_diary import diary_from_store
+    from ..store.audit import SYSTEM_CLI
 
     kb = default_knowledge()
     with open_store(db) as store:
         display_name = store.get_person(person).display_name  # an unknown id: "not found", not "no intake"
         record = latest_of(store, person)
+        data_rights.record(store, SYSTEM_CLI, "read.report", person_id=person)  # who read it, never what
         assessment = record.assessment
         # Same knowledge, same result: evaluate again only to have the texts in the language asked for.
         if record.knowledge_version == kb.version:

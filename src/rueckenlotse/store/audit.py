@@ -37,6 +37,11 @@ ACTIONS = frozenset(
         "read.intake_report",  # the practice's PDF report of one intake
         "review.intake",  # marked reviewed
         "export",  # the person's data downloaded (JSON)
+        "read.report",  # a report (patient or clinician) made from the person's stored data (CLI)
+        "read.diary",  # the person's diary shown (CLI)
+        "read.plan",  # the person's plan shown (CLI)
+        "read.chart",  # the person's diary drawn into a file (CLI)
+        "backup",  # the whole database copied into a file (recorded without person)
         "erase",  # an account erased (recorded without person)
         "purge.intake",  # an intake removed after the retention time
     }

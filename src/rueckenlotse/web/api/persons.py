@@ -300,7 +300,10 @@ class AccessOut(ResponseModel):
     actor: str = Field(description="patient (oneself), clinician (a practice's team), api_token, system.")
     practice_id: str | None = Field(description="The practice that acted, if any.")
     practice_name: str | None = Field(description="Its name, if the practice still exists.")
-    action: str = Field(description="read.intake, read.intake_report, review.intake, export, purge.intake.")
+    action: str = Field(
+        description="read.intake, read.intake_report, review.intake, export, purge.intake; "
+        "from the command line read.report, read.diary, read.plan, read.chart."
+    )
     channel: str = Field(description="web, api or cli.")
 
 
