@@ -167,6 +167,49 @@ def test_diary_import_checks_every_line_first(db: str, person: str, tmp_path: Pa
     assert len(diary_entries(db, person, tmp_path)) == 1
 
 
+def test_a_diary_import_that_fails_half_way_keeps_none_of_its_entries(
+    db: str, person: str, tmp_path: Path
+) -> None:
+    """One unit of work: the database refuses the third entry (a trigger, as a full disk would), and the
+    two before it are not kept either, so importing the file again neither misses nor duplicates."""
+    import sqlite3
+
+    entries = [
+        {"recorded_at": f"2026-03-0{d}T08:00:00+01:00", "pain": {"low_back": p}}
+        for d, p in ((3, 5), (4, 4), (5, 9))
+    ]
+    file = tmp_path / "diary.jsonl"
+    file.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+    with sqlite3.connect(db.removeprefix("sqlite:///")) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse_nine BEFORE INSERT ON diary_entries WHEN NEW.max_pain = 9 "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )
+    refused = run(db, "diary", "import", person, file)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert diary_entries(db, person, tmp_path) == []
+    with sqlite3.connect(db.removeprefix("sqlite:///")) as connection:
+        connection.execute("DROP TRIGGER refuse_nine")
+    imported = run(db, "diary", "import", person, file)
+    assert imported.returncode == 0, imported.stderr
+    assert len(diary_entries(db, person, tmp_path)) == 3
+
+
+@pytest.mark.parametrize("content", ["utf-16", "binary"])
+def test_a_file_that_is_not_utf8_is_refused_without_a_traceback(
+    db: str, person: str, tmp_path: Path, content: str
+) -> None:
+    entry = json.dumps({"recorded_at": "2026-03-03T08:00:00+01:00", "pain": {"low_back": 5}})
+    data = entry.encode("utf-16") if content == "utf-16" else bytes(range(256))
+    file = tmp_path / "diary.jsonl"
+    file.write_bytes(data)
+    for args in (("diary", "import", person, file), ("person", "intake", person, file)):
+        refused = run(db, *args)
+        assert refused.returncode == 2, (args, refused.stderr)
+        assert "kein UTF-8-Text" in refused.stderr and "Traceback" not in refused.stderr
+    assert diary_entries(db, person, tmp_path) == []
+
+
 def test_plan_show_exclude_and_include(db: str, person: str) -> None:
     shown = run(db, "plan", "show", person, "--today", "2026-03-05")
     assert shown.returncode == 0, shown.stderr

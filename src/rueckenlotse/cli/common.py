@@ -154,6 +154,8 @@ def _user_failure(error: Exception, lang: Lang) -> tuple[str, list[str]] | None:
         if isinstance(error, SQLAlchemyError):
             detail = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
             return text("error", lang), [text("database_error", lang, detail=detail)]
+    if isinstance(error, UnicodeDecodeError):  # a file read as UTF-8 that is not (UTF-16, binary)
+        return text("error", lang), [text("not_utf8", lang)]
     if isinstance(error, OSError):
         detail = error.strerror or str(error)
         return text("error", lang), [text("file_error", lang, path=error.filename or "", detail=detail)]

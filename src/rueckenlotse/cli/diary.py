@@ -269,9 +269,12 @@ def diary_import(
         fail(kb.text("ui.invalid_input", lang.value), problems)
     results: list[EntryResult] = []
     with user_errors(lang), open_store(db) as store, progress(_t("import_progress", lang)) as update:
-        for done, entry in enumerate(sorted(entries, key=lambda e: e.recorded_at), start=1):
-            results.append(add_entry(store, person, entry, lang=lang.value))
-            update(done, len(entries))
+        # One unit of work: a stopped or failed import leaves none of its entries, so importing the file
+        # again neither misses nor duplicates any.
+        with store.atomic():
+            for done, entry in enumerate(sorted(entries, key=lambda e: e.recorded_at), start=1):
+                results.append(add_entry(store, person, entry, lang=lang.value))
+                update(done, len(entries))
     for result in results:
         if result.rescreen.escalated or result.new_escalations:
             _show_entry_result(result, lang)
