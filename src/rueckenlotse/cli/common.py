@@ -131,23 +131,18 @@ def user_errors(lang: Lang) -> Iterator[None]:
 def _user_failure(error: Exception, lang: Lang) -> tuple[str, list[str]] | None:
     """The heading and lines for an error the user caused, or None for any other error (a bug).
 
-    The store's and SQLAlchemy's errors are looked for only once their modules are loaded: a command that
-    never opened the store may run without its extra (`store`), and then none of its errors can occur.
-    The order matters: a store error can also be an OSError (Forbidden is a PermissionError).
+    SQLAlchemy's errors are looked for only once its modules are loaded: a command that never opened the
+    store may run without its extra (`store`), and then none of its errors can occur. The order matters:
+    a typed error (the store's, an unsafe output path) can also be an OSError (Forbidden is a
+    PermissionError).
     """
     from ..core.errors import InvalidInput
-
-    if "rueckenlotse.store.errors" in sys.modules:
-        from ..store.errors import StoreError
-
-        if isinstance(error, StoreError):
-            return text("error", lang), error.message(lang.value).splitlines()
-    if isinstance(error, InvalidInput):
-        return text("invalid_input", lang), [str(err) for err in error.errors]
     from ..i18n.errors import DomainError
 
     if isinstance(error, DomainError):
         return text("error", lang), error.message(lang.value).splitlines()
+    if isinstance(error, InvalidInput):
+        return text("invalid_input", lang), [str(err) for err in error.errors]
     if "sqlalchemy.exc" in sys.modules:
         from sqlalchemy.exc import SQLAlchemyError
 
@@ -160,6 +155,15 @@ def _user_failure(error: Exception, lang: Lang) -> tuple[str, list[str]] | None:
         detail = error.strerror or str(error)
         return text("error", lang), [text("file_error", lang, path=error.filename or "", detail=detail)]
     return None
+
+
+def record_access(store: Store, action: str, person_id: str | None = None) -> None:
+    """The command line's access to a person's data (or, without a person, to everyone's) in the audit
+    trail: who and what kind, never what was read."""
+    from ..services import data_rights
+    from ..store.audit import SYSTEM_CLI
+
+    data_rights.record(store, SYSTEM_CLI, action, person_id=person_id)
 
 
 def database_url(db: str | None) -> str:

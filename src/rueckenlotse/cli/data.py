@@ -24,6 +24,7 @@ from .common import (
     has_cli_text,
     open_store,
     progress,
+    record_access,
     say,
     user_errors,
 )
@@ -47,14 +48,12 @@ def export(
     Example: rueckenlotse export 3f2a… -o daten.json --csv tagebuch.csv
     """
     from ..private_files import write_private
-    from ..services import data_rights
-    from ..store.audit import SYSTEM_CLI
 
     with user_errors(lang), open_store(db) as store:
         with progress(_t("export_progress", lang)) as update:
             data = store.export_person(person_id, progress=update)
             diary = store.diary_csv(person_id) if csv_file is not None else None
-        data_rights.record(store, SYSTEM_CLI, "export", person_id=person_id)  # who exported, never what
+        record_access(store, "export", person_id)
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
         if output is None:
             sys.stdout.write(text)
@@ -103,14 +102,11 @@ def backup(
 
     Example: rueckenlotse backup sicherung.db
     """
-    from ..services import data_rights
-    from ..store.audit import SYSTEM_CLI
-
     with user_errors(lang), open_store(db) as store:
         with progress(_t("backup_progress", lang)) as update:
             store.backup(file, progress=update)
         # Recorded after the copy was made: the backup holds every person, the trail says who made it.
-        data_rights.record(store, SYSTEM_CLI, "backup")
+        record_access(store, "backup")
     sys.stdout.write(_t("backup_written", lang, path=file) + "\n")
 
 

@@ -25,6 +25,7 @@ from .common import (
     open_store,
     parse_moment,
     progress,
+    record_access,
     user_errors,
 )
 
@@ -315,13 +316,11 @@ def diary_show(
     from rich.text import Text
 
     from ..plan.followup_texts import fmt_number
-    from ..services import data_rights
     from ..services.followup import report_for
-    from ..store.audit import SYSTEM_CLI
 
     with user_errors(lang), open_store(db) as store:
         report = report_for(store, person)
-        data_rights.record(store, SYSTEM_CLI, "read.diary", person_id=person)  # who read it, never what
+        record_access(store, "read.diary", person)
     console = make_console()
     if report.red_flag_text is not None:
         # The standing red flag first: nothing reassuring comes before it.
@@ -362,9 +361,7 @@ def plot(
     Example: rueckenlotse plot 3f2a… -o verlauf.svg --png verlauf.png
     """
     from ..private_files import private_output
-    from ..services import data_rights
     from ..services.followup import plot_for, report_for
-    from ..store.audit import SYSTEM_CLI
 
     if output is None and png is None:
         fail(_t("plot_needs_file", lang), [])
@@ -376,7 +373,7 @@ def plot(
             svg_file = files.enter_context(private_output(output)) if output is not None else None
             png_file = files.enter_context(private_output(png)) if png is not None else None
             plot_for(store, person, svg_path=svg_file, png_path=png_file, lang=lang.value)
-        data_rights.record(store, SYSTEM_CLI, "read.chart", person_id=person)
+        record_access(store, "read.chart", person)
     for path in (output, png):
         if path is not None:
             sys.stderr.write(_t("plot_written", lang, path=path) + "\n")

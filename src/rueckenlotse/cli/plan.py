@@ -24,6 +24,7 @@ from .common import (
     make_console,
     open_store,
     parse_day,
+    record_access,
     user_errors,
 )
 
@@ -136,14 +137,12 @@ def plan_show(
     Example: rueckenlotse plan show 3f2a…
     """
     from ..reports.plan_text import render_plan
-    from ..services import data_rights
     from ..services.followup import current_plan
-    from ..store.audit import SYSTEM_CLI
 
     day = parse_day(today, lang)
     with user_errors(lang), open_store(db) as store:
         plan = current_plan(store, person, today=day, lang=lang.value)
-        data_rights.record(store, SYSTEM_CLI, "read.plan", person_id=person)  # who read it, never what
+        record_access(store, "read.plan", person)
     make_console().print(render_plan(plan, lang.value))
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import DbOption, Lang, LangOption, cli_text, fail, open_store, user_errors
+from .common import DbOption, Lang, LangOption, cli_text, fail, open_store, record_access, user_errors
 
 if TYPE_CHECKING:
     from ..core.models import Assessment, Case
@@ -34,14 +34,6 @@ class ReportFormat(StrEnum):
 
 def _t(key: str, lang: Lang, **values: object) -> str:
     return cli_text(f"report.{key}", lang.value, **values)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """The report as the whole new content of ``path``: private (0600), never through a link; readers see
-    the old file or the new one (private_files)."""
-    from ..private_files import write_private
-
-    write_private(path, data)
 
 
 def _from_case_file(case_file: Path, lang: Lang) -> tuple[Case, Assessment]:
@@ -64,16 +56,14 @@ def _from_store(
     from ..core.engine import evaluate
     from ..knowledge.loader import default_knowledge
     from ..reports.documents.diary import CHART_FOR
-    from ..services import data_rights
     from ..services.followup import latest_of
     from ..services.report_diary import diary_from_store
-    from ..store.audit import SYSTEM_CLI
 
     kb = default_knowledge()
     with open_store(db) as store:
         display_name = store.get_person(person).display_name  # an unknown id: "not found", not "no intake"
         record = latest_of(store, person)
-        data_rights.record(store, SYSTEM_CLI, "read.report", person_id=person)  # who read it, never what
+        record_access(store, "read.report", person)
         assessment = record.assessment
         # Same knowledge, same result: evaluate again only to have the texts in the language asked for.
         if record.knowledge_version == kb.version:
@@ -116,6 +106,7 @@ def report(
     if db is not None and person is None:
         fail(_t("error", lang), [_t("db_needs_person", lang)])
     fmt = output_format or (ReportFormat.pdf if output.suffix.lower() == ".pdf" else ReportFormat.html)
+    from ..private_files import write_private
     from ..reports.documents import render_report
 
     label: str | None = None
@@ -136,7 +127,8 @@ def report(
             diary=diary,
             generated_at=dt.datetime.now(dt.UTC),
         )
-        write_atomically(output, data)
+        # Private (0600), whole, never through a link: readers see the old file or the new one.
+        write_private(output, data)
     sys.stderr.write(_t("written", lang, path=output) + "\n")
 
 
@@ -144,4 +136,4 @@ def register(app: typer.Typer) -> None:
     app.command("report")(report)
 
 
-__all__ = ["register", "write_atomically"]
+__all__ = ["register"]
