@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from rueckenlotse import assess
 from rueckenlotse.core.models import Case
 from rueckenlotse.plan.models import DiaryEntry
+from rueckenlotse.plan.rescreen import replay
 from rueckenlotse.store import Store
 
 from .. import needs
@@ -147,9 +148,16 @@ def populate(store: Store, name: str = "Anna", entries: int = 5) -> dict[str, An
     person = store.create_person(name)
     case = sample_case()
     first = store.add_assessment(person.id, case, assess(case))
-    second_case = sample_case(age=52)
-    second = store.add_assessment(person.id, second_case, assess(second_case), source="diary_rescreen")
     diary = [store.add_diary_entry(person.id, sample_entry(n)) for n in range(entries)]
+    # The diary's re-screen as services.followup keeps it: a warning sign is never stored without its
+    # escalation (the integrity check looks for it).
+    episode = replay(
+        case, first.assessment, [sample_entry(n) for n in range(entries)], assessed_at=first.created_at
+    )
+    escalated = [r for r in episode.rescreens if r.escalated]
+    second_case = escalated[-1].case if escalated else sample_case(age=52)
+    second_result = escalated[-1].assessment if escalated else assess(second_case)
+    second = store.add_assessment(person.id, second_case, second_result, source="diary_rescreen")
     plan = store.save_plan(person.id, second.id, {"exercises": ["cat_cow", "bridge"], "weeks": 6})
     store.add_exclusion(person.id, "plank", "Schulter")
     store.add_exclusion(person.id, "bridge")

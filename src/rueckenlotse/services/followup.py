@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.engine import evaluate
-from ..core.models import Case
+from ..core.models import TRIAGE_ORDER, Case
 from ..knowledge.loader import default_knowledge
 from ..plan.builder import build_plan
 from ..plan.models import DiaryEntry
@@ -116,7 +116,7 @@ def add_entry(
     # its escalation.
     with store.atomic():
         entry_id = store.add_diary_entry(person_id, entry, lang=lang)
-        if result.escalated or result.examined:
+        if result.escalated or result.examined or _below_standing(previous, result):
             # Strictly after the assessment it follows: on a tie of timestamps the order by id is
             # arbitrary, and the older assessment could still count as the newest.
             after_previous = previous.created_at + dt.timedelta(microseconds=1)
@@ -130,6 +130,14 @@ def add_entry(
     report = report_for(store, person_id, lang=lang)
     day = entry.recorded_at.date()
     return EntryResult(entry_id, result, [e for e in report.escalations if e.on == day])
+
+
+def _below_standing(previous: AssessmentRecord, result: Rescreen) -> bool:
+    """The newest stored triage is below a red flag that still stands: the record misses an escalation
+    (written before escalations were kept with their entry, or past the service). Keeping this re-screen
+    repairs it at the next entry instead of leaving the person at the lower triage."""
+    rank = {t: i for i, t in enumerate(TRIAGE_ORDER)}
+    return any(rank[flag.triage] > rank[previous.assessment.triage] for flag in result.standing)
 
 
 def report_for(store: Store, person_id: str, *, lang: str = "de") -> FollowUpReport:

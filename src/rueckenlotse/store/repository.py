@@ -23,7 +23,7 @@ from ..core.models import Assessment, Case
 from ..plan.models import DiaryEntry
 from ..validation import validate_model
 from . import backup as backups
-from . import erasing, exporting, integrity
+from . import erasing, escalations, exporting, integrity
 from .engine import BEGIN_OPTION, is_sqlite, make_engine
 from .errors import NotFound, StoreError
 from .migrate import migrate
@@ -363,12 +363,14 @@ class Store:
     # --- integrity, backup, restore -------------------------------------------------------------------
 
     def integrity_check(self) -> list[str]:
-        """Problems found (empty when all is well): engine checks, dangling references, invalid documents."""
+        """Problems found (empty when all is well): engine checks, dangling references, invalid documents,
+        and warning signs stored without their escalation."""
         with self.transaction() as session:
             connection = session.connection()
             problems = integrity.sqlite_checks(connection) if self.is_sqlite else []
             problems += integrity.orphan_checks(connection)
             problems += integrity.document_checks(session)
+            problems += escalations.escalation_checks(session)
             return problems
 
     def backup(self, path: str | Path, progress: ProgressCallback = _no_progress) -> None:

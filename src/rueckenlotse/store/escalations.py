@@ -1,0 +1,85 @@
+"""Integrity: every stored warning sign has the escalation it calls for.
+
+A diary entry and the assessment it escalates to are written in one transaction (services.followup), so a
+warning sign without its escalation can only come from a bug, an import that bypassed the service, or a
+database edited by hand. It is the most dangerous inconsistency the store can hold: a fever entry while the
+person's triage stays ``self_care``. This check replays each person's diary from their latest intake with the
+same re-screening the service uses (plan.rescreen.replay) and, for every entry whose re-screen escalates,
+looks for an assessment stored at or after the entry with a triage at least as high.
+
+Any such assessment counts (the entry's own, a later escalation or a newer intake): what matters for safety
+is that the person's record was raised by then, not which row did it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..core.models import TRIAGE_ORDER, Assessment, Case
+from ..plan.models import DiaryEntry
+from ..plan.rescreen import replay
+from .records import parse_stored
+from .schema import AssessmentRow, DiaryRow
+
+_RANK = {t.value: i for i, t in enumerate(TRIAGE_ORDER)}
+
+
+def _persons_with_diary(session: Session) -> Iterator[str]:
+    query = select(DiaryRow.person_id).distinct().order_by(DiaryRow.person_id)
+    yield from session.scalars(query)
+
+
+def _assessments(session: Session, person_id: str) -> list[tuple[datetime, str, str, AssessmentRow]]:
+    query = (
+        select(AssessmentRow)
+        .where(AssessmentRow.person_id == person_id)
+        .order_by(AssessmentRow.created_at, AssessmentRow.id)
+    )
+    return [(row.created_at, row.source, row.triage, row) for row in session.scalars(query)]
+
+
+def _covered(assessments: list[tuple[datetime, str, str, AssessmentRow]], at: datetime, rank: int) -> bool:
+    return any(created >= at and _RANK.get(triage, -1) >= rank for created, _, triage, _ in assessments)
+
+
+def person_problems(session: Session, person_id: str) -> list[str]:
+    """The person's diary entries whose escalation is missing (empty when every one has it)."""
+    assessments = _assessments(session, person_id)
+    intakes = [row for _, source, _, row in assessments if source == "intake"]
+    if not intakes:
+        return []  # a diary needs an intake first; without one nothing was re-screened
+    intake = intakes[-1]
+    rows = list(
+        session.scalars(
+            select(DiaryRow)
+            .where(DiaryRow.person_id == person_id)
+            .order_by(DiaryRow.recorded_at, DiaryRow.id)
+        )
+    )
+    try:
+        entries = [parse_stored(DiaryEntry, row.entry_json) for row in rows]
+        case = parse_stored(Case, intake.case_json)
+        assessment = parse_stored(Assessment, intake.assessment_json)
+    except ValueError:
+        return []  # reported by the document checks already
+    episode = replay(case, assessment, entries, assessed_at=intake.created_at)
+    problems = []
+    for index, row in enumerate(rows):
+        result = episode.of_entry(index)
+        if not result.escalated:
+            continue
+        needed = result.assessment.triage.value
+        if not _covered(assessments, row.recorded_at, _RANK[needed]):
+            problems.append(f"diary_entries {row.id}: warning sign without its escalation (needs {needed})")
+    return problems
+
+
+def escalation_checks(session: Session) -> list[str]:
+    problems: list[str] = []
+    for person_id in list(_persons_with_diary(session)):
+        problems += person_problems(session, person_id)
+    return problems
