@@ -7,6 +7,8 @@ the service (as a bug, a hand edit or an old import could) and the check must na
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,7 @@ from rueckenlotse.store import Store
 
 INTAKE = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
+ROOT = Path(__file__).resolve().parents[2]
 CASE = Case(age=45, regions=["low_back"], duration_weeks=2, pain_intensity=5, trauma="none")
 
 
@@ -92,3 +95,17 @@ def test_the_next_entry_repairs_a_missing_escalation(store: Store) -> None:
     count = len(store.list_assessments(person_id))
     add_entry(store, person_id, entry(3))
     assert len(store.list_assessments(person_id)) == count
+
+
+def test_the_check_command_lists_the_entry_and_exits_1(db_url: str) -> None:
+    with Store.open(db_url) as store:
+        person_id = person_with_intake(store)
+        bypassed = store.add_diary_entry(person_id, entry(1, "fever"))
+    command = [str(ROOT / ".venv/bin/rueckenlotse"), "check", "--db", db_url, "--lang", "en"]
+    run = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    assert run.returncode == 1, run.stderr
+    assert "The check found 1 problem(s):" in run.stdout and bypassed in run.stdout
+    with Store.open(db_url) as store:
+        add_entry(store, person_id, entry(2))
+    run = subprocess.run(command[:-1] + ["de"], capture_output=True, text=True, check=False, timeout=120)
+    assert (run.returncode, run.stdout.strip()) == (0, "Die Prüfung fand keine Fehler."), run.stderr

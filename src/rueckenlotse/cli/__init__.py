@@ -31,6 +31,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "erase": "Delete every row of one person in every table, then verify that nothing is left.",
     "backup": "Back up the whole database into one file (SQLite copy, or a pg_dump archive for PostgreSQL).",
     "restore": "Replace the whole database by a backup, then check its integrity.",
+    "check": "Check the database: engine checks, references, documents, an escalation per warning sign.",
     "ask": "Eine Frage an das Wissen stellen (search the education modules).",
     "plot": "Draw pain per region and activity over time, with milestones and escalations (SVG and/or PNG).",
     "serve": "Start the web app: the assessment in the browser, German with an English switch.",

@@ -1,4 +1,4 @@
-"""Data commands of the command line: export, erase, backup, restore.
+"""Data commands of the command line: export, erase, backup, restore, check.
 
 Thin on purpose: every command opens the Store, calls one method and reports. Errors exit with code 2 and a
 message on stderr, never a traceback. The store is imported inside the commands so ``--help`` stays fast.
@@ -134,7 +134,24 @@ def restore(
     sys.stdout.write(_t("restored", lang, path=file) + "\n")
 
 
+def check(db: DbOption = None, lang: LangOption = Lang.de) -> None:
+    """Check the database: engine checks, references, documents, an escalation per warning sign.
+
+    Exit code 1 when a problem is found, each listed on its own line.
+
+    Example: rueckenlotse check
+    """
+    with user_errors(lang), open_store(db) as store:
+        with progress(_t("check_progress", lang)):
+            problems = store.integrity_check()
+    if problems:
+        sys.stdout.write(_t("check_problems", lang, count=len(problems)) + "\n")
+        sys.stdout.writelines(f"- {problem}\n" for problem in problems)
+        raise typer.Exit(1)
+    sys.stdout.write(_t("check_clean", lang) + "\n")
+
+
 def register(app: typer.Typer) -> None:
     """Add the data commands to the main application."""
-    for command in (export, erase, backup, restore):
+    for command in (export, erase, backup, restore, check):
         app.command()(command)
