@@ -85,3 +85,40 @@ def test_deferred_write_transactions_are_refused_under_the_same_load(tmp_path: P
         if locked:
             break
     assert locked, "no writer was refused: the companion no longer shows what IMMEDIATE prevents"
+
+
+def test_session_touches_and_audit_rows_wait_as_well(tmp_path: Path) -> None:
+    """Every signed-in request reads its session and then touches it, and reads of a person write an audit
+    row: such read-then-write work begins IMMEDIATE by default too, so it waits instead of failing."""
+    from rueckenlotse.services.data_rights import record
+    from rueckenlotse.store.audit import Actor
+    from rueckenlotse.store.web_sessions import TOUCH_EVERY
+
+    from ..web.api_world import PASSWORD, cheap_accounts
+
+    url = f"sqlite:///{tmp_path / 'touch' / 'rueckenlotse.db'}"
+    with Store.open(url) as store:
+        account, person = cheap_accounts(store).register_patient("touch@example.org", PASSWORD)
+        tokens = [cheap_accounts(store).start_session(account.id) for _ in range(WRITERS)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(WRITERS)
+
+    def toucher(token: str) -> None:
+        with Store.open(url) as store:
+            accounts = cheap_accounts(store)
+            start.wait()
+            try:
+                for step in range(1, ENTRIES * 2):
+                    # Each call a touch later: the session row is read and then written every time.
+                    now = dt.datetime.now(dt.UTC) + step * TOUCH_EVERY
+                    assert accounts.session(token, now=now) is not None
+                    record(store, Actor("patient", account.id, "web"), "read.diary", person_id=person.id)
+            except BaseException as error:  # collected: the test asserts on every kind
+                errors.append(error)
+
+    threads = [threading.Thread(target=toucher, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

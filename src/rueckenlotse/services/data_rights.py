@@ -48,7 +48,7 @@ def record(
 
 def access_log(store: Store, person_id: str, limit: int = ACCESS_LOG_LIMIT) -> list[AuditRecord]:
     """Who accessed this person's record, newest first."""
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         return audit.events_of_person(session, person_id, limit)
 
 

@@ -117,7 +117,7 @@ class Accounts:
             return AccountRecord.from_row(account)
 
     def account(self, account_id: str) -> AccountRecord:
-        with self._store.transaction() as session:
+        with self._store.transaction(write=False) as session:
             return AccountRecord.from_row(_account(session, account_id))
 
     def person_of(self, account_id: str) -> str | None:
@@ -127,7 +127,7 @@ class Accounts:
     def owned_person(self, account_id: str, person_id: str) -> PersonRecord:
         """The person, if this account owns it; otherwise NotFound, exactly as for an unknown id, so that
         another patient's id reveals nothing."""
-        with self._store.transaction() as session:
+        with self._store.transaction(write=False) as session:
             owner = session.scalar(select(Account.id).where(Account.person_id == person_id))
             person = session.get(Person, person_id)
             if owner != account_id or person is None:

@@ -106,7 +106,7 @@ class Practices:
             return PracticeRecord.from_row(practice)
 
     def practice(self, practice_id: str) -> PracticeRecord:
-        with self._store.transaction() as session:
+        with self._store.transaction(write=False) as session:
             return PracticeRecord.from_row(_practice(session, practice_id))
 
     def practice_by_code(self, code: str) -> PracticeRecord | None:
@@ -114,7 +114,7 @@ class Practices:
         normal = normalise_code(code)
         if len(normal) != CODE_LENGTH:
             return None
-        with self._store.transaction() as session:
+        with self._store.transaction(write=False) as session:
             row = session.scalar(select(Practice).where(Practice.intake_code == normal))
             return PracticeRecord.from_row(row) if row is not None else None
 
@@ -148,7 +148,7 @@ class Practices:
             return True
 
     def members(self, practice_id: str) -> list[AccountRecord]:
-        with self._store.transaction() as session:
+        with self._store.transaction(write=False) as session:
             _practice(session, practice_id)
             query = (
                 select(Account)
@@ -159,7 +159,7 @@ class Practices:
             return [AccountRecord.from_row(row) for row in session.scalars(query)]
 
     def practices_of(self, account_id: str) -> list[PracticeRecord]:
-        with self._store.transaction() as session:
+        with self._store.transaction(write=False) as session:
             query = (
                 select(Practice)
                 .join(PracticeMember, PracticeMember.practice_id == Practice.id)
@@ -206,7 +206,7 @@ class Practices:
 
     def intake_by_submission(self, practice_id: str, submission_key: str) -> IntakeRecord | None:
         """The practice's intake sent under this key, or None."""
-        with self._store.transaction() as session:
+        with self._store.transaction(write=False) as session:
             row = _existing_intake(session, practice_id, None, submission_key)
             return IntakeRecord.from_row(row) if row is not None else None
 
@@ -234,7 +234,7 @@ class Practices:
         )
         if only_open:
             query = query.where(PracticeIntake.reviewed_at.is_(None))
-        with self._store.transaction() as session:
+        with self._store.transaction(write=False) as session:
             return [
                 InboxRow(IntakeRecord.from_row(intake), name, _red_flags(document))
                 for intake, name, document in session.execute(query)
@@ -242,7 +242,7 @@ class Practices:
 
     def intake_detail(self, practice_id: str, intake_id: str) -> IntakeDetail:
         """One intake with all answers; NotFound unless it was submitted to this practice."""
-        with self._store.transaction() as session:
+        with self._store.transaction(write=False) as session:
             intake = _intake(session, practice_id, intake_id)
             assessment = session.get(AssessmentRow, intake.assessment_id)
             person = session.get(Person, intake.person_id)
@@ -281,7 +281,7 @@ class Practices:
         query = select(ApiToken.id).where(
             ApiToken.token_hash == token_digest(raw), ApiToken.revoked_at.is_(None)
         )
-        with self._store.transaction() as session:
+        with self._store.transaction(write=False) as session:
             return session.scalar(query)
 
     # --- retention ------------------------------------------------------------------------------------
@@ -352,12 +352,12 @@ class Practices:
             .join(ApiToken, ApiToken.practice_id == Practice.id)
             .where(ApiToken.token_hash == token_digest(raw), ApiToken.revoked_at.is_(None))
         )
-        with self._store.transaction() as session:
+        with self._store.transaction(write=False) as session:
             row = session.scalar(query)
             return PracticeRecord.from_row(row) if row is not None else None
 
     def api_tokens(self, practice_id: str) -> list[ApiTokenRecord]:
-        with self._store.transaction() as session:
+        with self._store.transaction(write=False) as session:
             query = select(ApiToken).where(ApiToken.practice_id == practice_id)
             return [ApiTokenRecord.from_row(r) for r in session.scalars(query.order_by(ApiToken.created_at))]
 

@@ -106,12 +106,15 @@ class Store:
         self.close()
 
     @contextmanager
-    def transaction(self, *, write: bool = False) -> Iterator[Session]:
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """One session in one transaction: committed on success, rolled back on any error.
 
-        ``write``: the transaction will write. On SQLite it then begins IMMEDIATE, taking the write lock
-        first: a reader that later wants to write cannot be refused at once ("database is locked") because
-        another process wrote in between; waiting for the lock honours the busy timeout instead.
+        ``write`` (the default): the transaction may write. On SQLite it then begins IMMEDIATE, taking the
+        write lock first: a reader that later wants to write cannot be refused at once ("database is
+        locked") because another process wrote in between; waiting for the lock honours the busy timeout
+        instead. Only a transaction that surely only reads passes ``write=False`` (a plain BEGIN, which
+        runs beside writers in WAL mode): a forgotten flag then costs a little concurrency, never a
+        failed write.
 
         Inside ``atomic()`` it joins the open unit of work: the commit (or rollback) is the unit's.
         For the store's own repositories (accounts, practices); interfaces call their methods instead.
@@ -135,7 +138,7 @@ class Store:
         Nested units join the outermost one. Records returned inside carry the values flushed so far
         (ids, timestamps); they become durable only when the block ends without an error.
         """
-        with self.transaction(write=True):
+        with self.transaction():
             yield
 
     # --- persons --------------------------------------------------------------------------------------
@@ -143,18 +146,18 @@ class Store:
     def create_person(self, display_name: str | None = None) -> PersonRecord:
         """A new pseudonymous person; the display name is optional and only for the person's own use."""
         name = clean_display_name(display_name)
-        with self.transaction(write=True) as session:
+        with self.transaction() as session:
             person = Person(display_name=name)
             session.add(person)
             session.flush()
             return PersonRecord.from_row(person)
 
     def get_person(self, person_id: str) -> PersonRecord:
-        with self.transaction() as session:
+        with self.transaction(write=False) as session:
             return PersonRecord.from_row(person_row(session, person_id))
 
     def list_persons(self) -> list[PersonRecord]:
-        with self.transaction() as session:
+        with self.transaction(write=False) as session:
             rows = session.scalars(select(Person).order_by(Person.created_at, Person.id))
             return [PersonRecord.from_row(row) for row in rows]
 
@@ -178,7 +181,7 @@ class Store:
             raise InvalidValue("moment_without_zone")
         if source not in ASSESSMENT_SOURCES:
             raise InvalidValue("unknown_source", source=source)
-        with self.transaction(write=True) as session:
+        with self.transaction() as session:
             person_row(session, person_id)
             row = AssessmentRow(
                 person_id=person_id,
@@ -196,7 +199,7 @@ class Store:
             return AssessmentRecord.from_row(row)
 
     def latest_assessment(self, person_id: str) -> AssessmentRecord | None:
-        with self.transaction() as session:
+        with self.transaction(write=False) as session:
             person_row(session, person_id)
             query = (
                 select(AssessmentRow)
@@ -209,7 +212,7 @@ class Store:
 
     def list_assessments(self, person_id: str) -> list[AssessmentRecord]:
         """Oldest first."""
-        with self.transaction() as session:
+        with self.transaction(write=False) as session:
             person_row(session, person_id)
             return [AssessmentRecord.from_row(row) for row in assessments_of(session, person_id)]
 
@@ -228,7 +231,7 @@ class Store:
         Invalid input raises ``InvalidInput`` with field errors in ``lang`` and writes nothing.
         """
         valid = _validated_entry(entry, kb, lang)
-        with self.transaction(write=True) as session:
+        with self.transaction() as session:
             person_row(session, person_id)
             row = DiaryRow(
                 person_id=person_id,
@@ -243,12 +246,12 @@ class Store:
 
     def list_diary(self, person_id: str) -> list[DiaryRecord]:
         """Ordered by the time the entry is about, then by id."""
-        with self.transaction() as session:
+        with self.transaction(write=False) as session:
             person_row(session, person_id)
             return [DiaryRecord.from_row(row) for row in diary_of(session, person_id)]
 
     def get_diary_entry(self, entry_id: str) -> DiaryRecord:
-        with self.transaction() as session:
+        with self.transaction(write=False) as session:
             row = session.get(DiaryRow, entry_id)
             if row is None:
                 raise NotFound("diary_entry", entry_id)
@@ -259,7 +262,7 @@ class Store:
     def save_plan(self, person_id: str, assessment_id: str, plan: Mapping[str, Any]) -> str:
         """Keep a plan made from one of this person's assessments; returns its id."""
         document = _json_document(plan)
-        with self.transaction(write=True) as session:
+        with self.transaction() as session:
             person_row(session, person_id)
             owner = session.scalar(select(AssessmentRow.person_id).where(AssessmentRow.id == assessment_id))
             if owner != person_id:
@@ -271,7 +274,7 @@ class Store:
         return plan_id
 
     def latest_plan(self, person_id: str) -> PlanRecord | None:
-        with self.transaction() as session:
+        with self.transaction(write=False) as session:
             person_row(session, person_id)
             query = (
                 select(PlanRow)
@@ -284,7 +287,7 @@ class Store:
 
     def list_plans(self, person_id: str) -> list[PlanRecord]:
         """Oldest first."""
-        with self.transaction() as session:
+        with self.transaction(write=False) as session:
             person_row(session, person_id)
             return [PlanRecord.from_row(row) for row in plans_of(session, person_id)]
 
@@ -293,7 +296,7 @@ class Store:
     def add_exclusion(self, person_id: str, exercise_id: str, reason: str | None = None) -> ExclusionRecord:
         """Mark an exercise as one this person cannot do; adding it again updates the reason."""
         _check_exclusion(exercise_id, reason)
-        with self.transaction(write=True) as session:
+        with self.transaction() as session:
             person_row(session, person_id)
             row = session.get(Exclusion, (person_id, exercise_id))
             if row is None:
@@ -305,7 +308,7 @@ class Store:
 
     def remove_exclusion(self, person_id: str, exercise_id: str) -> bool:
         """True if the exclusion existed."""
-        with self.transaction(write=True) as session:
+        with self.transaction() as session:
             person_row(session, person_id)
             query = delete(Exclusion).where(
                 Exclusion.person_id == person_id, Exclusion.exercise_id == exercise_id
@@ -313,7 +316,7 @@ class Store:
             return _rowcount(session, query) > 0
 
     def list_exclusions(self, person_id: str) -> list[ExclusionRecord]:
-        with self.transaction() as session:
+        with self.transaction(write=False) as session:
             person_row(session, person_id)
             return [ExclusionRecord.from_row(row) for row in exclusions_of(session, person_id)]
 
@@ -321,7 +324,7 @@ class Store:
 
     def export_person(self, person_id: str, progress: ProgressCallback = _no_progress) -> dict[str, Any]:
         """Everything stored about one person, JSON-serialisable, read in one consistent transaction."""
-        with self.transaction() as session:
+        with self.transaction(write=False) as session:
             return exporting.export_person(session, person_row(session, person_id), progress)
 
     def diary_csv(self, person_id: str) -> str:
@@ -335,7 +338,7 @@ class Store:
         Returns the number of deleted rows per table (tables without any are left out). Raises StoreError
         if verification finds any.
         """
-        with self.transaction(write=True) as session:
+        with self.transaction() as session:
             person_row(session, person_id)
             counts = erasing.erase(session, person_id)
         remaining = self.rows_of_person(person_id)
@@ -365,7 +368,7 @@ class Store:
     def integrity_check(self) -> list[str]:
         """Problems found (empty when all is well): engine checks, dangling references, invalid documents,
         and warning signs stored without their escalation."""
-        with self.transaction() as session:
+        with self.transaction(write=False) as session:
             connection = session.connection()
             problems = integrity.sqlite_checks(connection) if self.is_sqlite else []
             problems += integrity.orphan_checks(connection)
@@ -396,7 +399,7 @@ class Store:
     def _end_restored_sessions(self) -> None:
         # A backup holds the sessions live when it was made; restoring must not bring back a session
         # that has been logged out since. Everyone signs in again.
-        with self.transaction(write=True) as session:
+        with self.transaction() as session:
             session.execute(delete(WebSession))
 
 
