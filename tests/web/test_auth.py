@@ -23,7 +23,7 @@ from rueckenlotse.store import Store
 from rueckenlotse.store.accounts import Accounts
 from rueckenlotse.store.practices import Practices
 
-from .conftest import LiveServer
+from .conftest import LiveServer, server_sealer
 
 PASSWORD = "ein langer Satz als Passwort"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -49,7 +49,7 @@ def store(live_server: LiveServer) -> Iterator[Store]:
 
 def accounts(store: Store) -> Accounts:
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    return Accounts(store, Argon2Passwords(cheap))
+    return Accounts(store, Argon2Passwords(cheap), sealer=server_sealer(store))
 
 
 def new_clinician(store: Store, practice_id: str | None = None, *, totp: bool = True) -> Clinician:
