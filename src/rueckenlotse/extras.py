@@ -27,6 +27,7 @@ LIBRARIES: dict[str, tuple[str, str]] = {
     "platformdirs": ("platformdirs", "store"),
     "argon2": ("argon2-cffi", "store"),
     "pyotp": ("pyotp", "store"),
+    "cryptography": ("cryptography", "store"),
     "psycopg": ("psycopg", "postgres"),
     "jinja2": ("Jinja2", "pdf"),
     "markupsafe": ("MarkupSafe", "pdf"),

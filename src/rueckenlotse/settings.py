@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
+import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "rueckenlotse"
 SECRET_KEY_FILE = "secret_key"
+DATA_KEY_FILE = "data_key"
+DATA_KEY_BYTES = 32
 MIN_SECRET_KEY_LENGTH = 32
 
 
@@ -36,6 +41,10 @@ class Settings(BaseSettings):
     ``RUECKENLOTSE_SECRET_KEY`` signs the web app's forms and cookies. Without it, a random key is made on
     first use and kept in ``data_dir/secret_key`` (mode 0600), so processes on one machine agree. Behind a
     load balancer with several machines, set the same ``RUECKENLOTSE_SECRET_KEY`` on every one.
+    ``RUECKENLOTSE_DATA_KEY`` seals the secrets the database keeps for reading again (the clinicians' TOTP
+    secrets, ``store.sealing``); unset, it is made on first use and kept in ``data_dir/data_key`` (0600), as
+    the secret key is. ``RUECKENLOTSE_DATA_KEY_PREVIOUS``: earlier data keys, which still open what they
+    sealed until ``rueckenlotse keys rotate`` has sealed it again under the current one.
     ``RUECKENLOTSE_INTAKE_RETENTION_DAYS`` (default 365): how long a reviewed intake is kept before
     ``rueckenlotse practice purge`` removes it.
     ``RUECKENLOTSE_LOCALE_DIR``: a folder of language files adding languages (docs/architecture.md).
@@ -57,6 +66,16 @@ class Settings(BaseSettings):
         default=None,
         validation_alias="RUECKENLOTSE_SECRET_KEY",
         description="Signs forms and cookies (at least 32 characters); default: data_dir/secret_key.",
+    )
+    data_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="RUECKENLOTSE_DATA_KEY",
+        description="Seals stored secrets (TOTP): 32 bytes, base64 (`keys new`); default: data_dir/data_key.",
+    )
+    data_key_previous: SecretStr | None = Field(
+        default=None,
+        validation_alias="RUECKENLOTSE_DATA_KEY_PREVIOUS",
+        description="Earlier data keys (separated by commas) that still open what they sealed, for rotation.",
     )
     https: bool = Field(
         default=False,
@@ -110,8 +129,36 @@ class Settings(BaseSettings):
             return key
         return _stored_secret_key(self.data_dir / SECRET_KEY_FILE)
 
+    def data_key_file(self) -> Path:
+        return self.data_dir / DATA_KEY_FILE
 
-def _stored_secret_key(path: Path) -> str:
+    def effective_data_key(self, *, create: bool = True) -> str | None:
+        """The configured data key as written (base64), or the one kept in ``data_dir`` (created on first
+        use unless ``create`` is False; then None when there is none). Checked by ``store.sealing``."""
+        if self.data_key is not None:
+            return self.data_key.get_secret_value()
+        path = self.data_key_file()
+        if not create and not path.exists():
+            return None
+        return _stored_secret_key(path, new_data_key)
+
+    def previous_data_keys(self) -> list[str]:
+        """The earlier data keys as written, in their order (commas or white space between them)."""
+        if self.data_key_previous is None:
+            return []
+        return [key for key in re.split(r"[\s,]+", self.data_key_previous.get_secret_value()) if key]
+
+
+def new_secret_key() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def new_data_key() -> str:
+    """A fresh data key: 32 random bytes in URL-safe base64 (44 characters)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(DATA_KEY_BYTES)).decode("ascii")
+
+
+def _stored_secret_key(path: Path, make: Callable[[], str] = new_secret_key) -> str:
     """Read the key file, or create it atomically: a second process never sees a half-written key."""
     with contextlib.suppress(FileNotFoundError):
         return _read_key(path)
@@ -120,13 +167,28 @@ def _stored_secret_key(path: Path) -> str:
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(descriptor, "w", encoding="ascii") as file:
-            file.write(secrets.token_urlsafe(48) + "\n")
+            file.write(make() + "\n")
+            # On disk before it is linked: a data key lost to a power cut would take the secrets it sealed.
+            file.flush()
+            os.fsync(file.fileno())
         # link() fails when the key exists already: whoever came first wins, everyone reads that key.
         with contextlib.suppress(FileExistsError):
             os.link(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+    _sync_folder(path.parent)
     return _read_key(path)
+
+
+def _sync_folder(folder: Path) -> None:
+    """The folder's entry of a new file on disk too (POSIX; Windows cannot open a folder for this)."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _read_key(path: Path) -> str:

@@ -12,6 +12,7 @@ from rueckenlotse import assess
 from rueckenlotse.core.models import Case
 from rueckenlotse.services.auth import Argon2Passwords
 from rueckenlotse.store import Accounts, IntakeRecord, Practices, Store
+from rueckenlotse.store.sealing import Sealer
 
 T0 = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
 PASSWORD = "Rücken-Lotse 2024!"
@@ -39,7 +40,17 @@ def fast_passwords() -> Argon2Passwords:
     return Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
+# Fixed test keys (32 bytes each): the sealing is real, only the keys are known.
+TEST_KEY = bytes(range(32))
+OTHER_KEY = bytes(range(100, 132))
+
+
+def sealer_for_tests() -> Sealer:
+    return Sealer(TEST_KEY)
+
+
 def make_accounts(store: Store, **options: Any) -> Accounts:
+    options.setdefault("sealer", sealer_for_tests())
     return Accounts(store, fast_passwords(), **options)
 
 

@@ -16,7 +16,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, MetaData, Table, insert, select
+from sqlalchemy import Connection, Engine, MetaData, Table, insert, select, update
 
 from rueckenlotse import assess
 from rueckenlotse.store import Store
@@ -182,6 +182,22 @@ def data_0005(conn: Connection) -> None:
     )
 
 
+# A TOTP secret as pyotp makes them (base32, 32 characters), stored in plain text before revision 0006.
+PLAIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def data_0006(conn: Connection) -> None:
+    """0005's rows, the clinician with a second factor as an upgrade leaves it: the secret still in plain
+    text until it is first used or `keys rotate` seals it (a sealed one would refuse the downgrade)."""
+    data_0005(conn)
+    t = tables(conn)
+    conn.execute(
+        update(t["accounts"])
+        .where(t["accounts"].c.id == f"c{0:031x}")
+        .values(totp_secret=PLAIN_TOTP_SECRET, totp_confirmed=True)
+    )
+
+
 # Data for a database at each revision, written with that revision's tables (reflected, not schema.py).
 SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0001": data_0001,
@@ -189,6 +205,7 @@ SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0003": data_0003,
     "0004": data_0004,
     "0005": data_0005,
+    "0006": data_0006,
 }
 
 

@@ -300,11 +300,12 @@ def test_a_patient_who_sets_up_totp_needs_it_from_then_on(store: Store) -> None:
     assert record is not None and record.second_factor_pending
 
 
-def test_the_totp_secret_is_stored_as_given_and_never_handed_out(store: Store, practice_id: str) -> None:
-    """Encryption at rest is out of scope: the secret sits in the table (this test documents it)."""
+def test_the_totp_secret_is_stored_sealed_and_never_handed_out(store: Store, practice_id: str) -> None:
+    """The table holds the secret sealed with the data key (store.sealing), never as it is."""
     accounts = make_accounts(store)
     account_id, secret = clinician_with_totp(accounts, practice_id, "dr@example.org")
     with store.engine.connect() as conn:
-        assert conn.scalar(select(Account.totp_secret).where(Account.id == account_id)) == secret
+        stored = conn.scalar(select(Account.totp_secret).where(Account.id == account_id))
+        assert stored is not None and secret not in stored and stored.startswith("rl1:")
         assert conn.scalar(select(func.count()).select_from(WebSession)) == 0
     assert secret not in repr(accounts.account(account_id))

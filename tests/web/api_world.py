@@ -30,6 +30,7 @@ from rueckenlotse.store.accounts import Accounts
 from rueckenlotse.store.practices import Practices
 
 from .api_fixtures import API, make_app, serve
+from .conftest import server_sealer
 
 PASSWORD = "ein langer Satz als Passwort"
 EMERGENCY: dict[str, Any] = {
@@ -69,7 +70,8 @@ class World:
 
 
 def cheap_accounts(store: Store) -> Accounts:
-    return Accounts(store, Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)))
+    cheap = Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    return Accounts(store, cheap, sealer=server_sealer(store))
 
 
 def diary_entry(note: str = "", **extra: Any) -> dict[str, Any]:

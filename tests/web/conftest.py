@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from rueckenlotse.settings import Settings
+from rueckenlotse.store import Store
+from rueckenlotse.store.sealing import Sealer, sealer_for
+
 from .. import needs
 from ..serving import served
 
@@ -48,12 +52,30 @@ class LiveServer:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
+# What the test servers make for themselves in their data folder.
+SERVER_OWN = (
+    "DATABASE_URL",
+    "RUECKENLOTSE_SECRET_KEY",
+    "RUECKENLOTSE_DATA_KEY",
+    "RUECKENLOTSE_DATA_KEY_PREVIOUS",
+)
+
+
+def server_sealer(store: Store) -> Sealer:
+    """The data key of the server whose SQLite file this store opened: the one in the file's folder (its
+    data folder), made there by whichever of the two comes first. Accounts made for the server use it, so
+    that the server opens the TOTP secrets they seal."""
+    database = store.engine.url.database
+    assert database is not None
+    return sealer_for(Settings(data_dir=Path(database).parent))
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`rueckenlotse serve` on 127.0.0.1 with a fresh data folder (secret key, SQLite database)."""
     data_dir = tmp_path_factory.mktemp("web-data")
     log = data_dir / "server.log"
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RUECKENLOTSE_SECRET_KEY")}
+    env = {k: v for k, v in os.environ.items() if k not in SERVER_OWN}
     env["RUECKENLOTSE_DATA_DIR"] = str(data_dir)
     with served(data_dir, log, env) as url:
         yield LiveServer(url, log, data_dir)

@@ -17,13 +17,16 @@ import httpx
 import pyotp
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import select
 
 from rueckenlotse.services.auth import Argon2Passwords
-from rueckenlotse.store import Store
+from rueckenlotse.store import Store, totp
 from rueckenlotse.store.accounts import Accounts
 from rueckenlotse.store.practices import Practices
+from rueckenlotse.store.schema import Account
+from rueckenlotse.store.sealing import Sealer
 
-from .conftest import LiveServer
+from .conftest import LiveServer, server_sealer
 
 PASSWORD = "ein langer Satz als Passwort"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -49,7 +52,7 @@ def store(live_server: LiveServer) -> Iterator[Store]:
 
 def accounts(store: Store) -> Accounts:
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    return Accounts(store, Argon2Passwords(cheap))
+    return Accounts(store, Argon2Passwords(cheap), sealer=server_sealer(store))
 
 
 def new_clinician(store: Store, practice_id: str | None = None, *, totp: bool = True) -> Clinician:
@@ -200,6 +203,33 @@ def test_first_sign_in_sets_up_the_second_factor(store: Store, web: httpx.Client
     done = web.post("/anmelden/code", data={"csrf_token": token, "setup": form_setup.group(1), "code": code})
     assert done.status_code == 303 and done.headers["location"] == "/praxis"
     assert web.get("/praxis").status_code == 200
+    # The database holds it sealed with the server's data key, never as shown.
+    with store.engine.connect() as conn:
+        stored = conn.scalar(select(Account.totp_secret).where(Account.email == clinician.email))
+    assert stored is not None and match.group(1) not in stored
+    assert stored.startswith(f"rl1:{server_sealer(store).current_id}:")
+
+
+def test_a_secret_the_server_cannot_open_is_the_plain_error_page_and_a_clear_log_line(
+    store: Store, web: httpx.Client, live_server: LiveServer
+) -> None:
+    """Sealed under a key the server does not have (a previous key dropped too early, a machine with a key
+    of its own): no sign-in, the plain 500 page, and the log names the account and the key it needs."""
+    clinician = new_clinician(store)
+    assert clinician.secret is not None
+    foreign = Sealer(secrets.token_bytes(32))
+    with store.transaction() as session:
+        account = session.scalars(select(Account).where(Account.email == clinician.email)).one()
+        totp.seal_secret(foreign, account, clinician.secret)
+        account_id = account.id
+    login(web, clinician.email, clinician.password)
+    response = post_form(web, "/anmelden/code", {"code": pyotp.TOTP(clinician.secret).now()})
+    assert response.status_code == 500
+    assert "Traceback" not in response.text and clinician.secret not in response.text
+    assert web.get("/praxis").status_code == 303
+    log = live_server.log_text()
+    assert f"sealed with the data key {foreign.current_id}" in log and account_id in log
+    assert clinician.secret not in log
 
 
 @pytest.mark.safety("SR-WEB-3")

@@ -43,11 +43,13 @@ def _settings(host: str | None, port: int | None, db: str | None) -> Settings:
     """Settings with the command's options, checked before the server binds (a clear message, exit 2)."""
     from ..settings import Settings
     from ..store import Store, StoreError
+    from ..store.sealing import sealer_for
 
     given: dict[str, Any] = {"host": host, "port": port, "database_url": db}
     try:
         settings = Settings(**{name: value for name, value in given.items() if value is not None})
         settings.effective_secret_key()
+        sealer_for(settings)  # the data keys: made on first use, or checked when set
         Store.open(settings.database_url).close()  # creates or upgrades the schema once, up front
     except StoreError as e:
         fail(_t("cannot_start"), [e.message("de")])

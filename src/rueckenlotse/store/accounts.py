@@ -1,7 +1,9 @@
 """Accounts: registration, sign-in with throttling, database-held sessions, and TOTP second factor.
 
-Build one per app (``Accounts(store, Argon2Passwords())``); it holds no state of its own beyond its
-settings, so any number of app processes can share one database. Every ``now`` defaults to the current
+Build one per app (``Accounts(store, Argon2Passwords(), sealer=sealer_for(settings))``); it holds no state
+of its own beyond its settings, so any number of app processes can share one database. The sealer keeps the
+TOTP secrets sealed at rest (``store.sealing``); an Accounts without one (e.g. the command that adds a
+clinician) works, but refuses to touch a TOTP secret. Every ``now`` defaults to the current
 time and must be time-zone aware.
 """
 
@@ -22,6 +24,7 @@ from .errors import NotFound, person_not_found
 from .records import PersonRecord
 from .repository import InvalidValue, Store, clean_display_name
 from .schema import EMAIL_LENGTH, Account, Person, Practice, PracticeMember, utc_now
+from .sealing import Sealer, SealingError
 from .throttling import ThrottlePolicy
 
 # Deliberately loose: one @, something on both sides, a dot in the domain. Whether an address really
@@ -75,9 +78,11 @@ class Accounts:
         idle_timeout: timedelta = DEFAULT_IDLE,
         absolute_timeout: timedelta = DEFAULT_ABSOLUTE,
         throttle: ThrottlePolicy | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self._store = store
         self._passwords = passwords
+        self._sealer = sealer
         self.idle_timeout = idle_timeout
         self.absolute_timeout = absolute_timeout
         self.throttle = throttle or ThrottlePolicy()
@@ -257,9 +262,10 @@ class Accounts:
             account = _account(session, account_id)
             if account.totp_confirmed:
                 raise InvalidValue("totp_already_set_up")
-            account.totp_secret = totp.new_secret()
+            secret = totp.new_secret()
+            totp.seal_secret(self.sealer, account, secret)
             account.totp_last_step = None
-            return TotpSetup(account.totp_secret, totp.provisioning_uri(account.totp_secret, account.email))
+            return TotpSetup(secret, totp.provisioning_uri(secret, account.email))
 
     def totp_confirm(self, account_id: str, code: str, *, now: datetime | None = None) -> bool:
         """Activate the secret from ``totp_setup`` with a first valid code. Raises Throttled."""
@@ -275,11 +281,11 @@ class Accounts:
         with self._store.transaction() as session:
             throttling.check(session, [(key, policy.per_totp)], now, policy.window)
             account = _account(session, account_id)
-            secret = account.totp_secret
             # Confirming needs a pending secret, verifying an active one.
             usable = account.totp_confirmed != confirming and not account.disabled
+            secret = totp.secret_of(self.sealer, account) if usable else None
             step = None
-            if usable and secret is not None:
+            if secret is not None:
                 step = totp.matching_step(secret, code, now, after=account.totp_last_step)
             if step is None or not totp.claim_step(session, account_id, step):
                 throttling.record(session, [key], now, success=False)
@@ -288,6 +294,12 @@ class Accounts:
             if confirming:
                 account.totp_confirmed = True
             return True
+
+    @property
+    def sealer(self) -> Sealer:
+        if self._sealer is None:
+            raise SealingError("data_key_not_given")
+        return self._sealer
 
     # --- housekeeping ---------------------------------------------------------------------------------
 

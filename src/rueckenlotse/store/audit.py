@@ -44,6 +44,7 @@ ACTIONS = frozenset(
         "backup",  # the whole database copied into a file (recorded without person)
         "erase",  # an account erased (recorded without person)
         "purge.intake",  # an intake removed after the retention time
+        "rotate.keys",  # every sealed secret sealed again under the current data key (without person)
     }
 )
 # Actions done by a practice (clinician or API token): kept, without the person, when the person is erased.

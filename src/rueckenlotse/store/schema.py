@@ -40,6 +40,8 @@ ROLES = ("patient", "clinician")
 # A SHA-256 digest as hex: how tokens and throttling keys are kept (never the raw value).
 DIGEST_LENGTH = 64
 EMAIL_LENGTH = 254
+# A sealed secret (``store.sealing``): a TOTP secret of 32 characters takes about 100; room for longer ones.
+SEALED_LENGTH = 255
 # The inbox sorts by this (emergency first); kept beside the triage it is copied with.
 TRIAGE_RANK: dict[str, int] = {"self_care": 0, "routine": 1, "soon": 2, "urgent": 3, "emergency": 4}
 
@@ -179,8 +181,9 @@ class Account(Base):
     """Someone who signs in. A patient account owns exactly one person (made together with it);
     a clinician account owns none and reaches intakes only through its practices.
 
-    The TOTP secret is stored as it is (encryption at rest is out of scope for now): whoever reads the
-    database can compute codes, so the database itself must stay private.
+    The TOTP secret is sealed with the data key (``store.sealing``, revision 0006): the table alone lets
+    no one compute codes. Rows from before that revision may still hold it in plain text until it is
+    first used or ``rueckenlotse keys rotate`` runs.
     """
 
     __tablename__ = "accounts"
@@ -196,7 +199,7 @@ class Account(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     person_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), _person_fk(), unique=True)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(SEALED_LENGTH))
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     # The newest TOTP time step used: a code is accepted only for a later step, so it cannot be replayed.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)

@@ -2,11 +2,16 @@
 
 A code is accepted for the time step before, at or after ``now`` (clock drift), and only for a step later
 than the last one used: the same code can never be used twice, even by two app processes at once.
+
+The secret is kept sealed (``store.sealing``): ``seal_secret`` and ``secret_of`` are the only ways in and
+out. A secret stored in plain text before revision 0006 is recognised by its form (base32, which never holds
+the ``:`` of a sealed value), still works, and is sealed the first time it is read.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 from datetime import datetime
 
 import pyotp
@@ -14,14 +19,59 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from .schema import Account
+from .sealing import Sealer, SealingError
 
 STEP_SECONDS = 30
 DIGITS = 6
 ISSUER = "Rückenlotse"
+# What pyotp makes (32 characters) and what any authenticator secret looks like: RFC 4648 base32.
+PLAIN_SECRET = re.compile(r"^[A-Z2-7]{16,128}=*$")
 
 
 def new_secret() -> str:
     return pyotp.random_base32()
+
+
+def place(account_id: str) -> str:
+    """Where a TOTP secret is kept: bound into its seal, so it opens only in its own row."""
+    return f"accounts.totp_secret/{account_id}"
+
+
+def seal_secret(sealer: Sealer, account: Account, secret: str) -> None:
+    account.totp_secret = sealer.seal(secret, place(account.id))
+
+
+def is_plain(stored: str) -> bool:
+    """A secret from before sealing (revision 0006): base32, never the form of a sealed value."""
+    return PLAIN_SECRET.match(stored) is not None
+
+
+def secret_of(sealer: Sealer, account: Account) -> str | None:
+    """The account's secret in plain text (None when it has none); a plain one is sealed on the way.
+
+    SealingError for a value that is neither sealed nor a plain secret, or that cannot be opened.
+    """
+    stored = account.totp_secret
+    if stored is None:
+        return None
+    if is_plain(stored):
+        seal_secret(sealer, account, stored)
+        return stored
+    return sealer.open(stored, place(account.id))
+
+
+def reseal(sealer: Sealer, account: Account) -> str:
+    """Seal the account's secret again under the current key unless it is under it already; every value is
+    opened, so a damaged one fails here. Says what it found: ``current``, ``previous`` (another configured
+    key) or ``plain``."""
+    stored = account.totp_secret
+    if stored is None:
+        raise SealingError("sealed_value_damaged", place=place(account.id))
+    kind = "plain" if is_plain(stored) else "current" if sealer.is_current(stored) else "previous"
+    secret = secret_of(sealer, account)  # a plain one is sealed on the way
+    if kind == "previous" and secret is not None:
+        seal_secret(sealer, account, secret)
+    return kind
 
 
 def provisioning_uri(secret: str, email: str) -> str:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..store.sealing import SealingError
 from .api.problems import ProblemKind, problem, problem_response
 from .i18n import request_lang
 from .render import PageError, render
@@ -97,8 +98,17 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _sealing_error(request: Request, exc: Exception) -> Response:
+    """A stored secret the configured data keys cannot open: the operator's to fix, so the log says what
+    (which row, which key id; nothing of the secret), and the visitor sees the plain 500 page."""
+    assert isinstance(exc, SealingError)
+    logger.error("%s on %s %s", exc.message("en"), request.method, request.url.path)
+    return server_error_response(request)
+
+
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(SealingError, _sealing_error)
     app.add_exception_handler(PageError, _page_error)
     app.add_exception_handler(CsrfError, _csrf_error)
     app.add_exception_handler(BadState, _bad_state)

@@ -17,16 +17,19 @@ from ...settings import Settings
 from ...store import Store
 from ...store.accounts import Accounts
 from ...store.practices import Practices
+from ...store.sealing import sealer_for
 from .csrf import is_secure
 
 
 def build_accounts(store: Store, settings: Settings) -> Accounts:
-    """One Accounts repository per app: Argon2Passwords prepares its dummy hash once."""
+    """One Accounts repository per app: Argon2Passwords prepares its dummy hash once; the data keys (made in
+    data_dir on first use when none is set) seal the TOTP secrets."""
     return Accounts(
         store,
         Argon2Passwords(),
         idle_timeout=timedelta(minutes=settings.session_idle_minutes),
         absolute_timeout=timedelta(hours=settings.session_absolute_hours),
+        sealer=sealer_for(settings),
     )
 
 
