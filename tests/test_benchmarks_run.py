@@ -42,6 +42,19 @@ SCRIPTS = [
         ],
     ),
     (
+        "load.py",
+        ["--quick"],
+        [
+            # the steps at 1 and 4 connections, each without errors (a 503 "busy" is counted apart)
+            r"\| 1 \| \d+ \| [\d,]+ \| [\d,]+ \| [\d.]+ \| [\d.]+ \| 0 \| 0 \| \d+ \| [\d.]+ \|",
+            r"\| 4 \| \d+ \| [\d,]+ \| [\d,]+ \| [\d.]+ \| [\d.]+ \| 0 \| 0 \| \d+ \| [\d.]+ \|",
+            r"Last step \(4 connections, \d+ s\): \*\*0 errors\*\*",
+            r"\| `POST /api/v1/persons/\{id\}/diary` \| \d+% \| [1-9][\d,]* \|",
+            r"\| `POST /result` \| \d+% \| [1-9][\d,]* \|",
+            r"\| t s \| connections \| RSS MB \|",
+        ],
+    ),
+    (
         "cli_startup.py",
         ["--runs", "2"],
         [
