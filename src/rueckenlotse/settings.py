@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "rueckenlotse"
 SECRET_KEY_FILE = "secret_key"
+BACKUP_KEY_FILE = "backup_key"
 MIN_SECRET_KEY_LENGTH = 32
 
 
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     ``RUECKENLOTSE_INTAKE_RETENTION_DAYS`` (default 365): how long a reviewed intake is kept before
     ``rueckenlotse practice purge`` removes it.
     ``RUECKENLOTSE_LOCALE_DIR``: a folder of language files adding languages (docs/architecture.md).
+    ``RUECKENLOTSE_BACKUP_KEY`` signs backups (an HMAC in each backup's manifest) and checks them on restore.
+    Without it, a random key is made on first use and kept in ``data_dir/backup_key`` (mode 0600). Keep a
+    copy of it apart from the backups: a backup restores only with the key it was made with.
     """
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, validate_by_name=True)
@@ -95,6 +99,12 @@ class Settings(BaseSettings):
         validation_alias="RUECKENLOTSE_LOCALE_DIR",
         description="Folder of language files (<code>.yaml) adding languages beyond German and English.",
     )
+    backup_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="RUECKENLOTSE_BACKUP_KEY",
+        description="Signs backups and checks them on restore (at least 32 characters); default: "
+        "data_dir/backup_key.",
+    )
 
     def effective_secret_key(self) -> str:
         """The configured key, or the one kept in ``data_dir`` (created on first use).
@@ -109,6 +119,23 @@ class Settings(BaseSettings):
                 )
             return key
         return _stored_secret_key(self.data_dir / SECRET_KEY_FILE)
+
+    def effective_backup_key(self) -> bytes:
+        """The key of the backups' HMAC: the configured one, or the one kept in ``data_dir`` (created on
+        first use, like the secret key). A key of its own: the web app's secret key may be rotated without
+        making every backup unusable, and the backup key can be handed to whoever restores without it.
+
+        Raises ValueError for a configured key that is too short to be safe.
+        """
+        if self.backup_key is not None:
+            key = self.backup_key.get_secret_value()
+            if len(key) < MIN_SECRET_KEY_LENGTH:
+                raise ValueError(
+                    f"RUECKENLOTSE_BACKUP_KEY must have at least {MIN_SECRET_KEY_LENGTH} characters"
+                )
+        else:
+            key = _stored_secret_key(self.data_dir / BACKUP_KEY_FILE)
+        return key.encode("utf-8")
 
 
 def _stored_secret_key(path: Path) -> str:
