@@ -165,6 +165,16 @@ def test_the_schema_is_compared_at_the_backups_own_revision(
             assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head_revision()
 
 
+def test_sqlite_planner_statistics_do_not_count_as_schema(sqlite_store: Store, tmp_path: Path) -> None:
+    """ANALYZE (or PRAGMA optimize), which an operator may run, adds sqlite_stat1: it changes no result."""
+    populate(sqlite_store, "Anna")
+    execute(sqlite_store, "ANALYZE")
+    path = backup_path(tmp_path, sqlite_store)
+    assert "sqlite_stat1" in sqlite_store.backup(path, BACKUP_KEY).rows
+    with Store.open(f"sqlite:///{tmp_path / 'other' / 'db.sqlite'}") as other:
+        assert other.restore(path, BACKUP_KEY)["persons"] == 1
+
+
 # --- PostgreSQL: nothing of the archive runs -----------------------------------------------------------
 
 

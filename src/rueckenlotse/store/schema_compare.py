@@ -109,8 +109,13 @@ def _normalized(sql: str | None) -> str:
 
 
 def describe_sqlite(db: sqlite3.Connection) -> Description:
-    """Every table, index, trigger and view, with the statement that made it (SQLite keeps them all)."""
-    rows = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
+    """Every table, index, trigger and view, with the statement that made it (SQLite keeps them all).
+
+    Not the query planner's statistics (sqlite_stat1 to 4): ANALYZE or PRAGMA optimize, which an operator
+    may run, makes them, they change no result, and a backup of a database with them must still restore."""
+    rows = db.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT GLOB 'sqlite_stat[1-4]'"
+    )
     return {f"{kind} {name}": f"on {table}: {_normalized(sql)}" for kind, name, table, sql in rows}
 
 
