@@ -233,8 +233,8 @@ def _require_toc_as_migrated(
     missing = [f"− {kind} {tag}" for kind, tag in sorted(expected - set(found))]
     if extra or missing:
         listed = extra + missing
-        text_ = "; ".join(listed[:LISTED]) + ("; …" if len(listed) > LISTED else "")
-        raise StoreError("backup_schema_differs", path=str(path), revision=revision, differences=text_)
+        shown = "; ".join(listed[:LISTED]) + ("; …" if len(listed) > LISTED else "")
+        raise StoreError("backup_schema_differs", path=str(path), revision=revision, differences=shown)
     return {entry.tag: entry for entry in entries if entry.kind == "TABLE DATA"}
 
 
