@@ -19,6 +19,7 @@ APP_NAME = "rueckenlotse"
 SECRET_KEY_FILE = "secret_key"
 DATA_KEY_FILE = "data_key"
 DATA_KEY_BYTES = 32
+BACKUP_KEY_FILE = "backup_key"
 MIN_SECRET_KEY_LENGTH = 32
 
 
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     ``RUECKENLOTSE_INTAKE_RETENTION_DAYS`` (default 365): how long a reviewed intake is kept before
     ``rueckenlotse practice purge`` removes it.
     ``RUECKENLOTSE_LOCALE_DIR``: a folder of language files adding languages (docs/architecture.md).
+    ``RUECKENLOTSE_BACKUP_KEY`` signs backups (an HMAC in each backup's manifest) and checks them on restore.
+    Without it, a random key is made on first use and kept in ``data_dir/backup_key`` (mode 0600). Keep a
+    copy of it apart from the backups: a backup restores only with the key it was made with.
     """
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, validate_by_name=True)
@@ -114,6 +118,12 @@ class Settings(BaseSettings):
         validation_alias="RUECKENLOTSE_LOCALE_DIR",
         description="Folder of language files (<code>.yaml) adding languages beyond German and English.",
     )
+    backup_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="RUECKENLOTSE_BACKUP_KEY",
+        description="Signs backups and checks them on restore (at least 32 characters); default: "
+        "data_dir/backup_key.",
+    )
 
     def effective_secret_key(self) -> str:
         """The configured key, or the one kept in ``data_dir`` (created on first use).
@@ -131,6 +141,23 @@ class Settings(BaseSettings):
 
     def data_key_file(self) -> Path:
         return self.data_dir / DATA_KEY_FILE
+    def effective_backup_key(self) -> bytes:
+        """The key of the backups' HMAC: the configured one, or the one kept in ``data_dir`` (created on
+        first use, like the secret key). A key of its own: the web app's secret key may be rotated without
+        making every backup unusable, and the backup key can be handed to whoever restores without it.
+
+        Raises ValueError for a configured key that is too short to be safe.
+        """
+        if self.backup_key is not None:
+            key = self.backup_key.get_secret_value()
+            if len(key) < MIN_SECRET_KEY_LENGTH:
+                raise ValueError(
+                    f"RUECKENLOTSE_BACKUP_KEY must have at least {MIN_SECRET_KEY_LENGTH} characters"
+                )
+        else:
+            key = _stored_secret_key(self.data_dir / BACKUP_KEY_FILE)
+        return key.encode("utf-8")
+
 
     def effective_data_key(self, *, create: bool = True) -> str | None:
         """The configured data key as written (base64), or the one kept in ``data_dir`` (created on first

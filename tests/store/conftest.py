@@ -24,11 +24,15 @@ from rueckenlotse.core.models import Case
 from rueckenlotse.plan.models import DiaryEntry
 from rueckenlotse.plan.rescreen import replay
 from rueckenlotse.store import Store
+from rueckenlotse.store.backup_manifest import new_manifest, write_manifest
+from rueckenlotse.store.migrate import head_revision
 
 from .. import needs
 
 PG_ENV = needs.PG_ENV
 ENGINES = ["sqlite", "postgresql"]
+# The key backups are signed with in these tests (the command line's tests set it as RUECKENLOTSE_BACKUP_KEY).
+BACKUP_KEY = b"test-backup-key-0123456789abcdef"
 
 
 def pg_server_url() -> str | None:
@@ -168,6 +172,13 @@ def populate(store: Store, name: str = "Anna", entries: int = 5) -> dict[str, An
         "plan": plan,
         "exclusions": ["bridge", "plank"],
     }
+
+
+def sign(path: Path, database: str, revision: str | None = None, rows: dict[str, int] | None = None) -> None:
+    """Give any file a valid manifest signed with BACKUP_KEY: for tests of the checks behind the HMAC."""
+    kind = "sqlite" if database == "sqlite" else "postgresql"
+    manifest = new_manifest(kind, revision or head_revision(), rows or {}, path)
+    write_manifest(path, path, BACKUP_KEY, manifest)
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

@@ -6,17 +6,22 @@ import csv
 import io
 import json
 import os
+import stat
 import subprocess
 from pathlib import Path
 
 import pexpect
 import pytest
+from sqlalchemy.engine import make_url
 
 from rueckenlotse.store import Store
 from rueckenlotse.store.audit import all_events
 
 from ..conftest import CLI
-from .conftest import populate, sample_entry, snapshot
+from .conftest import BACKUP_KEY, populate, sample_entry, sign, snapshot
+
+# Backups are signed with this key unless a test sets its own (or none, to get the one in the data folder).
+CLI_BACKUP_KEY = BACKUP_KEY.decode()
 
 
 def run(
@@ -28,7 +33,7 @@ def run(
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "RUECKENLOTSE_BACKUP_KEY": CLI_BACKUP_KEY, **(env or {})},
     )
 
 
@@ -116,9 +121,58 @@ def test_backup_then_restore(db_url: str, tmp_path: Path) -> None:
     assert declined.returncode == 1
     proc = run("restore", path, "--yes", "--db", db_url)
     assert proc.returncode == 0, proc.stderr
-    assert "Integritätsprüfung" in proc.stdout
+    assert "Prüfsumme, Schema, Integrität" in proc.stdout
+    assert "  Personen: 1 Zeile(n)\n" in proc.stdout and "  Tagebucheinträge: 5 Zeile(n)\n" in proc.stdout
     with Store.open(db_url) as store:
         assert snapshot(store.engine) == before
+    english = run("restore", path, "--yes", "--db", db_url, "--lang", "en")
+    assert english.returncode == 0 and "  diary entries: 5 row(s)\n" in english.stdout
+    assert "signs in again" in english.stdout
+
+
+def test_a_refused_restore_exits_2_and_changes_nothing(db_url: str, tmp_path: Path) -> None:
+    with Store.open(db_url) as store:
+        populate(store, "Anna")
+    path = backup_file(tmp_path, db_url)
+    assert run("backup", path, "--db", db_url).returncode == 0
+    with Store.open(db_url) as store:
+        populate(store, "Ben")
+        before = snapshot(store.engine)
+    other_key = {"RUECKENLOTSE_BACKUP_KEY": "x" * 40}
+    assert_clean_failure(run("restore", path, "--yes", "--db", db_url, env=other_key), "Prüfsumme")
+    manifest = path.with_name(path.name + ".manifest.json")
+    manifest.rename(tmp_path / "elsewhere.json")
+    # Refused before the question: nobody confirms a restore that cannot run.
+    assert_clean_failure(run("restore", path, "--db", db_url, "--lang", "en"), "manifest", "is missing")
+    with Store.open(db_url) as store:
+        assert snapshot(store.engine) == before
+
+
+def test_without_a_configured_key_the_backup_key_is_made_in_the_data_folder(
+    db_url: str, tmp_path: Path
+) -> None:
+    with Store.open(db_url) as store:
+        populate(store, "Anna")
+    path = backup_file(tmp_path, db_url)
+    without_key = {k: v for k, v in os.environ.items() if k != "RUECKENLOTSE_BACKUP_KEY"}
+    without_key["RUECKENLOTSE_DATA_DIR"] = str(tmp_path / "daten")
+    proc = subprocess.run(
+        [str(CLI), "backup", str(path), "--db", db_url], capture_output=True, text=True, env=without_key
+    )
+    assert proc.returncode == 0, proc.stderr
+    key_file = tmp_path / "daten" / "backup_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600 and len(key_file.read_text().strip()) >= 32
+    # The same key, set in the environment, restores the backup; the test suite's key does not.
+    assert run("restore", path, "--yes", "--db", db_url).returncode == 2
+    same = {"RUECKENLOTSE_BACKUP_KEY": key_file.read_text().strip()}
+    assert run("restore", path, "--yes", "--db", db_url, env=same).returncode == 0
+
+
+def test_a_short_backup_key_is_a_clear_error(db_url: str, tmp_path: Path) -> None:
+    short = {"RUECKENLOTSE_BACKUP_KEY": "geheim"}
+    path = backup_file(tmp_path, db_url)
+    assert_clean_failure(run("backup", path, "--db", db_url, env=short), "Sicherungsschlüssel", "32")
+    assert not path.exists()
 
 
 def test_default_database_comes_from_settings(tmp_path: Path) -> None:
@@ -141,6 +195,10 @@ def test_bad_input_exits_2_without_traceback(db_url: str, tmp_path: Path) -> Non
     assert_clean_failure(run("restore", tmp_path / "nowhere", "--yes", "--db", db_url), "nicht gefunden")
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"no backup here\n" * 50)
+    assert_clean_failure(
+        run("restore", junk, "--yes", "--db", db_url, "--lang", "en"), str(junk), "manifest", "missing"
+    )
+    sign(junk, make_url(db_url).get_backend_name())  # as if made with the key: refused behind the HMAC
     assert_clean_failure(
         run("restore", junk, "--yes", "--db", db_url, "--lang", "en"), str(junk), "not a valid"
     )

@@ -78,13 +78,20 @@ def test_backup_is_private_and_refuses_a_link(db_url: str, tmp_path: Path) -> No
     target = backup_file(tmp_path, db_url)
     proc = run("backup", target, "--db", db_url)
     assert proc.returncode == 0, proc.stderr
-    assert _mode(target) == 0o600 and _leftovers(tmp_path) == []
+    manifest = target.with_name(target.name + ".manifest.json")
+    assert _mode(target) == _mode(manifest) == 0o600 and _leftovers(tmp_path) == []
     elsewhere = tmp_path / "elsewhere"
     elsewhere.write_bytes(b"")
     link = tmp_path / ("link" + target.suffix)
     link.symlink_to(elsewhere)
     assert_clean_failure(run("backup", link, "--db", db_url), "symbolischer Link")
     assert elsewhere.read_bytes() == b""
+    # A link planted where the manifest goes: refused too, and the backup is not replaced either.
+    before = target.read_bytes()
+    manifest.unlink()
+    manifest.symlink_to(elsewhere)
+    assert_clean_failure(run("backup", target, "--db", db_url), "symbolischer Link")
+    assert elsewhere.read_bytes() == b"" and target.read_bytes() == before
 
 
 def test_export_files_are_private_and_refuse_a_link(db_url: str, tmp_path: Path) -> None:

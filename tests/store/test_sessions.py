@@ -15,6 +15,7 @@ from rueckenlotse.store import Accounts, InvalidValue, Practices, Store, Throttl
 from rueckenlotse.store.schema import Account, WebSession
 
 from .account_support import PASSWORD, T0, clinician_with_totp, code_at, make_accounts, wrong_code
+from .conftest import BACKUP_KEY
 from .test_erase_export import rows_mentioning
 
 
@@ -162,13 +163,13 @@ def test_a_restore_ends_every_session(store: Store, tmp_path: Path, new_db_url: 
     account_id = patient(accounts)
     token = accounts.start_session(account_id, now=T0)
     path = tmp_path / ("backup.db" if store.is_sqlite else "backup.dump")
-    store.backup(path)
+    store.backup(path, BACKUP_KEY)
     accounts.end_session(token, now=T0)
-    store.restore(path)
+    store.restore(path, BACKUP_KEY)
     assert accounts.session(token, now=T0) is None
     assert accounts.account(account_id).email == "anna@example.org"
     with Store.open(new_db_url()) as other:
-        other.restore(path)
+        other.restore(path, BACKUP_KEY)
         assert make_accounts(other).session(token, now=T0) is None
         assert other.integrity_check() == []
 

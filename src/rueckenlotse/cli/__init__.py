@@ -30,7 +30,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "export": "Export all data of one person as JSON, and the diary as CSV if asked.",
     "erase": "Delete every row of one person in every table, then verify that nothing is left.",
     "backup": "Back up the whole database into one file (SQLite copy, or a pg_dump archive for PostgreSQL).",
-    "restore": "Replace the whole database by a backup, then check its integrity.",
+    "restore": "Replace the whole database by a backup, after checking it completely.",
     "check": "Check the database: engine checks, references, documents, an escalation per warning sign.",
     "ask": "Eine Frage an das Wissen stellen (search the education modules).",
     "plot": "Draw pain per region and activity over time, with milestones and escalations (SVG and/or PNG).",

@@ -87,10 +87,25 @@ def erase(
         counts = data_rights.erase_account(store, SYSTEM_CLI, person_id)  # recorded without the person
     lines = [_t("erased", lang)]
     for table, count in counts.items():
-        label = cli_text(f"data.table.{table}", lang.value) if has_cli_text(f"data.table.{table}") else table
-        lines.append("  " + _t("erase_rows", lang, table=label, count=count))
+        lines.append("  " + _t("erase_rows", lang, table=_table_label(table, lang), count=count))
     lines += [_t("erase_verified", lang), _t("erase_backups", lang)]
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _backup_key() -> bytes:
+    """RUECKENLOTSE_BACKUP_KEY, or the key kept in the data folder (made on first use)."""
+    from ..i18n.errors import DomainError
+    from ..settings import Settings
+
+    try:
+        return Settings().effective_backup_key()
+    except ValueError as e:
+        raise DomainError("backup_key_invalid", detail=str(e)) from None
+
+
+def _table_label(table: str, lang: Lang) -> str:
+    key = f"data.table.{table}"
+    return cli_text(key, lang.value) if has_cli_text(key) else table
 
 
 def backup(
@@ -100,14 +115,21 @@ def backup(
 ) -> None:
     """Back up the whole database into one file (SQLite copy, or a pg_dump archive for PostgreSQL).
 
+    Beside it, FILE.manifest.json: what the backup holds, signed with the backup key (keep both together).
+
     Example: rueckenlotse backup sicherung.db
     """
-    with user_errors(lang), open_store(db) as store:
-        with progress(_t("backup_progress", lang)) as update:
-            store.backup(file, progress=update)
-        # Recorded after the copy was made: the backup holds every person, the trail says who made it.
-        record_access(store, "backup")
-    sys.stdout.write(_t("backup_written", lang, path=file) + "\n")
+    from ..store.backup_manifest import manifest_path
+
+    with user_errors(lang):
+        key = _backup_key()
+        with open_store(db) as store:
+            with progress(_t("backup_progress", lang)) as update:
+                store.backup(file, key, progress=update)
+            # Recorded after the copy was made: the backup holds every person, the trail says who made it.
+            record_access(store, "backup")
+    lines = [_t("backup_written", lang, path=file), _t("backup_manifest", lang, path=manifest_path(file))]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def restore(
@@ -116,22 +138,34 @@ def restore(
     db: DbOption = None,
     lang: LangOption = Lang.de,
 ) -> None:
-    """Replace the whole database by a backup, then check its integrity.
+    """Replace the whole database by a backup, after checking it completely.
+
+    Checked first, in a private copy: the signature, the schema, the integrity. A refused backup changes
+    nothing.
 
     Example: rueckenlotse restore sicherung.db --yes
     """
-    with user_errors(lang), open_store(db) as store:
-        if not file.is_file():  # checked before asking, so nobody confirms a restore that cannot run
-            from ..store import StoreError
+    from ..store import StoreError
+    from ..store.backup_manifest import manifest_path
 
-            raise StoreError("file_not_found", path=str(file))
-        question = _t("restore_confirm", lang, db=store.engine.url.render_as_string(), path=file)
-        if not yes and not confirm(question, lang):
-            say(_t("restore_declined", lang))
-            raise typer.Exit(EXIT_DECLINED)
-        with progress(_t("restore_progress", lang)) as update:
-            store.restore(file, progress=update)
-    sys.stdout.write(_t("restored", lang, path=file) + "\n")
+    with user_errors(lang):
+        key = _backup_key()
+        with open_store(db) as store:
+            # Checked before asking, so nobody confirms a restore that cannot run.
+            if not file.is_file():
+                raise StoreError("file_not_found", path=str(file))
+            if not manifest_path(file).is_file():
+                raise StoreError("backup_manifest_missing", path=str(file), manifest=str(manifest_path(file)))
+            question = _t("restore_confirm", lang, db=store.engine.url.render_as_string(), path=file)
+            if not yes and not confirm(question, lang):
+                say(_t("restore_declined", lang))
+                raise typer.Exit(EXIT_DECLINED)
+            with progress(_t("restore_progress", lang)) as update:
+                counts = store.restore(file, key, progress=update)
+    lines = [_t("restored", lang, path=file)]
+    lines += ["  " + _t("erase_rows", lang, table=_table_label(t, lang), count=n) for t, n in counts.items()]
+    lines.append(_t("restored_sessions", lang))
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def check(db: DbOption = None, lang: LangOption = Lang.de) -> None:

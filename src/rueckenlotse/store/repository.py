@@ -23,7 +23,9 @@ from ..core.models import Assessment, Case
 from ..plan.models import DiaryEntry
 from ..validation import validate_model
 from . import backup as backups
+from . import backup_pg as backups_pg
 from . import erasing, escalations, exporting, integrity
+from .backup_manifest import Manifest
 from .engine import BEGIN_OPTION, is_sqlite, make_engine
 from .errors import NotFound, StoreError
 from .migrate import migrate
@@ -36,7 +38,7 @@ from .records import (
     PlanRecord,
     ProgressCallback,
 )
-from .schema import ASSESSMENT_SOURCES, AssessmentRow, DiaryRow, Exclusion, Person, PlanRow, WebSession
+from .schema import ASSESSMENT_SOURCES, AssessmentRow, DiaryRow, Exclusion, Person, PlanRow
 
 EXERCISE_ID = re.compile(r"^[a-z0-9_]{1,64}$")
 MAX_DISPLAY_NAME = 200
@@ -376,31 +378,22 @@ class Store:
             problems += escalations.escalation_checks(session)
             return problems
 
-    def backup(self, path: str | Path, progress: ProgressCallback = _no_progress) -> None:
-        """Write a complete, consistent copy to ``path`` (a SQLite file, or a pg_dump custom archive)."""
+    def backup(self, path: str | Path, key: bytes, progress: ProgressCallback = _no_progress) -> Manifest:
+        """Write a complete, consistent copy to ``path`` (a SQLite file, or a pg_dump custom archive) and
+        its manifest, signed with ``key``, beside it (``path.manifest.json``)."""
         if self.is_sqlite:
-            backups.sqlite_backup(self._engine, Path(path), progress)
-        else:
-            backups.pg_backup(self._engine, Path(path), progress)
+            return backups.sqlite_backup(self._engine, Path(path), key, progress)
+        return backups_pg.pg_backup(self._engine, Path(path), key, progress)
 
-    def restore(self, path: str | Path, progress: ProgressCallback = _no_progress) -> None:
-        """Replace the whole database by a backup, then migrate it and check its integrity."""
+    def restore(
+        self, path: str | Path, key: bytes, progress: ProgressCallback = _no_progress
+    ) -> dict[str, int]:
+        """Replace the whole database by a backup signed with ``key``, after checking it completely in a
+        private copy (signature, manifest, schema, integrity, documents); a backup that fails any check
+        changes nothing. Everyone signs in again. Returns the rows per table now in the database."""
         if self.is_sqlite:
-            backups.sqlite_restore(self._engine, Path(path), progress)
-        else:
-            backups.pg_restore(self._engine, Path(path), progress)
-        migrate(self._engine)
-        self._end_restored_sessions()
-        problems = self.integrity_check()
-        if problems:
-            listed = "; ".join(problems[:5])
-            raise StoreError("restored_database_damaged", listed=listed)
-
-    def _end_restored_sessions(self) -> None:
-        # A backup holds the sessions live when it was made; restoring must not bring back a session
-        # that has been logged out since. Everyone signs in again.
-        with self.transaction() as session:
-            session.execute(delete(WebSession))
+            return backups.sqlite_restore(self._engine, Path(path), key, progress)
+        return backups_pg.pg_restore(self._engine, Path(path), key, progress)
 
 
 # --- helpers ------------------------------------------------------------------------------------------
