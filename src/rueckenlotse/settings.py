@@ -141,6 +141,7 @@ class Settings(BaseSettings):
 
     def data_key_file(self) -> Path:
         return self.data_dir / DATA_KEY_FILE
+
     def effective_backup_key(self) -> bytes:
         """The key of the backups' HMAC: the configured one, or the one kept in ``data_dir`` (created on
         first use, like the secret key). A key of its own: the web app's secret key may be rotated without
@@ -157,7 +158,6 @@ class Settings(BaseSettings):
         else:
             key = _stored_secret_key(self.data_dir / BACKUP_KEY_FILE)
         return key.encode("utf-8")
-
 
     def effective_data_key(self, *, create: bool = True) -> str | None:
         """The configured data key as written (base64), or the one kept in ``data_dir`` (created on first

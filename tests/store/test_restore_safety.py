@@ -152,7 +152,7 @@ def test_the_schema_is_compared_at_the_backups_own_revision(
     """A backup of an older revision is compared with what the migrations make at that revision (not at
     the newest), restored, and migrated to the newest."""
     populate(store, "Anna")
-    older = revisions()[-2]
+    older = revisions()[revisions().index("0005") - 1]  # before the audit trail's table came
     migrate(store.engine, older)  # as if made by the previous version of the program
     path = backup_path(tmp_path, store)
     manifest = store.backup(path, BACKUP_KEY)

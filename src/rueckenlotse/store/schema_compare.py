@@ -104,8 +104,37 @@ def describe_postgresql(connection: Connection, schema: str) -> Description:
 
 
 def _normalized(sql: str | None) -> str:
-    # Only the layout may differ between two writers of the same statement.
-    return re.sub(r"\s+", " ", sql or "").strip()
+    # Only the layout may differ between two writers of the same statement, the quotes around a table's
+    # name, and the order of its columns and constraints: Alembic's batch mode rebuilds a table from
+    # reflection, whose order of constraints varies from run to run. Each item must stay exactly the same.
+    flat = re.sub(r"\s+", " ", sql or "").strip()
+    head, bracket, body = flat.partition("(")
+    if not flat.upper().startswith("CREATE TABLE") or not body.endswith(")"):
+        return flat
+    items = sorted(item.strip() for item in _top_level_items(body[:-1]))
+    # A table rebuilt by a migration keeps its name quoted (SQLite's ALTER TABLE ... RENAME writes it so).
+    name = head.strip()[len("CREATE TABLE") :].strip().strip('"')
+    return f"CREATE TABLE {name} ({', '.join(items)})"
+
+
+def _top_level_items(body: str) -> list[str]:
+    """The comma-separated items of a table's definition (commas inside brackets or quotes belong to
+    their item)."""
+    items, depth, quote, start = [], 0, "", 0
+    for index, char in enumerate(body):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"`[":
+            quote = "]" if char == "[" else char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(body[start:index])
+            start = index + 1
+    items.append(body[start:])
+    return items
 
 
 def describe_sqlite(db: sqlite3.Connection) -> Description:
