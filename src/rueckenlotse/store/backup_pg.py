@@ -124,6 +124,8 @@ def _dump(command: list[str], env: dict[str, str], tables: int, progress: Progre
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # The archive is private from its first byte, also when a kill leaves it in its private folder.
+        umask=0o077,
     ) as proc:
         assert proc.stderr is not None
         for line in proc.stderr:
