@@ -127,7 +127,8 @@ def add_entry(
                 "diary_rescreen",
                 assessed_at=max(entry.recorded_at, after_previous),
             )
-    report = report_for(store, person_id, lang=lang)
+    # The episode replayed above already holds this entry: the stored diary is the same one.
+    report = report_for(store, person_id, lang=lang, episode=episode)
     day = entry.recorded_at.date()
     return EntryResult(entry_id, result, [e for e in report.escalations if e.on == day])
 
@@ -140,10 +141,14 @@ def _below_standing(previous: AssessmentRecord, result: Rescreen) -> bool:
     return any(rank[flag.triage] > rank[previous.assessment.triage] for flag in result.standing)
 
 
-def report_for(store: Store, person_id: str, *, lang: str = "de") -> FollowUpReport:
+def report_for(
+    store: Store, person_id: str, *, lang: str = "de", episode: Episode | None = None
+) -> FollowUpReport:
+    """The trend report of the diary; ``episode``: the diary's replay when the caller has it already (the
+    replay is the costly part, and grows with the diary)."""
     intake = intake_of(store, person_id)
     entries = [record.entry for record in store.list_diary(person_id)]
-    standing = episode_of(store, person_id, lang=lang).standing
+    standing = (episode or episode_of(store, person_id, lang=lang)).standing
     return follow_up_report(entries, case=intake.case, assessed_at=intake.created_at, standing=standing)
 
 
