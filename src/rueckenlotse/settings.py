@@ -121,12 +121,26 @@ def _stored_secret_key(path: Path) -> str:
     try:
         with os.fdopen(descriptor, "w", encoding="ascii") as file:
             file.write(secrets.token_urlsafe(48) + "\n")
+            # On the disk before it is linked: after a crash or a disk error soon after the first start
+            # the key file must not be empty (the server would not start again, and sessions would end).
+            file.flush()
+            os.fsync(file.fileno())
         # link() fails when the key exists already: whoever came first wins, everyone reads that key.
         with contextlib.suppress(FileExistsError):
             os.link(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+    _sync_folder(path.parent)
     return _read_key(path)
+
+
+def _sync_folder(folder: Path) -> None:
+    """The folder's entries (the new key's name) on the disk too."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _read_key(path: Path) -> str:
