@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Lang, cli_text, command_group, fail
+from .common import Lang, cli_text, command_group, fail, storage_message
 
 fhir_app = command_group(
     "FHIR R4 (R4B): einen Fall als Bundle ausgeben, Antworten einlesen "
@@ -89,7 +89,8 @@ def fhir_export(
     try:
         write_private(output, (text + "\n").encode("utf-8"))
     except OSError as e:
-        fail(_t("error", lang), [_t("write", lang, path=output, why=e.strerror or type(e).__name__)])
+        why = _t("write", lang, path=output, why=e.strerror or type(e).__name__)
+        fail(_t("error", lang), [storage_message(e, lang.value) or why])
 
 
 def fhir_import(
