@@ -87,6 +87,7 @@ def assert_nothing_lost(disk: Path, person: str, tmp_path: Path) -> None:
     assert not list(disk.glob(".*.part")) and not (disk / "export.json").exists()
 
 
+@pytest.mark.safety("SR-DIA-1")
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_a_full_disk_is_named_and_loses_nothing(disk: Path, person: str, tmp_path: Path, lang: str) -> None:
     db = f"sqlite:///{disk / 'rl.db'}"
@@ -97,6 +98,7 @@ def test_a_full_disk_is_named_and_loses_nothing(disk: Path, person: str, tmp_pat
     assert_nothing_lost(disk, person, tmp_path)
 
 
+@pytest.mark.safety("SR-DIA-1")
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_a_read_only_disk_is_named_and_loses_nothing(
     disk: Path, person: str, tmp_path: Path, lang: str

@@ -17,6 +17,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from rueckenlotse.core.models import Case
 from rueckenlotse.plan.models import DiaryEntry
@@ -73,6 +74,7 @@ def notes_and_integrity(database: Path, person: str) -> tuple[list[str], str]:
         return notes, connection.execute("PRAGMA integrity_check").fetchone()[0]
 
 
+@pytest.mark.safety("SR-DIA-1")
 def test_a_full_disk_is_a_503_with_honest_healthz_and_nothing_is_lost(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "data", "8m") as data, server_on(data, tmp_path / "server.log") as url:
         database = data / "web.db"
@@ -104,6 +106,7 @@ def test_a_full_disk_is_a_503_with_honest_healthz_and_nothing_is_lost(tmp_path: 
     assert "Traceback" not in log and "cannot write (storage_full)" in log
 
 
+@pytest.mark.safety("SR-DIA-1")
 def test_a_disk_turned_read_only_under_the_server_is_a_503_and_nothing_is_lost(tmp_path: Path) -> None:
     image, folder = tmp_path / "disk.img", tmp_path / "data"
     with ext4_disk(image, folder, 16) as (data, device):
