@@ -48,10 +48,16 @@ def private_output(target: Path) -> Iterator[Path]:
     """A path to write ``target``'s new content to; it replaces ``target`` (0600) when the block ends
     without an error, and is removed otherwise. An empty file stands in when nothing was written."""
     check_target(target)
-    folder = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part"))
+    try:
+        folder = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part"))
+    except OSError as e:
+        raise _naming(e, target) from None
     try:
         written = folder / target.name
-        yield written
+        try:
+            yield written
+        except OSError as e:
+            raise _naming(e, target) from None
         if not written.exists():
             os.close(os.open(written, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE))
         os.chmod(written, PRIVATE_FILE)
@@ -61,6 +67,14 @@ def private_output(target: Path) -> Iterator[Path]:
         _sync(target.parent, os.O_RDONLY)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _naming(error: OSError, target: Path) -> OSError:
+    """The error naming ``target`` when it names no file (a full disk fails a write, not an open): the
+    message then says where, not only what. Its class stays (OSError picks it by the errno)."""
+    if error.filename is not None or error.errno is None:
+        return error
+    return OSError(error.errno, error.strerror, str(target))
 
 
 def write_private(target: Path, data: bytes) -> None:

@@ -195,7 +195,8 @@ def _stored_secret_key(path: Path, make: Callable[[], str] = new_secret_key) -> 
     try:
         with os.fdopen(descriptor, "w", encoding="ascii") as file:
             file.write(make() + "\n")
-            # On disk before it is linked: a data key lost to a power cut would take the secrets it sealed.
+            # On disk before it is linked: a key file lost or left empty by a power cut or a disk error
+            # soon after the first start would take the secrets it sealed (data key) or stop the server.
             file.flush()
             os.fsync(file.fileno())
         # link() fails when the key exists already: whoever came first wins, everyone reads that key.

@@ -13,6 +13,7 @@ from pydantic_core import ErrorDetails
 from .core.errors import FieldError, InvalidCase, InvalidInput
 from .core.kb import KnowledgeBase
 from .core.models import Case
+from .input_limits import InputRejected, check_json
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -98,13 +99,16 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _load_json_object(text: str, kb: KnowledgeBase, lang: str, error: type[InvalidInput]) -> None:
-    """Reject broken JSON, duplicate keys, NaN and non-objects before the model sees the text."""
+    """Reject JSON nested too deeply or with too many items (before the parser and the model's validation
+    work through it), broken JSON, duplicate keys, NaN and non-objects before the model sees the text."""
+    try:
+        check_json(text)
+    except InputRejected as e:  # its own words, but the kind clients know for text that cannot be read
+        raise error([FieldError(field="(case)", type="json_invalid", message=e.message(lang))]) from None
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
     except ValueError as e:
         raise error([_simple_error(kb, "json_invalid", lang, msg=str(e))]) from None
-    except RecursionError:  # nested deeper than Python's parser goes: no real input does that
-        raise error([_simple_error(kb, "json_invalid", lang, msg="nested too deeply")]) from None
     if not isinstance(data, dict):
         raise error([_simple_error(kb, "not_an_object", lang)])
 

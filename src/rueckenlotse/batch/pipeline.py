@@ -29,11 +29,13 @@ from ..core.flat_case import flat_columns, flatten_case
 from ..core.kb import KnowledgeBase
 from ..core.models import Case
 from ..core.sql_compile import DUCKDB, compile_assessment
+from ..i18n.errors import DomainError
+from ..input_limits import MAX_LINE_BYTES, check_text_start
 from ..private_files import UnsafeTarget, private_output
 from ..validation import parse_case_json
 from . import engines, output, readers
 from .ordered import create_in_order, tracked
-from .screen import MAX_LINE_BYTES, screened_copy
+from .screen import screened_copy
 
 T = TypeVar("T")
 
@@ -293,7 +295,7 @@ def _step(what: str, fn: Callable[..., T], *args: Any) -> T:
     """Runs one stage; a failure of DuckDB, the engine or the file system becomes one clear line."""
     try:
         return fn(*args)
-    except (BatchError, engines.EngineError):
+    except (BatchError, engines.EngineError, DomainError):  # DomainError: input over a limit, worded
         raise
     except Exception as e:  # DuckDB, psycopg and pyspark raise many classes; each means this stage failed
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -331,6 +333,8 @@ def _load_and_check(
     read instead; the copy lives until ``stack`` closes. Without an unreadable line the first error stands.
     """
     unreadable = f"{source}: nicht lesbar / cannot be read"
+    if fmt != "parquet":  # a Parquet file's frame is checked by its reader
+        _step(unreadable, check_text_start, source)
     try:
         loaded = _step(unreadable, readers.LOADERS[fmt], con, source)
         _check(con, kb, engine, loaded.select, source, cb)

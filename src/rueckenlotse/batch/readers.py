@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.flat_case import FLAT_FIELDS
+from ..input_limits import MAX_LINE_BYTES, check_columns, check_parquet_file, check_parquet_shape
 from .validate_sql import ident, validation_sql
 from .validate_typed import describe, typed_validation_sql
 
@@ -89,7 +90,19 @@ def _object_text(members: list[tuple[str, str, str]]) -> str:
     return "('{' || concat_ws(',', " + ", ".join(parts) + ") || '}')"
 
 
+def _check_csv_header(path: Path) -> None:
+    """Too many columns in the header line are refused before DuckDB's sniffer and the SQL built per
+    column see them (input_limits.check_columns); a header line over MAX_LINE_BYTES is cut there."""
+    import csv
+
+    with path.open("rb") as f:
+        head = f.readline(MAX_LINE_BYTES).decode("utf-8", errors="replace")
+    header = next(csv.reader([head]), [])
+    check_columns(path, len(header))
+
+
 def load_csv(con: Any, path: Path) -> Loaded:
+    _check_csv_header(path)
     # One look at the raw lines: DuckDB's parallel CSV reader cannot pad short rows (null_padding) once a
     # quoted cell spans lines, so such a file (a line with an odd number of quotes) is read on one thread;
     # blank lines, which it skips, and spanning cells decide how records find their lines (_csv_lines).
@@ -129,7 +142,20 @@ def load_csv(con: Any, path: Path) -> Loaded:
     return Loaded(validation_sql("rows"), line)
 
 
+def _check_parquet(path: Path) -> None:
+    """The frame, the footer's size and the metadata's counts, before a row is read: a forged row count
+    (billions of rows run-length encoded in a few bytes) or a huge footer ends the run at once."""
+    import pyarrow.parquet as pq
+
+    size = check_parquet_file(path)
+    meta = pq.read_metadata(path)
+    groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    rows = max(int(meta.num_rows), sum(groups))
+    check_parquet_shape(path, size=size, rows=rows, row_groups=len(groups), columns=int(meta.num_columns))
+
+
 def load_parquet(con: Any, path: Path) -> Loaded:
+    _check_parquet(path)
     con.execute(f"CREATE OR REPLACE TEMP VIEW parquet_in AS SELECT * FROM read_parquet({_q(path)})")
     columns, children = describe(con, "parquet_in")
     members: list[tuple[str, str, str]] = []

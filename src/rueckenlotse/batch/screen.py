@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-# A Case is a few kilobytes as one JSON line; DuckDB's own limit is 2 MiB. Lines over this are refused.
-MAX_LINE_BYTES = 1024 * 1024
+from ..input_limits import MAX_LINE_BYTES
+
 _CHUNK = 64 * 1024
 # What an unreadable line becomes: no format's validation accepts it (not a JSON object; in a CSV a
 # record without any answer), and the error file gives the line's real reason, not this text's.

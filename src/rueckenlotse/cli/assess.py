@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import Lang, fail
+from .common import Lang, cli_text, fail
 
 if TYPE_CHECKING:
     from ..core.kb import KnowledgeBase
@@ -26,23 +26,33 @@ class OutputFormat(StrEnum):
 
 
 def read_cases(path: Path, kb: KnowledgeBase, lang: str) -> list[Case]:
-    """All cases of a .json (one) or .jsonl (one per line) file; every invalid line is reported."""
+    """All cases of a .json (one) or .jsonl (one per line) file; every invalid line is reported.
+
+    Bounded (rueckenlotse.input_limits): a file over the size limit is refused before a byte is read, one
+    with too many lines before they are parsed; many cases at once are what `batch` is for.
+    """
     from ..core.errors import InvalidCase
+    from ..input_limits import InputRejected, jsonl_lines, read_text_file
     from ..validation import parse_case_json
 
     heading = kb.text("ui.invalid_input", lang)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        fail(heading, [f"{path}: {e.strerror if isinstance(e, OSError) else e}"])
-    if path.suffix.lower() != ".jsonl":
+        text = read_text_file(path)
+        lines = jsonl_lines(text, path) if path.suffix.lower() == ".jsonl" else None
+    except InputRejected as e:
+        too_much = e.code in ("input_too_large", "input_too_many_lines")
+        hint = [cli_text("assess.use_batch", lang)] if too_much else []
+        fail(heading, [e.message(lang), *hint])
+    except OSError as e:
+        fail(heading, [f"{path}: {e.strerror or e}"])
+    if lines is None:
         try:
             return [parse_case_json(text, kb, lang)]
         except InvalidCase as e:
             fail(heading, [str(err) for err in e.errors])
     cases: list[Case] = []
     problems: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -55,13 +65,12 @@ def read_cases(path: Path, kb: KnowledgeBase, lang: str) -> list[Case]:
     return cases
 
 
-def _print_json(assessments: list[Assessment], one_per_line: bool) -> None:
+def _print_json(assessment: Assessment, one_per_line: bool) -> None:
     import json
 
-    for a in assessments:
-        data = a.model_dump(mode="json")
-        text = json.dumps(data, ensure_ascii=False, indent=None if one_per_line else 2)
-        sys.stdout.write(text + "\n")
+    data = assessment.model_dump(mode="json")
+    text = json.dumps(data, ensure_ascii=False, indent=None if one_per_line else 2)
+    sys.stdout.write(text + "\n")
 
 
 def assess(
@@ -78,9 +87,11 @@ def assess(
 
     kb = default_knowledge()
     cases = read_cases(file, kb, lang.value)
-    assessments = [evaluate(kb, case, lang.value) for case in cases]
+    # Each assessment is printed as soon as it is made, never all held at once: they are far larger than
+    # their cases.
     if output_format is OutputFormat.json:
-        _print_json(assessments, one_per_line=file.suffix.lower() == ".jsonl")
+        for case in cases:
+            _print_json(evaluate(kb, case, lang.value), one_per_line=file.suffix.lower() == ".jsonl")
         return
     from rich.console import Console
     from rich.rule import Rule
@@ -88,10 +99,10 @@ def assess(
     from ..reports.text import print_report
 
     console = Console()
-    for index, assessment in enumerate(assessments):
+    for index, case in enumerate(cases):
         if index:
             console.print(Rule())
-        print_report(console, kb, assessment, lang.value)
+        print_report(console, kb, evaluate(kb, case, lang.value), lang.value)
 
 
 def register(app: typer.Typer) -> None:

@@ -92,6 +92,7 @@ def batch(
 
     from ..batch.engines import EngineError
     from ..batch.pipeline import BatchError, Callbacks, run_batch
+    from ..i18n.errors import DomainError
     from ..knowledge.loader import default_knowledge
 
     console = Console(stderr=True)
@@ -120,6 +121,10 @@ def batch(
         except (BatchError, EngineError) as e:
             progress.stop()
             sys.stderr.write(f"{e}\n")
+            raise typer.Exit(EXIT_INVALID) from None
+        except DomainError as e:  # an input over a limit (rueckenlotse.input_limits)
+            progress.stop()
+            sys.stderr.write(f"{e.message(lang.value)}\n")
             raise typer.Exit(EXIT_INVALID) from None
     Console().print(_summary_table(summary, default_knowledge(), lang.value))
 

@@ -152,9 +152,21 @@ def _user_failure(error: Exception, lang: Lang) -> tuple[str, list[str]] | None:
     if isinstance(error, UnicodeDecodeError):  # a file read as UTF-8 that is not (UTF-16, binary)
         return text("error", lang), [text("not_utf8", lang)]
     if isinstance(error, OSError):
+        storage = storage_message(error, lang.value)
+        if storage is not None:
+            return text("error", lang), storage.splitlines()
         detail = error.strerror or str(error)
         return text("error", lang), [text("file_error", lang, path=error.filename or "", detail=detail)]
     return None
+
+
+def storage_message(error: OSError, lang: str) -> str | None:
+    """For a full or read-only disk: its cause, where, and that nothing saved before is damaged; None for
+    any other OSError."""
+    from ..storage import from_os_error
+
+    storage = from_os_error(error)
+    return None if storage is None else storage.message(lang)
 
 
 def record_access(store: Store, action: str, person_id: str | None = None) -> None:

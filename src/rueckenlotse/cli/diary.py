@@ -249,6 +249,7 @@ def diary_import(
     Example: rueckenlotse diary import 3f2a… tagebuch.jsonl
     """
     from ..core.errors import InvalidInput
+    from ..input_limits import jsonl_lines, read_text_file
     from ..knowledge.loader import default_knowledge
     from ..plan.models import DiaryEntry
     from ..services.followup import add_entry
@@ -258,7 +259,7 @@ def diary_import(
     entries: list[DiaryEntry] = []
     problems: list[str] = []
     with user_errors(lang):
-        lines = file.read_text(encoding="utf-8").splitlines()
+        lines = jsonl_lines(read_text_file(file), file)
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Lang, cli_text, command_group, fail
+from .common import Lang, cli_text, command_group, fail, storage_message
 
 fhir_app = command_group(
     "FHIR R4 (R4B): einen Fall als Bundle ausgeben, Antworten einlesen "
@@ -31,11 +31,15 @@ def _t(key: str, lang: Lang, **values: object) -> str:
 
 
 def _read(path: Path, lang: Lang) -> str:
+    """The file's text; too large, empty, not UTF-8 or unreadable ends the command with one message."""
+    from ..input_limits import InputRejected, read_text_file
+
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        why = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
-        fail(_t("error", lang), [_t("read", lang, path=path, why=why)])
+        return read_text_file(path)
+    except InputRejected as e:
+        fail(_t("error", lang), [e.message(lang.value)])
+    except OSError as e:
+        fail(_t("error", lang), [_t("read", lang, path=path, why=e.strerror or type(e).__name__)])
 
 
 def parse_at(text: str | None, lang: Lang) -> dt.datetime:
@@ -85,7 +89,8 @@ def fhir_export(
     try:
         write_private(output, (text + "\n").encode("utf-8"))
     except OSError as e:
-        fail(_t("error", lang), [_t("write", lang, path=output, why=e.strerror or type(e).__name__)])
+        why = _t("write", lang, path=output, why=e.strerror or type(e).__name__)
+        fail(_t("error", lang), [storage_message(e, lang.value) or why])
 
 
 def fhir_import(

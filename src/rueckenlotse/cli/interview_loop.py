@@ -40,7 +40,15 @@ from ..questionnaire import (
 )
 from ..questionnaire.parse import NO, YES
 from ..reports.text import print_report
-from .common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, cli_text, cli_text_unformatted, has_cli_text
+from .common import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    cli_text,
+    cli_text_unformatted,
+    has_cli_text,
+    storage_message,
+)
 
 BACK = frozenset({"<", "zurück", "zurueck", "back"})
 
@@ -244,7 +252,8 @@ class _Interview:
             self.console.print(Text(self.t("save_failed", error=e.message(self.lang)), style="bold red"))
             return EXIT_ERROR
         except OSError as e:
-            self.console.print(Text(self.t("save_failed", error=e.strerror or e), style="bold red"))
+            why = storage_message(e, self.lang) or e.strerror or e
+            self.console.print(Text(self.t("save_failed", error=why), style="bold red"))
             return EXIT_ERROR
         self.console.print(Text(self.t("saved", path=path), style="green"))
         return EXIT_OK

@@ -66,6 +66,7 @@ def person_intake(
 
     Example: rueckenlotse person intake 3f2a… mein-fall.json
     """
+    from ..input_limits import read_text_file
     from ..knowledge.loader import default_knowledge
     from ..reports.text import print_report
     from ..services.followup import record_intake
@@ -74,7 +75,7 @@ def person_intake(
     kb = default_knowledge()
     moment = parse_moment(at, lang)
     with user_errors(lang):
-        case = parse_case_json(case_file.read_text(encoding="utf-8"), kb, lang.value)
+        case = parse_case_json(read_text_file(case_file), kb, lang.value)
         with open_store(db) as store:
             result = record_intake(store, person, case, assessed_at=moment, lang=lang.value)
     print_report(make_console(), kb, result.record.assessment, lang.value)

@@ -90,6 +90,7 @@ def preview_command(
 
     from .. import assess
     from ..core.errors import InvalidCase
+    from ..input_limits import InputRejected, read_text_file
     from ..knowledge.loader import default_knowledge
     from ..plan.builder import build_plan
     from ..plan.library import default_library
@@ -109,9 +110,11 @@ def preview_command(
         _fail([library.text("preview.unknown_exercise", lang.value, id=x, known=known) for x in unknown])
     heading = kb.text("ui.invalid_input", lang.value)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        _fail([heading, f"  {file}: {e.strerror if isinstance(e, OSError) else e}"])
+        text = read_text_file(file)
+    except InputRejected as e:
+        _fail([heading, f"  {e.message(lang.value)}"])
+    except OSError as e:
+        _fail([heading, f"  {file}: {e.strerror or e}"])
     try:
         case = parse_case_json(text, kb, lang.value)
     except InvalidCase as e:

@@ -38,15 +38,12 @@ def _t(key: str, lang: Lang, **values: object) -> str:
 
 def _from_case_file(case_file: Path, lang: Lang) -> tuple[Case, Assessment]:
     from ..core.engine import evaluate
+    from ..input_limits import read_text_file
     from ..knowledge.loader import default_knowledge
     from ..validation import parse_case_json
 
     kb = default_knowledge()
-    try:
-        text = case_file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        fail(_t("error", lang), [_t("not_utf8", lang, path=case_file)])
-    case = parse_case_json(text, kb, lang.value)
+    case = parse_case_json(read_text_file(case_file), kb, lang.value)
     return case, evaluate(kb, case, lang.value)
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from ..storage import FULL, READ_ONLY, StorageUnavailable, folder_problem, from_os_error
 from .errors import StoreError
 
 # Wait this long for another process's write lock instead of failing at once with "database is locked".
@@ -70,9 +71,53 @@ def make_engine(url: str | URL) -> Engine:
 def _private_file(path: Path) -> None:
     """Health data: a new database file (and a new folder for it) is readable by its owner only.
     SQLite gives its -wal and -shm files the database file's permissions."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as e:
+        raise from_os_error(e, path.parent, writing=True) or e from None
+
+
+def sqlite_companions(path: Path) -> tuple[Path, ...]:
+    """The files SQLite writes beside a database in WAL mode (they exist while it is open)."""
+    return tuple(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
+
+
+# PostgreSQL's SQLSTATEs for a full disk (disk_full) and a read-only server (read_only_sql_transaction: a
+# standby, or default_transaction_read_only).
+_PG_STORAGE = {"53100": FULL, "25006": READ_ONLY}
+# SQLite's error names (extended codes) that can stand for a full or read-only disk.
+_SQLITE_STORAGE = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN")
+
+
+def storage_problem(error: DBAPIError, url: URL) -> StorageUnavailable | None:
+    """The StorageUnavailable a database error stands for (a full disk, a read-only file system or
+    server), or None for any other error (a lock, a lost connection, real damage).
+
+    SQLite names a full disk (SQLITE_FULL, "database or disk is full") and a read-only file
+    (SQLITE_READONLY_*); when it cannot grow its shared-memory file on a full disk, or open a file, it says
+    only SQLITE_IOERR_* or SQLITE_CANTOPEN, and the folder's state tells (storage.folder_problem).
+    """
+    orig = error.orig
+    if not is_sqlite(url):
+        code = _PG_STORAGE.get(str(getattr(orig, "sqlstate", "") or ""))
+        return StorageUnavailable(code, postgres_where(url)) if code else None
+    name = str(getattr(orig, "sqlite_errorname", "") or "")
+    path = sqlite_file(url)
+    if path is None or not name.startswith(_SQLITE_STORAGE):  # in memory, or a lock, a bug, damage
+        return None
+    diagnosed = folder_problem(path.parent, path, *sqlite_companions(path))
+    if name == "SQLITE_FULL":
+        return diagnosed or StorageUnavailable(FULL, str(path.parent))
+    if name.startswith("SQLITE_READONLY"):
+        return diagnosed or StorageUnavailable(READ_ONLY, str(path))
+    return diagnosed  # an I/O error or a file it cannot open: a storage problem only if the folder says so
+
+
+def postgres_where(url: URL) -> str:
+    """How a message names a PostgreSQL server: by its host, never with the URL's user or password."""
+    return f"PostgreSQL {url.host or ''}".strip()
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -126,7 +171,8 @@ def _open_lock_file(path: Path) -> int:
     try:
         fd = os.open(path, flags, 0o600)
     except OSError as e:
-        raise StoreError("lock_file_cannot_open", path=str(path), reason=str(e.strerror)) from None
+        storage = from_os_error(e, path.parent, writing=True)  # a full or read-only data folder
+        raise storage or StoreError("lock_file_cannot_open", path=str(path), reason=str(e.strerror)) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise StoreError("lock_file_not_regular", path=str(path))

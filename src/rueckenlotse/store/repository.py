@@ -21,12 +21,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..core.kb import KnowledgeBase
 from ..core.models import Assessment, Case
 from ..plan.models import DiaryEntry
+from ..storage import READ_ONLY, StorageUnavailable, folder_problem
 from ..validation import validate_model
 from . import backup as backups
 from . import backup_pg as backups_pg
 from . import erasing, escalations, exporting, integrity
 from .backup_manifest import Manifest
-from .engine import BEGIN_OPTION, is_sqlite, make_engine
+from .engine import (
+    BEGIN_OPTION,
+    is_sqlite,
+    make_engine,
+    postgres_where,
+    sqlite_companions,
+    sqlite_file,
+    storage_problem,
+)
 from .errors import NotFound, StoreError
 from .migrate import migrate
 from .queries import assessments_of, diary_of, exclusions_of, person_row, plans_of
@@ -77,7 +86,8 @@ class Store:
                 engine.connect().close()
         except DBAPIError as e:
             engine.dispose()
-            raise _unreachable(e) from None
+            # A full or read-only disk is no damage: its own message, never "unreachable or damaged".
+            raise storage_problem(e, engine.url) or _unreachable(e) from None
         except BaseException:
             engine.dispose()
             raise
@@ -95,6 +105,24 @@ class Store:
         """One round trip to the database (the health check); raises when it cannot be reached."""
         with self._engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+
+    def write_problem(self) -> StorageUnavailable | None:
+        """Why a write would fail now, or None: for the health check, which must not change the data.
+
+        SQLite: the data folder is read-only, has less than storage.MIN_FREE_BYTES free, or the database
+        file, its companions or the folder are not writable for us (storage.folder_problem: a statvfs,
+        access checks and a small probe file written and removed beside the database).
+        PostgreSQL: the server takes no writes (a standby, or default_transaction_read_only); its disk
+        space is the server's to watch.
+        """
+        if self.is_sqlite:
+            path = sqlite_file(self._engine.url)
+            return None if path is None else folder_problem(path.parent, path, *sqlite_companions(path))
+        with self._engine.connect() as connection:
+            read_only = connection.execute(text("SELECT current_setting('transaction_read_only')")).scalar()
+        if read_only != "on":
+            return None
+        return StorageUnavailable(READ_ONLY, postgres_where(self._engine.url))
 
     def close(self) -> None:
         self._engine.dispose()
@@ -126,12 +154,20 @@ class Store:
             yield open_unit[1]
             return
         sessions = self._write_sessions if write else self._sessions
-        with sessions() as session, session.begin():
-            token = _OPEN_UNIT.set((self, session))
-            try:
-                yield session
-            finally:
-                _OPEN_UNIT.reset(token)
+        try:
+            with sessions() as session, session.begin():
+                token = _OPEN_UNIT.set((self, session))
+                try:
+                    yield session
+                finally:
+                    _OPEN_UNIT.reset(token)
+        except DBAPIError as e:
+            # A full or read-only disk (SQLite rolled the transaction back): its own typed error, which
+            # the command line words and the web answers with 503. Any other database error stays as it is.
+            problem = storage_problem(e, self._engine.url)
+            if problem is None:
+                raise
+            raise problem from e
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

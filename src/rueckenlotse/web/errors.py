@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..storage import StorageUnavailable
 from ..store.sealing import SealingError
 from .api.problems import ProblemKind, problem, problem_response
 from .i18n import request_lang
@@ -29,6 +30,8 @@ logger = logging.getLogger("rueckenlotse.web")
 KNOWN_PAGES = frozenset({"400", "403", "404", "405", "413", "500", "503"})
 # How long a client should wait before it sends again after a 503 (the database was busy or away).
 RETRY_AFTER_SECONDS = 5
+# ... and after a 503 for a full or read-only disk: someone has to free space or remount it first.
+STORAGE_RETRY_AFTER_SECONDS = 60
 FALLBACK_500 = (
     "Etwas ist schiefgelaufen. Bitte versuchen Sie es noch einmal. Im Notfall: 112.\n"
     "Something went wrong. Please try again. In an emergency: 112.\n"
@@ -106,9 +109,24 @@ async def _sealing_error(request: Request, exc: Exception) -> Response:
     return server_error_response(request)
 
 
+async def _storage_unavailable(request: Request, exc: Exception) -> Response:
+    """A full or read-only disk (rueckenlotse.storage): 503 with Retry-After and its own problem and page,
+    not a 500; the transaction was rolled back, nothing half-saved and nothing saved before lost. The
+    operator reads the cause in the log (its code, never a path or data)."""
+    assert isinstance(exc, StorageUnavailable)
+    logger.error("cannot write (%s) on %s %s", exc.code, request.method, request.url.path)
+    if is_api(request):
+        response = api_problem_response("storage-unavailable", request)
+    else:
+        response = error_page(request, 503, "storage")
+    response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(SealingError, _sealing_error)
+    app.add_exception_handler(StorageUnavailable, _storage_unavailable)
     app.add_exception_handler(PageError, _page_error)
     app.add_exception_handler(CsrfError, _csrf_error)
     app.add_exception_handler(BadState, _bad_state)

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from ...core.errors import FieldError, InvalidCase, InvalidInput
 from ...core.kb import KnowledgeBase
 from ...core.models import Case
+from ...input_limits import MAX_NESTING_DEPTH, InputRejected, check_json
 from ...validation import validate_case
 from .common import QUESTIONNAIRE_URL
 from .layout import FieldItem, Layout, intake_layout
@@ -184,7 +185,7 @@ def response_to_case(data: object, kb: KnowledgeBase, lang: str = "de", layout: 
     try:
         structural = _check_fhir(data, lang)
     except RecursionError:
-        raise InvalidResponse([_error("(response)", "too_deep", lang)]) from None
+        raise InvalidResponse([_error("(response)", "too_deep", lang, limit=MAX_NESTING_DEPTH)]) from None
     if structural:
         raise InvalidResponse(structural)
     reader = _Reader(layout or intake_layout(), lang)
@@ -214,9 +215,11 @@ def _reject_constant(name: str) -> Any:
 def parse_response_json(text: str, kb: KnowledgeBase, lang: str = "de") -> Case:
     """``response_to_case`` for JSON text (a key given twice, NaN or Infinity are errors)."""
     try:
+        check_json(text)  # before the parser recurses into it
+    except InputRejected as e:
+        raise InvalidResponse([FieldError("(response)", "json_invalid", e.message(lang))]) from None
+    try:
         data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
-    except RecursionError:
-        raise InvalidResponse([_error("(response)", "too_deep", lang)]) from None
     except ValueError as e:
         raise InvalidResponse([_error("(response)", "json_invalid", lang, msg=str(e))]) from None
     return response_to_case(data, kb, lang)

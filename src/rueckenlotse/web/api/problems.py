@@ -43,6 +43,7 @@ ProblemKind = Literal[
     "method-not-allowed",
     "server-error",
     "busy",
+    "storage-unavailable",
 ]
 
 _STATUS: dict[ProblemKind, int] = {
@@ -58,6 +59,7 @@ _STATUS: dict[ProblemKind, int] = {
     "method-not-allowed": 405,
     "server-error": 500,
     "busy": 503,
+    "storage-unavailable": 503,
 }
 
 # Texts of the API itself: web/api/texts.yaml (keys api.*), loaded by the translation layer.

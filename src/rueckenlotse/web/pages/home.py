@@ -108,11 +108,22 @@ async def switch_language(request: Request) -> Response:
 
 @router.api_route("/healthz", methods=["GET", "HEAD"])
 def healthz(request: Request) -> Response:
-    """For load balancers: 200 when this process can reach the database."""
+    """For load balancers: 200 when this process can reach the database and could write to it.
+
+    Honest about a full or read-only disk (503 with reason ``storage_full``, ``storage_read_only`` or
+    ``storage_no_permission``) without touching the database's data: Store.write_problem looks at the data
+    folder (a statvfs, access checks, one small file written and removed). A plain ``def``: FastAPI runs it
+    in its thread pool, so neither the round trip to the database nor the file system blocks the event
+    loop.
+    """
+    store = store_of(request)
     try:
-        store_of(request).ping()
+        store.ping()
+        problem = store.write_problem()
     except Exception:
-        return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "unavailable", "reason": "unreachable"}, status_code=503)
+    if problem is not None:
+        return JSONResponse({"status": "unavailable", "reason": problem.code}, status_code=503)
     return JSONResponse({"status": "ok"})
 
 
