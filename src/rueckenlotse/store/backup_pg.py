@@ -54,6 +54,8 @@ from .schema_compare import Description, describe_postgresql
 
 PG_DUMP_MAGIC = b"PGDMP"
 SCRATCH_PREFIX = "rueckenlotse_restore_"
+# pg_advisory_lock key of restores (any fixed 64-bit number; "RLrestor" in ASCII).
+RESTORE_LOCK_KEY = 0x524C726573746F72
 
 
 def _tool(name: str) -> str:
@@ -273,21 +275,50 @@ def _identifier(raw: bytes) -> str:
 def _scratch_schema(engine: Engine) -> Iterator[tuple[str, Engine]]:
     """A new schema in the live database and an engine whose connections work in it (search_path), dropped
     with everything in it afterwards. In the same database, so that the final copy stays in the server."""
-    schema = SCRATCH_PREFIX + secrets.token_hex(6)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {_quoted(schema)}"))
-    except DBAPIError as e:
-        raise StoreError("restore_failed", detail=str(e.orig).strip()) from None
-    scratch = create_engine(
-        engine.url, poolclass=NullPool, connect_args={"options": f"-c search_path={schema}"}
-    )
-    try:
-        yield schema, scratch
-    finally:
-        scratch.dispose()
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {_quoted(schema)} CASCADE"))
+    with _one_restore_at_a_time(engine):
+        _drop_left_behind(engine)
+        schema = SCRATCH_PREFIX + secrets.token_hex(6)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"CREATE SCHEMA {_quoted(schema)}"))
+        except DBAPIError as e:
+            raise StoreError("restore_failed", detail=str(e.orig).strip()) from None
+        scratch = create_engine(
+            engine.url, poolclass=NullPool, connect_args={"options": f"-c search_path={schema}"}
+        )
+        try:
+            yield schema, scratch
+        finally:
+            scratch.dispose()
+            with engine.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {_quoted(schema)} CASCADE"))
+
+
+@contextmanager
+def _one_restore_at_a_time(engine: Engine) -> Iterator[None]:
+    """A session-level advisory lock for the whole restore: a second restore waits. The server releases it
+    when the connection ends, so a killed restore never keeps it."""
+    with engine.connect() as guard:
+        guard.execute(text("SELECT pg_advisory_lock(:key)"), {"key": RESTORE_LOCK_KEY})
+        guard.commit()
+        try:
+            yield
+        finally:
+            guard.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": RESTORE_LOCK_KEY})
+            guard.commit()
+
+
+def _drop_left_behind(engine: Engine) -> None:
+    """Scratch schemas of restores killed before they could drop them: they hold a copy of a backup's
+    rows (an erased person's too), so they go before anything else. Safe under the lock: no other restore
+    is using one."""
+    with engine.begin() as conn:
+        names = conn.scalars(
+            text("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, :prefix)"),
+            {"prefix": SCRATCH_PREFIX},
+        ).all()
+        for name in names:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {_quoted(name)} CASCADE"))
 
 
 def _tables(conn: Connection, schema: str) -> dict[str, list[str]]:
