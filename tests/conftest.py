@@ -70,3 +70,17 @@ def poppler() -> None:
     needs.tool("pdftotext", "poppler-utils")
     needs.tool("pdftoppm", "poppler-utils")
     needs.tool("pdfimages", "poppler-utils")
+
+
+# Files a test must never leave in the checkout (a key or database made in the working directory by a
+# path that was meant to be a data folder).
+STRAY_FILES = ("secret_key", "data_key", "backup_key", "rueckenlotse.db")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_in_the_checkout() -> object:
+    root = Path(__file__).resolve().parents[1]
+    before = {name for name in STRAY_FILES if (root / name).exists()}
+    yield None
+    left = [name for name in STRAY_FILES if (root / name).exists() and name not in before]
+    assert left == [], f"a test left {left} in {root}: a data folder resolved to the working directory"

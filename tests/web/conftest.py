@@ -22,6 +22,7 @@ from rueckenlotse.store.sealing import Sealer, sealer_for
 
 from .. import needs
 from ..serving import served
+from ..store.account_support import sealer_for_tests
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -66,7 +67,10 @@ def server_sealer(store: Store) -> Sealer:
     data folder), made there by whichever of the two comes first. Accounts made for the server use it, so
     that the server opens the TOTP secrets they seal."""
     database = store.engine.url.database
-    assert database is not None
+    if not store.is_sqlite or database is None or not Path(database).is_absolute():
+        # No data folder to share (PostgreSQL: the database's name is no path): the tests' own key, never
+        # a key file made in the working directory.
+        return sealer_for_tests()
     return sealer_for(Settings(data_dir=Path(database).parent))
 
 
