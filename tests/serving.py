@@ -22,7 +22,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> bool:
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
@@ -37,7 +37,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 
     return False
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
         try:
@@ -59,12 +59,12 @@ def served(data_dir: Path, log: Path, env: Mapping[str, str]) -> Iterator[str]:
         with log.open("ab") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(env), cwd=ROOT)
         url = f"http://127.0.0.1:{port}"
-        if _wait_until_up(url, process):
+        if wait_until_up(url, process):
             break
-        _stop(process)
+        stop_process(process)
     else:
         pytest.fail(f"the web server did not start:\n{log.read_text(errors='replace')}")
     try:
         yield url
     finally:
-        _stop(process)
+        stop_process(process)

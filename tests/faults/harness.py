@@ -17,9 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import httpx
-
-from ..serving import ROOT, free_port
+from ..serving import ROOT, free_port, stop_process, wait_until_up
 
 STARTUP_TIMEOUT = 60.0
 # Where the suite's figures go (scripts/test sets it; README "Faults" quotes them).
@@ -55,26 +53,11 @@ class Server:
                     command, stdout=out, stderr=subprocess.STDOUT, env=self.env, cwd=ROOT
                 )
             url = f"http://127.0.0.1:{port}"
-            if self._wait_until_up(url):
+            if wait_until_up(url, self.process, STARTUP_TIMEOUT):
                 self.url = url
                 return
             self.kill()
         raise AssertionError(f"the server did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
-
-    def _wait_until_up(self, url: str) -> bool:
-        assert self.process is not None
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        with httpx.Client(timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    return False
-                try:
-                    if client.get(url + "/healthz").status_code == 200:
-                        return True
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.05)
-        return False
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs, as when the machine loses power or the OOM killer strikes."""
@@ -84,12 +67,8 @@ class Server:
             self.process.wait()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.process is not None:
+            stop_process(self.process)
 
 
 @dataclass(frozen=True)
