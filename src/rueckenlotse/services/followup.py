@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.engine import evaluate
-from ..core.models import TRIAGE_ORDER, Case
+from ..core.models import Case
 from ..knowledge.loader import default_knowledge
 from ..plan.builder import build_plan
 from ..plan.models import DiaryEntry
@@ -22,6 +22,7 @@ from ..plan.trends import Escalation, FollowUpReport, follow_up_report
 from ..store.errors import StoreError
 from ..store.records import AssessmentRecord
 from ..store.repository import Store
+from ..store.schema import TRIAGE_RANK
 from ..validation import validate_model
 
 
@@ -137,8 +138,8 @@ def _below_standing(previous: AssessmentRecord, result: Rescreen) -> bool:
     """The newest stored triage is below a red flag that still stands: the record misses an escalation
     (written before escalations were kept with their entry, or past the service). Keeping this re-screen
     repairs it at the next entry instead of leaving the person at the lower triage."""
-    rank = {t: i for i, t in enumerate(TRIAGE_ORDER)}
-    return any(rank[flag.triage] > rank[previous.assessment.triage] for flag in result.standing)
+    stored = TRIAGE_RANK[previous.assessment.triage]
+    return any(TRIAGE_RANK[flag.triage] > stored for flag in result.standing)
 
 
 def report_for(

@@ -19,13 +19,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core.models import TRIAGE_ORDER, Assessment, Case
+from ..core.models import Assessment, Case
 from ..plan.models import DiaryEntry
 from ..plan.rescreen import replay
 from .records import parse_stored
-from .schema import AssessmentRow, DiaryRow
-
-_RANK = {t.value: i for i, t in enumerate(TRIAGE_ORDER)}
+from .schema import TRIAGE_RANK, AssessmentRow, DiaryRow
 
 
 def _persons_with_diary(session: Session) -> Iterator[str]:
@@ -33,23 +31,15 @@ def _persons_with_diary(session: Session) -> Iterator[str]:
     yield from session.scalars(query)
 
 
-def _assessments(session: Session, person_id: str) -> list[tuple[datetime, str, str, AssessmentRow]]:
-    query = (
-        select(AssessmentRow)
-        .where(AssessmentRow.person_id == person_id)
-        .order_by(AssessmentRow.created_at, AssessmentRow.id)
-    )
-    return [(row.created_at, row.source, row.triage, row) for row in session.scalars(query)]
-
-
-def _covered(assessments: list[tuple[datetime, str, str, AssessmentRow]], at: datetime, rank: int) -> bool:
-    return any(created >= at and _RANK.get(triage, -1) >= rank for created, _, triage, _ in assessments)
+def _covered(assessments: list[AssessmentRow], at: datetime, rank: int) -> bool:
+    return any(a.created_at >= at and TRIAGE_RANK.get(a.triage, -1) >= rank for a in assessments)
 
 
 def person_problems(session: Session, person_id: str) -> list[str]:
     """The person's diary entries whose escalation is missing (empty when every one has it)."""
-    assessments = _assessments(session, person_id)
-    intakes = [row for _, source, _, row in assessments if source == "intake"]
+    query = select(AssessmentRow).where(AssessmentRow.person_id == person_id)
+    assessments = list(session.scalars(query.order_by(AssessmentRow.created_at, AssessmentRow.id)))
+    intakes = [row for row in assessments if row.source == "intake"]
     if not intakes:
         return []  # a diary needs an intake first; without one nothing was re-screened
     intake = intakes[-1]
@@ -73,7 +63,7 @@ def person_problems(session: Session, person_id: str) -> list[str]:
         if not result.escalated:
             continue
         needed = result.assessment.triage.value
-        if not _covered(assessments, row.recorded_at, _RANK[needed]):
+        if not _covered(assessments, row.recorded_at, TRIAGE_RANK[needed]):
             problems.append(f"diary_entries {row.id}: warning sign without its escalation (needs {needed})")
     return problems
 
