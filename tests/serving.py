@@ -16,6 +16,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def cli_command(*args: str) -> list[str]:
+    """`rueckenlotse ARGS` run by this interpreter (the console script of the test's own environment)."""
+    return [sys.executable, "-c", "from rueckenlotse.cli import main; main()", *args]
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -52,10 +57,9 @@ def served(data_dir: Path, log: Path, env: Mapping[str, str]) -> Iterator[str]:
     """The server's base URL while it runs on ``data_dir``'s SQLite file; its output goes to ``log``."""
     for _ in range(3):  # a port found free can be taken before the server binds it: try another
         port = free_port()
-        command = [
-            sys.executable, "-c", "from rueckenlotse.cli import main; main()",
-            "serve", "--host", "127.0.0.1", "--port", str(port), "--db", f"sqlite:///{data_dir / 'web.db'}",
-        ]  # fmt: skip
+        command = cli_command(
+            "serve", "--host", "127.0.0.1", "--port", str(port), "--db", f"sqlite:///{data_dir / 'web.db'}"
+        )
         with log.open("ab") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(env), cwd=ROOT)
         url = f"http://127.0.0.1:{port}"

@@ -11,21 +11,16 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..serving import ROOT, free_port, stop_process, wait_until_up
+from ..serving import ROOT, cli_command, free_port, stop_process, wait_until_up
 
 STARTUP_TIMEOUT = 60.0
 # Where the suite's figures go (scripts/test sets it; README "Faults" quotes them).
 REPORT_ENV = "RUECKENLOTSE_FAULT_REPORT"
-
-
-def cli_command(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from rueckenlotse.cli import main; main()", *args]
 
 
 def base_env(data_dir: Path) -> dict[str, str]:

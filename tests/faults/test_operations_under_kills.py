@@ -24,11 +24,13 @@ from rueckenlotse.core.models import Case
 from rueckenlotse.plan.models import DiaryEntry
 from rueckenlotse.services.followup import add_entry, record_intake
 from rueckenlotse.store import Store
+from rueckenlotse.store.backup_manifest import MANIFEST_SUFFIX
 from rueckenlotse.store.migrate import head_revision
 from rueckenlotse.store.schema import AssessmentRow, DiaryRow, Person
 
+from ..serving import cli_command
 from ..web.api_world import SELF_CARE, diary_entry
-from .harness import Figures, base_env, cli_command, kill_delays, run_maybe_killed, timed
+from .harness import Figures, base_env, kill_delays, run_maybe_killed, timed
 
 KILLS = 10  # per operation and database: 30 each, with the writes' kills well over 50 per database
 SEED = 15
@@ -99,12 +101,13 @@ def test_a_killed_backup_leaves_nothing_or_a_whole_backup(
         if kills == KILLS:
             break
     assert _open_to_others(folder) == []
-    complete = sorted(p for p in folder.iterdir() if p.name.startswith("backup-") and p.is_file())
+    # The backups found at their paths (each with its manifest beside it, which is not a backup itself).
+    complete = sorted(
+        p for p in folder.glob("backup-*") if p.is_file() and not p.name.endswith(MANIFEST_SUFFIX)
+    )
     # Every backup found at its path is whole: it restores into a fresh database with the same content.
     expected = _state(url)
     for backup in complete:
-        if backup.suffix in (".json", ".hmac", ".manifest"):
-            continue  # a sidecar belongs to the backup beside it
         fresh = new_db_url()
         Store.open(fresh).close()
         restored = run_maybe_killed(

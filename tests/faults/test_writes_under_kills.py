@@ -28,8 +28,9 @@ from rueckenlotse.services.followup import record_intake
 from rueckenlotse.store import Store
 from rueckenlotse.store.schema import AssessmentRow, PlanRow
 
+from ..serving import cli_command
 from ..web.api_world import PASSWORD, SELF_CARE, cheap_accounts, diary_entry
-from .harness import Figures, Server, base_env, cli_command, run_maybe_killed
+from .harness import Figures, Server, base_env, run_maybe_killed
 
 SERVERS = 3
 WRITERS = 9
