@@ -198,6 +198,24 @@ def data_0006(conn: Connection) -> None:
     )
 
 
+def data_0007(conn: Connection) -> None:
+    """0006's rows and a diary checkpoint after Anna's latest entry (derived data: a downgrade drops it)."""
+    data_0006(conn)
+    t = tables(conn)
+    conn.execute(
+        insert(t["diary_checkpoints"]).values(
+            person_id=f"{0:032x}",
+            intake_id=f"a{0:031x}",
+            entry_id=f"d{2:031x}",
+            entry_count=3,
+            replay_version="1:sample",
+            lang="de",
+            state_json={"previous": {}, "standing": [], "examined_at": {}},
+            created_at=NOW,
+        )
+    )
+
+
 # Data for a database at each revision, written with that revision's tables (reflected, not schema.py).
 SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0001": data_0001,
@@ -206,6 +224,7 @@ SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0004": data_0004,
     "0005": data_0005,
     "0006": data_0006,
+    "0007": data_0007,
 }
 
 

@@ -395,16 +395,77 @@ def _condition_list(kb: KnowledgeBase, conditions: Sequence[str]) -> Callable[[s
     return label
 
 
+# Raise when the re-screen's logic changes in a way the knowledge version does not show: a diary's stored
+# checkpoint (``EpisodeState``) made by other logic is then replayed afresh instead of continued.
+STATE_FORMAT = 1
+
+
+class EpisodeState(BaseModel):
+    """Where an episode stands after an entry: all the next entry's re-screen starts from.
+
+    Stored as a checkpoint after each diary entry, so that the next entry (the usual case: a later one) is
+    re-screened from here instead of replaying the whole diary, which costs time and memory in proportion
+    to the diary's length.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    # The last re-screen's assessment (the intake's before the first entry).
+    previous: Assessment
+    standing: list[RaisedFlag]
+    # Condition -> when a doctor last examined it (the entry's time).
+    examined_at: dict[str, datetime]
+
+
+def start_state(
+    intake: Assessment, *, assessed_at: datetime, kb: KnowledgeBase | None = None
+) -> EpisodeState:
+    """The episode before its first entry: the intake's red flags stand from the intake on."""
+    kb = kb or default_knowledge()
+    return EpisodeState(previous=intake, standing=raised_flags(kb, intake, assessed_at), examined_at={})
+
+
+def step(
+    case: Case,
+    state: EpisodeState,
+    entry: DiaryEntry,
+    *,
+    assessed_at: datetime,
+    kb: KnowledgeBase | None = None,
+    lang: str = "de",
+) -> tuple[Rescreen, EpisodeState]:
+    """Re-screen one entry from where the episode stands (entries in time order); the state after it."""
+    result = rescreen(
+        case,
+        state.previous,
+        entry,
+        assessed_at=assessed_at,
+        kb=kb,
+        lang=lang,
+        standing=state.standing,
+        cleared=state.examined_at.keys(),
+    )
+    examined_at = {**state.examined_at, **dict.fromkeys(result.examined, entry.recorded_at)}
+    after = EpisodeState(previous=result.assessment, standing=result.standing, examined_at=examined_at)
+    return result, after
+
+
 class Episode(BaseModel):
     """A whole diary re-screened in time order, with the flags standing after its last entry."""
 
     model_config = ConfigDict(frozen=True)
     rescreens: list[Rescreen]
-    standing: list[RaisedFlag]
-    # Condition -> when a doctor last examined it (the entry's time).
-    examined_at: dict[str, datetime]
+    # Where the episode stands after its last entry (what a later entry continues from).
+    state: EpisodeState
     # positions[i]: where the i-th entry given to replay stands in ``rescreens`` (time order).
     positions: list[int]
+
+    @property
+    def standing(self) -> list[RaisedFlag]:
+        return self.state.standing
+
+    @property
+    def examined_at(self) -> dict[str, datetime]:
+        return self.state.examined_at
 
     def of_entry(self, index: int) -> Rescreen:
         """The re-screen of the entry given at ``index`` (negative counts from the end)."""
@@ -423,31 +484,24 @@ def replay(
     """Re-screen every entry in time order from the intake on, carrying the standing red flags along.
 
     Each entry's ``previous`` is the re-screen before it (the intake for the first), so a flag that only
-    stands on is never reported as an escalation again.
+    stands on is never reported as an escalation again. The same ``step`` as a checkpoint's continuation.
     """
     kb = kb or default_knowledge()
-    standing = raised_flags(kb, intake, assessed_at)
-    examined_at: dict[str, datetime] = {}
-    previous = intake
+    state = start_state(intake, assessed_at=assessed_at, kb=kb)
     results: list[Rescreen] = []
+    # A stable sort: entries of the same moment keep the order given (the store's: as they were written).
     order = sorted(range(len(entries)), key=lambda i: entries[i].recorded_at)
     for i in order:
-        entry = entries[i]
-        result = rescreen(
-            case,
-            previous,
-            entry,
-            assessed_at=assessed_at,
-            kb=kb,
-            lang=lang,
-            standing=standing,
-            cleared=examined_at.keys(),
-        )
-        examined_at.update(dict.fromkeys(result.examined, entry.recorded_at))
-        standing = result.standing
-        previous = result.assessment
+        result, state = step(case, state, entries[i], assessed_at=assessed_at, kb=kb, lang=lang)
         results.append(result)
     positions = [0] * len(entries)
     for place, i in enumerate(order):
         positions[i] = place
-    return Episode(rescreens=results, standing=standing, examined_at=examined_at, positions=positions)
+    return Episode(rescreens=results, state=state, positions=positions)
+
+
+def replay_version(kb: KnowledgeBase | None = None) -> str:
+    """What a stored ``EpisodeState`` was made with: the state format and the knowledge version (new rules
+    can raise or hold other flags, so a checkpoint of other knowledge is replayed, not continued)."""
+    kb = kb or default_knowledge()
+    return f"{STATE_FORMAT}:{kb.version}"

@@ -17,8 +17,9 @@ from ..knowledge.loader import default_knowledge
 from ..plan.builder import build_plan
 from ..plan.models import DiaryEntry
 from ..plan.plan_model import Plan, StandingFlag
-from ..plan.rescreen import Episode, RaisedFlag, Rescreen, replay
+from ..plan.rescreen import Episode, EpisodeState, RaisedFlag, Rescreen, replay, replay_version, step
 from ..plan.trends import Escalation, FollowUpReport, follow_up_report
+from ..store.checkpoints import Checkpoint, DiaryTail
 from ..store.errors import StoreError
 from ..store.records import AssessmentRecord
 from ..store.repository import Store
@@ -103,19 +104,27 @@ def add_entry(
 ) -> EntryResult:
     """Validate and keep a diary entry, re-screen it at once, and name the trend steps it makes due.
 
-    The re-screen replays the whole diary, so red flags raised earlier stand until an entry records that a
-    doctor examined them (plan.rescreen). An entry that escalates, or that records the examination, keeps
-    its assessment: the plan reads the newest one.
+    The re-screen carries the whole diary along, so red flags raised earlier stand until an entry records
+    that a doctor examined them (plan.rescreen). An entry that escalates, or that records the examination,
+    keeps its assessment: the plan reads the newest one. A later entry continues from the diary's
+    checkpoint (the state after its latest entry) instead of replaying the diary, so its cost does not
+    grow with the diary; an entry dated before the latest one replays the diary.
     """
     entry = (
         data if isinstance(data, DiaryEntry) else validate_model(DiaryEntry, data, default_knowledge(), lang)
     )
-    episode = episode_of(store, person_id, extra=entry, lang=lang)
-    result = episode.of_entry(-1)
-    previous = latest_of(store, person_id)
+    # Re-screened outside the write transaction (a replay takes long; SQLite's write lock is one for all).
+    screened = _screen_new_entry(store, person_id, entry, lang)
     # The entry and the assessment it escalates to are one unit: a warning sign is never stored without
     # its escalation.
     with store.atomic():
+        store.lock_person(person_id)
+        if _diary_moved(store, person_id, screened):
+            # Another entry (or intake) of this person was stored meanwhile: screen again, now that the
+            # transaction holds the diary still.
+            screened = _screen_new_entry(store, person_id, entry, lang)
+        result = screened.result
+        previous = latest_of(store, person_id)
         entry_id = store.add_diary_entry(person_id, entry, lang=lang)
         if result.escalated or result.examined or _below_standing(previous, result):
             # Strictly after the assessment it follows: on a tie of timestamps the order by id is
@@ -128,10 +137,69 @@ def add_entry(
                 "diary_rescreen",
                 assessed_at=max(entry.recorded_at, after_previous),
             )
-    # The episode replayed above already holds this entry: the stored diary is the same one.
-    report = report_for(store, person_id, lang=lang, episode=episode)
+        if screened.is_latest:
+            checkpoint = Checkpoint(
+                screened.intake_id, entry_id, screened.tail.count + 1, replay_version(), lang, screened.state
+            )
+            store.save_diary_checkpoint(person_id, checkpoint)
+    report = report_for(store, person_id, lang=lang, standing=screened.state.standing)
     day = entry.recorded_at.date()
     return EntryResult(entry_id, result, [e for e in report.escalations if e.on == day])
+
+
+@dataclass(frozen=True)
+class _Screened:
+    """A new entry's re-screen and the episode's state after the diary with it, as computed on ``tail``."""
+
+    result: Rescreen
+    state: EpisodeState
+    intake_id: str
+    tail: DiaryTail
+    # The entry comes after every stored one: the state is the one after it (a checkpoint for it).
+    is_latest: bool
+
+
+def _screen_new_entry(store: Store, person_id: str, entry: DiaryEntry, lang: str) -> _Screened:
+    intake = intake_of(store, person_id)
+    checkpoint, tail = store.diary_checkpoint(person_id)
+    # Strictly later: entries of the same moment are ordered by their random ids, which a checkpoint
+    # cannot know in advance.
+    is_latest = tail.last_at is None or entry.recorded_at > tail.last_at
+    if is_latest and checkpoint is not None and _describes(checkpoint, intake, tail, lang):
+        result, state = step(intake.case, checkpoint.state, entry, assessed_at=intake.created_at, lang=lang)
+        return _Screened(result, state, intake.id, tail, is_latest)
+    records = store.list_diary(person_id)
+    stored = DiaryTail(len(records), *((records[-1].id, records[-1].recorded_at) if records else ()))
+    entries = [record.entry for record in records] + [entry]
+    episode = replay(intake.case, intake.assessment, entries, assessed_at=intake.created_at, lang=lang)
+    is_latest = stored.last_at is None or entry.recorded_at > stored.last_at
+    return _Screened(episode.of_entry(-1), episode.state, intake.id, stored, is_latest)
+
+
+def _describes(checkpoint: Checkpoint, intake: AssessmentRecord, tail: DiaryTail, lang: str) -> bool:
+    """The checkpoint is the state after this diary, read against this intake, with today's logic."""
+    return (
+        checkpoint.intake_id == intake.id
+        and checkpoint.entry_id == tail.last_id
+        and checkpoint.entry_count == tail.count
+        and checkpoint.replay_version == replay_version()
+        and checkpoint.lang == lang
+    )
+
+
+def _diary_moved(store: Store, person_id: str, screened: _Screened) -> bool:
+    moved = store.diary_tail(person_id) != screened.tail
+    return moved or intake_of(store, person_id).id != screened.intake_id
+
+
+def standing_of(store: Store, person_id: str, *, lang: str = "de") -> list[RaisedFlag]:
+    """The red flags standing after the person's diary: from its checkpoint when that still describes the
+    diary, else from a replay."""
+    intake = intake_of(store, person_id)
+    checkpoint, tail = store.diary_checkpoint(person_id)
+    if checkpoint is not None and _describes(checkpoint, intake, tail, lang):
+        return checkpoint.state.standing
+    return episode_of(store, person_id, lang=lang).standing
 
 
 def _below_standing(previous: AssessmentRecord, result: Rescreen) -> bool:
@@ -143,13 +211,14 @@ def _below_standing(previous: AssessmentRecord, result: Rescreen) -> bool:
 
 
 def report_for(
-    store: Store, person_id: str, *, lang: str = "de", episode: Episode | None = None
+    store: Store, person_id: str, *, lang: str = "de", standing: list[RaisedFlag] | None = None
 ) -> FollowUpReport:
-    """The trend report of the diary; ``episode``: the diary's replay when the caller has it already (the
-    replay is the costly part, and grows with the diary)."""
+    """The trend report of the diary; ``standing``: the red flags standing after it, when the caller has
+    them already."""
     intake = intake_of(store, person_id)
     entries = [record.entry for record in store.list_diary(person_id)]
-    standing = (episode or episode_of(store, person_id, lang=lang)).standing
+    if standing is None:
+        standing = standing_of(store, person_id, lang=lang)
     return follow_up_report(entries, case=intake.case, assessed_at=intake.created_at, standing=standing)
 
 
@@ -166,7 +235,7 @@ def current_plan(store: Store, person_id: str, *, today: dt.date | None = None, 
         diary=[record.entry for record in store.list_diary(person_id)],
         today=today or dt.datetime.now(dt.UTC).date(),
         lang=lang,
-        standing=standing_flags(episode_of(store, person_id, lang=lang).standing, lang=lang),
+        standing=standing_flags(standing_of(store, person_id, lang=lang), lang=lang),
     )
 
 

@@ -18,6 +18,7 @@ from .account_records import (
     TotpSetup,
 )
 from .accounts import Accounts, EmailTaken
+from .checkpoints import Checkpoint, DiaryTail
 from .errors import NotFound, StoreError
 from .practices import Practices
 from .records import (
@@ -36,7 +37,9 @@ __all__ = [
     "Accounts",
     "ApiTokenRecord",
     "AssessmentRecord",
+    "Checkpoint",
     "DiaryRecord",
+    "DiaryTail",
     "EmailTaken",
     "ExclusionRecord",
     "Forbidden",

@@ -9,11 +9,15 @@ looks for an assessment stored at or after the entry with a triage at least as h
 
 Any such assessment counts (the entry's own, a later escalation or a newer intake): what matters for safety
 is that the person's record was raised by then, not which row did it.
+
+The same replay checks the diary's checkpoint (``store.checkpoints``): a checkpoint that claims to describe
+the diary (its intake, latest entry, number of entries and version) must hold the replay's state, since the
+next entry is re-screened from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from sqlalchemy import select
@@ -21,9 +25,10 @@ from sqlalchemy.orm import Session
 
 from ..core.models import Assessment, Case
 from ..plan.models import DiaryEntry
-from ..plan.rescreen import replay
+from ..plan.rescreen import Episode, EpisodeState, replay, replay_version
+from . import checkpoints
 from .records import parse_stored
-from .schema import TRIAGE_RANK, AssessmentRow, DiaryRow
+from .schema import DIARY_ORDER, TRIAGE_RANK, AssessmentRow, DiaryCheckpoint, DiaryRow
 
 
 def _persons_with_diary(session: Session) -> Iterator[str]:
@@ -44,11 +49,7 @@ def person_problems(session: Session, person_id: str) -> list[str]:
         return []  # a diary needs an intake first; without one nothing was re-screened
     intake = intakes[-1]
     rows = list(
-        session.scalars(
-            select(DiaryRow)
-            .where(DiaryRow.person_id == person_id)
-            .order_by(DiaryRow.recorded_at, DiaryRow.id)
-        )
+        session.scalars(select(DiaryRow).where(DiaryRow.person_id == person_id).order_by(*DIARY_ORDER))
     )
     try:
         entries = [parse_stored(DiaryEntry, row.entry_json) for row in rows]
@@ -57,6 +58,12 @@ def person_problems(session: Session, person_id: str) -> list[str]:
     except ValueError:
         return []  # reported by the document checks already
     episode = replay(case, assessment, entries, assessed_at=intake.created_at)
+
+    def replay_in(lang: str) -> Episode:
+        if lang == "de":
+            return episode
+        return replay(case, assessment, entries, assessed_at=intake.created_at, lang=lang)
+
     problems = []
     for index, row in enumerate(rows):
         result = episode.of_entry(index)
@@ -65,7 +72,35 @@ def person_problems(session: Session, person_id: str) -> list[str]:
         needed = result.assessment.triage.value
         if not _covered(assessments, row.recorded_at, TRIAGE_RANK[needed]):
             problems.append(f"diary_entries {row.id}: warning sign without its escalation (needs {needed})")
-    return problems
+    checkpoint = _checkpoint_problem(session, person_id, intake, rows, lambda lang: replay_in(lang).state)
+    return problems + checkpoint
+
+
+def _checkpoint_problem(
+    session: Session,
+    person_id: str,
+    intake: AssessmentRow,
+    rows: list[DiaryRow],
+    state_in: Callable[[str], EpisodeState],
+) -> list[str]:
+    """A checkpoint that claims to describe the diary must hold what replaying the diary gives: the next
+    entry trusts it. One that no longer claims so (another intake, entry or version) is merely unused."""
+    row = session.get(DiaryCheckpoint, person_id)
+    if row is None:
+        return []
+    checkpoint = checkpoints.checkpoint_of(session, person_id)
+    if checkpoint is None:
+        return [f"diary_checkpoints {person_id}: unreadable state (replayed instead; harmless)"]
+    claims = (
+        checkpoint.intake_id == intake.id
+        and bool(rows)
+        and checkpoint.entry_id == rows[-1].id
+        and checkpoint.entry_count == len(rows)
+        and checkpoint.replay_version == replay_version()
+    )
+    if claims and checkpoint.state != state_in(checkpoint.lang):
+        return [f"diary_checkpoints {person_id}: differs from the diary's replay"]
+    return []
 
 
 def escalation_checks(session: Session) -> list[str]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import person_not_found
-from .schema import AssessmentRow, DiaryRow, Exclusion, Person, PlanRow
+from .schema import DIARY_ORDER, AssessmentRow, DiaryRow, Exclusion, Person, PlanRow
 
 
 def person_row(session: Session, person_id: str) -> Person:
@@ -25,7 +25,7 @@ def assessments_of(session: Session, person_id: str) -> Sequence[AssessmentRow]:
 
 def diary_of(session: Session, person_id: str) -> Sequence[DiaryRow]:
     query = select(DiaryRow).where(DiaryRow.person_id == person_id)
-    return session.scalars(query.order_by(DiaryRow.recorded_at, DiaryRow.id)).all()
+    return session.scalars(query.order_by(*DIARY_ORDER)).all()
 
 
 def plans_of(session: Session, person_id: str) -> Sequence[PlanRow]:

@@ -25,8 +25,9 @@ from ..storage import READ_ONLY, StorageUnavailable, folder_problem
 from ..validation import validate_model
 from . import backup as backups
 from . import backup_pg as backups_pg
-from . import erasing, escalations, exporting, integrity
+from . import checkpoints, erasing, escalations, exporting, integrity
 from .backup_manifest import Manifest
+from .checkpoints import Checkpoint, DiaryTail
 from .engine import (
     BEGIN_OPTION,
     is_sqlite,
@@ -190,6 +191,15 @@ class Store:
             session.flush()
             return PersonRecord.from_row(person)
 
+    def lock_person(self, person_id: str) -> None:
+        """Hold the person's row until the unit of work ends, so that two writers of one person's record
+        (a diary entry and its re-screen) take turns. PostgreSQL: ``FOR UPDATE``; SQLite needs nothing,
+        since a writing transaction there holds the one write lock from its start."""
+        with self.transaction() as session:
+            query = select(Person.id).where(Person.id == person_id).with_for_update()
+            if session.scalar(query) is None:
+                raise NotFound("person", person_id)
+
     def get_person(self, person_id: str) -> PersonRecord:
         with self.transaction(write=False) as session:
             return PersonRecord.from_row(person_row(session, person_id))
@@ -280,13 +290,34 @@ class Store:
             session.add(row)
             session.flush()
             entry_id = row.id
+            # The re-screening checkpoint described the diary without this entry; the caller that
+            # re-screened it keeps a new one (services.followup.add_entry).
+            checkpoints.drop(session, person_id)
         return entry_id
 
     def list_diary(self, person_id: str) -> list[DiaryRecord]:
-        """Ordered by the time the entry is about, then by id."""
+        """Ordered by the time the entry is about, then as written (``schema.DIARY_ORDER``)."""
         with self.transaction(write=False) as session:
             person_row(session, person_id)
             return [DiaryRecord.from_row(row) for row in diary_of(session, person_id)]
+
+    def diary_tail(self, person_id: str) -> DiaryTail:
+        """How many entries the person's diary has, and its latest one."""
+        with self.transaction(write=False) as session:
+            person_row(session, person_id)
+            return checkpoints.tail_of(session, person_id)
+
+    def diary_checkpoint(self, person_id: str) -> tuple[Checkpoint | None, DiaryTail]:
+        """The re-screening checkpoint (None if there is none or it cannot be read) with the diary's tail,
+        read together: whether the checkpoint still describes the diary is judged on the pair."""
+        with self.transaction(write=False) as session:
+            person_row(session, person_id)
+            return checkpoints.checkpoint_of(session, person_id), checkpoints.tail_of(session, person_id)
+
+    def save_diary_checkpoint(self, person_id: str, checkpoint: Checkpoint) -> None:
+        with self.transaction() as session:
+            person_row(session, person_id)
+            checkpoints.save(session, person_id, checkpoint)
 
     def get_diary_entry(self, entry_id: str) -> DiaryRecord:
         with self.transaction(write=False) as session:

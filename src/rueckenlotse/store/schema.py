@@ -136,6 +136,11 @@ class DiaryRow(Base):
     max_pain: Mapped[int] = mapped_column(Integer)
 
 
+# The diary's order everywhere (list, replay, checks, checkpoints): by the moment an entry is about, then
+# entries of the same moment in the order they were written (the id only breaks a tie of both).
+DIARY_ORDER = (DiaryRow.recorded_at, DiaryRow.created_at, DiaryRow.id)
+
+
 class PlanRow(Base):
     """A self-management plan, made from one of the person's assessments."""
 
@@ -163,6 +168,31 @@ class Exclusion(Base):
     person_id: Mapped[str] = mapped_column(String(ID_LENGTH), _person_fk(), primary_key=True)
     exercise_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class DiaryCheckpoint(Base):
+    """Where a person's diary re-screening stands after its latest entry (``plan.rescreen.EpisodeState``).
+
+    Derived data, kept so that a new entry is re-screened from here instead of replaying the whole diary
+    (revision 0007). It counts only while it still describes the diary: the same intake, the same latest
+    entry and number of entries, the same knowledge and state format (``replay_version``) and language;
+    otherwise the diary is replayed and the checkpoint written anew. Deleting it loses nothing.
+    """
+
+    __tablename__ = "diary_checkpoints"
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), _person_fk(), primary_key=True)
+    # Indexed: deleting an assessment or an entry looks up the checkpoints that point at it.
+    intake_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    entry_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("diary_entries.id", ondelete="CASCADE"), index=True
+    )
+    entry_count: Mapped[int] = mapped_column(Integer)
+    replay_version: Mapped[str] = mapped_column(String(60))
+    lang: Mapped[str] = mapped_column(String(16))
+    state_json: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
