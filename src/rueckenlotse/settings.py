@@ -125,6 +125,23 @@ class Settings(BaseSettings):
         "data_dir/backup_key.",
     )
 
+    malloc_arenas: int = Field(
+        default=2,
+        ge=0,
+        le=1024,
+        validation_alias="RUECKENLOTSE_MALLOC_ARENAS",
+        description="`serve` on glibc: at most this many malloc arenas (as MALLOC_ARENA_MAX); 0 leaves "
+        "glibc's default.",
+    )
+    memory_trim_seconds: float = Field(
+        default=60,
+        ge=0,
+        le=86400,
+        validation_alias="RUECKENLOTSE_MEMORY_TRIM_SECONDS",
+        description="The web app on glibc returns freed memory to the system this often (malloc_trim); "
+        "0 turns it off.",
+    )
+
     def effective_secret_key(self) -> str:
         """The configured key, or the one kept in ``data_dir`` (created on first use).
 

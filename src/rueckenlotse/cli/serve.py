@@ -79,9 +79,12 @@ def serve(
     import uvicorn
     from sqlalchemy.engine import make_url
 
+    from .. import memory
     from ..web.app import create_app
 
     settings = _settings(host, port, db)
+    # Before uvicorn starts the thread pool: arenas made earlier stay (memory.py says why).
+    memory.limit_arenas(settings.malloc_arenas)
     started_line = _t("running", url=_url(settings.host, settings.port))
     data_line = _t("data", db=make_url(settings.database_url).render_as_string(hide_password=True))
 

@@ -7,6 +7,7 @@ they share the database and the secret key (RUECKENLOTSE_SECRET_KEY).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -14,12 +15,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from .. import __version__
+from .. import __version__, memory
 from ..knowledge.loader import default_knowledge
 from ..settings import Settings
 from ..store import Store
@@ -46,9 +48,12 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.store = store
         app.state.accounts = build_accounts(store, settings)
         app.state.practices = Practices(store)
+        trimmer = _start_trimming(settings.memory_trim_seconds)
         try:
             yield
         finally:
+            if trimmer is not None:
+                trimmer.cancel()
             store.close()
 
     app = FastAPI(
@@ -69,6 +74,20 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     _include_routers(app)
     return app
+
+
+def _start_trimming(every: float) -> asyncio.Task[None] | None:
+    """Return freed memory to the system every ``every`` seconds while the app runs (``memory.trim``)."""
+    if every <= 0:
+        return None
+
+    async def trim_now_and_then() -> None:
+        while True:
+            await asyncio.sleep(every)
+            # In a worker thread: malloc_trim blocks its thread for milliseconds, never the event loop.
+            await anyio.to_thread.run_sync(memory.trim)
+
+    return asyncio.get_running_loop().create_task(trim_now_and_then(), name="memory-trim")
 
 
 def _include_routers(app: FastAPI) -> None:
