@@ -62,10 +62,10 @@ def record_intake(
 
 def intake_of(store: Store, person_id: str) -> AssessmentRecord:
     """The latest intake: the Case the diary is read against (re-screens never replace it)."""
-    intakes = [a for a in store.list_assessments(person_id) if a.source == "intake"]
-    if not intakes:
+    intake = store.latest_assessment(person_id, source="intake")
+    if intake is None:
         raise NoIntake()
-    return intakes[-1]
+    return intake
 
 
 def latest_of(store: Store, person_id: str) -> AssessmentRecord:

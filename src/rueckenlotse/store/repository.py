@@ -246,15 +246,14 @@ class Store:
             session.flush()
             return AssessmentRecord.from_row(row)
 
-    def latest_assessment(self, person_id: str) -> AssessmentRecord | None:
+    def latest_assessment(self, person_id: str, *, source: str | None = None) -> AssessmentRecord | None:
+        """The person's newest assessment (of ``source`` only, when given), without reading the others."""
         with self.transaction(write=False) as session:
             person_row(session, person_id)
-            query = (
-                select(AssessmentRow)
-                .where(AssessmentRow.person_id == person_id)
-                .order_by(AssessmentRow.created_at.desc(), AssessmentRow.id.desc())
-                .limit(1)
-            )
+            query = select(AssessmentRow).where(AssessmentRow.person_id == person_id)
+            if source is not None:
+                query = query.where(AssessmentRow.source == source)
+            query = query.order_by(AssessmentRow.created_at.desc(), AssessmentRow.id.desc()).limit(1)
             row = session.scalars(query).first()
             return AssessmentRecord.from_row(row) if row is not None else None
 
