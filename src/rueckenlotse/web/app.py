@@ -15,9 +15,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 from fastapi import FastAPI
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
@@ -85,7 +85,7 @@ def _start_trimming(every: float) -> asyncio.Task[None] | None:
         while True:
             await asyncio.sleep(every)
             # In a worker thread: malloc_trim blocks its thread for milliseconds, never the event loop.
-            await anyio.to_thread.run_sync(memory.trim)
+            await run_in_threadpool(memory.trim)
 
     return asyncio.get_running_loop().create_task(trim_now_and_then(), name="memory-trim")
 
