@@ -13,6 +13,15 @@ from rueckenlotse.core.models import Case
 from rueckenlotse.plan.models import DiaryEntry
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the assessment; a Monday
+# Age 72, osteoporosis, a fall from standing height a week ago: a fracture red flag at intake.
+FRAGILE: dict[str, Any] = {
+    "age": 72,
+    "regions": ["low_back"],
+    "duration_weeks": 1,
+    "trauma": "minor",
+    "osteoporosis": True,
+    "recurrent": True,
+}
 
 
 def case(duration_weeks: float = 1, **answers: Any) -> Case:

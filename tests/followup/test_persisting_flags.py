@@ -14,18 +14,9 @@ from rueckenlotse.core.models import TRIAGE_ORDER, Case, Triage
 from rueckenlotse.plan.models import DIARY_WARNING_SIGNS, DiaryEntry
 from rueckenlotse.plan.rescreen import raised_flags, replay
 
-from . import T0, entry
+from . import FRAGILE, T0, entry
 
 RANK = {t: i for i, t in enumerate(TRIAGE_ORDER)}
-# Age 72, osteoporosis, a fall from standing height a week ago: a fracture red flag at intake.
-FRAGILE: dict[str, Any] = {
-    "age": 72,
-    "regions": ["low_back"],
-    "duration_weeks": 1,
-    "trauma": "minor",
-    "osteoporosis": True,
-    "recurrent": True,
-}
 # Osteoporosis with pain for 5 weeks: a red flag only while the pain is under 6 weeks old (a time window).
 WINDOWED: dict[str, Any] = {
     "age": 55,

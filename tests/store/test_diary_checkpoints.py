@@ -30,21 +30,9 @@ from rueckenlotse.services.followup import (
 from rueckenlotse.store import Store
 from rueckenlotse.store.schema import DiaryCheckpoint
 
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-# 72, osteoporosis, a fall a week ago: a fracture red flag from the intake on (it stands until examined).
-FRAGILE: dict[str, Any] = {
-    "age": 72,
-    "regions": ["low_back"],
-    "duration_weeks": 1,
-    "trauma": "minor",
-    "osteoporosis": True,
-    "recurrent": True,
-}
+from ..followup import FRAGILE, T0, entry
+
 PLAIN: dict[str, Any] = {"age": 40, "regions": ["low_back"], "duration_weeks": 1, "pain_intensity": 4}
-
-
-def entry(day: float, pain: int = 4, **fields: Any) -> DiaryEntry:
-    return DiaryEntry(recorded_at=T0 + dt.timedelta(days=day), pain={"low_back": pain}, **fields)
 
 
 # Warning signs, an examination, a sign again, an entry dated before the latest, leg pain spreading.
@@ -108,14 +96,14 @@ def test_continuing_from_the_checkpoint_equals_replaying_the_diary(store: Store)
 def test_the_checkpoint_follows_the_latest_entry(store: Store) -> None:
     person = store.create_person()
     record_intake(store, person.id, Case.model_validate(PLAIN), assessed_at=T0)
-    ids = [add_entry(store, person.id, entry(day)).entry_id for day in (1, 2, 3)]
+    ids = [add_entry(store, person.id, entry(day, 4)).entry_id for day in (1, 2, 3)]
     row = checkpoint_row(store, person.id)
     assert (row.entry_id, row.entry_count, row.lang) == (ids[-1], 3, "de")
     assert row.replay_version == rescreen_module.replay_version()
     # Dated before the latest entry: no state after it to keep; the next later entry writes one again.
-    add_entry(store, person.id, entry(0.5))
+    add_entry(store, person.id, entry(0.5, 4))
     assert checkpoint_row(store, person.id) is None
-    last = add_entry(store, person.id, entry(4)).entry_id
+    last = add_entry(store, person.id, entry(4, 4)).entry_id
     row = checkpoint_row(store, person.id)
     assert (row.entry_id, row.entry_count) == (last, 5)
 
@@ -126,7 +114,7 @@ def test_a_later_entry_is_rescreened_once_not_the_whole_diary(
     person = store.create_person()
     record_intake(store, person.id, Case.model_validate(PLAIN), assessed_at=T0)
     for day in range(1, 21):
-        add_entry(store, person.id, entry(day / 2))
+        add_entry(store, person.id, entry(day / 2, 4))
     calls: list[dt.datetime] = []
     real = rescreen_module.rescreen
 
@@ -135,12 +123,12 @@ def test_a_later_entry_is_rescreened_once_not_the_whole_diary(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(rescreen_module, "rescreen", counting)
-    add_entry(store, person.id, entry(11))
-    assert calls == [entry(11).recorded_at]
+    add_entry(store, person.id, entry(11, 4))
+    assert calls == [entry(11, 4).recorded_at]
     # Without the checkpoint the same entry replays the diary: every entry once more.
     calls.clear()
     drop_checkpoints(store, person.id)
-    add_entry(store, person.id, entry(12))
+    add_entry(store, person.id, entry(12, 4))
     assert len(calls) == 22
 
 
@@ -160,9 +148,9 @@ def test_a_checkpoint_that_no_longer_describes_the_diary_is_replayed_not_trusted
 ) -> None:
     person = store.create_person()
     record_intake(store, person.id, Case.model_validate(PLAIN), assessed_at=T0)
-    add_entry(store, person.id, entry(1))
-    add_entry(store, person.id, entry(2, warning_signs=["fever"]))
-    add_entry(store, person.id, entry(3))
+    add_entry(store, person.id, entry(1, 4))
+    add_entry(store, person.id, entry(2, 4, warning_signs=["fever"]))
+    add_entry(store, person.id, entry(3, 4))
     with store.engine.begin() as connection:
         connection.execute(
             update(DiaryCheckpoint).where(DiaryCheckpoint.person_id == person.id).values(**spoil)
@@ -170,7 +158,7 @@ def test_a_checkpoint_that_no_longer_describes_the_diary_is_replayed_not_trusted
     calls: list[object] = []
     real = rescreen_module.rescreen
     monkeypatch.setattr(rescreen_module, "rescreen", lambda *a, **k: calls.append(a) or real(*a, **k))
-    result = add_entry(store, person.id, entry(4))
+    result = add_entry(store, person.id, entry(4, 4))
     assert len(calls) == 4  # replayed
     # The fever raised on day 2 still stands: the re-screen holds it at its triage.
     assert [f.condition for f in result.rescreen.standing] == [
@@ -184,14 +172,14 @@ def test_a_checkpoint_that_no_longer_describes_the_diary_is_replayed_not_trusted
 def test_a_new_intake_is_not_continued_from_the_old_one(store: Store) -> None:
     person = store.create_person()
     record_intake(store, person.id, Case.model_validate(PLAIN), assessed_at=T0)
-    add_entry(store, person.id, entry(1, warning_signs=["fever"]))
+    add_entry(store, person.id, entry(1, 4, warning_signs=["fever"]))
     assert standing_of(store, person.id)
     record_intake(store, person.id, Case.model_validate(FRAGILE), assessed_at=T0 + dt.timedelta(days=2))
     # Read against the new intake: its own flags, re-screened from the diary (not the old state).
     conditions = {f.condition for f in standing_of(store, person.id)}
     plan = current_plan(store, person.id, today=(T0 + dt.timedelta(days=3)).date())
     assert {f.condition for f in plan.standing_flags} == conditions
-    add_entry(store, person.id, entry(3))
+    add_entry(store, person.id, entry(3, 4))
     assert checkpoint_row(store, person.id).intake_id == intake_of(store, person.id).id
 
 
@@ -225,8 +213,8 @@ def test_any_diary_continued_equals_the_replay(
 def test_the_integrity_check_names_a_checkpoint_that_lies_about_the_diary(store: Store) -> None:
     person = store.create_person()
     record_intake(store, person.id, Case.model_validate(PLAIN), assessed_at=T0)
-    add_entry(store, person.id, entry(1, warning_signs=["fever"]), lang="en")
-    add_entry(store, person.id, entry(2), lang="en")
+    add_entry(store, person.id, entry(1, 4, warning_signs=["fever"]), lang="en")
+    add_entry(store, person.id, entry(2, 4), lang="en")
     assert store.integrity_check() == []  # an English checkpoint is checked against an English replay
     row = checkpoint_row(store, person.id)
     forged = {**row.state_json, "standing": []}  # the fever "forgotten" while the row claims the diary

@@ -162,14 +162,14 @@ class _Screened:
 def _screen_new_entry(store: Store, person_id: str, entry: DiaryEntry, lang: str) -> _Screened:
     intake = intake_of(store, person_id)
     checkpoint, tail = store.diary_checkpoint(person_id)
-    # Strictly later: entries of the same moment are ordered by their random ids, which a checkpoint
-    # cannot know in advance.
+    # Strictly later: an entry of the same moment as the latest is placed by the time it is written
+    # (schema.DIARY_ORDER), which a clock set back could put before the latest; such an entry replays.
     is_latest = tail.last_at is None or entry.recorded_at > tail.last_at
     if is_latest and checkpoint is not None and _describes(checkpoint, intake, tail, lang):
         result, state = step(intake.case, checkpoint.state, entry, assessed_at=intake.created_at, lang=lang)
         return _Screened(result, state, intake.id, tail, is_latest)
     records = store.list_diary(person_id)
-    stored = DiaryTail(len(records), *((records[-1].id, records[-1].recorded_at) if records else ()))
+    stored = DiaryTail.of(records)
     entries = [record.entry for record in records] + [entry]
     episode = replay(intake.case, intake.assessment, entries, assessed_at=intake.created_at, lang=lang)
     is_latest = stored.last_at is None or entry.recorded_at > stored.last_at
@@ -177,14 +177,8 @@ def _screen_new_entry(store: Store, person_id: str, entry: DiaryEntry, lang: str
 
 
 def _describes(checkpoint: Checkpoint, intake: AssessmentRecord, tail: DiaryTail, lang: str) -> bool:
-    """The checkpoint is the state after this diary, read against this intake, with today's logic."""
-    return (
-        checkpoint.intake_id == intake.id
-        and checkpoint.entry_id == tail.last_id
-        and checkpoint.entry_count == tail.count
-        and checkpoint.replay_version == replay_version()
-        and checkpoint.lang == lang
-    )
+    """The checkpoint is the state after this diary, read against this intake, in this language."""
+    return checkpoint.describes(intake.id, tail) and checkpoint.lang == lang
 
 
 def _diary_moved(store: Store, person_id: str, screened: _Screened) -> bool:

@@ -7,16 +7,25 @@ checkpoint that cannot be read is treated as absent: the diary is replayed, neve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..plan.rescreen import EpisodeState
+from ..plan.rescreen import EpisodeState, replay_version
 from .records import parse_stored
 from .schema import DIARY_ORDER, DiaryCheckpoint, DiaryRow, utc_now
+
+
+class _StoredEntry(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def recorded_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,13 @@ class DiaryTail:
     count: int
     last_id: str | None = None
     last_at: datetime | None = None
+
+    @classmethod
+    def of(cls, entries: Sequence[_StoredEntry]) -> DiaryTail:
+        """The tail of a diary read whole, in the store's order (rows or records alike)."""
+        if not entries:
+            return cls(0)
+        return cls(len(entries), entries[-1].id, entries[-1].recorded_at)
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,16 @@ class Checkpoint:
     replay_version: str
     lang: str
     state: EpisodeState
+
+    def describes(self, intake_id: str, tail: DiaryTail) -> bool:
+        """The state after exactly this diary (its latest entry and number of entries), read against this
+        intake, made by today's logic and knowledge: only then may the next entry continue from it."""
+        return (
+            self.intake_id == intake_id
+            and self.entry_id == tail.last_id
+            and self.entry_count == tail.count
+            and self.replay_version == replay_version()
+        )
 
 
 def tail_of(session: Session, person_id: str) -> DiaryTail:

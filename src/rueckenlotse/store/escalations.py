@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ..core.models import Assessment, Case
 from ..plan.models import DiaryEntry
-from ..plan.rescreen import Episode, EpisodeState, replay, replay_version
+from ..plan.rescreen import Episode, EpisodeState, replay
 from . import checkpoints
 from .records import parse_stored
 from .schema import DIARY_ORDER, TRIAGE_RANK, AssessmentRow, DiaryCheckpoint, DiaryRow
@@ -91,14 +91,9 @@ def _checkpoint_problem(
     checkpoint = checkpoints.checkpoint_of(session, person_id)
     if checkpoint is None:
         return [f"diary_checkpoints {person_id}: unreadable state (replayed instead; harmless)"]
-    claims = (
-        checkpoint.intake_id == intake.id
-        and bool(rows)
-        and checkpoint.entry_id == rows[-1].id
-        and checkpoint.entry_count == len(rows)
-        and checkpoint.replay_version == replay_version()
-    )
-    if claims and checkpoint.state != state_in(checkpoint.lang):
+    if checkpoint.describes(intake.id, checkpoints.DiaryTail.of(rows)) and (
+        checkpoint.state != state_in(checkpoint.lang)
+    ):
         return [f"diary_checkpoints {person_id}: differs from the diary's replay"]
     return []
 
