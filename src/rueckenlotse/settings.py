@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_data_path
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "rueckenlotse"
@@ -125,6 +125,12 @@ class Settings(BaseSettings):
         "data_dir/backup_key.",
     )
 
+    time_zone: str = Field(
+        default="Europe/Berlin",
+        validation_alias="RUECKENLOTSE_TIME_ZONE",
+        description="Time zone (IANA name) of every time a page or document shows; times are stored in UTC.",
+    )
+
     malloc_arenas: int = Field(
         default=2,
         ge=0,
@@ -141,6 +147,14 @@ class Settings(BaseSettings):
         description="The web app on glibc returns freed memory to the system this often (malloc_trim); "
         "0 turns it off.",
     )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from .i18n.zone import zone_named
+
+        zone_named(value.strip())  # a misspelt zone stops the start, it never prints UTC quietly
+        return value.strip()
 
     def effective_secret_key(self) -> str:
         """The configured key, or the one kept in ``data_dir`` (created on first use).

@@ -4,6 +4,7 @@ bad requests get friendly errors, never a PDF of someone else's data."""
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from rueckenlotse.store import Store
 from .conftest import LiveServer
 from .pages_helpers import step_form
 from .test_auth import new_clinician, open_store, own_client, sign_in
-from .test_patient import diary_entry, new_patient, self_care_result
+from .test_patient import csrf_of, diary_entry, new_patient, self_care_result
 from .test_practice import EMERGENCY, PLAIN, submit
 
 pytestmark = pytest.mark.usefixtures("poppler")
@@ -121,3 +122,23 @@ def test_a_practice_downloads_only_its_own_intake_reports(
         missing = y_client.get("/praxis/eingang/0123456789abcdef0123456789abcdef/bericht")
     assert refused.status_code == missing.status_code == 404
     assert refused.headers["content-type"].startswith("text/html")
+
+
+def test_the_summary_shows_the_plan_as_the_plan_page_does(client: httpx.Client, tmp_path: Path) -> None:
+    """Issue #16: an exercise the person excluded is not in the summary, and the review date is the plan
+    page's; the time it was made is Berlin time, not UTC."""
+    new_patient(client, name="Plan Gleich")
+    plan = client.get("/mein-bereich/plan")
+    excluded = re.findall(r'name="exercise" value="([a-z0-9_]+)"', plan.text)[0]
+    title = re.search(rf'<h3 id="exercise-{excluded}">(.*?) – ', plan.text)
+    response = client.post(
+        "/mein-bereich/plan/ausschliessen", data={"csrf_token": csrf_of(plan), "exercise": excluded}
+    )
+    assert response.status_code == 303
+    plan = client.get("/mein-bereich/plan")
+    review = re.findall(r"\d\d\.\d\d\.\d{4}", plan.text.split('id="milestones-title"', 1)[1])
+    summary = pdf_text(client.get("/mein-bereich/bericht/patient", timeout=PDF_TIMEOUT), tmp_path)
+    assert title is not None and review is not None
+    assert html.unescape(title.group(1)) not in summary
+    assert f"Prüfen Sie am {review[-1]} neu" in summary
+    assert "UTC" not in summary and re.search(r"Erstellt am \S+, \d\d:\d\d CES?T", summary)

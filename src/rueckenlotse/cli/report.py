@@ -19,6 +19,7 @@ from .common import DbOption, Lang, LangOption, cli_text, fail, open_store, reco
 
 if TYPE_CHECKING:
     from ..core.models import Assessment, Case
+    from ..plan.plan_model import Plan
     from ..reports.documents import ReportDiary
 
 
@@ -49,11 +50,11 @@ def _from_case_file(case_file: Path, lang: Lang) -> tuple[Case, Assessment]:
 
 def _from_store(
     person: str, db: str | None, kind: ReportKind, lang: Lang, fmt: ReportFormat
-) -> tuple[Case, Assessment, str | None, ReportDiary | None]:
+) -> tuple[Case, Assessment, str | None, ReportDiary | None, Plan | None]:
     from ..core.engine import evaluate
     from ..knowledge.loader import default_knowledge
     from ..reports.documents.diary import CHART_FOR
-    from ..services.followup import latest_of
+    from ..services.followup import NoIntake, current_plan, latest_of
     from ..services.report_diary import diary_from_store
 
     kb = default_knowledge()
@@ -73,8 +74,13 @@ def _from_store(
                 assessment,
                 person,
                 diary_from_store(store, person, lang=lang.value, chart=chart),
+                None,
             )
-        return record.case, assessment, display_name, None
+        try:  # the summary shows the plan as `plan` and the plan page show it (exclusions, review date)
+            plan = current_plan(store, person, lang=lang.value)
+        except NoIntake:
+            plan = None
+        return record.case, assessment, display_name, None, plan
 
 
 def report(
@@ -108,12 +114,13 @@ def report(
 
     label: str | None = None
     diary: ReportDiary | None = None
+    plan: Plan | None = None
     with user_errors(lang):
         if case_file is not None:
             case, assessment = _from_case_file(case_file, lang)
         else:
             assert person is not None
-            case, assessment, label, diary = _from_store(person, db, kind, lang, fmt)
+            case, assessment, label, diary, plan = _from_store(person, db, kind, lang, fmt)
         data = render_report(
             kind.value,
             case,
@@ -123,6 +130,7 @@ def report(
             person_label=label,
             diary=diary,
             generated_at=dt.datetime.now(dt.UTC),
+            plan=plan,
         )
         # Private (0600), whole, never through a link: readers see the old file or the new one.
         write_private(output, data)

@@ -33,14 +33,22 @@ def report_pdf(
     store: Store | None = None,
     person_id: str | None = None,
 ) -> bytes:
-    """The report as PDF; with a store and person id the clinician report carries the diary and chart."""
+    """The report as PDF; with a store and person id the clinician report carries the diary and chart, and
+    the summary the plan as the plan page shows it (exclusions, review date)."""
     from ..reports.documents import render_report
     from ..reports.documents.diary import CHART_FOR
+    from ..services.followup import NoIntake, current_plan
     from ..services.report_diary import diary_from_store
 
     diary = None
+    plan = None
     if kind == "clinician" and store is not None and person_id is not None:
         diary = diary_from_store(store, person_id, lang=lang, chart=CHART_FOR["pdf"])
+    if kind == "patient" and store is not None and person_id is not None:
+        try:
+            plan = current_plan(store, person_id, lang=lang)
+        except NoIntake:  # a saved assessment without an intake: the plan starts today, as on the result page
+            plan = None
     return render_report(
         kind,
         case,
@@ -50,6 +58,7 @@ def report_pdf(
         person_label=person_label,
         diary=diary,
         generated_at=dt.datetime.now(dt.UTC),
+        plan=plan,
     )
 
 

@@ -6,16 +6,17 @@ option labels), so the practice reads exactly what the patient was asked.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..core.kb import KnowledgeBase
 from ..core.models import Case
 from ..i18n.formatting import decimal, format_moment
+from ..i18n.zone import local_zone
 from ..questionnaire import Question, load_questionnaire
 from ..questionnaire.model import OFFER_PREFIX
 from ..store.account_records import InboxRow
@@ -24,12 +25,9 @@ from .i18n import WebTexts
 TRIAGES = ("emergency", "urgent", "soon", "routine", "self_care")
 
 
-@cache
-def _zone() -> ZoneInfo | None:
-    try:
-        return ZoneInfo("Europe/Berlin")  # the practices this tool is written for
-    except ZoneInfoNotFoundError:
-        return None
+def _zone() -> dt.tzinfo | None:
+    zone = local_zone()  # RUECKENLOTSE_TIME_ZONE; UTC only where the system has no time-zone data
+    return None if zone is dt.UTC else zone
 
 
 def format_time(moment: datetime, lang: str) -> str:

@@ -41,9 +41,12 @@ class ResultView:
 
 
 class Presenter:
-    def __init__(self, kb: KnowledgeBase, lang: str) -> None:
+    def __init__(self, kb: KnowledgeBase, lang: str, *, for_patient: bool = False) -> None:
+        """for_patient: the page a patient reads cites only checked sources (the practice sees them all,
+        each with its status)."""
         self.kb = kb
         self.lang = lang
+        self.for_patient = for_patient
 
     def t(self, key: str, **values: object) -> str:
         return self.kb.render(key, self.lang, **values)
@@ -60,7 +63,7 @@ class Presenter:
         return tuple(self.condition(c) for c in dict.fromkeys(flag.condition for flag in a.red_flags))
 
     def result(self, a: Assessment) -> ResultView:
-        sources = Sources(self.kb)
+        sources = Sources(self.kb, only_checked=self.for_patient)
         red = {flag.condition for flag in a.red_flags}
         advice = self.advice(a, sources)
         mri_sources = sources.cite([row.source for row in a.imaging_context])

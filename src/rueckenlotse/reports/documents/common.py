@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ...core.kb import KnowledgeBase
 from ...core.models import Assessment, Triage
 from ...i18n.formatting import decimal, format_day, format_moment
+from ...i18n.zone import local_moment
 from .texts import DocumentTexts
 
 # Direction controls would let a name turn the text after it around (e.g. U+202E); isolation by <bdi>
@@ -37,8 +38,9 @@ def fmt_date(day: dt.date, lang: str) -> str:
 
 
 def fmt_moment(moment: dt.datetime, lang: str) -> str:
-    zone = f" {moment.tzname()}" if moment.tzinfo is not None else ""
-    return format_moment(moment, lang) + zone
+    """A moment in the deployment's zone (RUECKENLOTSE_TIME_ZONE) with the zone's short name: "CET"."""
+    local = local_moment(moment)
+    return format_moment(local, lang) + f" {local.tzname()}"
 
 
 def fmt_number(value: float, lang: str) -> str:

@@ -25,6 +25,7 @@ from ...core.kb import KnowledgeBase
 from ...core.models import Assessment, Case
 from ...i18n import check_language
 from ...knowledge.loader import default_knowledge
+from ...plan.plan_model import Plan
 from .diary import CHART_JPEG_URL, ReportDiary, jpeg_data_uri
 from .texts import DocumentTexts, document_texts
 from .views import ClinicianReport, PatientReport, clinician_report, patient_report
@@ -65,14 +66,23 @@ def build_view(
     person_label: str | None = None,
     diary: ReportDiary | None = None,
     kb: KnowledgeBase | None = None,
+    plan: Plan | None = None,
 ) -> PatientReport | ClinicianReport:
-    """The report's view model (pure: no I/O beyond the packaged knowledge)."""
+    """The report's view model (pure: no I/O beyond the packaged knowledge). plan: the stored person's
+    plan as it stands, for the patient summary (see views.patient_report)."""
     check_language(lang)
     kb = kb or default_knowledge()
     texts = document_texts()
     if kind == "patient":
         return patient_report(
-            kb, texts, case, assessment, lang=lang, generated_at=generated_at, person_label=person_label
+            kb,
+            texts,
+            case,
+            assessment,
+            lang=lang,
+            generated_at=generated_at,
+            person_label=person_label,
+            plan=plan,
         )
     if kind == "clinician":
         return clinician_report(
@@ -201,12 +211,21 @@ def render_report(
     person_label: str | None = None,
     diary: ReportDiary | None = None,
     generated_at: dt.datetime,
+    plan: Plan | None = None,
 ) -> bytes:
-    """A patient summary or clinician intake report as HTML (UTF-8) or PDF bytes."""
+    """A patient summary or clinician intake report as HTML (UTF-8) or PDF bytes; times are printed in
+    RUECKENLOTSE_TIME_ZONE, and ``plan`` is the stored person's plan for the summary."""
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
     view = build_view(
-        kind, case, assessment, lang=lang, generated_at=generated_at, person_label=person_label, diary=diary
+        kind,
+        case,
+        assessment,
+        lang=lang,
+        generated_at=generated_at,
+        person_label=person_label,
+        diary=diary,
+        plan=plan,
     )
     if fmt == "html":
         html = render_html(view)

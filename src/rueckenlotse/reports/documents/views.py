@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from ...core.kb import CHILD_CONDITION, KnowledgeBase
 from ...core.models import Assessment, Case
+from ...i18n.zone import local_moment
 from ...plan.builder import SEEK_CARE, build_plan
 from ...plan.library import default_library
+from ...plan.plan_model import Plan
 from ...questionnaire import load_questionnaire
 from ..advice import AdviceGroup, advice_groups
 from ..reasons import reasons
@@ -82,10 +84,9 @@ class ClinicianReport:
     disclaimer: str
 
 
-def _plan_lines(
-    case: Case, a: Assessment, texts: DocumentTexts, lang: str, today: dt.date
-) -> tuple[str, ...]:
-    plan = build_plan(case, a, start=today, lang=lang)
+def _plan_lines(plan: Plan, texts: DocumentTexts, lang: str) -> tuple[str, ...]:
+    """The plan as the plan page shows it: the same exercises (none the person excluded), the same
+    review date."""
     if plan.red_flag:
         return (texts.get("doc.patient.plan_on_hold", lang),)
     lib = default_library()
@@ -125,8 +126,11 @@ def patient_report(
     lang: str,
     generated_at: dt.datetime,
     person_label: str | None = None,
+    plan: Plan | None = None,
 ) -> PatientReport:
-    sources = Sources(kb)
+    """plan: a stored person's plan as it stands (services.followup.current_plan: exclusions, started on the
+    day of the intake); without it, a plan that starts today, as the result page's."""
+    sources = Sources(kb, only_checked=True)  # a patient reads only sources checked against the original
     seek_care, seek_care_sources = _seek_care(kb, a, sources, lang)  # first cited: this box comes first
     advice = advice_groups(kb, a, sources, lang)
     title = texts.get("doc.patient.title", lang)
@@ -136,7 +140,9 @@ def patient_report(
         reasons=tuple(reasons(kb, a, lang)),
         no_red_flags=kb.render("ui.no_red_flags", lang) if not a.red_flags else None,
         review=kb.review_text(a.review_in_days, lang),
-        plan=_plan_lines(case, a, texts, lang, generated_at.date()),
+        plan=_plan_lines(
+            plan or build_plan(case, a, start=local_moment(generated_at).date(), lang=lang), texts, lang
+        ),
         advice=advice,
         seek_care=seek_care,
         seek_care_sources=seek_care_sources,

@@ -10,7 +10,6 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -18,6 +17,7 @@ from starlette.responses import Response
 
 from ...core.errors import InvalidInput
 from ...core.models import Triage
+from ...i18n.zone import local_zone
 from ...plan.followup_texts import render as followup_text
 from ...plan.models import OFFERED_WARNING_SIGNS, PAIN_REACH_ORDER
 from ...services.auth import Principal
@@ -31,11 +31,8 @@ router = APIRouter(include_in_schema=False)
 
 
 def _local_zone() -> dt.tzinfo:
-    """Entries are dated in German time: a diary day is the date of the entry where it was written."""
-    try:
-        return ZoneInfo("Europe/Berlin")
-    except ZoneInfoNotFoundError:  # a system without time-zone data: UTC, a few hours off at most
-        return dt.UTC
+    """Entries are dated in local time (RUECKENLOTSE_TIME_ZONE): a diary day is the date where written."""
+    return local_zone()
 
 
 DIARY_ZONE = _local_zone()

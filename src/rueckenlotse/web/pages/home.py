@@ -272,7 +272,7 @@ def _result_page(request: Request, state: IntakeState, lang: str, *, remember: b
     web = web_of(request)
     missing = missing_required(state.answers)
     case = provisional_case(state.answers) if missing else answers_to_case(state.answers)
-    result_view = Presenter(web.kb, lang).result(assess(case, lang=lang))
+    result_view = Presenter(web.kb, lang, for_patient=True).result(assess(case, lang=lang))
     incomplete = None
     if missing:
         names = ", ".join(web.texts.get(f"result.field.{name}", lang) for name in missing)
