@@ -242,8 +242,27 @@ def question_page(
 ) -> Response:
     web = web_of(request)
     view = question_view(question, state.answers, lang, web.texts, submitted=submitted, error=error)
-    context = {"q": view, "state": web.codec.dumps(state), "question_id": question.id, "view": "question"}
+    context = {
+        "q": view,
+        "state": web.codec.dumps(state),
+        "question_id": question.id,
+        "view": "question",
+        "emergency_call": _standing_emergency(request, state, lang),
+    }
     return render(request, "question.html", context, lang=lang, status=status, remember_lang=remember_lang)
+
+
+def _standing_emergency(request: Request, state: IntakeState, lang: str) -> str | None:
+    """The 112 banner's text while an emergency sign stands: once the emergency page was shown (``warned``)
+    and the person chose to answer more questions, every later question keeps the banner, until an answer
+    is changed so that the signs no longer point to an emergency. Derived from the answers, not stored.
+    None: no banner."""
+    if not state.warned:
+        return None
+    assessment = _assess(state.answers, lang)
+    if assessment.triage is not Triage.emergency:
+        return None
+    return Presenter(web_of(request).kb, lang).call_text(assessment) or ""
 
 
 def _emergency_page(
