@@ -3,6 +3,8 @@ the 112 banner stays once a sign was answered, and English stays English after t
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -11,7 +13,10 @@ from rueckenlotse.core.kb import KnowledgeBase
 from rueckenlotse.web.presenter import Presenter
 
 from ..reports.test_documents_html import VIGNETTES, vignette
-from .pages_helpers import SELF_CARE_PLAN, current_question, post_step, start
+from .conftest import LiveServer
+from .pages_helpers import SELF_CARE_PLAN, current_question, post_step, start, text_of
+from .test_auth import own_client
+from .test_patient import diary_entry, new_patient, token
 
 
 @pytest.mark.parametrize("name", VIGNETTES)
@@ -58,3 +63,33 @@ def test_the_banner_goes_when_the_sign_is_taken_back(client: httpx.Client) -> No
     cleared = post_step(client, change, [])
     assert current_question(cleared).id == "fever_and_aorta"  # type: ignore[union-attr]
     assert not _has_banner(cleared)
+
+
+# German words and letters an English page must not show; the brand (Rückenlotse), the switch back to
+# German ("Deutsch") and what the person typed are the only German allowed.
+GERMAN = re.compile(
+    r"[äöüÄÖÜß]|\b(Sie|Ihr|Ihre|Ihnen|und|oder|nicht|Warnzeichen|Schmerzen|Übung|Tagebuch|Woche)\b"
+)
+ALLOWED = ("Rückenlotse", "Deutsch", "Plan Englisch")
+
+
+def _german_in(html: str) -> list[str]:
+    text = text_of(html)
+    for allowed in ALLOWED:
+        text = text.replace(allowed, "")
+    return sorted({text[max(0, m.start() - 40) : m.end() + 40] for m in GERMAN.finditer(text)})
+
+
+def test_the_patient_pages_stay_english_after_the_switch(live_server: LiveServer) -> None:
+    """Issue #16: after switching to English, the plan's warning stayed German. Walks the main patient
+    pages of a patient with a warning sign in the diary (the plan's warning shows) in English."""
+    with own_client(live_server) as client:
+        new_patient(client, name="Plan Englisch")
+        assert diary_entry(client, warning_signs=["saddle_numbness"]).status_code == 200
+        switched = client.post("/lang", data={"csrf_token": token(client), "lang": "en", "next": "/"})
+        assert switched.status_code == 303
+        pages = ["/", "/intake", "/mein-bereich", "/mein-bereich/plan", "/mein-bereich/tagebuch"]
+        found = {path: _german_in(client.get(path).text) for path in pages}
+        plan = client.get("/mein-bereich/plan").text
+    assert "notice-danger" in plan  # the warning is there, in English
+    assert found == dict.fromkeys(pages, []), found

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.engine import evaluate
-from ..core.models import Case
+from ..core.models import Assessment, Case
 from ..knowledge.loader import default_knowledge
 from ..plan.builder import build_plan
 from ..plan.models import DiaryEntry
@@ -74,6 +74,26 @@ def latest_of(store: Store, person_id: str) -> AssessmentRecord:
     if latest is None:
         raise NoIntake()
     return latest
+
+
+def assessment_in(record: AssessmentRecord, lang: str) -> Assessment:
+    """A stored assessment with its texts in ``lang``: it was kept in the language it was made in, and a
+    person who switched to English must not read its advice in German. Evaluated again only under the
+    same knowledge (same result, new texts); an assessment of older knowledge keeps what it said."""
+    kb = default_knowledge()
+    if record.knowledge_version != kb.version:
+        return record.assessment
+    again = evaluate(kb, record.case, lang)
+    kept = record.assessment
+    # Safety: only the words may change. Should the result differ in anything (a re-screen that saw more
+    # than its case holds), the stored assessment stands as it was made.
+    if (again.triage, again.red_flags, again.suspected_conditions) != (
+        kept.triage,
+        kept.red_flags,
+        kept.suspected_conditions,
+    ) or [r.id for r in again.recommendations] != [r.id for r in kept.recommendations]:
+        return kept
+    return again
 
 
 def episode_of(store: Store, person_id: str, *, extra: DiaryEntry | None = None, lang: str = "de") -> Episode:
@@ -223,7 +243,7 @@ def current_plan(store: Store, person_id: str, *, today: dt.date | None = None, 
     latest = latest_of(store, person_id)
     return build_plan(
         latest.case,
-        latest.assessment,
+        assessment_in(latest, lang),
         start=intake.created_at.date(),
         exclusions=[x.exercise_id for x in store.list_exclusions(person_id)],
         diary=[record.entry for record in store.list_diary(person_id)],

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from ... import assess
 from ...core.errors import InvalidInput
 from ...questionnaire import answers_to_case, missing_required
-from ...services.followup import NoIntake, latest_of
+from ...services.followup import NoIntake, assessment_in, latest_of
 from ...validation import validate_case
 from ..deps import (
     NotAllowed,
@@ -82,7 +82,7 @@ async def report_of_patient(request: Request, kind: str) -> Response:
         return report_pdf(
             chosen,
             latest.case,
-            latest.assessment,
+            assessment_in(latest, lang),
             lang=lang,
             person_label=label,
             store=store,
