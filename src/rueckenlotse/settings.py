@@ -131,6 +131,40 @@ class Settings(BaseSettings):
         description="Time zone (IANA name) of every time a page or document shows; times are stored in UTC.",
     )
 
+    # Who runs this installation: the privacy notice (/datenschutz), the legal notice (/impressum) and the
+    # consent texts name them. Empty: those pages say plainly that the operator has not filled them in.
+    operator_name: str = Field(
+        default="",
+        max_length=300,
+        validation_alias="RUECKENLOTSE_OPERATOR_NAME",
+        description="Who runs this installation (person or organisation), for the privacy and legal notices.",
+    )
+    operator_address: str = Field(
+        default="",
+        max_length=500,
+        validation_alias="RUECKENLOTSE_OPERATOR_ADDRESS",
+        description="The operator's postal address (one line; commas between its parts).",
+    )
+    operator_contact: str = Field(
+        default="",
+        max_length=300,
+        validation_alias="RUECKENLOTSE_OPERATOR_CONTACT",
+        description="How to reach the operator: e-mail and telephone.",
+    )
+    privacy_officer: str = Field(
+        default="",
+        max_length=500,
+        validation_alias="RUECKENLOTSE_PRIVACY_OFFICER",
+        description="The data protection officer's name and contact; empty: the operator answers.",
+    )
+    medical_device: str = Field(
+        default="",
+        max_length=1000,
+        validation_alias="RUECKENLOTSE_MEDICAL_DEVICE",
+        description="The deployer's statement of certification as a medical device; empty: the pages say "
+        "it is not a certified medical device.",
+    )
+
     malloc_arenas: int = Field(
         default=2,
         ge=0,

@@ -283,6 +283,13 @@ MATRIX: list[Row] = [
     Row("POST", "/result", everyone(OK), form=result_form),
     Row("POST", "/lang", everyone(Expect(303, "/mein-bereich")), form=lang_form),
     Row("GET", "/healthz", everyone(OK)),
+    # Reading and trust pages (issue #16): no personal data, the same for everyone.
+    Row("GET", "/lesen", everyone(OK)),
+    Row("GET", "/lesen/{module_id}", everyone(OK)),
+    Row("GET", "/lesen/{module_id}", everyone(NOT_FOUND), target="missing"),
+    Row("GET", "/datenschutz", everyone(OK)),
+    Row("GET", "/impressum", everyone(OK)),
+    Row("GET", "/zweckbestimmung", everyone(OK)),
     Row("GET", "/openapi.json", everyone(OK)),
     Row("GET", "/p/{code}", everyone(OK), target="X"),
     Row("GET", "/p/{code}", everyone(NOT_FOUND), target="missing"),
@@ -470,11 +477,17 @@ def require_route(row: Row, app_routes: set[tuple[str, str]]) -> None:
 
 def params_of(world: World, target: str) -> dict[str, str]:
     if target == "missing":
-        return {"intake_id": MISSING_INTAKE, "code": MISSING_CODE, "kind": "unbekannt"}
+        return {
+            "intake_id": MISSING_INTAKE,
+            "code": MISSING_CODE,
+            "kind": "unbekannt",
+            "module_id": "unbekannt",
+        }
     if target:
         practice = world.practices[target]
         return {"intake_id": practice.intake_id, "code": practice.code}
-    return {"kind": "clinician"}  # the patient's own report with the diary
+    # the patient's own report with the diary; a reading module
+    return {"kind": "clinician", "module_id": "movement_and_bed_rest"}
 
 
 def send(client: httpx.Client, row: Row, params: Mapping[str, str], data: Form | None) -> httpx.Response:

@@ -107,6 +107,32 @@ def not_found(page: Page) -> None:
     page.goto("/nowhere")
 
 
+def question_after_emergency(page: Page) -> None:
+    """The 112 banner kept above a later question (issue #16)."""
+    emergency_page(page)
+    submit(page.get_by_role("button", name="Trotzdem weitere Fragen beantworten"))
+
+
+def reading_index(page: Page) -> None:
+    page.goto("/lesen")
+
+
+def reading_module(page: Page) -> None:
+    page.goto("/lesen/surgery_and_second_opinion")  # with checked and unchecked sources
+
+
+def privacy_notice(page: Page) -> None:
+    page.goto("/datenschutz")  # the operator's details missing: the notice shows
+
+
+def legal_notice(page: Page) -> None:
+    page.goto("/impressum?lang=en")
+
+
+def intended_use(page: Page) -> None:
+    page.goto("/zweckbestimmung?lang=de")
+
+
 PAGES: dict[str, Callable[[Page], None]] = {
     "start": start_page,
     "question": first_question,
@@ -120,6 +146,12 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "result": self_care_result,
     "result-en": english_result,
     "not-found": not_found,
+    "question-after-emergency": question_after_emergency,
+    "reading": reading_index,
+    "reading-module": reading_module,
+    "privacy": privacy_notice,
+    "imprint-en": legal_notice,
+    "intended-use": intended_use,
 }
 
 

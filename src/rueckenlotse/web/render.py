@@ -110,6 +110,8 @@ def render(
         "kt": kb_text,
         "csrf_field": CSRF_FIELD,
         "csrf_token": form_token,
+        # Who runs the site (RUECKENLOTSE_OPERATOR_NAME), for consent texts; "" while not filled in.
+        "operator_name": web.settings.operator_name.strip(),
         "static": lambda name: f"/static/{name}?v={web.static_version}",
     }
     response = web.templates.TemplateResponse(request, template, full, status_code=status)

@@ -44,6 +44,7 @@ from ..presenter import Presenter
 from ..render import Form, PageError, render, set_lang_cookie, web_of
 from ..security.state import FIELD as STATE_FIELD
 from ..security.state import BadState, IntakeState
+from .info import INFO_PATHS
 
 router = APIRouter(include_in_schema=False)
 
@@ -133,12 +134,14 @@ RETURNABLE_PATHS = frozenset(
     {"/", "/intake", "/anmelden", "/registrieren", "/mein-bereich", "/mein-bereich/plan",
      "/mein-bereich/tagebuch", "/praxis"}
 )  # fmt: skip
-_RETURNABLE_DETAIL = re.compile(r"^/praxis/eingang/[A-Za-z0-9_-]{1,64}$")
+_RETURNABLE_DETAIL = re.compile(r"^(/praxis/eingang/[A-Za-z0-9_-]{1,64}|/lesen/[a-z0-9_]{1,64})$")
 
 
 def _safe_next(value: object) -> str:
     """Back to the page the switch was on when it is one of ours; else the start page."""
-    if isinstance(value, str) and (value in RETURNABLE_PATHS or _RETURNABLE_DETAIL.match(value)):
+    if isinstance(value, str) and (
+        value in RETURNABLE_PATHS or value in INFO_PATHS or _RETURNABLE_DETAIL.match(value)
+    ):
         return value
     return "/"
 
