@@ -185,10 +185,11 @@ class Settings(BaseSettings):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from .i18n.zone import zone_named
+        from .i18n.zone import DEFAULT_TIME_ZONE, zone_named
 
-        zone_named(value.strip())  # a misspelt zone stops the start, it never prints UTC quietly
-        return value.strip()
+        name = value.strip() or DEFAULT_TIME_ZONE  # set but empty: the default, as i18n.zone reads it
+        zone_named(name)  # a misspelt zone stops the start, it never prints UTC quietly
+        return name
 
     def effective_secret_key(self) -> str:
         """The configured key, or the one kept in ``data_dir`` (created on first use).

@@ -121,3 +121,4 @@ def test_a_misspelt_zone_is_refused_not_read_as_utc() -> None:
         Settings(time_zone="Mars/Olympus")
     assert Settings().time_zone == "Europe/Berlin"
     assert Settings(time_zone=" UTC ").time_zone == "UTC"
+    assert Settings(time_zone="").time_zone == "Europe/Berlin"
