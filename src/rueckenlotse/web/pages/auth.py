@@ -37,6 +37,7 @@ from ..deps import (
 )
 from ..i18n import request_lang
 from ..render import render, web_of
+from ..security.csrf import bind_forms_to
 from ..security.session import (
     accounts_of,
     clear_session_cookie,
@@ -98,7 +99,9 @@ async def login(request: Request) -> Response:
     token = await run_in_threadpool(accounts.start_session, account.id)
     needs_code = account.role == "clinician" or account.totp_confirmed
     if needs_code and saved is not None and account.role == "patient":
-        # The code form at once (not a redirect): the pending assessment cannot travel in a URL.
+        # The code form at once (not a redirect): the pending assessment cannot travel in a URL. Its CSRF
+        # token belongs to the new session, whose cookie this response sets.
+        bind_forms_to(request, token)
         response = await run_in_threadpool(
             _code_form, request, account.id, lang, setup_field=None, state=pending
         )
