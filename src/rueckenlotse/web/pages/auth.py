@@ -38,6 +38,7 @@ from ..deps import (
 from ..i18n import request_lang
 from ..render import render, web_of
 from ..security.csrf import bind_forms_to
+from ..security.hashing import run_hashing
 from ..security.session import (
     accounts_of,
     clear_session_cookie,
@@ -88,7 +89,7 @@ async def login(request: Request) -> Response:
     password = (form.get("password") or "")[:MAX_PASSWORD]
     accounts = accounts_of(request)
     try:
-        account = await run_in_threadpool(accounts.authenticate, email, password, client=client_of(request))
+        account = await run_hashing(accounts.authenticate, email, password, client=client_of(request))
     except Throttled as e:
         return throttled_page(request, e, lang)
     if account is None:

@@ -42,6 +42,7 @@ from ..deps import (
 )
 from ..i18n import request_lang
 from ..render import PageError, render, web_of
+from ..security.hashing import run_hashing
 from ..security.session import accounts_of, principal_of, session_token, set_session_cookie
 from ..security.state import FIELD as STATE_FIELD
 
@@ -100,7 +101,7 @@ async def register(request: Request) -> Response:
             await run_in_threadpool(_registration_slot, request, take=True)
             # Argon2 takes a while on purpose: in the thread pool, never on the event loop (which would
             # stall every other request, the health check too, for as long).
-            account, _ = await run_in_threadpool(
+            account, _ = await run_hashing(
                 accounts_of(request).register_patient, values["email"], password, values["display_name"]
             )
         except Throttled as e:
