@@ -146,6 +146,26 @@ class Accounts:
             _account(session, account_id).disabled = True
             web_sessions.revoke_all(session, account_id, moment)
 
+    def account_by_email(self, email: str) -> AccountRecord:
+        """The account of this address (for the administration commands); NotFound otherwise."""
+        address = normalise_email(email)
+        with self._store.transaction(write=False) as session:
+            row = session.scalar(select(Account).where(Account.email == address))
+            if row is None:
+                raise account_not_found(address)
+            return AccountRecord.from_row(row)
+
+    def reset_second_factor(self, account_id: str, *, now: datetime | None = None) -> None:
+        """Forget the account's TOTP secret (a lost phone) and end its sessions: at the next sign-in it
+        sets up a new one (a clinician must, before seeing any intake)."""
+        moment = aware(now)
+        with self._store.transaction() as session:
+            account = _account(session, account_id)
+            account.totp_secret = None
+            account.totp_confirmed = False
+            account.totp_last_step = None
+            web_sessions.revoke_all(session, account_id, moment)
+
     # --- signing in -----------------------------------------------------------------------------------
 
     def authenticate(
