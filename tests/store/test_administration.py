@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from rueckenlotse.services import administration
 from rueckenlotse.store import Practices, Store
-from rueckenlotse.store.repository import InvalidValue
 from rueckenlotse.store.audit import SYSTEM_CLI, all_events
+from rueckenlotse.store.repository import InvalidValue
 from rueckenlotse.store.schema import Account
 
 from .account_support import clinician_with_totp, make_accounts
