@@ -61,6 +61,7 @@ from .test_report_downloads import PDF_TIMEOUT
 API = "/api/v1"
 MISSING_INTAKE = secrets.token_hex(16)  # shaped like a real id (32 hex digits), but nobody's
 MISSING_CODE = "gibtesnichtxyz"
+CSRF_VALUE = re.compile(r'name="csrf_token" value="[^"]*"')
 SIGNED_STATE = re.compile(r'name="state" value="[^"]*"')
 
 Form = dict[str, str]
@@ -518,8 +519,10 @@ def check_changes(
 
 
 def comparable(response: httpx.Response) -> str:
-    """The body, its signed intake state aside: a practice link's state carries a fresh random nonce."""
-    return SIGNED_STATE.sub('name="state" value="STATE"', response.text)
+    """The body, its signed intake state aside (a practice link's state carries a fresh random nonce), and
+    its CSRF token aside (bound to the session cookie sent, live or not, so it differs by design)."""
+    text = SIGNED_STATE.sub('name="state" value="STATE"', response.text)
+    return CSRF_VALUE.sub('name="csrf_token" value="CSRF"', text)
 
 
 def matrix_cases(rows: list[Row], roles: tuple[Role, ...] = ROLES) -> list[object]:
