@@ -219,6 +219,16 @@ def send_state_form(world: World, role: Role, client: httpx.Client, params: Mapp
     return send_form(client, world.practices["X"].code)
 
 
+def admin_form_x(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    # Practice X's page, naming a token and an account that are not X's: nothing to act on, for anyone.
+    missing = secrets.token_hex(16)
+    return {"practice_id": world.practices["X"].id, "token_id": missing, "account_id": missing}
+
+
+def admin_form_missing(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    return {"practice_id": secrets.token_hex(16)}
+
+
 # ---- state a row needs before it runs --------------------------------------------------------------
 def scratch_included(world: World, params: Mapping[str, str]) -> None:
     for patient in world.patients.values():
@@ -391,6 +401,18 @@ MATRIX: list[Row] = [
     *detail_rows(),
     *review_rows(),
     *report_rows(),
+    # The practice's administration: each clinician sees their own practice; an action on another
+    # practice, or on a token or account that is not the practice's, is a 404 (test_practice_admin.py acts).
+    Row(
+        "GET",
+        "/praxis/verwaltung",
+        practice_only(Expect(200, shows=("X.practice",)), Expect(200, shows=("Y.practice",))),
+    ),
+    *(
+        Row("POST", f"/praxis/verwaltung/{action}", practice_only(NOT_FOUND, NOT_FOUND), form=admin_form_x)
+        for action in ("token", "sitzungen", "entfernen", "sperren")
+    ),
+    Row("POST", "/praxis/verwaltung/link", practice_only(NOT_FOUND, NOT_FOUND), form=admin_form_missing),
 ]
 GET_ROWS = [row for row in MATRIX if row.method == "GET"]
 POST_ROWS = [row for row in MATRIX if row.method == "POST"]

@@ -7,6 +7,8 @@ The command line acts as the system (``audit.SYSTEM_CLI``); a practice page woul
 
 from __future__ import annotations
 
+from functools import cache
+
 from ..store import Store
 from ..store.account_records import AccountRecord, ApiTokenRecord, PracticeRecord
 from ..store.accounts import Accounts, account_not_found
@@ -16,8 +18,14 @@ from ..store.practices import Practices
 from .auth import Argon2Passwords
 
 
+@cache
+def _passwords() -> Argon2Passwords:
+    # None of these actions hashes a password; one scheme per process spares making its dummy hash each time.
+    return Argon2Passwords()
+
+
 def _accounts(store: Store) -> Accounts:
-    return Accounts(store, Argon2Passwords())
+    return Accounts(store, _passwords())
 
 
 def _audit(store: Store, actor: Actor, action: str, *, practice_id: str | None = None) -> None:
@@ -87,3 +95,38 @@ def reset_second_factor(store: Store, email: str, actor: Actor) -> AccountRecord
         accounts.reset_second_factor(account.id)
         _audit(store, actor, "admin.reset_second_factor")
         return account
+
+
+# --- a practice's own page: accounts by id, and only the practice's own members -------------------------
+
+
+def _member(store: Store, practice_id: str, account_id: str) -> AccountRecord:
+    """The account if it is a member of the practice; NotFound otherwise (as for an unknown id)."""
+    for member in Practices(store).members(practice_id):
+        if member.id == account_id:
+            return member
+    raise account_not_found(account_id)
+
+
+def remove_member_by_id(store: Store, practice_id: str, account_id: str, actor: Actor) -> bool:
+    with store.atomic():
+        _member(store, practice_id, account_id)
+        removed = Practices(store).remove_member(practice_id, account_id)
+        if removed:
+            _audit(store, actor, "admin.remove_member", practice_id=practice_id)
+        return removed
+
+
+def end_member_sessions(store: Store, practice_id: str, account_id: str, actor: Actor) -> int:
+    with store.atomic():
+        _member(store, practice_id, account_id)
+        ended = _accounts(store).end_all_sessions(account_id)
+        _audit(store, actor, "admin.end_sessions", practice_id=practice_id)
+        return ended
+
+
+def disable_member(store: Store, practice_id: str, account_id: str, actor: Actor) -> None:
+    with store.atomic():
+        _member(store, practice_id, account_id)
+        _accounts(store).disable_account(account_id)
+        _audit(store, actor, "admin.disable_account", practice_id=practice_id)
