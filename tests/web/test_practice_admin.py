@@ -34,8 +34,8 @@ def sign_in(page: Page, email: str, password: str, secret: str) -> None:
 def test_a_clinician_administers_the_practice(
     browser: Browser,
     live_server: LiveServer,
-    axe_source: str,
-    screenshot_dir: Path,  # noqa: F811
+    axe_source: str,  # noqa: F811 (the fixture imported above)
+    screenshot_dir: Path,
 ) -> None:
     with open_store(live_server) as store:
         me = new_clinician(store)

@@ -243,3 +243,17 @@ def test_fifty_parallel_requests_of_one_session_answer_no_500(server: Server) ->
         statuses = list(pool.map(request, range(50)))
     assert all(status < 500 for status in statuses), statuses
     assert statuses.count(200) >= 25, statuses
+
+
+def test_a_common_password_is_refused_at_registration_with_a_field_error(server: Server) -> None:
+    with client_at(server, address()) as visitor:
+        data = {
+            "csrf_token": form_token(visitor, "/registrieren"),
+            "email": f"p-{uuid.uuid4().hex[:12]}@example.org",
+            "password": "1234567890",
+            "password_repeat": "1234567890",
+            "display_name": "",
+        }
+        response = visitor.post("/registrieren", data=data)
+    assert response.status_code == 422
+    assert "beim Raten als Erstes probiert" in response.text

@@ -12,6 +12,10 @@ from functools import cache
 from importlib.resources import files
 
 _TRAILING = re.compile(r"[\d\W_]+$")
+# Letters written as digits or signs ("p4ssw0rt"), read back before the stem is compared.
+_LEET = str.maketrans(
+    {"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o", "5": "s", "$": "s", "7": "t"}
+)
 _DATE = re.compile(r"^\d{1,4}[./\- ]?\d{1,2}[./\- ]?\d{1,4}$")
 
 
@@ -50,6 +54,8 @@ def is_common(password: str) -> bool:
         return True
     stem = _TRAILING.sub("", text)
     if stem != text and (not stem or stem in _listed() or _is_run(stem) or _is_repeat(stem)):
+        return True
+    if stem and stem.translate(_LEET) in _listed():
         return True
     # Digits in front of a stem too ("123passwort"), and both.
     leading = re.sub(r"^[\d\W_]+", "", stem)
