@@ -53,13 +53,13 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def served(data_dir: Path, log: Path, env: Mapping[str, str]) -> Iterator[str]:
-    """The server's base URL while it runs on ``data_dir``'s SQLite file; its output goes to ``log``."""
+def served(data_dir: Path, log: Path, env: Mapping[str, str], db_url: str | None = None) -> Iterator[str]:
+    """The server's base URL while it runs on ``db_url`` (default: ``data_dir``'s SQLite file); its output
+    goes to ``log``."""
+    database = db_url or f"sqlite:///{data_dir / 'web.db'}"
     for _ in range(3):  # a port found free can be taken before the server binds it: try another
         port = free_port()
-        command = cli_command(
-            "serve", "--host", "127.0.0.1", "--port", str(port), "--db", f"sqlite:///{data_dir / 'web.db'}"
-        )
+        command = cli_command("serve", "--host", "127.0.0.1", "--port", str(port), "--db", database)
         with log.open("ab") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(env), cwd=ROOT)
         url = f"http://127.0.0.1:{port}"

@@ -86,6 +86,14 @@ class Settings(BaseSettings):
         validation_alias="RUECKENLOTSE_HTTPS",
         description="The web app is reached over HTTPS (e.g. behind a proxy): cookies get Secure and HSTS.",
     )
+    trusted_proxies: str = Field(
+        default="",
+        validation_alias="RUECKENLOTSE_TRUSTED_PROXIES",
+        description=(
+            "Addresses or networks of reverse proxies (comma-separated) whose X-Forwarded-For and "
+            "X-Forwarded-Proto `serve` believes; default none, not even 127.0.0.1."
+        ),
+    )
     host: str = Field(
         default="127.0.0.1", validation_alias="RUECKENLOTSE_HOST", description="Address `serve` listens on."
     )

@@ -216,6 +216,22 @@ def data_0007(conn: Connection) -> None:
     )
 
 
+def data_0011(conn: Connection) -> None:
+    """0007's rows (whose API token the upgrade gave an expiry) and a token made with one."""
+    data_0007(conn)
+    t = tables(conn)
+    conn.execute(
+        insert(t["api_tokens"]).values(
+            id=f"t{1:031x}",
+            practice_id=f"f{0:031x}",
+            token_hash="8" * 64,
+            name="Abrechnung",
+            created_at=NOW,
+            expires_at=NOW,
+        )
+    )
+
+
 # Data for a database at each revision, written with that revision's tables (reflected, not schema.py).
 SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0001": data_0001,
@@ -225,6 +241,7 @@ SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0005": data_0005,
     "0006": data_0006,
     "0007": data_0007,
+    "0011": data_0011,
 }
 
 

@@ -81,6 +81,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     log = data_dir / "server.log"
     env = {k: v for k, v in os.environ.items() if k not in SERVER_OWN}
     env["RUECKENLOTSE_DATA_DIR"] = str(data_dir)
+    # The tests stand in for a reverse proxy on 127.0.0.1: each may speak as its own client address
+    # (X-Forwarded-For), which the server believes only because it is told to (trusted_proxies).
+    env["RUECKENLOTSE_TRUSTED_PROXIES"] = "127.0.0.1"
     with served(data_dir, log, env) as url:
         yield LiveServer(url, log, data_dir)
 

@@ -61,6 +61,7 @@ from .test_report_downloads import PDF_TIMEOUT
 API = "/api/v1"
 MISSING_INTAKE = secrets.token_hex(16)  # shaped like a real id (32 hex digits), but nobody's
 MISSING_CODE = "gibtesnichtxyz"
+CSRF_VALUE = re.compile(r'name="csrf_token" value="[^"]*"')
 SIGNED_STATE = re.compile(r'name="state" value="[^"]*"')
 
 Form = dict[str, str]
@@ -216,6 +217,16 @@ def wrong_erase_form(world: World, role: Role, client: httpx.Client, params: Map
 def send_state_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
     # A complete result from practice X's link; sent to the path's practice (X, or one that does not exist).
     return send_form(client, world.practices["X"].code)
+
+
+def admin_form_x(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    # Practice X's page, naming a token and an account that are not X's: nothing to act on, for anyone.
+    missing = secrets.token_hex(16)
+    return {"practice_id": world.practices["X"].id, "token_id": missing, "account_id": missing}
+
+
+def admin_form_missing(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    return {"practice_id": secrets.token_hex(16)}
 
 
 # ---- state a row needs before it runs --------------------------------------------------------------
@@ -397,6 +408,18 @@ MATRIX: list[Row] = [
     *detail_rows(),
     *review_rows(),
     *report_rows(),
+    # The practice's administration: each clinician sees their own practice; an action on another
+    # practice, or on a token or account that is not the practice's, is a 404 (test_practice_admin.py acts).
+    Row(
+        "GET",
+        "/praxis/verwaltung",
+        practice_only(Expect(200, shows=("X.practice",)), Expect(200, shows=("Y.practice",))),
+    ),
+    *(
+        Row("POST", f"/praxis/verwaltung/{action}", practice_only(NOT_FOUND, NOT_FOUND), form=admin_form_x)
+        for action in ("token", "sitzungen", "entfernen", "sperren")
+    ),
+    Row("POST", "/praxis/verwaltung/link", practice_only(NOT_FOUND, NOT_FOUND), form=admin_form_missing),
 ]
 GET_ROWS = [row for row in MATRIX if row.method == "GET"]
 POST_ROWS = [row for row in MATRIX if row.method == "POST"]
@@ -531,8 +554,10 @@ def check_changes(
 
 
 def comparable(response: httpx.Response) -> str:
-    """The body, its signed intake state aside: a practice link's state carries a fresh random nonce."""
-    return SIGNED_STATE.sub('name="state" value="STATE"', response.text)
+    """The body, its signed intake state aside (a practice link's state carries a fresh random nonce), and
+    its CSRF token aside (bound to the session cookie sent, live or not, so it differs by design)."""
+    text = SIGNED_STATE.sub('name="state" value="STATE"', response.text)
+    return CSRF_VALUE.sub('name="csrf_token" value="CSRF"', text)
 
 
 def matrix_cases(rows: list[Row], roles: tuple[Role, ...] = ROLES) -> list[object]:

@@ -1,7 +1,7 @@
 """The `rueckenlotse` command line: a thin Typer layer over the library.
 
-One module per command group (assess, interview, person, diary, plan, data, practice, keys, report, fhir,
-batch, serve); what they share (options, errors, exit codes, the store, progress) is in ``common``. This
+One module per command group (assess, interview, person, diary, plan, data, practice, admin, keys, report,
+fhir, batch, serve); what they share (options, errors, exit codes, the store, progress) is in ``common``. This
 module builds the app and holds ``main``, the console script's entry point.
 """
 
@@ -41,6 +41,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "plan": "Selbsthilfe-Plan: Bewegung, Übungen, Wissen (self-management plan).",
     "diary": "Schmerz- und Bewegungstagebuch (pain and activity diary).",
     "practice": "Practices: create one, add clinicians, make API tokens, purge old intakes.",
+    "admin": "Administration: API tokens, intake link, members, disable accounts, sessions, second factor.",
     "keys": "Data keys: make a new one, show which key each stored secret needs, rotate.",
     "fhir": "FHIR R4 (R4B): einen Fall als Bundle ausgeben, Antworten einlesen "
     "(export a Case as a Bundle, import a QuestionnaireResponse as a Case).",
@@ -88,9 +89,9 @@ def register_all(app: typer.Typer) -> None:
     A new group: add it here and its name with its one-line help to LAZY_COMMANDS above
     (tests/test_cli_startup.py fails when the two disagree).
     """
-    from . import batch, data, diary, fhir, keys, person, plan, practice, report, serve
+    from . import admin, batch, data, diary, fhir, keys, person, plan, practice, report, serve
 
-    for group in (person, data, plan, diary, serve, practice, keys, report, fhir, batch):
+    for group in (person, data, plan, diary, serve, practice, admin, keys, report, fhir, batch):
         group.register(app)
 
 

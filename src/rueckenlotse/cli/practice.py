@@ -75,17 +75,23 @@ def practice_clinician(
 def practice_token(
     practice_id: Annotated[str, typer.Argument(help="The practice's id.")],
     name: Annotated[str, typer.Argument(help="A name for the token, e.g. the program that uses it.")],
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=5 * 365, help="Days until the token expires (default 365).")
+    ] = 365,
     db: DbOption = None,
     lang: LangOption = Lang.de,
 ) -> None:
-    """Create an API token for the practice and print it once.
+    """Create an API token for the practice and print it once. It expires after --days days
+    (`admin tokens` lists them, `admin revoke-token` ends one early).
 
-    Example: rueckenlotse practice token 3f2a… praxissoftware
+    Example: rueckenlotse practice token 3f2a… praxissoftware --days 90
     """
+    from datetime import timedelta
+
     from ..store.practices import Practices
 
     with user_errors(lang), open_store(db) as store:
-        _record, raw = Practices(store).create_api_token(practice_id, name)
+        _record, raw = Practices(store).create_api_token(practice_id, name, lifetime=timedelta(days=days))
     sys.stderr.write(_t("token_created", lang) + "\n")
     sys.stdout.write(raw + "\n")
 

@@ -83,6 +83,7 @@ def serve(
     from ..web.app import create_app
 
     settings = _settings(host, port, db)
+    trusted = [part.strip() for part in settings.trusted_proxies.split(",") if part.strip()]
     # Before uvicorn starts the thread pool: arenas made earlier stay (memory.py says why).
     memory.limit_arenas(settings.malloc_arenas)
     started_line = _t("running", url=_url(settings.host, settings.port))
@@ -102,7 +103,11 @@ def serve(
         access_log=False,
         log_config=log_config(),
         server_header=False,
-        proxy_headers=True,
+        # Only the proxies named in the settings may say who the client is: the client address keys the
+        # sign-in throttles, and uvicorn on its own would believe X-Forwarded-For from 127.0.0.1 (any
+        # local process, or a proxy that passes the header on unchecked).
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
     )
     Server(config).run()
 

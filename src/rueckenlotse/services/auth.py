@@ -22,6 +22,7 @@ from ..store.account_records import Forbidden, PracticeRecord, SessionRecord
 from ..store.accounts import Accounts
 from ..store.practices import Practices
 from ..store.repository import InvalidValue
+from .common_passwords import is_common
 
 MIN_PASSWORD_LENGTH = 10
 # Long enough for any passphrase or manager-made password; bounds the work one request can cause.
@@ -39,7 +40,8 @@ def _normal(password: str) -> str:
 
 
 def check_password(email: str, password: str) -> None:
-    """Raise WeakPassword unless the password is long enough and is not the e-mail address."""
+    """Raise WeakPassword unless the password is long enough, is not the e-mail address, and is not one
+    that guessers try first (``common_passwords``)."""
     normal = _normal(password)
     if len(normal) < MIN_PASSWORD_LENGTH:
         raise WeakPassword("password_too_short", min_length=MIN_PASSWORD_LENGTH)
@@ -50,6 +52,8 @@ def check_password(email: str, password: str) -> None:
         raise WeakPassword("password_is_email")
     if len(set(normal)) == 1:
         raise WeakPassword("password_one_character")
+    if is_common(normal):
+        raise WeakPassword("password_common")
 
 
 class Argon2Passwords:

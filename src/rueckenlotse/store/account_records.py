@@ -177,6 +177,7 @@ class ApiTokenRecord:
     name: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: ApiToken) -> ApiTokenRecord:
@@ -186,4 +187,8 @@ class ApiTokenRecord:
             name=row.name,
             created_at=row.created_at,
             revoked_at=row.revoked_at,
+            expires_at=row.expires_at,
         )
+
+    def live(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)

@@ -146,6 +146,26 @@ class Accounts:
             _account(session, account_id).disabled = True
             web_sessions.revoke_all(session, account_id, moment)
 
+    def account_by_email(self, email: str) -> AccountRecord:
+        """The account of this address (for the administration commands); NotFound otherwise."""
+        address = normalise_email(email)
+        with self._store.transaction(write=False) as session:
+            row = session.scalar(select(Account).where(Account.email == address))
+            if row is None:
+                raise account_not_found(address)
+            return AccountRecord.from_row(row)
+
+    def reset_second_factor(self, account_id: str, *, now: datetime | None = None) -> None:
+        """Forget the account's TOTP secret (a lost phone) and end its sessions: at the next sign-in it
+        sets up a new one (a clinician must, before seeing any intake)."""
+        moment = aware(now)
+        with self._store.transaction() as session:
+            account = _account(session, account_id)
+            account.totp_secret = None
+            account.totp_confirmed = False
+            account.totp_last_step = None
+            web_sessions.revoke_all(session, account_id, moment)
+
     # --- signing in -----------------------------------------------------------------------------------
 
     def authenticate(
@@ -153,19 +173,46 @@ class Accounts:
     ) -> AccountRecord | None:
         """The account if the password is right; None otherwise (unknown, wrong or disabled alike).
 
-        Raises Throttled after too many failures for the address or the client, before the password is
-        even looked at. A success clears the address's count (not the client's).
+        Raises Throttled, before the password is even looked at, when the attempt is over a limit. The
+        rule, so that an attacker cannot lock the rightful owner out:
+
+        * per client and account (``per_email`` failures, then a growing back-off): the guesser's
+          address is slowed down for this account, nobody else's;
+        * per client (``per_client`` failures across all accounts, for the window);
+        * per account (``per_email`` failures from anywhere, for the window) only when the account has no
+          active second factor (and for unknown addresses, which are throttled like such accounts). An
+          account with TOTP is never locked as a whole: a right password still needs the code, which has
+          its own limit per account, so the owner with password and code gets in from their own address
+          however often someone else guessed wrong from theirs.
+
+        Every attempt is counted as failed in the same locked step as the check (``throttling.reserve``),
+        so parallel guesses cannot slip past a limit; a success then clears the account's counts (not
+        the client's).
         """
         moment = aware(now)
         address = normalise_email(email)
+        bucket = throttling.client_bucket(client)
         email_key = throttling.attempt_key("email", address)
-        client_key = throttling.attempt_key("client", throttling.client_bucket(client))
+        pair_key = throttling.attempt_key("email-client", f"{address}\x00{bucket}")
+        client_key = throttling.attempt_key("client", bucket)
+        keys = [email_key, pair_key, client_key]
         policy = self.throttle
         with self._store.transaction() as session:
-            limits = [(email_key, policy.per_email), (client_key, policy.per_client)]
-            throttling.check(session, limits, moment, policy.window)
+            throttling.lock(session, keys)
             row = session.scalar(select(Account).where(Account.email == address))
             stored = None if row is None else (row.id, row.password_hash, row.disabled)
+            second_factor = row is not None and row.totp_confirmed and not row.disabled
+            window = policy.window
+            waits = [
+                throttling.wait_for(
+                    session, pair_key, policy.per_email, moment, window, backoff=policy.backoff
+                ),
+                throttling.wait_for(session, client_key, policy.per_client, moment, window),
+            ]
+            if not second_factor:
+                waits.append(throttling.wait_for(session, email_key, policy.per_email, moment, window))
+            throttling.raise_if_waiting(waits)
+            reserved = throttling.reserve(session, keys, moment)
         # Hashing takes a while on purpose: done outside any transaction, so no lock is held meanwhile.
         if stored is None:
             self._passwords.verify(self._passwords.dummy_hash, password)
@@ -173,11 +220,10 @@ class Accounts:
         else:
             valid = self._passwords.verify(stored[1], password) and not stored[2]
         new_hash = self._passwords.hash(password) if valid and self._needs_rehash(stored) else None
+        if not valid or stored is None:
+            return None  # the reserved failures stand
         with self._store.transaction() as session:
-            if not valid or stored is None:
-                throttling.record(session, [email_key, client_key], moment, success=False)
-                return None
-            throttling.record(session, [email_key], moment, success=True)
+            throttling.settle(session, reserved, cleared=[email_key, pair_key], forgotten=[client_key])
             account = _account(session, stored[0])
             if new_hash is not None:
                 account.password_hash = new_hash
@@ -208,15 +254,22 @@ class Accounts:
         """Who this token belongs to, or None: unknown, logged out, idle too long, past its absolute
         expiry, or the account disabled."""
         moment = aware(now)
-        with self._store.transaction() as session:
+        # Read only: every request of a signed-in person asks this, and on SQLite a write transaction
+        # would queue them all behind one write lock. The idle clock is written at most once a minute,
+        # in a short transaction of its own.
+        with self._store.transaction(write=False) as session:
             row = web_sessions.live(session, token, now=moment, idle=self.idle_timeout)
             if row is None:
                 return None
             account = _account(session, row.account_id)
             if account.disabled:
                 return None
-            web_sessions.touch(row, moment)
-            return web_sessions.record_of(session, row, account)
+            record = web_sessions.record_of(session, row, account)
+            stale = web_sessions.needs_touch(row, moment)
+        if stale:
+            with self._store.transaction() as session:
+                web_sessions.touch(session, token, moment)
+        return record
 
     def end_session(self, token: str, *, now: datetime | None = None) -> bool:
         """Server-side logout: the token is refused from now on, by every app process."""
@@ -279,6 +332,7 @@ class Accounts:
         key = throttling.attempt_key("totp", account_id)
         policy = self.throttle
         with self._store.transaction() as session:
+            throttling.lock(session, [key])
             throttling.check(session, [(key, policy.per_totp)], now, policy.window)
             account = _account(session, account_id)
             # Confirming needs a pending secret, verifying an active one.

@@ -45,6 +45,13 @@ ACTIONS = frozenset(
         "erase",  # an account erased (recorded without person)
         "purge.intake",  # an intake removed after the retention time
         "rotate.keys",  # every sealed secret sealed again under the current data key (without person)
+        # Administration (services.administration), without person; the practice where there is one.
+        "admin.revoke_token",  # an API token of the practice revoked
+        "admin.rotate_intake_link",  # the practice's intake link replaced (the old one stops working)
+        "admin.remove_member",  # a clinician removed from the practice
+        "admin.disable_account",  # an account disabled (no sign-in, sessions ended)
+        "admin.end_sessions",  # every session of an account ended
+        "admin.reset_second_factor",  # an account's TOTP forgotten (set up anew at the next sign-in)
     }
 )
 # Actions done by a practice (clinician or API token): kept, without the person, when the person is erased.

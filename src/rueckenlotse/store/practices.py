@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
@@ -57,6 +57,9 @@ CODE_LENGTH = 20  # 31^20 ≈ 2^99: not guessable, even by trying codes for year
 API_TOKEN_PREFIX = "rlp_"  # lets secret scanners recognise a leaked token
 MAX_PRACTICE_NAME = 200
 MAX_TOKEN_NAME = 100
+# An API token works for a year unless made for less; at most five years.
+API_TOKEN_LIFETIME = timedelta(days=365)
+MAX_API_TOKEN_LIFETIME = timedelta(days=5 * 365)
 DEFAULT_INBOX_LIMIT = 500
 
 
@@ -328,29 +331,46 @@ class Practices:
     # --- API tokens -----------------------------------------------------------------------------------
 
     def create_api_token(
-        self, practice_id: str, name: str, *, now: datetime | None = None
+        self,
+        practice_id: str,
+        name: str,
+        *,
+        now: datetime | None = None,
+        lifetime: timedelta = API_TOKEN_LIFETIME,
     ) -> tuple[ApiTokenRecord, str]:
-        """A new token for the practice's API clients: the record and the raw token, shown only now."""
+        """A new token for the practice's API clients: the record and the raw token, shown only now.
+        It is refused once ``lifetime`` has passed (a forgotten token must not work for ever)."""
         clean = _name(name, MAX_TOKEN_NAME, "token_name")
         moment = aware(now)
+        if lifetime <= timedelta(0) or lifetime > MAX_API_TOKEN_LIFETIME:
+            raise InvalidValue("token_lifetime", max_days=MAX_API_TOKEN_LIFETIME.days)
         raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._store.transaction() as session:
             _practice(session, practice_id)
             row = ApiToken(
-                practice_id=practice_id, token_hash=token_digest(raw), name=clean, created_at=moment
+                practice_id=practice_id,
+                token_hash=token_digest(raw),
+                name=clean,
+                created_at=moment,
+                expires_at=moment + lifetime,
             )
             session.add(row)
             session.flush()
             return ApiTokenRecord.from_row(row), raw
 
-    def practice_for_token(self, raw: str) -> PracticeRecord | None:
-        """The practice a live (not revoked) token belongs to, or None."""
+    def practice_for_token(self, raw: str, *, now: datetime | None = None) -> PracticeRecord | None:
+        """The practice a live (not revoked, not expired) token belongs to, or None."""
         if not raw.startswith(API_TOKEN_PREFIX) or len(raw) > 128:
             return None
+        moment = aware(now)
         query = (
             select(Practice)
             .join(ApiToken, ApiToken.practice_id == Practice.id)
-            .where(ApiToken.token_hash == token_digest(raw), ApiToken.revoked_at.is_(None))
+            .where(
+                ApiToken.token_hash == token_digest(raw),
+                ApiToken.revoked_at.is_(None),
+                or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > moment),
+            )
         )
         with self._store.transaction(write=False) as session:
             row = session.scalar(query)

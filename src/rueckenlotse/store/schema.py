@@ -323,6 +323,9 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     revoked_at: Mapped[datetime | None]
+    # Revision 0011: refused from this moment on (set for every token; NULL only in a database written by
+    # an older version between upgrade steps).
+    expires_at: Mapped[datetime | None]
 
 
 # --- the audit trail (revision 0005) --------------------------------------------------------------------

@@ -2,9 +2,13 @@
 new accounts per client (every registration counts there, not only failures).
 
 Attempts are kept in the database, not in the process, so several app processes count together. Keys are
-SHA-256 digests: the table never holds an e-mail or network address in plain text. The check and the
-recording are separate statements, so concurrent requests may slip a few attempts past the limit; the
-limit bounds guessing, it is not an exact counter.
+SHA-256 digests: the table never holds an e-mail or network address in plain text.
+
+The check and the recording are one step: ``lock`` serialises every transaction that counts the same keys
+(on PostgreSQL a transaction-scoped advisory lock per key; on SQLite the write transaction already began
+IMMEDIATE and holds the database's write lock), and ``reserve`` records an attempt as failed before the
+password is even verified, so a hundred parallel guesses cannot all read "four so far" before any of them
+is counted. A success then turns its reserved rows into a success (``settle``).
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from .account_records import Throttled
-from .schema import LoginAttempt
+from .schema import LoginAttempt, new_id
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,9 @@ class ThrottlePolicy:
     window: timedelta = timedelta(minutes=15)
     per_email: int = 5
     per_client: int = 20
+    # Failures of one client for one account: after ``per_email`` of them, the next attempt from that
+    # client waits ``backoff``, then twice as long after each further failure (at most ``window``).
+    backoff: timedelta = timedelta(minutes=1)
     per_totp: int = 5
     # A family or a waiting room behind one address stays well below this; a script making accounts not.
     registrations_per_client: int = 10
@@ -74,17 +81,56 @@ def _failures_since(session: Session, key: str, now: datetime, window: timedelta
     return list(session.scalars(query.order_by(LoginAttempt.attempted_at)))
 
 
+def lock(session: Session, keys: list[str]) -> None:
+    """Serialise the transactions that count these keys, until this transaction ends.
+
+    PostgreSQL: one advisory transaction lock per key, taken in a fixed order (no deadlock between two
+    requests that share keys). SQLite: nothing to do, the write transaction holds the write lock already
+    (``Store.transaction`` begins IMMEDIATE)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        number = int.from_bytes(bytes.fromhex(key)[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:n)"), {"n": number})
+
+
+def wait_for(
+    session: Session,
+    key: str,
+    limit: int,
+    now: datetime,
+    window: timedelta,
+    *,
+    backoff: timedelta | None = None,
+) -> float | None:
+    """Seconds until the key may be tried again, or None when it may be tried now.
+
+    Without ``backoff`` the key is locked until enough failures have left the window. With it, ``limit``
+    failures cost ``backoff`` after the latest one, and each further failure doubles that (at most the
+    window): a person who mistyped waits a minute, a guesser ever longer."""
+    failures = _failures_since(session, key, now, window)
+    if len(failures) < limit:
+        return None
+    if backoff is None:
+        # The attempt that has to leave the window before the count drops below the limit.
+        freeing = failures[len(failures) - limit]
+        return (freeing + window - now).total_seconds()
+    delay = min(window, backoff * 2 ** min(len(failures) - limit, 32))
+    wait = (failures[-1] + delay - now).total_seconds()
+    return wait if wait > 0 else None
+
+
 def check(session: Session, limits: list[tuple[str, int]], now: datetime, window: timedelta) -> None:
     """Raise Throttled when any key has reached its limit, with the wait until one attempt is free."""
-    waits = []
-    for key, limit in limits:
-        failures = _failures_since(session, key, now, window)
-        if len(failures) >= limit:
-            # The attempt that has to leave the window before the count drops below the limit.
-            freeing = failures[len(failures) - limit]
-            waits.append((freeing + window - now).total_seconds())
-    if waits:
-        raise Throttled(max(waits))
+    waits = [wait_for(session, key, limit, now, window) for key, limit in limits]
+    raise_if_waiting(waits)
+
+
+def raise_if_waiting(waits: list[float | None]) -> None:
+    """Raise Throttled with the longest of the waits, if there is any."""
+    due = [wait for wait in waits if wait is not None]
+    if due:
+        raise Throttled(max(due))
 
 
 def check_every_attempt(session: Session, key: str, limit: int, now: datetime, window: timedelta) -> None:
@@ -101,6 +147,29 @@ def check_every_attempt(session: Session, key: str, limit: int, now: datetime, w
 
 def record(session: Session, keys: list[str], now: datetime, *, success: bool) -> None:
     session.add_all(LoginAttempt(key=key, attempted_at=now, success=success) for key in keys)
+
+
+def reserve(session: Session, keys: list[str], now: datetime) -> list[str]:
+    """Count an attempt as failed for each key before it is judged; returns the rows' ids for ``settle``.
+    Should the request die before it is judged, the attempt stays counted, as a guess should."""
+    rows = [LoginAttempt(id=new_id(), key=key, attempted_at=now, success=False) for key in keys]
+    session.add_all(rows)
+    return [row.id for row in rows]
+
+
+def settle(session: Session, reserved: list[str], *, cleared: list[str], forgotten: list[str]) -> None:
+    """After a success: the reserved rows of the ``cleared`` keys become a success (which clears their
+    count); those of the ``forgotten`` keys are removed (the attempt does not count there at all)."""
+    if cleared:
+        session.execute(
+            update(LoginAttempt)
+            .where(LoginAttempt.id.in_(reserved), LoginAttempt.key.in_(cleared))
+            .values(success=True)
+        )
+    if forgotten:
+        session.execute(
+            delete(LoginAttempt).where(LoginAttempt.id.in_(reserved), LoginAttempt.key.in_(forgotten))
+        )
 
 
 def purge(session: Session, now: datetime, window: timedelta) -> int:

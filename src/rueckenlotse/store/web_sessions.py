@@ -61,10 +61,24 @@ def live(session: Session, token: str, *, now: datetime, idle: timedelta) -> Web
     return row
 
 
-def touch(row: WebSession, now: datetime) -> None:
-    # Never backwards: another app process with a slightly slower clock may see the same session.
-    if now - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = now
+def needs_touch(row: WebSession, now: datetime) -> bool:
+    return now - row.last_seen_at >= TOUCH_EVERY
+
+
+def touch(session: Session, token: str, now: datetime) -> None:
+    """Move the session's idle clock to ``now``; one conditional UPDATE, so that parallel requests of one
+    session write it once, and never backwards (another app process with a slightly slower clock may see
+    the same session)."""
+    query = (
+        update(WebSession)
+        .where(
+            WebSession.id == digest(token),
+            WebSession.revoked_at.is_(None),
+            WebSession.last_seen_at <= now - TOUCH_EVERY,
+        )
+        .values(last_seen_at=now)
+    )
+    session.execute(query)
 
 
 def record_of(session: Session, row: WebSession, account: Account) -> SessionRecord:

@@ -37,6 +37,8 @@ from ..deps import (
 )
 from ..i18n import request_lang
 from ..render import render, web_of
+from ..security.csrf import bind_forms_to
+from ..security.hashing import run_hashing
 from ..security.session import (
     accounts_of,
     clear_session_cookie,
@@ -87,7 +89,7 @@ async def login(request: Request) -> Response:
     password = (form.get("password") or "")[:MAX_PASSWORD]
     accounts = accounts_of(request)
     try:
-        account = await run_in_threadpool(accounts.authenticate, email, password, client=client_of(request))
+        account = await run_hashing(accounts.authenticate, email, password, client=client_of(request))
     except Throttled as e:
         return throttled_page(request, e, lang)
     if account is None:
@@ -98,7 +100,9 @@ async def login(request: Request) -> Response:
     token = await run_in_threadpool(accounts.start_session, account.id)
     needs_code = account.role == "clinician" or account.totp_confirmed
     if needs_code and saved is not None and account.role == "patient":
-        # The code form at once (not a redirect): the pending assessment cannot travel in a URL.
+        # The code form at once (not a redirect): the pending assessment cannot travel in a URL. Its CSRF
+        # token belongs to the new session, whose cookie this response sets.
+        bind_forms_to(request, token)
         response = await run_in_threadpool(
             _code_form, request, account.id, lang, setup_field=None, state=pending
         )

@@ -42,6 +42,7 @@ from ..deps import (
 )
 from ..i18n import request_lang
 from ..render import PageError, render, web_of
+from ..security.hashing import run_hashing
 from ..security.session import accounts_of, principal_of, session_token, set_session_cookie
 from ..security.state import FIELD as STATE_FIELD
 
@@ -83,7 +84,7 @@ def _register_form(
 @router.post("/registrieren")
 async def register(request: Request) -> Response:
     form = await checked_form(request)
-    if principal_of(request).role is Role.patient:
+    if (await run_in_threadpool(principal_of, request)).role is Role.patient:
         return see_other(path_for(request, "home"))  # already signed in: no second account by accident
     lang = request_lang(request)
     try:
@@ -98,8 +99,10 @@ async def register(request: Request) -> Response:
     if not errors:
         try:
             await run_in_threadpool(_registration_slot, request, take=True)
-            account, _ = accounts_of(request).register_patient(
-                values["email"], password, values["display_name"]
+            # Argon2 takes a while on purpose: in the thread pool, never on the event loop (which would
+            # stall every other request, the health check too, for as long).
+            account, _ = await run_hashing(
+                accounts_of(request).register_patient, values["email"], password, values["display_name"]
             )
         except Throttled as e:
             return _throttled(request, e, lang)
@@ -111,13 +114,13 @@ async def register(request: Request) -> Response:
         return _register_form(request, lang, state=saved[0] if saved else "", values=values, errors=errors)
     assert account.person_id is not None
     if saved is not None:
-        record_intake(store_of(request), account.person_id, saved[1], lang=lang)
+        await run_in_threadpool(record_intake, store_of(request), account.person_id, saved[1], lang=lang)
     # Whoever was signed in on this browser before (a clinician, say) is signed out on the server too,
     # as the sign-in page does: the old cookie must not outlive the switch.
     old = session_token(request)
     if old:
         await run_in_threadpool(accounts_of(request).end_session, old)
-    token = accounts_of(request).start_session(account.id)
+    token = await run_in_threadpool(accounts_of(request).start_session, account.id)
     response = see_other(path_for(request, "home"))
     set_session_cookie(request, response, token)
     return response
@@ -131,12 +134,12 @@ def _registration_slot(request: Request, *, take: bool) -> None:
     policy = accounts_of(request).throttle
     key = throttling.registration_key(client_of(request))
     now = dt.datetime.now(dt.UTC)
-    # Two transactions, as for sign-ins: one that reads then writes could meet "database is locked" on
-    # SQLite under concurrent requests; the limit need not be exact.
+    # Check and count in one locked step: parallel registrations cannot all pass a check made before any
+    # of them was counted (the write transaction holds SQLite's write lock; PostgreSQL takes a key lock).
     with store_of(request).transaction() as session:
+        throttling.lock(session, [key])
         throttling.check_every_attempt(session, key, policy.registrations_per_client, now, policy.window)
-    if take:
-        with store_of(request).transaction() as session:
+        if take:
             throttling.record(session, [key], now, success=True)
 
 

@@ -19,6 +19,7 @@ from ...store.accounts import Accounts
 from ...store.practices import Practices
 from ...store.sealing import sealer_for
 from .csrf import is_secure
+from .csrf import session_cookie_name as _cookie_name
 
 
 def build_accounts(store: Store, settings: Settings) -> Accounts:
@@ -43,8 +44,7 @@ def practices_of(request: Request) -> Practices:
 
 def session_cookie_name(request: Request) -> str:
     settings = cast(Settings, request.app.state.settings)
-    # __Host- cookies must be Secure, so over plain HTTP (local use) the plain name is used.
-    return "__Host-session" if is_secure(request, settings.https) else "session"
+    return _cookie_name(request, settings.https)
 
 
 def session_token(request: Request) -> str | None:
