@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import auth, data, diary, home, patient, practice, reports
+from . import auth, data, diary, home, patient, practice, practice_link, reports
 
 router = APIRouter()
 router.include_router(home.router)
@@ -16,5 +16,6 @@ router.include_router(patient.router)
 router.include_router(diary.router)
 router.include_router(auth.router)
 router.include_router(practice.router)
+router.include_router(practice_link.router)
 router.include_router(reports.router)
 router.include_router(data.router)
