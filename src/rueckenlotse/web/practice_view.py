@@ -46,6 +46,7 @@ class RowView:
     urgency: str
     submitted: str
     person: str
+    named: bool  # the person gave a name (else ``person`` already says the reference)
     reference: str | None
     conditions: tuple[str, ...]
     signs: tuple[str, ...]
@@ -117,6 +118,7 @@ class PracticeView:
             urgency=self.urgency(intake.triage),
             submitted=format_time(intake.submitted_at, self.lang),
             person=self.person(intake.person_id, row.display_name, intake.reference),
+            named=bool(row.display_name),
             reference=intake.reference,
             conditions=tuple(self.kt(f"condition.{c}.label") for c in row.red_flag_conditions),
             signs=signs,
