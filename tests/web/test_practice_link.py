@@ -231,7 +231,7 @@ def test_the_inbox_pages_filters_and_searches(store: Store, web: httpx.Client) -
     rows = re.findall(r'data-intake="([^"]+)"', first.text)
     assert len(rows) == 50 and rows[0] == urgent  # the emergency first, though it is the oldest
     assert ids[0] not in rows  # reviewed: not open
-    assert "52 Einschätzungen, Seite 1 von 2" in first.text and 'rel="next"' in first.text
+    assert "Treffer: 52 · Seite 1 von 2" in first.text and 'rel="next"' in first.text
     second = web.get("/praxis", params={"seite": "2"})
     assert len(re.findall(r'data-intake="', second.text)) == 2 and 'rel="prev"' in second.text
     reviewed = web.get("/praxis", params={"zustand": "gesehen"})
