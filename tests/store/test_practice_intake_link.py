@@ -14,12 +14,13 @@ from sqlalchemy import select, update
 from rueckenlotse.store import NotFound, Practices, Store
 from rueckenlotse.store.account_records import IntakeContact, Throttled
 from rueckenlotse.store.audit import Actor, all_events
+from rueckenlotse.store.data_keys import rotate, sealed_by_key
 from rueckenlotse.store.intake_limits import IntakeLimits, count_send
 from rueckenlotse.store.practices import InboxFilter, contact_place, normalise_reference
 from rueckenlotse.store.schema import PracticeIntake
-from rueckenlotse.store.sealing import SealingError
+from rueckenlotse.store.sealing import Sealer, SealingError
 
-from .account_support import T0, intake, sealer_for_tests
+from .account_support import T0, TEST_KEY, intake, sealer_for_tests
 from .test_practices import sent_copy
 
 CONTACT = IntakeContact(
@@ -158,3 +159,17 @@ def test_parallel_sends_never_pass_the_limit(store: Store) -> None:
     for thread in threads:
         thread.join()
     assert errors == [] and len(passed) == 5
+
+
+def test_rotating_the_data_key_reseals_the_contact_details(store: Store) -> None:
+    old = sealer_for_tests()
+    new = Sealer(b"n" * 32, [TEST_KEY])
+    practices = Practices(store, sealer=old)
+    practice = practices.create_practice("Praxis").id
+    sent = practices.submit_intake(practice, *sent_copy(store), contact=CONTACT, now=T0)
+    assert sealed_by_key(store) == {old.current_id: 1}
+    rotation = rotate(store, new, CLINICIAN)
+    assert rotation.resealed == 1
+    assert sealed_by_key(store) == {new.current_id: 1}
+    contact = Practices(store, sealer=Sealer(b"n" * 32)).intake_detail(practice, sent.id).contact
+    assert contact is not None and contact.phone == "030 1234567"
