@@ -147,13 +147,20 @@ def _dotted(values: Mapping[str, Any], field: str) -> Any:
 def _offer_taken(
     qn: Questionnaire, index: int, field: str, env: Mapping[str, Any], values: Mapping[str, Any]
 ) -> bool:
-    """True when a later question that only this offer opens holds a value in the Case."""
+    """True when a later question that only this offer opens holds a value in the Case other than the
+    Case's default. (An accepted offer answered with the default, e.g. no finding ticked, cannot be told
+    from a refused one: its question then reads as not asked, which claims no answer nobody gave.)"""
     taken, refused = {**env, field: True}, {**env, field: False}
     for q in qn.questions[index + 1 :]:
         if qn.asks(q, taken) and not qn.asks(q, refused):
-            if any(_dotted(values, f) is not None for f in q.fields):
+            if any(_dotted(values, f) not in (None, _default(f)) for f in q.fields):
                 return True
     return False
+
+
+def _default(field: str) -> Any:
+    info = Case.model_fields.get(field)
+    return info.get_default(call_default_factory=True) if info is not None else None
 
 
 # ---- recording answers --------------------------------------------------------------------------
