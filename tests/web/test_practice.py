@@ -92,7 +92,8 @@ def test_detail_shows_every_warning_sign_and_can_be_marked_reviewed(store: Store
     assert done.status_code == 303 and done.headers["location"] == f"/praxis/eingang/{intake}"
     again = web.get(f"/praxis/eingang/{intake}")
     assert "Gesehen am" in again.text and 'id="review"' not in again.text
-    assert "Gesehen am" in web.get("/praxis").text
+    assert intake not in web.get("/praxis").text  # the open inbox (the default) has it no more
+    assert "Gesehen am" in web.get("/praxis", params={"zustand": "gesehen"}).text
 
 
 def test_no_practice_sees_another_practices_intakes(store: Store, web: httpx.Client) -> None:
