@@ -22,6 +22,7 @@ from rueckenlotse.questionnaire import (
     QuestionnaireError,
     active_questions,
     answers_to_case,
+    asked_in_case,
     case_field_paths,
     effective_answers,
     load_questionnaire,
@@ -779,3 +780,19 @@ def test_contract_2_wording() -> None:
     for text in _all_german():  # no bare jargon
         assert not re.search(r"\b(Sex|Job)\b", text), text
         assert "Flanke" not in text or "seitlich am Rücken" in text, text
+
+
+@pytest.mark.safety("SR-TRI-4")
+def test_the_questions_asked_can_be_told_from_the_stored_case(walk_results: Walks) -> None:
+    """The practice's view and the clinician report say "not asked" for what the interview skipped; they
+    only have the Case as stored (every flag present). Walking it must name exactly the questions asked."""
+    offers = {q.id for q in QN.questions if any(f.startswith("offer.") for f in q.fields)}
+    for answers, asked in walk_results:
+        case = strict_case(answers_to_case(answers))
+        stored = Case.model_validate_json(case.model_dump_json(exclude_none=True))
+        expected = set(asked)
+        if answers.get("offer.imaging") is True and not answers.get("imaging_findings"):
+            # A report offered but no finding ticked: the Case holds what a refused offer holds.
+            expected.discard("imaging_findings")
+        assert asked_in_case(stored) == expected, sorted(expected ^ asked_in_case(stored))
+        assert offers & set(asked) <= asked_in_case(stored)

@@ -119,6 +119,25 @@ class Settings(BaseSettings):
         validation_alias="RUECKENLOTSE_INTAKE_RETENTION_DAYS",
         description="`practice purge` removes intakes a practice reviewed more than this many days ago.",
     )
+    practice_sends_per_client: int = Field(
+        default=10,
+        ge=1,
+        validation_alias="RUECKENLOTSE_PRACTICE_SENDS_PER_CLIENT",
+        description="Sends through one practice link from one client (address, IPv6 /64) within an hour.",
+    )
+    practice_sends_per_link: int = Field(
+        default=300,
+        ge=1,
+        validation_alias="RUECKENLOTSE_PRACTICE_SENDS_PER_LINK",
+        description="Sends through one practice link, from anyone, within an hour.",
+    )
+    practice_send_min_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        le=600,
+        validation_alias="RUECKENLOTSE_PRACTICE_SEND_MIN_SECONDS",
+        description="The send confirmation must have been on screen this long before it counts.",
+    )
     # Declared here so that it is documented and checked with the others; the translation layer reads the
     # variable itself (rueckenlotse.i18n.languages), because the knowledge base loads without Settings.
     locale_dir: Path | None = Field(

@@ -135,6 +135,19 @@ def test_not_asked_is_kept_apart_from_no() -> None:
 
 
 @pytest.mark.safety("SR-TRI-4")
+def test_a_stored_case_still_says_not_asked() -> None:
+    """A Case read back from the database holds every flag (False for the unasked ones, as written by
+    ``model_dump``): the report still says "not asked", never "no", for what the interview skipped."""
+    given = Case.model_validate({"age": 40, "regions": ["low_back"], "duration_weeks": 1})
+    stored = Case.model_validate_json(given.model_dump_json(exclude_none=True))
+    assert "hand_clumsiness" in stored.model_fields_set  # as the database gives it back
+    view = build_view("clinician", stored, assess(stored), lang="de", generated_at=AT)
+    answers = {s.field: (s.answer, s.text) for s in view.signs}  # type: ignore[union-attr]
+    assert answers["hand_clumsiness"] == ("not_asked", "nicht gefragt")
+    assert answers["cancer_active"][0] == "not_asked" and answers["leg_pain"][0] == "no"
+
+
+@pytest.mark.safety("SR-TRI-4")
 def test_a_contract_1_bilateral_yes_is_never_shown_as_no_for_legs_or_arms() -> None:
     case = Case.model_validate(
         {"age": 45, "regions": ["low_back"], "duration_weeks": 1, "neuro_bilateral": True}

@@ -216,9 +216,22 @@ def data_0007(conn: Connection) -> None:
     )
 
 
-def data_0011(conn: Connection) -> None:
-    """0007's rows (whose API token the upgrade gave an expiry) and a token made with one."""
+def data_0009(conn: Connection) -> None:
+    """0007's rows; the intake has a reference, a receipt digest, sealed contact details (any text: the
+    migration never opens it) and a spam mark; and one counted send of the link."""
     data_0007(conn)
+    t = tables(conn)
+    conn.execute(
+        update(t["practice_intakes"])
+        .where(t["practice_intakes"].c.id == f"i{1:031x}")
+        .values(reference="K7MP-4QXA", receipt_hash="9" * 64, contact_sealed="rl1:0000:sample", spam_at=NOW)
+    )
+    conn.execute(insert(t["intake_attempts"]).values(id=f"t{0:031x}", key="7" * 64, attempted_at=NOW))
+
+
+def data_0011(conn: Connection) -> None:
+    """0009's rows (whose API token the upgrade gave an expiry) and a token made with one."""
+    data_0009(conn)
     t = tables(conn)
     conn.execute(
         insert(t["api_tokens"]).values(
@@ -241,6 +254,7 @@ SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0005": data_0005,
     "0006": data_0006,
     "0007": data_0007,
+    "0009": data_0009,
     "0011": data_0011,
 }
 

@@ -28,6 +28,7 @@ from rueckenlotse.store.practices import Practices
 
 from .conftest import LiveServer
 from .pages_helpers import SELF_CARE_PLAN, answer_all, parse_page
+from .practice_link_helpers import MIN_SECONDS
 from .test_auth import Clinician, accounts, csrf_of, login, sign_in
 from .test_patient import PASSWORD, diary_entry, new_patient
 
@@ -75,7 +76,8 @@ class Practice:
     name: str
     code: str
     intake_id: str
-    person_short: str  # how the inbox names the intake's pseudonymous person
+    person_short: str  # how the inbox names the intake's unnamed person: its reference
+    receipt: str  # the token of the sender's receipt (/beleg/<token>)
 
 
 @dataclass(frozen=True)
@@ -171,8 +173,18 @@ def completed_state(client: httpx.Client, start_path: str) -> httpx.Response:
 
 def send_form(client: httpx.Client, code: str) -> dict[str, str]:
     """The hidden fields of the "send to the practice" form at the end of a practice-link intake."""
-    form, _, _ = parse_page(completed_state(client, f"/p/{code}").text, "practice-send")
-    assert form is not None and form.action == f"/p/{code}/senden"
+    form, _, _ = parse_page(completed_state(client, f"/p/{code}/fragen?zustimmung=ja").text, "practice-send")
+    assert form is not None and form.action == f"/p/{code}/bestaetigen"
+    return form.hidden
+
+
+def confirmed_form(client: httpx.Client, code: str, *, wait: bool = True) -> dict[str, str]:
+    """The hidden fields of the confirmation page, read for as long as the server asks before sending."""
+    page = client.post(f"/p/{code}/bestaetigen", data=send_form(client, code))
+    form, _, _ = parse_page(page.text, "practice-confirm")
+    assert form is not None and form.action == f"/p/{code}/senden", page.text[:500]
+    if wait:
+        time.sleep(MIN_SECONDS)
     return form.hidden
 
 
@@ -181,12 +193,15 @@ def seed_practice(server: LiveServer, store: Store, label: str) -> tuple[Practic
     name = f"Praxis-{label}-{secrets.token_hex(4)}"
     record = Practices(store).create_practice(name)
     with new_client(server) as visitor:
-        sent = visitor.post(f"/p/{record.intake_code}/senden", data=send_form(visitor, record.intake_code))
-        assert sent.status_code == 200, sent.text[:500]
+        sent = visitor.post(
+            f"/p/{record.intake_code}/senden", data=confirmed_form(visitor, record.intake_code)
+        )
+        assert sent.status_code == 303, sent.text[:500]
+    receipt = sent.headers["location"].removeprefix("/beleg/")
     with sql(server.data_dir / "web.db") as db:
-        rows = db.execute("SELECT id, person_id FROM practice_intakes WHERE practice_id = ?", (record.id,))
-        ((intake_id, person_id),) = rows.fetchall()
-    practice = Practice(record.id, name, record.intake_code, intake_id, person_id[:8])
+        rows = db.execute("SELECT id, reference FROM practice_intakes WHERE practice_id = ?", (record.id,))
+        ((intake_id, reference),) = rows.fetchall()
+    practice = Practice(record.id, name, record.intake_code, intake_id, reference, receipt)
     return practice, seed_clinician(store, record.id)
 
 
@@ -300,7 +315,8 @@ def owner_state(world: World, owner: str) -> tuple[object, ...]:
             ]
             return tuple(tuple(db.execute(q, (person,)).fetchall()) for q in queries)
         practice = world.practices[owner].id
-        query = "SELECT id, reviewed_at, reviewed_by FROM practice_intakes WHERE practice_id = ? ORDER BY id"
+        columns = "id, reviewed_at, reviewed_by, spam_at"
+        query = f"SELECT {columns} FROM practice_intakes WHERE practice_id = ? ORDER BY id"
         return tuple(db.execute(query, (practice,)).fetchall())
 
 

@@ -37,6 +37,7 @@ from .authz_support import (
     World,
     client_as,
     completed_state,
+    confirmed_form,
     exclude_offers,
     fingerprint,
     fresh_identity,
@@ -229,6 +230,16 @@ def admin_form_missing(world: World, role: Role, client: httpx.Client, params: M
     return {"practice_id": secrets.token_hex(16)}
 
 
+def confirmed_send_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    # Practice X's confirmation page, open long enough (no wait for a practice that does not exist).
+    return confirmed_form(client, world.practices["X"].code, wait=params["code"] != MISSING_CODE)
+
+
+def not_spam(world: World, params: Mapping[str, str]) -> None:
+    with sql(world.db) as db:
+        db.execute("UPDATE practice_intakes SET spam_at = NULL WHERE id = ?", (params["intake_id"],))
+
+
 # ---- state a row needs before it runs --------------------------------------------------------------
 def scratch_included(world: World, params: Mapping[str, str]) -> None:
     for patient in world.patients.values():
@@ -286,6 +297,24 @@ def review_rows() -> list[Row]:
     ]
 
 
+def manage_rows() -> list[Row]:
+    """Spam and delete. Deleting is tried without its confirmation box: refused with 400 for the practice's
+    own clinician (the seeded intake stays), 404 for another practice's."""
+    spam, delete = "/praxis/eingang/{intake_id}/spam", "/praxis/eingang/{intake_id}/loeschen"
+    x_spam = Expect(303, "/praxis", changes=("X",))
+    y_spam = Expect(303, "/praxis", changes=("Y",))
+    x_kept = Expect(400, shows=("X.intake",))
+    y_kept = Expect(400, shows=("Y.intake",))
+    return [
+        Row("POST", spam, practice_only(x_spam, NOT_FOUND), target="X", form=empty_form, prepare=not_spam),
+        Row("POST", spam, practice_only(NOT_FOUND, y_spam), target="Y", form=empty_form, prepare=not_spam),
+        Row("POST", spam, practice_only(NOT_FOUND, NOT_FOUND), target="missing", form=empty_form),
+        Row("POST", delete, practice_only(x_kept, NOT_FOUND), target="X", form=empty_form),
+        Row("POST", delete, practice_only(NOT_FOUND, y_kept), target="Y", form=empty_form),
+        Row("POST", delete, practice_only(NOT_FOUND, NOT_FOUND), target="missing", form=empty_form),
+    ]
+
+
 MATRIX: list[Row] = [
     # Public pages: the same for everyone.
     Row("GET", "/", everyone(OK)),
@@ -302,16 +331,31 @@ MATRIX: list[Row] = [
     Row("GET", "/impressum", everyone(OK)),
     Row("GET", "/zweckbestimmung", everyone(OK)),
     Row("GET", "/openapi.json", everyone(OK)),
-    Row("GET", "/p/{code}", everyone(OK), target="X"),
+    Row("GET", "/p/{code}", everyone(Expect(200, shows=("X.practice",))), target="X"),
     Row("GET", "/p/{code}", everyone(NOT_FOUND), target="missing"),
+    Row("GET", "/p/{code}/fragen", everyone(Expect(303, "/p/{code}")), target="X"),
+    Row("GET", "/p/{code}/fragen", everyone(NOT_FOUND), target="missing"),
     Row(
         "POST",
-        "/p/{code}/senden",
-        everyone(Expect(200, shows=("X.practice",), changes=("X",))),
+        "/p/{code}/bestaetigen",
+        everyone(Expect(200, shows=("X.practice",))),
         target="X",
         form=send_state_form,
     ),  # fmt: skip
-    Row("POST", "/p/{code}/senden", everyone(NOT_FOUND), target="missing", form=send_state_form),
+    Row("POST", "/p/{code}/bestaetigen", everyone(NOT_FOUND), target="missing", form=send_state_form),
+    Row(
+        "POST",
+        "/p/{code}/senden",
+        everyone(Expect(303, changes=("X",))),
+        target="X",
+        form=confirmed_send_form,
+    ),
+    Row("POST", "/p/{code}/senden", everyone(NOT_FOUND), target="missing", form=confirmed_send_form),
+    # The sender's receipt: whoever holds its unguessable link (the sender's browser) sees it.
+    Row("GET", "/beleg/{token}", everyone(Expect(200, shows=("X.practice", "X.person"))), target="X"),
+    Row("GET", "/beleg/{token}", everyone(NOT_FOUND), target="missing"),
+    Row("GET", "/beleg/{token}/{kind}.pdf", everyone(OK), target="X"),
+    Row("GET", "/beleg/{token}/{kind}.pdf", everyone(NOT_FOUND), target="missing"),
     # Registration and saving: a signed-in patient never gets a second account.
     Row(
         "GET",
@@ -407,6 +451,7 @@ MATRIX: list[Row] = [
     ),  # fmt: skip
     *detail_rows(),
     *review_rows(),
+    *manage_rows(),
     *report_rows(),
     # The practice's administration: each clinician sees their own practice; an action on another
     # practice, or on a token or account that is not the practice's, is a 404 (test_practice_admin.py acts).
@@ -505,10 +550,16 @@ def params_of(world: World, target: str) -> dict[str, str]:
             "code": MISSING_CODE,
             "kind": "unbekannt",
             "module_id": "unbekannt",
+            "token": "A" * 43,
         }
     if target:
         practice = world.practices[target]
-        return {"intake_id": practice.intake_id, "code": practice.code}
+        return {
+            "intake_id": practice.intake_id,
+            "code": practice.code,
+            "token": practice.receipt,
+            "kind": "zusammenfassung",
+        }
     # the patient's own report with the diary; a reading module
     return {"kind": "clinician", "module_id": "movement_and_bed_rest"}
 
@@ -555,7 +606,10 @@ def check_changes(
 
 def comparable(response: httpx.Response) -> str:
     """The body, its signed intake state aside (a practice link's state carries a fresh random nonce), and
-    its CSRF token aside (bound to the session cookie sent, live or not, so it differs by design)."""
+    its CSRF token aside (bound to the session cookie sent, live or not, so it differs by design).
+    A PDF counts by its type: its creation time differs from one download to the next."""
+    if response.headers.get("content-type", "").startswith("application/pdf"):
+        return "PDF"
     text = SIGNED_STATE.sub('name="state" value="STATE"', response.text)
     return CSRF_VALUE.sub('name="csrf_token" value="CSRF"', text)
 

@@ -115,6 +115,54 @@ def effective_answers(
     return dict(_walk(questionnaire or load_questionnaire(), answers).effective)
 
 
+def asked_in_case(case: Case, *, questionnaire: Questionnaire | None = None) -> frozenset[str]:
+    """The ids of the questions the interview asked for this stored Case (answered or skipped).
+
+    A stored Case keeps every flag, asked or not (an unasked flag is False), so its fields alone cannot
+    say whether someone answered "no". This walks the questionnaire as the interview did, feeding each
+    asked question's own values from the Case. The offer questions leave nothing in the Case: an offer
+    counts as accepted when a question it opens holds a value (the nested answers, or the findings)."""
+    qn = questionnaire or load_questionnaire()
+    values = case.model_dump(mode="json", exclude_none=True)
+    env: dict[str, Any] = {}
+    asked: set[str] = set()
+    for index, q in enumerate(qn.questions):
+        if not qn.asks(q, env):
+            continue
+        asked.add(q.id)
+        for f in q.fields:
+            if f.startswith(OFFER_PREFIX):
+                env[f] = _offer_taken(qn, index, f, env, values)
+            elif (value := _dotted(values, f)) is not None:
+                env[f] = value
+    return frozenset(asked)
+
+
+def _dotted(values: Mapping[str, Any], field: str) -> Any:
+    head, _, tail = field.partition(".")
+    value = values.get(head)
+    return value.get(tail) if tail and isinstance(value, Mapping) else (None if tail else value)
+
+
+def _offer_taken(
+    qn: Questionnaire, index: int, field: str, env: Mapping[str, Any], values: Mapping[str, Any]
+) -> bool:
+    """True when a later question that only this offer opens holds a value in the Case other than the
+    Case's default. (An accepted offer answered with the default, e.g. no finding ticked, cannot be told
+    from a refused one: its question then reads as not asked, which claims no answer nobody gave.)"""
+    taken, refused = {**env, field: True}, {**env, field: False}
+    for q in qn.questions[index + 1 :]:
+        if qn.asks(q, taken) and not qn.asks(q, refused):
+            if any(_dotted(values, f) not in (None, _default(f)) for f in q.fields):
+                return True
+    return False
+
+
+def _default(field: str) -> Any:
+    info = Case.model_fields.get(field)
+    return info.get_default(call_default_factory=True) if info is not None else None
+
+
 # ---- recording answers --------------------------------------------------------------------------
 def answer_updates(question: Question, value: Any) -> dict[str, Any]:
     """The answer fields to set for ``value``.

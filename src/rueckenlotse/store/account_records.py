@@ -126,6 +126,8 @@ class IntakeRecord:
     triage: str
     reviewed_at: datetime | None
     reviewed_by: str | None
+    reference: str | None = None  # revision 0009; None for intakes sent before it
+    spam_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: PracticeIntake) -> IntakeRecord:
@@ -138,6 +140,8 @@ class IntakeRecord:
             triage=row.triage,
             reviewed_at=row.reviewed_at,
             reviewed_by=row.reviewed_by,
+            reference=row.reference,
+            spam_at=row.spam_at,
         )
 
 
@@ -168,6 +172,22 @@ class IntakeDetail:
     case: Case
     assessment: Assessment
     knowledge_version: str
+    contact: IntakeContact | None = None
+
+
+@dataclass(frozen=True)
+class IntakeContact:
+    """What the person chose to leave for the practice to reach them (each part optional). The name is
+    kept as the person's display name; the rest is sealed with the intake (``Practices``)."""
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    birth_date: str | None = None  # ISO date, e.g. 1961-04-30
+
+    @property
+    def empty(self) -> bool:
+        return not (self.name or self.phone or self.email or self.birth_date)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ ACTIONS = frozenset(
         "backup",  # the whole database copied into a file (recorded without person)
         "erase",  # an account erased (recorded without person)
         "purge.intake",  # an intake removed after the retention time
+        "spam.intake",  # an intake marked as spam by the practice
+        "delete.intake",  # an intake deleted by the practice (without person when the person went with it)
         "rotate.keys",  # every sealed secret sealed again under the current data key (without person)
         # Administration (services.administration), without person; the practice where there is one.
         "admin.revoke_token",  # an API token of the practice revoked

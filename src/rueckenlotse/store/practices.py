@@ -9,14 +9,15 @@ Deciding *which* practice ids the caller may act for is the caller's part
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from .account_records import (
     ApiTokenRecord,
     Forbidden,
     InboxRow,
+    IntakeContact,
     IntakeDetail,
     IntakeRecord,
     PracticeRecord,
@@ -50,6 +52,7 @@ from .schema import (
     PracticeIntake,
     PracticeMember,
 )
+from .sealing import Sealer
 
 # Lower-case letters and digits without the look-alikes (0/o, 1/l/i): readable aloud and typeable.
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -61,6 +64,40 @@ MAX_TOKEN_NAME = 100
 API_TOKEN_LIFETIME = timedelta(days=365)
 MAX_API_TOKEN_LIFETIME = timedelta(days=5 * 365)
 DEFAULT_INBOX_LIMIT = 500
+REFERENCE_CHARS = 8  # 31^8 ≈ 8·10^11 per practice: never the same twice in practice, short to read aloud
+MAX_SEARCH = 100
+InboxState = Literal["open", "reviewed", "spam", "all"]
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """Which intakes an inbox page lists. ``open`` leaves out reviewed and spam; ``all`` leaves out spam;
+    dates are aware moments (the caller turns the practice's local days into them); ``search`` matches
+    the reference (with or without the hyphen) or a part of the name."""
+
+    state: InboxState = "all"
+    triage: str | None = None
+    since: datetime | None = None
+    before: datetime | None = None
+    search: str | None = None
+
+
+def new_reference() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(REFERENCE_CHARS)).upper()
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalise_reference(text: str) -> str | None:
+    """A typed reference as stored ("k7mp 4qxa" -> "K7MP-4QXA"), or None if it cannot be one."""
+    raw = normalise_code(text).upper()
+    if len(raw) != REFERENCE_CHARS or any(ch.lower() not in CODE_ALPHABET for ch in raw):
+        return None
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def contact_place(intake_id: str) -> str:
+    """The sealed contact details open only in their own row (``store.sealing``)."""
+    return f"practice_intakes.contact_sealed/{intake_id}"
 
 
 @dataclass(frozen=True)
@@ -95,8 +132,9 @@ def _name(value: str, limit: int, what: str) -> str:
 class Practices:
     """Practices and what is submitted to them, on one Store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, sealer: Sealer | None = None) -> None:
         self._store = store
+        self._sealer = sealer
 
     # --- practices and members ------------------------------------------------------------------------
 
@@ -180,6 +218,8 @@ class Practices:
         assessment_id: str,
         *,
         submission_key: str | None = None,
+        receipt_hash: str | None = None,
+        contact: IntakeContact | None = None,
         now: datetime | None = None,
     ) -> IntakeRecord:
         """Attach one of the person's assessments to the practice (submitting it again returns the first).
@@ -191,13 +231,22 @@ class Practices:
 
         The caller must have established that the acting user may share this person's data: the person
         was just created for an anonymous intake link, or it is the signed-in patient's own person.
+
+        A new intake gets a reference code; ``receipt_hash`` (a digest of the person's receipt token) and
+        ``contact`` (phone, e-mail, date of birth: sealed, so this needs a sealer) are kept with it.
         """
-        if submission_key is not None and len(submission_key) != DIGEST_LENGTH:
-            raise InvalidValue("submission_key_invalid")
+        for digest in (submission_key, receipt_hash):
+            if digest is not None and len(digest) != DIGEST_LENGTH:
+                raise InvalidValue("submission_key_invalid")
         moment = aware(now)
         try:
             with _writing(self._store) as session:
                 new = _new_intake(session, practice_id, person_id, assessment_id, moment, submission_key)
+                if new.reference is None:  # a new row (an existing one keeps what it has)
+                    new.reference = new_reference()
+                    new.receipt_hash = receipt_hash
+                    new.contact_sealed = self._seal_contact(new.id, contact)
+                    session.flush()
                 return IntakeRecord.from_row(new)
         except IntegrityError:
             # The same assessment or result submitted twice at the same moment: the other row stands.
@@ -213,6 +262,26 @@ class Practices:
             row = _existing_intake(session, practice_id, None, submission_key)
             return IntakeRecord.from_row(row) if row is not None else None
 
+    def _seal_contact(self, intake_id: str, contact: IntakeContact | None) -> str | None:
+        if contact is None:
+            return None
+        rest = {k: v for k, v in asdict(contact).items() if k != "name" and v}
+        if not rest:
+            return None
+        if self._sealer is None:
+            raise RuntimeError("Practices needs a sealer to keep contact details")
+        text = json.dumps(rest, sort_keys=True, separators=(",", ":"))
+        return self._sealer.seal(text, contact_place(intake_id))
+
+    def _open_contact(self, row: PracticeIntake, name: str | None) -> IntakeContact | None:
+        values: dict[str, str] = {}
+        if row.contact_sealed is not None:
+            if self._sealer is None:
+                raise RuntimeError("Practices needs a sealer to open contact details")
+            values = json.loads(self._sealer.open(row.contact_sealed, contact_place(row.id)))
+        contact = IntakeContact(name=name, **{k: v for k, v in values.items() if k != "name"})
+        return None if contact.empty else contact
+
     def inbox(
         self,
         practice_id: str,
@@ -220,8 +289,10 @@ class Practices:
         only_open: bool = False,
         limit: int = DEFAULT_INBOX_LIMIT,
         offset: int = 0,
+        where: InboxFilter | None = None,
     ) -> list[InboxRow]:
-        """The practice's intakes, most urgent first, then newest first; with the warning signs."""
+        """The practice's intakes, most urgent first, then newest first; with the warning signs.
+        ``where`` narrows them (see ``InboxFilter``); without it, every intake but those marked spam."""
         query = (
             select(PracticeIntake, Person.display_name, AssessmentRow.assessment_json)
             .join(Person, Person.id == PracticeIntake.person_id)
@@ -237,27 +308,84 @@ class Practices:
         )
         if only_open:
             query = query.where(PracticeIntake.reviewed_at.is_(None))
+        query = query.where(*_conditions(where or InboxFilter()))
         with self._store.transaction(write=False) as session:
             return [
                 InboxRow(IntakeRecord.from_row(intake), name, _red_flags(document))
                 for intake, name, document in session.execute(query)
             ]
 
+    def count_inbox(self, practice_id: str, where: InboxFilter) -> int:
+        """How many intakes ``inbox`` lists with this filter (for paging)."""
+        query = (
+            select(func.count())
+            .select_from(PracticeIntake)
+            .join(Person, Person.id == PracticeIntake.person_id)
+            .where(PracticeIntake.practice_id == practice_id, *_conditions(where))
+        )
+        with self._store.transaction(write=False) as session:
+            return int(session.scalar(query) or 0)
+
+    def receipt(self, receipt_hash: str) -> tuple[PracticeRecord, IntakeDetail] | None:
+        """The practice and intake a person's receipt names (their own result), or None."""
+        if len(receipt_hash) != DIGEST_LENGTH:
+            return None
+        with self._store.transaction(write=False) as session:
+            row = session.scalar(select(PracticeIntake).where(PracticeIntake.receipt_hash == receipt_hash))
+            if row is None:
+                return None
+            practice = _practice(session, row.practice_id)
+            return PracticeRecord.from_row(practice), self._detail(session, row)
+
+    def mark_spam(
+        self, practice_id: str, intake_id: str, actor: audit.Actor, *, now: datetime | None = None
+    ) -> IntakeRecord:
+        """Mark an intake of this practice as spam (out of the open inbox), recorded in the audit trail."""
+        moment = aware(now)
+        with self._store.transaction() as session:
+            intake = _intake(session, practice_id, intake_id)
+            if intake.spam_at is None:
+                intake.spam_at = moment
+            audit.record(
+                session, actor, "spam.intake", person_id=intake.person_id, practice_id=practice_id, now=moment
+            )
+            session.flush()
+            return IntakeRecord.from_row(intake)
+
+    def delete_intake(
+        self, practice_id: str, intake_id: str, actor: audit.Actor, *, now: datetime | None = None
+    ) -> None:
+        """Delete an intake of this practice now, as the retention purge would: a person made only for
+        it is erased with it (contact details too); recorded in the audit trail."""
+        moment = aware(now)
+        with _writing(self._store) as session:
+            intake = _intake(session, practice_id, intake_id)
+            old = [(intake.id, intake.practice_id, intake.person_id, intake.assessment_id)]
+            erased = _persons_to_erase(session, old)
+            kept = None if intake.person_id in erased else intake.person_id
+            audit.record(session, actor, "delete.intake", person_id=kept, practice_id=practice_id, now=moment)
+            session.execute(delete(PracticeIntake).where(PracticeIntake.id == intake.id))
+            for person_id in sorted(erased):
+                erasing.erase(session, person_id)
+
     def intake_detail(self, practice_id: str, intake_id: str) -> IntakeDetail:
         """One intake with all answers; NotFound unless it was submitted to this practice."""
         with self._store.transaction(write=False) as session:
-            intake = _intake(session, practice_id, intake_id)
-            assessment = session.get(AssessmentRow, intake.assessment_id)
-            person = session.get(Person, intake.person_id)
-            if assessment is None or person is None:  # the foreign keys make this impossible
-                raise intake_not_found(intake_id)
-            return IntakeDetail(
-                intake=IntakeRecord.from_row(intake),
-                person=PersonRecord.from_row(person),
-                case=parse_stored(Case, assessment.case_json),
-                assessment=parse_stored(Assessment, assessment.assessment_json),
-                knowledge_version=assessment.knowledge_version,
-            )
+            return self._detail(session, _intake(session, practice_id, intake_id))
+
+    def _detail(self, session: Session, intake: PracticeIntake) -> IntakeDetail:
+        assessment = session.get(AssessmentRow, intake.assessment_id)
+        person = session.get(Person, intake.person_id)
+        if assessment is None or person is None:  # the foreign keys make this impossible
+            raise intake_not_found(intake.id)
+        return IntakeDetail(
+            intake=IntakeRecord.from_row(intake),
+            person=PersonRecord.from_row(person),
+            case=parse_stored(Case, assessment.case_json),
+            assessment=parse_stored(Assessment, assessment.assessment_json),
+            knowledge_version=assessment.knowledge_version,
+            contact=self._open_contact(intake, person.display_name),
+        )
 
     def mark_reviewed(
         self, practice_id: str, intake_id: str, account_id: str, *, now: datetime | None = None
@@ -502,6 +630,32 @@ def _existing_intake(
     by_key = [row for row in rows if submission_key is not None and row.submission_key == submission_key]
     first = by_key or rows
     return first[0] if first else None
+
+
+def _conditions(where: InboxFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if where.state == "spam":
+        conditions.append(PracticeIntake.spam_at.is_not(None))
+    else:
+        conditions.append(PracticeIntake.spam_at.is_(None))
+    if where.state == "open":
+        conditions.append(PracticeIntake.reviewed_at.is_(None))
+    elif where.state == "reviewed":
+        conditions.append(PracticeIntake.reviewed_at.is_not(None))
+    if where.triage is not None:
+        conditions.append(PracticeIntake.triage == where.triage)
+    if where.since is not None:
+        conditions.append(PracticeIntake.submitted_at >= where.since)
+    if where.before is not None:
+        conditions.append(PracticeIntake.submitted_at < where.before)
+    search = (where.search or "").strip()[:MAX_SEARCH]
+    if search:
+        reference = normalise_reference(search)
+        # A part of the name, case-insensitive; LIKE's wildcards in what was typed are taken literally.
+        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        by_name = func.lower(Person.display_name).like(f"%{escaped}%", escape="\\")
+        conditions.append(or_(by_name, PracticeIntake.reference == reference) if reference else by_name)
+    return conditions
 
 
 def _red_flags(document: dict[str, Any]) -> tuple[RedFlag, ...]:

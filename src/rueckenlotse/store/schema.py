@@ -42,6 +42,10 @@ DIGEST_LENGTH = 64
 EMAIL_LENGTH = 254
 # A sealed secret (``store.sealing``): a TOTP secret of 32 characters takes about 100; room for longer ones.
 SEALED_LENGTH = 255
+# A practice intake's reference code ("K7MP-4QXA") and its sealed contact details (about 300 characters
+# of JSON at most, sealed: nonce, tag, base64 and prefix add about a half).
+REFERENCE_LENGTH = 12
+CONTACT_SEALED_LENGTH = 1024
 # The inbox sorts by this (emergency first); kept beside the triage it is copied with.
 TRIAGE_RANK: dict[str, int] = {"self_care": 0, "routine": 1, "soon": 2, "urgent": 3, "emergency": 4}
 
@@ -273,6 +277,9 @@ class PracticeIntake(Base):
         # One intake per sent result, however often the browser sends it (revision 0004). NULLs (intakes
         # sent without a key) never collide, on SQLite and PostgreSQL alike.
         Index("ix_practice_intakes_submission", "practice_id", "submission_key", unique=True),
+        # Revision 0009: the reference both the person and the practice see, and the person's receipt.
+        Index("ix_practice_intakes_reference", "practice_id", "reference", unique=True),
+        Index("ix_practice_intakes_receipt", "receipt_hash", unique=True),
     )
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
     practice_id: Mapped[str] = mapped_column(String(ID_LENGTH), _practice_fk())
@@ -286,6 +293,27 @@ class PracticeIntake(Base):
     triage_rank: Mapped[int] = mapped_column(Integer)
     # A digest naming the sent result (see ``Practices.submit_intake``); not the answers themselves.
     submission_key: Mapped[str | None] = mapped_column(String(DIGEST_LENGTH))
+    # A short code the person is shown and may quote on the phone (revision 0009); NULL before it.
+    reference: Mapped[str | None] = mapped_column(String(REFERENCE_LENGTH))
+    # SHA-256 of the person's receipt token (the link to their result and PDFs), never the token itself.
+    receipt_hash: Mapped[str | None] = mapped_column(String(DIGEST_LENGTH))
+    # Phone, e-mail and date of birth the person chose to leave, sealed (``store.sealing``) to this row;
+    # the name goes to ``persons.display_name``. Both go with the intake's person when it is purged.
+    contact_sealed: Mapped[str | None] = mapped_column(String(CONTACT_SEALED_LENGTH))
+    # Marked as spam by a clinician: out of the open inbox, kept (and counted) until deleted or purged.
+    spam_at: Mapped[datetime | None]
+
+
+class IntakeAttempt(Base):
+    """One send through a practice's intake link, counted for throttling (revision 0009). The key is a
+    SHA-256 of what is counted (the link, or the link and a client), so no address is kept in plain text.
+    Apart from ``login_attempts``: those are forgotten after minutes, these count for an hour."""
+
+    __tablename__ = "intake_attempts"
+    __table_args__ = (Index("ix_intake_attempts_key_attempted_at", "key", "attempted_at"),)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
+    attempted_at: Mapped[datetime]
 
 
 class WebSession(Base):

@@ -47,7 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
         store = Store.open(settings.database_url)
         app.state.store = store
         app.state.accounts = build_accounts(store, settings)
-        app.state.practices = Practices(store)
+        app.state.practices = Practices(store, sealer=app.state.accounts.sealer)
         trimmer = _start_trimming(settings.memory_trim_seconds)
         try:
             yield

@@ -15,9 +15,9 @@ from typing import Any
 
 from ..core.kb import KnowledgeBase
 from ..core.models import Case
+from ..i18n import zone as zones
 from ..i18n.formatting import decimal, format_moment
-from ..i18n.zone import local_zone
-from ..questionnaire import Question, load_questionnaire
+from ..questionnaire import Question, asked_in_case, load_questionnaire
 from ..questionnaire.model import OFFER_PREFIX
 from ..store.account_records import InboxRow
 from .i18n import WebTexts
@@ -25,13 +25,14 @@ from .i18n import WebTexts
 TRIAGES = ("emergency", "urgent", "soon", "routine", "self_care")
 
 
-def _zone() -> dt.tzinfo | None:
-    zone = local_zone()  # RUECKENLOTSE_TIME_ZONE; UTC only where the system has no time-zone data
+def local_zone() -> dt.tzinfo | None:
+    """RUECKENLOTSE_TIME_ZONE, or None where the system has no time-zone data (times then say UTC)."""
+    zone = zones.local_zone()
     return None if zone is dt.UTC else zone
 
 
 def format_time(moment: datetime, lang: str) -> str:
-    zone = _zone()
+    zone = local_zone()
     local = moment.astimezone(zone) if zone is not None else moment
     suffix = "" if zone is not None else " UTC"
     return format_moment(local, lang) + (" Uhr" if lang == "de" and zone is not None else suffix)
@@ -44,6 +45,8 @@ class RowView:
     urgency: str
     submitted: str
     person: str
+    named: bool  # the person gave a name (else ``person`` already says the reference)
+    reference: str | None
     conditions: tuple[str, ...]
     signs: tuple[str, ...]
     reviewed: str | None
@@ -96,8 +99,13 @@ class PracticeView:
         label = _flag_labels().get(field)
         return label.get(self.lang) if label is not None else None
 
-    def person(self, person_id: str, display_name: str | None) -> str:
-        return display_name or self.t("practice.person_anonymous", short=person_id[:8])
+    def person(self, person_id: str, display_name: str | None, reference: str | None = None) -> str:
+        """The name the person gave; else "no name" with the reference (what they quote on the phone)."""
+        if display_name:
+            return display_name
+        if reference:
+            return self.t("practice.person_unnamed", reference=reference)
+        return self.t("practice.person_anonymous", short=person_id[:8])
 
     def row(self, row: InboxRow) -> RowView:
         intake = row.intake
@@ -108,7 +116,9 @@ class PracticeView:
             triage=intake.triage,
             urgency=self.urgency(intake.triage),
             submitted=format_time(intake.submitted_at, self.lang),
-            person=self.person(intake.person_id, row.display_name),
+            person=self.person(intake.person_id, row.display_name, intake.reference),
+            named=bool(row.display_name),
+            reference=intake.reference,
             conditions=tuple(self.kt(f"condition.{c}.label") for c in row.red_flag_conditions),
             signs=signs,
             reviewed=self.t("practice.reviewed_at", when=format_time(reviewed, self.lang))
@@ -118,27 +128,49 @@ class PracticeView:
 
     # ---- every answer --------------------------------------------------------------------------------
     def answers(self, case: Case) -> tuple[AnswerTable, ...]:
-        """One table per warning-sign question (each sign with Yes or No), then one with the rest."""
+        """One table per warning-sign question (each sign with Yes or No), then one with the rest.
+
+        A question the interview did not ask reads "nicht gefragt": the stored Case holds a False for
+        every flag, and a clinician must never read a "no" that nobody said."""
+        asked = asked_in_case(case)
         tables: list[AnswerTable] = []
         others: list[AnswerLine] = []
         for question in load_questionnaire().questions:
             if question.kind == "multi_flags":
                 lines = tuple(
                     self._yes_no(option.label.get(self.lang), _value(case, option.field or ""))
+                    if question.id in asked
+                    else self._not_asked(option.label.get(self.lang))
                     for option in question.options
                 )
-                tables.append(AnswerTable(question.id, question.text.get(self.lang), True, lines))
+                tables.append(AnswerTable(question.id, self._caption(question), True, lines))
             elif question.field is not None and not question.field.startswith(OFFER_PREFIX):
-                others.append(self._line(question, _value(case, question.field)))
+                line = (
+                    self._line(question, _value(case, question.field))
+                    if question.id in asked
+                    else self._not_asked(self._wording(question))
+                )
+                others.append(line)
         tables.append(AnswerTable("other", self.t("practice.detail.answers_title"), False, tuple(others)))
         return tuple(tables)
+
+    def _caption(self, question: Question) -> str:
+        """The table's title for the clinician (the patient's wording speaks to the patient)."""
+        key = f"practice.detail.flags.{question.id}"
+        return self.t(key) if key in self.texts else self._wording(question)
+
+    def _wording(self, question: Question) -> str:
+        return self.t("practice.detail.wording", text=question.text.get(self.lang))
+
+    def _not_asked(self, label: str) -> AnswerLine:
+        return AnswerLine(label, self.t("practice.detail.not_asked"), False)
 
     def _yes_no(self, label: str, value: Any) -> AnswerLine:
         yes = value is True
         return AnswerLine(label, self.t("intake.yes" if yes else "intake.no"), yes)
 
     def _line(self, question: Question, value: Any) -> AnswerLine:
-        label = question.text.get(self.lang)
+        label = self._wording(question)
         if question.kind == "bool":
             if value is None:
                 return AnswerLine(label, self.t("practice.detail.not_given"), False)

@@ -6,20 +6,20 @@ row has a short label of the report's own (texts_documents.yaml, ``doc.sign.<fie
 reads the clinical meaning at a glance, also for fields the questionnaire no longer asks (contract 1's
 ``neuro_bilateral``). A choice answer says which yes (``doc.sign.<field>.<value>``), so "strain" (lifting
 without a fall) never reads like a fall. "Not asked" means the questionnaire skips the question for these
-answers (e.g. hand clumsiness without neck pain) and the Case does not give the field; the contract reads
-an absent field as "no", the report says why it is.
+answers (e.g. hand clumsiness without neck pain): the contract reads such a field as "no", the report says
+that nobody said it (``questionnaire.asked_in_case`` walks the questions as the interview did).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Literal
 
 from ...core.conditions import referenced_names
 from ...core.kb import KnowledgeBase
 from ...core.models import Case
-from ...questionnaire import Question, Questionnaire, load_questionnaire
+from ...questionnaire import Question, asked_in_case, load_questionnaire
 from .texts import DocumentTexts
 
 CONTEXT_FIELDS = frozenset({"age", "regions", "duration_weeks", "recurrent"})
@@ -68,21 +68,16 @@ def _questions_in_order(fields: frozenset[str]) -> tuple[tuple[str, Question | N
     return tuple(ordered)
 
 
-def _env(case: Case) -> dict[str, Any]:
-    """The Case as the flat answers the questionnaire's ask_if conditions read."""
-    return case.model_dump(mode="json", exclude={"startback", "neuroplastic"})
-
-
-def _answer(case: Case, field: str, question: Question | None, qn: Questionnaire) -> Answer:
+def _answer(case: Case, field: str, question: Question | None, asked: frozenset[str]) -> Answer:
     value = getattr(case, field)
     if value not in (False, "none"):
         return "yes"
-    if field in case.model_fields_set:
-        return "no"
     if field in V2_BILATERAL and case.neuro_bilateral:
         return "not_asked"  # the old question was answered instead: its "yes" is no "no" for these
-    asked = question is not None and qn.asks(question, _env(case))
-    return "no" if asked else "not_asked"
+    if question is None:  # a field the questionnaire never asks: only a Case that gives it says "no"
+        return "no" if field in case.model_fields_set else "not_asked"
+    # A stored Case holds every flag, asked or not: only the interview's walk says whether "no" was said.
+    return "no" if question.id in asked else "not_asked"
 
 
 def _yes_text(case: Case, field: str, texts: DocumentTexts, lang: str) -> str:
@@ -97,10 +92,10 @@ def _yes_text(case: Case, field: str, texts: DocumentTexts, lang: str) -> str:
 def warning_sign_answers(
     kb: KnowledgeBase, case: Case, texts: DocumentTexts, lang: str
 ) -> tuple[SignAnswer, ...]:
-    qn = load_questionnaire()
+    asked = asked_in_case(case)
     rows: list[SignAnswer] = []
     for field, question in _questions_in_order(warning_sign_fields(kb)):
-        answer = _answer(case, field, question, qn)
+        answer = _answer(case, field, question, asked)
         if answer == "yes":
             text = _yes_text(case, field, texts, lang)
         else:

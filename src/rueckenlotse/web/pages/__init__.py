@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import auth, data, diary, home, info, patient, practice, practice_admin, reports
+from . import auth, data, diary, home, info, patient, practice, practice_admin, practice_link, reports
 
 router = APIRouter()
 router.include_router(home.router)
@@ -17,6 +17,7 @@ router.include_router(diary.router)
 router.include_router(auth.router)
 router.include_router(practice.router)
 router.include_router(practice_admin.router)
+router.include_router(practice_link.router)
 router.include_router(reports.router)
 router.include_router(data.router)
 router.include_router(info.router)

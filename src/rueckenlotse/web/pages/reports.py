@@ -106,8 +106,8 @@ async def report_of_intake(request: Request, intake_id: str) -> Response:
     await run_in_threadpool(
         record_access, request, principal, "read.intake_report", intake.practice_id, intake.person_id
     )
-    # Pseudonymous: the name the person chose, else the start of their random id.
-    label = detail.person.display_name or detail.intake.person_id[:8]
+    # The name the person gave, else the reference both sides know, else the start of the random id.
+    label = detail.person.display_name or detail.intake.reference or detail.intake.person_id[:8]
     content = await run_in_threadpool(
         lambda: report_pdf(
             "clinician", detail.case, detail.assessment, lang=request_lang(request), person_label=label
