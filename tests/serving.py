@@ -60,9 +60,13 @@ def served(data_dir: Path, log: Path, env: Mapping[str, str]) -> Iterator[str]:
         command = cli_command(
             "serve", "--host", "127.0.0.1", "--port", str(port), "--db", f"sqlite:///{data_dir / 'web.db'}"
         )
-        with log.open("ab") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(env), cwd=ROOT)
         url = f"http://127.0.0.1:{port}"
+        # A server that sends mail needs its public address for the links: the one it listens on here.
+        own = {"RUECKENLOTSE_PUBLIC_URL": url} if "RUECKENLOTSE_SMTP_HOST" in env else {}
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, env={**env, **own}, cwd=ROOT
+            )
         if wait_until_up(url, process):
             break
         stop_process(process)

@@ -45,6 +45,8 @@ ACTIONS = frozenset(
         "erase",  # an account erased (recorded without person)
         "purge.intake",  # an intake removed after the retention time
         "rotate.keys",  # every sealed secret sealed again under the current data key (without person)
+        "password.reset",  # an account's password set anew through a link mailed to its address
+        "password.change",  # an account's password changed by its owner, signed in
     }
 )
 # Actions done by a practice (clinician or API token): kept, without the person, when the person is erased.

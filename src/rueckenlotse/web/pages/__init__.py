@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import auth, data, diary, home, patient, practice, reports
+from . import account, auth, data, diary, home, patient, practice, reports
 
 router = APIRouter()
 router.include_router(home.router)
 router.include_router(patient.router)
 router.include_router(diary.router)
 router.include_router(auth.router)
+router.include_router(account.router)
 router.include_router(practice.router)
 router.include_router(reports.router)
 router.include_router(data.router)

@@ -179,7 +179,7 @@ async def save_assessment(request: Request) -> Response:
     if _save_for(request, principal, saved, lang):
         return see_other(path_for(request, "home"))
     if form.get("via") == "anmelden":
-        context = {"email": "", "failed": False, "logged_out": False, "state": saved[0]}
+        context = {"email": "", "failed": False, "reason": None, "state": saved[0]}
         return render(request, "auth_login.html", context, lang=lang)
     return _register_form(request, lang, state=saved[0], saving=True)
 
