@@ -62,6 +62,7 @@ API = "/api/v1"
 MISSING_INTAKE = secrets.token_hex(16)  # shaped like a real id (32 hex digits), but nobody's
 MISSING_CODE = "gibtesnichtxyz"
 SIGNED_STATE = re.compile(r'name="state" value="[^"]*"')
+SIGNED_OUT_REASON = re.compile(r'<div class="notice" role="status" id="signed-out-reason">.*?</div>', re.S)
 
 Form = dict[str, str]
 FormMaker = Callable[[World, Role, httpx.Client, Mapping[str, str]], Form]
@@ -134,6 +135,14 @@ def by_signed_in_home(anonymous: Expect, pending: Expect) -> dict[Role, Expect]:
     )  # fmt: skip
 
 
+def signed_in_only(expect: Expect) -> dict[Role, Expect]:
+    """A page of one's own account, patient or clinician alike; not before the second factor."""
+    return per_role(
+        anonymous=TO_LOGIN, patient_a=expect, patient_b=expect, clinician_x=expect, clinician_y=expect,
+        pending=TO_LOGIN,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Row:
     method: str
@@ -198,6 +207,21 @@ def wrong_code_form(world: World, role: Role, client: httpx.Client, params: Mapp
     secret = world.pending_clinician.secret
     assert secret is not None
     return {"code": wrong_code(secret)}
+
+
+def unknown_address_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    return {"email": f"niemand-{secrets.token_hex(5)}@example.org"}
+
+
+def dead_reset_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    return {"code": secrets.token_urlsafe(32), "password": "ein langer neuer Satz", "password_repeat": "x"}
+
+
+def wrong_password_change_form(
+    world: World, role: Role, client: httpx.Client, params: Mapping[str, str]
+) -> Form:
+    new = "ein langer neuer Satz als Passwort"
+    return {"old_password": "nicht das Passwort", "password": new, "password_repeat": new}
 
 
 def empty_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
@@ -378,6 +402,15 @@ MATRIX: list[Row] = [
         form=empty_form,
         own_session=True,
     ),
+    # One's own account by e-mail: a forgotten password (the same answer for any address), a link that
+    # does not work (a made-up one), changing the password (a wrong old one: nothing changes).
+    Row("GET", "/passwort-vergessen", everyone(OK)),
+    Row("POST", "/passwort-vergessen", everyone(OK), form=unknown_address_form),
+    Row("GET", "/passwort-neu", everyone(OK)),
+    Row("POST", "/passwort-neu", everyone(Expect(410)), form=dead_reset_form),
+    Row("GET", "/adresse-bestaetigen", everyone(Expect(410))),
+    Row("GET", "/konto/passwort", signed_in_only(OK)),
+    Row("POST", "/konto/passwort", signed_in_only(Expect(422)), form=wrong_password_change_form),
     # The practice.
     Row(
         "GET",
@@ -518,8 +551,10 @@ def check_changes(
 
 
 def comparable(response: httpx.Response) -> str:
-    """The body, its signed intake state aside: a practice link's state carries a fresh random nonce."""
-    return SIGNED_STATE.sub('name="state" value="STATE"', response.text)
+    """The body, its signed intake state aside (a practice link's state carries a fresh random nonce), and
+    the sign-in page's word on why the session ended (the one thing an ended cookie may change: it tells
+    its holder no more than that the session is over)."""
+    return SIGNED_OUT_REASON.sub("", SIGNED_STATE.sub('name="state" value="STATE"', response.text))
 
 
 def matrix_cases(rows: list[Row], roles: tuple[Role, ...] = ROLES) -> list[object]:
