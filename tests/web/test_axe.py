@@ -107,6 +107,19 @@ def not_found(page: Page) -> None:
     page.goto("/nowhere")
 
 
+def forgot_password(page: Page) -> None:
+    page.goto("/passwort-vergessen")
+
+
+def forgot_password_error(page: Page) -> None:
+    page.goto("/passwort-vergessen")
+    submit(page.get_by_role("button", name="Link schicken"))
+
+
+def dead_reset_link(page: Page) -> None:
+    page.goto("/passwort-neu?code=abgelaufen")
+
+
 PAGES: dict[str, Callable[[Page], None]] = {
     "start": start_page,
     "question": first_question,
@@ -120,6 +133,9 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "result": self_care_result,
     "result-en": english_result,
     "not-found": not_found,
+    "forgot-password": forgot_password,
+    "forgot-password-error": forgot_password_error,
+    "dead-reset-link": dead_reset_link,
 }
 
 
