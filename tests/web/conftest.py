@@ -83,17 +83,29 @@ def mail_inbox() -> Iterator[Inbox]:
         yield inbox
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, mail_inbox: Inbox) -> Iterator[LiveServer]:
-    """`rueckenlotse serve` on 127.0.0.1 with a fresh data folder (secret key, SQLite database), sending
-    its mails to the local SMTP server ``mail_inbox``."""
+def _serve(tmp_path_factory: pytest.TempPathFactory, mail: Inbox | None) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("web-data")
     log = data_dir / "server.log"
     env = {k: v for k, v in os.environ.items() if k not in SERVER_OWN and not k.startswith(MAIL_SETTINGS)}
     env["RUECKENLOTSE_DATA_DIR"] = str(data_dir)
-    env.update(mail_env(mail_inbox))
+    if mail is not None:
+        env.update(mail_env(mail))
     with served(data_dir, log, env) as url:
         yield LiveServer(url, log, data_dir)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`rueckenlotse serve` on 127.0.0.1 with a fresh data folder (secret key, SQLite database); no mail
+    server, as a fresh installation has none."""
+    yield from _serve(tmp_path_factory, None)
+
+
+@pytest.fixture(scope="session")
+def mail_live_server(tmp_path_factory: pytest.TempPathFactory, mail_inbox: Inbox) -> Iterator[LiveServer]:
+    """Like ``live_server``, but sending its mails to the local SMTP server ``mail_inbox``. A test module
+    about mail overrides ``live_server`` with it (``page`` and ``client`` then use it too)."""
+    yield from _serve(tmp_path_factory, mail_inbox)
 
 
 @pytest.fixture

@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 
+@pytest.fixture(scope="session")
+def live_server(mail_live_server: LiveServer) -> LiveServer:
+    """The server of this module's tests sends mail (to ``mail_inbox``)."""
+    return mail_live_server
+
+
 @pytest.fixture(scope="module")
 def axe_source() -> str:
     return needs.axe().read_text(encoding="utf-8")

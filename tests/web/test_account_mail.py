@@ -27,6 +27,13 @@ from ..serving import served
 from .conftest import SERVER_OWN, LiveServer
 from .test_auth import PASSWORD, accounts, login, own_client, post_form, session_cookie
 
+
+@pytest.fixture(scope="session")
+def live_server(mail_live_server: LiveServer) -> LiveServer:
+    """The server of this module's tests sends mail (to ``mail_inbox``)."""
+    return mail_live_server
+
+
 NEW_PASSWORD = "ein ganz anderer Satz als Passwort"
 
 

@@ -405,7 +405,8 @@ MATRIX: list[Row] = [
     # One's own account by e-mail: a forgotten password (the same answer for any address), a link that
     # does not work (a made-up one), changing the password (a wrong old one: nothing changes).
     Row("GET", "/passwort-vergessen", everyone(OK)),
-    Row("POST", "/passwort-vergessen", everyone(OK), form=unknown_address_form),
+    # (This server has no mail server: the form says so, with 503. With one: test_account_mail.py.)
+    Row("POST", "/passwort-vergessen", everyone(Expect(503)), form=unknown_address_form),
     Row("GET", "/passwort-neu", everyone(OK)),
     Row("POST", "/passwort-neu", everyone(Expect(410)), form=dead_reset_form),
     Row("GET", "/adresse-bestaetigen", everyone(Expect(410))),
