@@ -149,3 +149,28 @@ def test_the_authenticator_set_up_shows_a_qr_code_and_keeps_its_key(
         page.locator(".site-header").get_by_role("link", name="Mein Bereich").get_attribute("href")
         == "/praxis"
     )
+
+
+def test_registering_with_mail_then_confirming_the_address(
+    page: Page, live_server: LiveServer, mail_inbox: Inbox, axe_source: str, screenshot_dir: Path
+) -> None:
+    email = f"neu-{secrets.token_hex(4)}@example.org"
+    page.goto("/registrieren")
+    page.get_by_label("E-Mail-Adresse").fill(email)
+    page.get_by_label("Passwort", exact=True).fill(PASSWORD)
+    page.get_by_label("Passwort noch einmal").fill(PASSWORD)
+    submit(page.get_by_role("button", name="Konto anlegen"))
+    assert email in page.locator("#register-sent").inner_text()
+    assert_accessible(page, axe_source, "register-sent")
+    save_screenshots(page, screenshot_dir, "account-register-sent")
+    page.get_by_label("Passwort", exact=True).fill(PASSWORD)
+    submit(page.get_by_role("button", name="Anmelden"))
+    assert page.url.endswith("/mein-bereich")
+    assert page.locator("#unverified-address").is_visible()
+    assert_accessible(page, axe_source, "home-unverified")
+    save_screenshots(page, screenshot_dir, "account-home-unverified")
+    page.goto(link_in(mail_inbox.wait_for(email)[0]))
+    assert page.locator("#address-verified").is_visible()
+    assert_accessible(page, axe_source, "address-verified")
+    submit(page.get_by_role("link", name="Mein Bereich").last)
+    assert page.locator("#unverified-address").count() == 0

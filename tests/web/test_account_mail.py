@@ -7,6 +7,7 @@ The live server sends its mails to ``mail_inbox`` (aiosmtpd on 127.0.0.1); no ma
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -22,7 +23,7 @@ from rueckenlotse.store import Store
 from rueckenlotse.store.audit import events_of_person
 from rueckenlotse.store.schema import Account, WebSession
 
-from ..mail_server import Inbox, link_in
+from ..mail_server import Inbox, body_of, link_in
 from ..serving import served
 from .conftest import SERVER_OWN, LiveServer
 from .test_auth import PASSWORD, accounts, login, own_client, post_form, session_cookie
@@ -296,3 +297,43 @@ def test_without_a_mail_server_the_page_says_so(mailless_server: str) -> None:
         token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
         sent = client.post("/passwort-vergessen", data={"csrf_token": token, "email": "a@example.org"})
         assert sent.status_code == 503 and 'id="mail-unavailable"' in sent.text
+
+
+# ---- registering --------------------------------------------------------------------------------------
+def register(client: httpx.Client, email: str, password: str) -> httpx.Response:
+    form = {"email": email, "password": password, "password_repeat": password, "display_name": ""}
+    return post_form(client, "/registrieren", form)
+
+
+def test_registering_answers_the_same_for_a_new_and_a_taken_address(
+    store: Store, devices: Callable[[], httpx.Client], mail_inbox: Inbox
+) -> None:
+    taken, _ = new_patient(store)
+    new = f"neu-{secrets.token_hex(4)}@example.org"
+    answers = [register(devices(), address, NEW_PASSWORD) for address in (new, taken)]
+    assert [a.status_code for a in answers] == [200, 200]
+    bodies = [a.text.replace(address, "ADDRESS") for a, address in zip(answers, (new, taken), strict=True)]
+    strip = lambda text: re.sub(r'name="csrf_token" value="[^"]*"', "", text)  # noqa: E731
+    assert strip(bodies[0]) == strip(bodies[1]) and "Fast geschafft" in bodies[0]
+    assert all(session_cookie(a) is None for a in answers)  # nobody is signed in by the form alone
+
+    exists = mail_inbox.wait_for(taken)[0]
+    assert exists["Subject"] == "Sie haben bereits ein Konto bei Rückenlotse"
+    assert "/passwort-neu?code=" in link_in(exists)
+    verify = mail_inbox.wait_for(new)[0]
+    assert "/adresse-bestaetigen?code=" in link_in(verify)
+    # The taken address's owner keeps the password; the newcomer signs in with theirs, then confirms.
+    assert login(devices(), taken, NEW_PASSWORD).status_code == 401
+    client = signed_in(devices, new, NEW_PASSWORD)
+    assert 'id="unverified-address"' in client.get("/mein-bereich").text
+    assert "ist bestätigt" in client.get(path_of(link_in(verify))).text
+    assert 'id="unverified-address"' not in client.get("/mein-bereich").text
+
+
+def test_a_mail_in_english_for_an_english_visitor(store: Store, web: httpx.Client, mail_inbox: Inbox) -> None:
+    email, _ = new_patient(store)
+    web.cookies.set("lang", "en")
+    ask_for_reset(web, email)
+    mail = mail_inbox.wait_for(email)[0]
+    assert mail["Subject"] == "A new password for Rückenlotse"
+    assert "If that was not you" in body_of(mail)

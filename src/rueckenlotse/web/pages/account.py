@@ -17,10 +17,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...services.auth import Role, check_password
+from ...services.auth import Principal, Role, check_password
 from ...services.mail import Mailer
 from ...store import account_tokens
 from ...store.account_records import AccountRecord, Throttled
+from ...store.accounts import EmailTaken, normalise_email
 from ...store.repository import InvalidValue
 from ..deps import checked_form, client_of, path_for, see_other, throttled_page
 from ..i18n import request_lang
@@ -42,6 +43,51 @@ VERIFY_DAYS = account_tokens.LIFETIME[account_tokens.VERIFY].days
 
 def mailer_of(request: Request) -> Mailer:
     return cast(Mailer, request.app.state.mailer)
+
+
+def mail_available(request: Request) -> bool:
+    return mailer_of(request).available
+
+
+def unverified_address(request: Request, principal: Principal) -> bool:
+    """Whether Mein Bereich asks to confirm the address (only where mail can be sent at all)."""
+    if principal.account_id is None or not mail_available(request):
+        return False
+    return not accounts_of(request).account(principal.account_id).email_verified
+
+
+# ---- registering, where mail can be sent ---------------------------------------------------------------
+async def registered_by_mail(
+    request: Request, values: dict[str, str], password: str, state: str, lang: str
+) -> Response:
+    """The answer to a valid registration form when mail can be sent: the same page for a new address and
+    for one that has an account already, so the form tells nobody which addresses are known.
+
+    A new address gets its account and a mail to confirm the address; a known one a mail saying that it has
+    an account, with a link to set a new password. Nobody is signed in here (that would tell the two
+    apart): the page asks to sign in with the password just chosen, and an assessment waiting to be saved
+    goes along in that form and is saved at the sign-in (to whichever account the password opens).
+    """
+    accounts = accounts_of(request)
+    account: AccountRecord | None = None
+    task: BackgroundTask | None = None
+    try:
+        account, _ = await run_in_threadpool(
+            accounts.register_patient, values["email"], password, values["display_name"]
+        )
+    except EmailTaken:
+        issued = await run_in_threadpool(
+            accounts.issue_link, values["email"], account_tokens.RESET, client=client_of(request)
+        )
+        if issued is not None:
+            task = reset_mail_task(request, issued[0], issued[1], lang, "account_exists")
+    if account is not None:
+        token = await run_in_threadpool(accounts.link_for, account.id, account_tokens.VERIFY)
+        task = verify_mail_task(request, account, token, lang)
+    context = {"email": normalise_email(values["email"]), "state": state}
+    response = render(request, "patient_register_sent.html", context, lang=lang)
+    response.background = task
+    return response
 
 
 def reset_mail_task(
