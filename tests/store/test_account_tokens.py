@@ -88,3 +88,13 @@ def test_the_pending_totp_key_stays_until_confirmed(store: Store) -> None:
     assert accounts.totp_confirm(account.id, pyotp.TOTP(first.secret).now())
     with pytest.raises(InvalidValue):
         accounts.totp_pending_setup(account.id)
+
+
+def test_erasing_the_person_takes_its_links_and_their_counts_along(store: Store) -> None:
+    accounts = make_accounts(store)
+    account, person = accounts.register_patient("gerda@example.org", PASSWORD)
+    assert accounts.issue_link("gerda@example.org", account_tokens.RESET, client=CLIENT, now=T0) is not None
+    assert accounts.change_password(account.id, PASSWORD, NEW, keep=None, now=T0)
+    counts = store.erase_person(person.id)
+    assert counts["account_tokens"] == 1
+    assert counts["login_attempts"] == 2  # the address's link count and the password change
