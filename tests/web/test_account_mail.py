@@ -264,6 +264,10 @@ def test_the_header_offers_sign_in_or_my_area_and_sign_out(
         page = client.get(path).text
         assert '<a class="nav-link" href="/mein-bereich">Mein Bereich</a>' in page
         assert 'id="header-logout"' in page and 'id="header-login"' not in page
+    client.cookies.set("lang", "en")
+    english = client.get("/mein-bereich").text
+    assert '<a class="nav-link" href="/mein-bereich">My area</a>' in english
+    assert ">Sign out</button>" in english
 
 
 # ---- confirming the address ---------------------------------------------------------------------------
