@@ -60,9 +60,13 @@ def served(data_dir: Path, log: Path, env: Mapping[str, str], db_url: str | None
     for _ in range(3):  # a port found free can be taken before the server binds it: try another
         port = free_port()
         command = cli_command("serve", "--host", "127.0.0.1", "--port", str(port), "--db", database)
-        with log.open("ab") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(env), cwd=ROOT)
         url = f"http://127.0.0.1:{port}"
+        # A server that sends mail needs its public address for the links: the one it listens on here.
+        own = {"RUECKENLOTSE_PUBLIC_URL": url} if "RUECKENLOTSE_SMTP_HOST" in env else {}
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, env={**env, **own}, cwd=ROOT
+            )
         if wait_until_up(url, process):
             break
         stop_process(process)

@@ -44,6 +44,7 @@ LIBRARIES: dict[str, tuple[str, str]] = {
     "starlette": ("starlette", "web"),
     "uvicorn": ("uvicorn", "web"),
     "itsdangerous": ("itsdangerous", "web"),
+    "segno": ("segno", "web"),
 }
 
 # Exit code of a command whose extra is missing: the CLI's code for "cannot do this here" (cli.common).

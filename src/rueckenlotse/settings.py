@@ -218,6 +218,44 @@ class Settings(BaseSettings):
         zone_named(name)  # a misspelt zone stops the start, it never prints UTC quietly
         return name
 
+    # E-mail (password reset, address verification). Without a host and a public address nothing is sent,
+    # and the pages say that e-mail is not available.
+    public_url: str | None = Field(
+        default=None,
+        validation_alias="RUECKENLOTSE_PUBLIC_URL",
+        description="The address people open the web app at (e.g. https://rueckenlotse.example.org), for "
+        "the links in e-mails; never taken from a request's Host header.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        validation_alias="RUECKENLOTSE_SMTP_HOST",
+        description="Mail server for password-reset and verification mails; unset: no e-mail is sent.",
+    )
+    smtp_port: int = Field(
+        default=587, ge=1, le=65535, validation_alias="RUECKENLOTSE_SMTP_PORT", description="Its port."
+    )
+    smtp_user: str | None = Field(
+        default=None, validation_alias="RUECKENLOTSE_SMTP_USER", description="User name at the mail server."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, validation_alias="RUECKENLOTSE_SMTP_PASSWORD", description="Its password."
+    )
+    smtp_starttls: bool = Field(
+        default=True,
+        validation_alias="RUECKENLOTSE_SMTP_STARTTLS",
+        description="Encrypt with STARTTLS before logging in or sending (turn off only for a local server).",
+    )
+    smtp_from: str = Field(
+        default="Rückenlotse <noreply@localhost>",
+        validation_alias="RUECKENLOTSE_SMTP_FROM",
+        description="Sender of the mails (From:).",
+    )
+
+    @property
+    def mail_available(self) -> bool:
+        """Mails can be sent: a mail server and the public address for the links are configured."""
+        return bool(self.smtp_host) and bool(self.public_url)
+
     def effective_secret_key(self) -> str:
         """The configured key, or the one kept in ``data_dir`` (created on first use).
 

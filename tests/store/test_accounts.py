@@ -61,6 +61,7 @@ def test_a_patient_account_is_registered_together_with_its_person(store: Store) 
         "created_at",
         "disabled",
         "totp_confirmed",
+        "email_verified",
     }
 
 

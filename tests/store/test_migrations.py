@@ -216,10 +216,25 @@ def data_0007(conn: Connection) -> None:
     )
 
 
-def data_0009(conn: Connection) -> None:
-    """0007's rows; the intake has a reference, a receipt digest, sealed contact details (any text: the
-    migration never opens it) and a spam mark; and one counted send of the link."""
+def data_0008(conn: Connection) -> None:
+    """0007's rows, Anna's address verified and an unused password-reset link (a downgrade drops both)."""
     data_0007(conn)
+    t = tables(conn)
+    conn.execute(
+        update(t["accounts"]).where(t["accounts"].c.person_id == f"{0:032x}").values(email_verified_at=NOW)
+    )
+    account_id = conn.scalar(select(t["accounts"].c.id).where(t["accounts"].c.person_id == f"{0:032x}"))
+    conn.execute(
+        insert(t["account_tokens"]).values(
+            id="9" * 64, account_id=account_id, purpose="reset", created_at=NOW, expires_at=NOW, used_at=None
+        )
+    )
+
+
+def data_0009(conn: Connection) -> None:
+    """0008's rows; the intake has a reference, a receipt digest, sealed contact details (any text: the
+    migration never opens it) and a spam mark; and one counted send of the link."""
+    data_0008(conn)
     t = tables(conn)
     conn.execute(
         update(t["practice_intakes"])
@@ -254,6 +269,7 @@ SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0005": data_0005,
     "0006": data_0006,
     "0007": data_0007,
+    "0008": data_0008,
     "0009": data_0009,
     "0011": data_0011,
 }

@@ -21,6 +21,7 @@ from rueckenlotse.store import Store
 from rueckenlotse.store.sealing import Sealer, sealer_for
 
 from .. import needs
+from ..mail_server import Inbox, mail_env, mail_server
 from ..serving import served
 from ..store.account_support import sealer_for_tests
 
@@ -54,6 +55,7 @@ class LiveServer:
 
 
 # What the test servers make for themselves in their data folder.
+MAIL_SETTINGS = ("RUECKENLOTSE_SMTP_", "RUECKENLOTSE_PUBLIC_URL")
 SERVER_OWN = (
     "DATABASE_URL",
     "RUECKENLOTSE_SECRET_KEY",
@@ -75,17 +77,38 @@ def server_sealer(store: Store) -> Sealer:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """`rueckenlotse serve` on 127.0.0.1 with a fresh data folder (secret key, SQLite database)."""
+def mail_inbox() -> Iterator[Inbox]:
+    """The local SMTP server (aiosmtpd) the test servers send their mails to."""
+    with mail_server() as inbox:
+        yield inbox
+
+
+def _serve(tmp_path_factory: pytest.TempPathFactory, mail: Inbox | None) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("web-data")
     log = data_dir / "server.log"
-    env = {k: v for k, v in os.environ.items() if k not in SERVER_OWN}
+    env = {k: v for k, v in os.environ.items() if k not in SERVER_OWN and not k.startswith(MAIL_SETTINGS)}
     env["RUECKENLOTSE_DATA_DIR"] = str(data_dir)
     # The tests stand in for a reverse proxy on 127.0.0.1: each may speak as its own client address
     # (X-Forwarded-For), which the server believes only because it is told to (trusted_proxies).
     env["RUECKENLOTSE_TRUSTED_PROXIES"] = "127.0.0.1"
+    if mail is not None:
+        env.update(mail_env(mail))
     with served(data_dir, log, env) as url:
         yield LiveServer(url, log, data_dir)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`rueckenlotse serve` on 127.0.0.1 with a fresh data folder (secret key, SQLite database); no mail
+    server, as a fresh installation has none."""
+    yield from _serve(tmp_path_factory, None)
+
+
+@pytest.fixture(scope="session")
+def mail_live_server(tmp_path_factory: pytest.TempPathFactory, mail_inbox: Inbox) -> Iterator[LiveServer]:
+    """Like ``live_server``, but sending its mails to the local SMTP server ``mail_inbox``. A test module
+    about mail overrides ``live_server`` with it (``page`` and ``client`` then use it too)."""
+    yield from _serve(tmp_path_factory, mail_inbox)
 
 
 @pytest.fixture

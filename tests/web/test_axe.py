@@ -133,6 +133,15 @@ def intended_use(page: Page) -> None:
     page.goto("/zweckbestimmung?lang=de")
 
 
+def forgot_password(page: Page) -> None:
+    # This server has no mail server: the page says so (the form itself: test_account_journey.py).
+    page.goto("/passwort-vergessen")
+
+
+def dead_reset_link(page: Page) -> None:
+    page.goto("/passwort-neu?code=abgelaufen")
+
+
 PAGES: dict[str, Callable[[Page], None]] = {
     "start": start_page,
     "question": first_question,
@@ -152,6 +161,8 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "privacy": privacy_notice,
     "imprint-en": legal_notice,
     "intended-use": intended_use,
+    "forgot-password": forgot_password,
+    "dead-reset-link": dead_reset_link,
 }
 
 

@@ -147,10 +147,11 @@ def submit_with(page: Page, key: str) -> None:
 def test_keyboard_only(page: Page) -> None:
     page.goto("/intake")
     focused: list[str] = []
-    for _ in range(4):
+    for _ in range(5):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
-    assert focused == ["skip-link", "brand", "button-link", "answer-1"], focused  # the natural order
+    # The natural order: the header (name, "Anmelden", language), then the question.
+    assert focused == ["skip-link", "brand", "header-login", "button-link", "answer-1"], focused
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"  # the focus is visible
     page.keyboard.press("Tab")

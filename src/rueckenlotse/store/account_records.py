@@ -63,6 +63,8 @@ class AccountRecord:
     created_at: datetime
     disabled: bool
     totp_confirmed: bool
+    # A link mailed to the address was opened (verification or reset).
+    email_verified: bool = False
 
     @classmethod
     def from_row(cls, row: Account) -> AccountRecord:
@@ -74,6 +76,7 @@ class AccountRecord:
             created_at=row.created_at,
             disabled=row.disabled,
             totp_confirmed=row.totp_confirmed,
+            email_verified=row.email_verified_at is not None,
         )
 
 

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import throttling, totp, web_sessions
-from .account_records import AccountRecord, PasswordScheme, SessionRecord, TotpSetup
+from . import account_tokens, audit, throttling, totp, web_sessions
+from .account_records import AccountRecord, PasswordScheme, SessionRecord, Throttled, TotpSetup
 from .errors import NotFound, person_not_found
 from .records import PersonRecord
 from .repository import InvalidValue, Store, clean_display_name
@@ -32,6 +32,9 @@ from .throttling import ThrottlePolicy
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DEFAULT_IDLE = timedelta(minutes=30)
 DEFAULT_ABSOLUTE = timedelta(hours=12)
+# Mails with a link to one address within the throttling window: enough for a lost first mail, too few to
+# flood someone's mailbox through the form.
+MAILS_PER_ADDRESS = 3
 
 
 class EmailTaken(InvalidValue):
@@ -271,6 +274,13 @@ class Accounts:
                 web_sessions.touch(session, token, moment)
         return record
 
+    def session_end_reason(self, token: str, *, now: datetime | None = None) -> str | None:
+        """Why the session of this token ended (``web_sessions.end_reason``); None if it did not, or is
+        unknown (or purged already)."""
+        moment = aware(now)
+        with self._store.transaction(write=False) as session:
+            return web_sessions.end_reason(session, token, now=moment, idle=self.idle_timeout)
+
     def end_session(self, token: str, *, now: datetime | None = None) -> bool:
         """Server-side logout: the token is refused from now on, by every app process."""
         moment = aware(now)
@@ -304,6 +314,116 @@ class Accounts:
             return None
         return self.mark_session_totp_passed(token, now=now)
 
+    # --- links by e-mail, password changes -------------------------------------------------------------
+
+    def issue_link(
+        self, email: str, purpose: str, *, client: str, now: datetime | None = None
+    ) -> tuple[AccountRecord, str] | None:
+        """A new single-use link token (``account_tokens``) for the account with this address; None for an
+        unknown or disabled address, or when this address was sent links too often lately (the caller
+        answers the same in every case, so nobody learns which addresses have accounts).
+
+        Raises Throttled when this client asked for too many links, whatever the addresses.
+        """
+        moment = aware(now)
+        address = normalise_email(email)
+        policy = self.throttle
+        address_key = throttling.attempt_key(f"mail-{purpose}", address)
+        client_key = throttling.attempt_key("mail-client", throttling.client_bucket(client))
+        with self._store.transaction() as session:
+            throttling.check_every_attempt(session, client_key, policy.per_client, moment, policy.window)
+        with self._store.transaction() as session:
+            throttling.record(session, [client_key], moment, success=True)
+            try:
+                throttling.check_every_attempt(session, address_key, MAILS_PER_ADDRESS, moment, policy.window)
+            except Throttled:
+                return None  # quietly: a mailbox is not flooded, and the answer looks the same
+            throttling.record(session, [address_key], moment, success=True)
+            row = session.scalar(select(Account).where(Account.email == address))
+            if row is None or row.disabled:
+                return None
+            return AccountRecord.from_row(row), account_tokens.issue(session, row.id, purpose, moment)
+
+    def link_for(self, account_id: str, purpose: str, *, now: datetime | None = None) -> str:
+        """A new single-use link token for this account (e.g. the verification mail after registering)."""
+        moment = aware(now)
+        with self._store.transaction() as session:
+            _account(session, account_id)
+            return account_tokens.issue(session, account_id, purpose, moment)
+
+    def link_account(self, token: str, purpose: str, *, now: datetime | None = None) -> AccountRecord | None:
+        """Whose link this is while it can still be used (the reset form shows only for a live link)."""
+        moment = aware(now)
+        with self._store.transaction(write=False) as session:
+            account_id = account_tokens.owner(session, token, purpose, moment)
+            row = session.get(Account, account_id) if account_id is not None else None
+            return AccountRecord.from_row(row) if row is not None and not row.disabled else None
+
+    def reset_password(
+        self, token: str, password: str, *, now: datetime | None = None
+    ) -> AccountRecord | None:
+        """Set a new password with a reset link: the link is used up, every session of the account ends
+        (whoever had the old password is out), the address counts as verified (the link reached it), and
+        the trail records it. None for a link that is unknown, used or expired. Raises WeakPassword (the
+        policy of ``check_new``) before the link is used."""
+        account = self.link_account(token, account_tokens.RESET, now=now)
+        if account is None:
+            return None
+        self._passwords.check_new(account.email, password)
+        password_hash = self._passwords.hash(password)  # slow on purpose: outside any transaction
+        moment = aware(now)
+        with self._store.transaction() as session:
+            if account_tokens.use(session, token, account_tokens.RESET, moment) != account.id:
+                return None
+            row = _account(session, account.id)
+            row.password_hash = password_hash
+            if row.email_verified_at is None:
+                row.email_verified_at = moment
+            web_sessions.revoke_all(session, row.id, moment)
+            account_tokens.end_all(session, row.id, account_tokens.RESET, moment)
+            _audit(session, row, "password.reset", moment)
+            return AccountRecord.from_row(row)
+
+    def change_password(
+        self, account_id: str, old: str, new: str, *, keep: str | None, now: datetime | None = None
+    ) -> bool:
+        """Change the password of a signed-in account: False when ``old`` is wrong (counted like a failed
+        sign-in, so it cannot be guessed here instead). Every other session ends (``keep``: the token of the
+        browser that asked), unused reset links stop working. Raises WeakPassword, Throttled."""
+        moment = aware(now)
+        key = throttling.attempt_key("password-change", account_id)
+        policy = self.throttle
+        with self._store.transaction() as session:
+            throttling.check(session, [(key, policy.per_email)], moment, policy.window)
+            row = _account(session, account_id)
+            email, stored = row.email, row.password_hash
+        if not self._passwords.verify(stored, old):
+            with self._store.transaction() as session:
+                throttling.record(session, [key], moment, success=False)
+            return False
+        self._passwords.check_new(email, new)
+        password_hash = self._passwords.hash(new)
+        with self._store.transaction() as session:
+            throttling.record(session, [key], moment, success=True)
+            row = _account(session, account_id)
+            row.password_hash = password_hash
+            web_sessions.revoke_others(session, account_id, keep, moment)
+            account_tokens.end_all(session, account_id, account_tokens.RESET, moment)
+            _audit(session, row, "password.change", moment)
+        return True
+
+    def verify_email(self, token: str, *, now: datetime | None = None) -> AccountRecord | None:
+        """Mark the address verified with the link from the verification mail; None for a dead link."""
+        moment = aware(now)
+        with self._store.transaction() as session:
+            account_id = account_tokens.use(session, token, account_tokens.VERIFY, moment)
+            if account_id is None:
+                return None
+            row = _account(session, account_id)
+            if row.email_verified_at is None:
+                row.email_verified_at = moment
+            return AccountRecord.from_row(row)
+
     # --- TOTP -----------------------------------------------------------------------------------------
 
     def totp_setup(self, account_id: str) -> TotpSetup:
@@ -318,6 +438,27 @@ class Accounts:
             secret = totp.new_secret()
             totp.seal_secret(self.sealer, account, secret)
             account.totp_last_step = None
+            return TotpSetup(secret, totp.provisioning_uri(secret, account.email))
+
+    def totp_pending_setup(self, account_id: str) -> TotpSetup:
+        """The setup still waiting for its first code, or a new one (``totp_setup``) when there is none.
+
+        The set-up page shows this: reloading it, or a second tab, shows the same key, so the key scanned
+        into the authenticator app stays the one that is confirmed. The pending secret stays sealed in the
+        account's row until then. Refused once TOTP is active, like ``totp_setup``.
+        """
+        with self._store.transaction() as session:
+            account = _account(session, account_id)
+            if account.totp_confirmed:
+                raise InvalidValue("totp_already_set_up")
+            try:
+                secret = totp.secret_of(self.sealer, account)
+            except SealingError:  # damaged or sealed under a key no longer configured: start afresh
+                secret = None
+            if secret is None:
+                secret = totp.new_secret()
+                totp.seal_secret(self.sealer, account, secret)
+                account.totp_last_step = None
             return TotpSetup(secret, totp.provisioning_uri(secret, account.email))
 
     def totp_confirm(self, account_id: str, code: str, *, now: datetime | None = None) -> bool:
@@ -365,6 +506,7 @@ class Accounts:
             return {
                 "web_sessions": web_sessions.purge(session, moment, self.idle_timeout),
                 "login_attempts": throttling.purge(session, moment, self.throttle.window),
+                "account_tokens": account_tokens.purge(session, moment),
             }
 
 
@@ -379,6 +521,12 @@ def _new_account(store: Store) -> Iterator[Session]:
         if "email" in str(e.orig).lower():
             raise EmailTaken() from None
         raise
+
+
+def _audit(session: Session, account: Account, action: str, now: datetime) -> None:
+    """A change to the account's sign-in, in the trail (the patient's own access page shows it)."""
+    actor = audit.Actor(account.role, account.id, "web")
+    audit.record(session, actor, action, person_id=account.person_id, now=now)
 
 
 def _account(session: Session, account_id: str) -> Account:

@@ -54,6 +54,8 @@ ACTIONS = frozenset(
         "admin.disable_account",  # an account disabled (no sign-in, sessions ended)
         "admin.end_sessions",  # every session of an account ended
         "admin.reset_second_factor",  # an account's TOTP forgotten (set up anew at the next sign-in)
+        "password.reset",  # an account's password set anew through a link mailed to its address
+        "password.change",  # an account's password changed by its owner, signed in
     }
 )
 # Actions done by a practice (clinician or API token): kept, without the person, when the person is erased.

@@ -10,8 +10,9 @@ The same walk runs over two schemas: the declared one (``schema.py``) to erase, 
 The audit trail (``audit_events``) has a ``person_id`` column without a reference: the walk finds it all the
 same. Before the delete, a practice's rows about the person lose the person id and stay (``audit.forget_
 person``: accountability for who read what, no longer whose); the person's own rows are deleted.
-Login attempts are keyed by hashes, not references: they are deleted by key (the account's address and
-its TOTP key). No file belongs to a person: reports, charts and exports are made in memory per request.
+Login attempts are keyed by hashes, not references: they are deleted by key (the account's address, its
+TOTP key and the other counts of ``ADDRESS_KEYS`` and ``ACCOUNT_KEYS``). No file belongs to a person:
+reports, charts and exports are made in memory per request.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ from . import audit, throttling
 from .schema import Account, LoginAttempt, Person, metadata
 
 PERSONS = Person.__tablename__
+# What throttling counts per address and per account (accounts.py): the sign-in, the links asked for by
+# e-mail; the TOTP codes, the password changes.
+ADDRESS_KEYS = ("email", "mail-reset", "mail-verify")
+ACCOUNT_KEYS = ("totp", "password-change")
 PERSON_COLUMN = "person_id"
 
 
@@ -130,7 +135,8 @@ def _forget_login_attempts(session: Session, person_id: str) -> dict[str, int]:
     """Throttling keys are hashes of the address (and account id), not references: delete them by key."""
     accounts = session.execute(select(Account.id, Account.email).where(Account.person_id == person_id)).all()
     email_keys = [throttling.attempt_key("email", email) for _, email in accounts]
-    keys = email_keys + [throttling.attempt_key("totp", account_id) for account_id, _ in accounts]
+    keys = [throttling.attempt_key(kind, email) for _, email in accounts for kind in ADDRESS_KEYS]
+    keys += [throttling.attempt_key(kind, account_id) for account_id, _ in accounts for kind in ACCOUNT_KEYS]
     # The keys of the address together with a client cannot be computed without the client; they were
     # written in the same step and at the same moment as the address's own (throttling.reserve), so they go
     # by that moment (with whatever else was counted in that very microsecond: a throttle forgets a little).

@@ -37,6 +37,7 @@ NAMING_CONVENTION = {
 ID_LENGTH = 32
 ASSESSMENT_SOURCES = ("intake", "diary_rescreen")
 ROLES = ("patient", "clinician")
+ACCOUNT_TOKEN_PURPOSES = ("reset", "verify")
 # A SHA-256 digest as hex: how tokens and throttling keys are kept (never the raw value).
 DIGEST_LENGTH = 64
 EMAIL_LENGTH = 254
@@ -239,6 +240,9 @@ class Account(Base):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When a link mailed to the address was opened (verification or password reset): the address is then
+    # known to reach its owner. None until then (revision 0008).
+    email_verified_at: Mapped[datetime | None]
 
 
 class Practice(Base):
@@ -327,6 +331,23 @@ class WebSession(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     totp_passed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AccountToken(Base):
+    """A single-use link mailed to an account's address: a password reset or the address's verification.
+
+    The id is the SHA-256 of the token in the link (as for sessions), so the table lets no one in. Used
+    once (``used_at``), or never after ``expires_at`` (revision 0008).
+    """
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (CheckConstraint(f"purpose IN {ACCOUNT_TOKEN_PURPOSES!r}", name="purpose"),)
+    id: Mapped[str] = mapped_column(String(DIGEST_LENGTH), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(ID_LENGTH), _account_fk(), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class LoginAttempt(Base):

@@ -81,6 +81,29 @@ def touch(session: Session, token: str, now: datetime) -> None:
     session.execute(query)
 
 
+# Why a session the browser still holds has ended (the sign-in page says so).
+ENDED_IDLE = "idle"
+ENDED_ABSOLUTE = "absolute"
+ENDED_REVOKED = "revoked"
+
+
+def end_reason(session: Session, token: str, *, now: datetime, idle: timedelta) -> str | None:
+    """Why this token's session is over: ``revoked`` (signed out elsewhere, all sessions ended, a new
+    password), ``absolute`` (past its expiry) or ``idle``; None for a live or unknown token."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    row = session.get(WebSession, digest(token))
+    if row is None:
+        return None
+    if row.revoked_at is not None:
+        return ENDED_REVOKED
+    if now >= row.expires_at:
+        return ENDED_ABSOLUTE
+    if now - row.last_seen_at > idle:
+        return ENDED_IDLE
+    return None
+
+
 def record_of(session: Session, row: WebSession, account: Account) -> SessionRecord:
     practices = session.scalars(
         select(PracticeMember.practice_id)
@@ -118,6 +141,14 @@ def revoke_all(session: Session, account_id: str, now: datetime) -> int:
         .values(revoked_at=now)
     )
     return int(getattr(session.execute(query), "rowcount", 0))
+
+
+def revoke_others(session: Session, account_id: str, keep: str | None, now: datetime) -> int:
+    """End every session of the account but the one of token ``keep`` (the browser that acts)."""
+    query = update(WebSession).where(WebSession.account_id == account_id, WebSession.revoked_at.is_(None))
+    if keep:
+        query = query.where(WebSession.id != digest(keep))
+    return int(getattr(session.execute(query.values(revoked_at=now)), "rowcount", 0))
 
 
 def purge(session: Session, now: datetime, idle: timedelta) -> int:

@@ -23,6 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from .. import __version__, memory
 from ..knowledge.loader import default_knowledge
+from ..services.mail import Mailer
 from ..settings import Settings
 from ..store import Store
 from ..store.practices import Practices
@@ -66,6 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.web = web
+    app.state.mailer = Mailer(settings)
     register_error_handlers(app)
     # Added innermost first: the error shield sits inside the headers, so a 500 page gets them too.
     app.add_middleware(ErrorShield)

@@ -16,6 +16,7 @@ from ..settings import Settings
 from .i18n import LANG_COOKIE, WebTexts
 from .security.csrf import FIELD as CSRF_FIELD
 from .security.csrf import CsrfGuard, is_secure
+from .security.session import principal_of, session_token
 from .security.state import StateCodec
 
 MAX_FORM_BYTES = 64 * 1024  # a full intake state is a few KB
@@ -113,6 +114,7 @@ def render(
         # Who runs the site (RUECKENLOTSE_OPERATOR_NAME), for consent texts; "" while not filled in.
         "operator_name": web.settings.operator_name.strip(),
         "static": lambda name: f"/static/{name}?v={web.static_version}",
+        "account_nav": account_nav(request),
     }
     response = web.templates.TemplateResponse(request, template, full, status_code=status)
     if new_cookie is not None:
@@ -120,6 +122,22 @@ def render(
     if remember_lang and request.cookies.get(LANG_COOKIE) != lang:
         set_lang_cookie(request, response, lang)
     return response
+
+
+def account_nav(request: Request) -> dict[str, Any]:
+    """What the header offers: "Anmelden" to a visitor, "Mein Bereich" and "Abmelden" to someone signed in
+    (only "Abmelden" while the second factor is still missing).
+
+    Read from the database like every other check, so a session that ended on this request (logout, erasure)
+    shows the signed-out header; without a session cookie nothing is read at all.
+    """
+    if not session_token(request):
+        return {"signed_in": False, "pending": False, "home": None}
+    principal = principal_of(request)
+    home: str | None = None
+    if principal.signed_in:
+        home = str(request.url_for("inbox" if principal.role.value == "clinician" else "home").path)
+    return {"signed_in": principal.signed_in, "pending": principal.second_factor_pending, "home": home}
 
 
 def set_lang_cookie(request: Request, response: Response, lang: str) -> None:

@@ -8,13 +8,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import auth, data, diary, home, info, patient, practice, practice_admin, practice_link, reports
+from . import (
+    account,
+    auth,
+    data,
+    diary,
+    home,
+    info,
+    patient,
+    practice,
+    practice_admin,
+    practice_link,
+    reports,
+)
 
 router = APIRouter()
 router.include_router(home.router)
 router.include_router(patient.router)
 router.include_router(diary.router)
 router.include_router(auth.router)
+router.include_router(account.router)
 router.include_router(practice.router)
 router.include_router(practice_admin.router)
 router.include_router(practice_link.router)

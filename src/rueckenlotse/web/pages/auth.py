@@ -14,7 +14,6 @@ fully signed in.
 from __future__ import annotations
 
 from fastapi import APIRouter
-from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,6 +35,7 @@ from ..deps import (
     throttled_page,
 )
 from ..i18n import request_lang
+from ..qr import qr_svg
 from ..render import render, web_of
 from ..security.csrf import bind_forms_to
 from ..security.hashing import run_hashing
@@ -54,7 +54,6 @@ LOGOUT_PATH = "/abmelden"
 MAX_EMAIL = 320
 MAX_PASSWORD = 4096
 MAX_CODE = 20
-_SETUP_SALT = "rueckenlotse.totp-setup.v1"
 
 
 def home_of(request: Request, principal: Principal) -> str:
@@ -68,14 +67,35 @@ def _start_of(request: Request, principal: Principal) -> str:
     return home_of(request, principal) if principal.signed_in else path_for(request, "login_page")
 
 
+# Why the sign-in page is shown, said on it: from the query (after signing out or a new password: no
+# personal data) or from the ended session the browser still sends (its cookie is cleared then).
+REASONS = {
+    "self": "auth.reason.self",
+    "new_password": "auth.reason.new_password",
+    "idle": "auth.reason.idle",
+    "absolute": "auth.reason.absolute",
+    "revoked": "auth.reason.revoked",
+}
+
+
 @router.get(LOGIN_PATH)
 def login_page(request: Request) -> Response:
     principal = principal_of(request)
     if principal.signed_in:
         return see_other(home_of(request, principal))
     lang = request_lang(request)
-    logged_out = request.query_params.get("abgemeldet") == "1"
-    return _login_form(request, lang, logged_out=logged_out)
+    reason: str | None = None
+    if request.query_params.get("abgemeldet") == "1":
+        reason = "self"
+    elif request.query_params.get("grund") == "passwort_neu":
+        reason = "new_password"
+    token = session_token(request)
+    if reason is None and token and not principal.second_factor_pending:
+        reason = accounts_of(request).session_end_reason(token)
+    response = _login_form(request, lang, reason=reason)
+    if token and not principal.second_factor_pending:
+        clear_session_cookie(request, response)  # ended: the message is said once
+    return response
 
 
 @router.post(LOGIN_PATH)
@@ -103,9 +123,7 @@ async def login(request: Request) -> Response:
         # The code form at once (not a redirect): the pending assessment cannot travel in a URL. Its CSRF
         # token belongs to the new session, whose cookie this response sets.
         bind_forms_to(request, token)
-        response = await run_in_threadpool(
-            _code_form, request, account.id, lang, setup_field=None, state=pending
-        )
+        response = await run_in_threadpool(_code_form, request, account.id, lang, state=pending)
     elif needs_code:
         response = see_other(path_for(request, "code_page"))
     else:
@@ -129,10 +147,15 @@ def _login_form(
     *,
     email: str = "",
     failed: bool = False,
-    logged_out: bool = False,
+    reason: str | None = None,
     state: str = "",
 ) -> Response:
-    context = {"email": email, "failed": failed, "logged_out": logged_out, "state": state}
+    context = {
+        "email": email,
+        "failed": failed,
+        "reason": REASONS.get(reason or ""),
+        "state": state,
+    }
     return render(request, "auth_login.html", context, lang=lang, status=401 if failed else 200)
 
 
@@ -157,7 +180,7 @@ def code_page(request: Request) -> Response:
             home_of(request, principal) if principal.signed_in else path_for(request, "login_page")
         )
     lang = request_lang(request)
-    return _code_form(request, principal.account_id, lang, setup_field=None)
+    return _code_form(request, principal.account_id, lang)
 
 
 @router.post(CODE_PATH)
@@ -187,9 +210,7 @@ async def code_step(request: Request) -> Response:
     except Throttled as e:
         return throttled_page(request, e, lang)
     if new_token is None:
-        return await run_in_threadpool(
-            _code_form, request, account_id, lang, setup_field=form.get("setup"), wrong=True, state=pending
-        )
+        return await run_in_threadpool(_code_form, request, account_id, lang, wrong=True, state=pending)
     await run_in_threadpool(_keep_pending, request, principal.role.value, principal.person_id, saved, lang)
     response = see_other(home_of(request, principal))
     set_session_cookie(request, response, new_token)
@@ -201,49 +222,33 @@ def _code_form(
     account_id: str,
     lang: str,
     *,
-    setup_field: str | None,
     wrong: bool = False,
     state: str = "",
 ) -> Response:
-    """The code form; for an account without an active second factor, with the setup (key and URI)."""
+    """The code form; for an account without an active second factor, with the set-up (QR code and key).
+
+    The pending key is kept sealed in the account's row until the first code confirms it, so a reload, a
+    wrong code or a second tab shows the same key the app has already scanned.
+    """
     accounts = accounts_of(request)
-    serializer = URLSafeSerializer(web_of(request).codec.secret, salt=_SETUP_SALT)
     setup: dict[str, str] | None = None
+    qr = None
     if not accounts.account(account_id).totp_confirmed:
-        setup = _shown_setup(serializer, setup_field)
-        if setup is None:
-            try:
-                fresh = accounts.totp_setup(account_id)
-            except InvalidValue:  # confirmed meanwhile (another tab): just ask for the code
-                fresh = None
-            if fresh is not None:
-                setup = {"secret": fresh.secret, "uri": fresh.provisioning_uri}
+        try:
+            pending = accounts.totp_pending_setup(account_id)
+        except InvalidValue:  # confirmed meanwhile (another tab): just ask for the code
+            pending = None
+        if pending is not None:
+            setup = {"secret": pending.secret, "uri": pending.provisioning_uri}
+            qr = qr_svg(pending.provisioning_uri, web_of(request).texts.get("auth.setup.qr_label", lang=lang))
     context = {
         "setup": setup,
-        "setup_field": _dump(serializer, setup) if setup is not None else "",
+        "qr": qr,
         "wrong": wrong,
         "secret_groups": _groups(setup["secret"]) if setup is not None else "",
         "state": state,
     }
     return render(request, "auth_code.html", context, lang=lang, status=401 if wrong else 200)
-
-
-def _shown_setup(serializer: URLSafeSerializer, field: str | None) -> dict[str, str] | None:
-    """The key shown before (after a wrong code, the same key is shown again), if the field is ours."""
-    if not field or len(field) > 2000:
-        return None
-    try:
-        value = serializer.loads(field)
-    except BadSignature:
-        return None
-    if isinstance(value, dict) and isinstance(value.get("secret"), str) and isinstance(value.get("uri"), str):
-        return {"secret": value["secret"], "uri": value["uri"]}
-    return None
-
-
-def _dump(serializer: URLSafeSerializer, setup: dict[str, str]) -> str:
-    text = serializer.dumps(setup)
-    return text if isinstance(text, str) else text.decode("ascii")
 
 
 def _groups(secret: str) -> str:

@@ -45,6 +45,7 @@ from ..render import PageError, render, web_of
 from ..security.hashing import run_hashing
 from ..security.session import accounts_of, principal_of, session_token, set_session_cookie
 from ..security.state import FIELD as STATE_FIELD
+from .account import mail_available, registered_by_mail, unverified_address
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,6 +96,12 @@ async def register(request: Request) -> Response:
     values = {name: (form.get(name) or "")[:MAX_FIELD_CHARS] for name in ("email", "display_name")}
     password, repeat = form.get("password") or "", form.get("password_repeat") or ""
     errors = _registration_errors(request, values, password, repeat, lang)
+    if not errors and mail_available(request):
+        try:
+            await run_in_threadpool(_registration_slot, request, take=True)
+        except Throttled as e:
+            return _throttled(request, e, lang)
+        return await registered_by_mail(request, values, password, saved[0] if saved else "", lang)
     account = None
     if not errors:
         try:
@@ -182,7 +189,7 @@ async def save_assessment(request: Request) -> Response:
     if _save_for(request, principal, saved, lang):
         return see_other(path_for(request, "home"))
     if form.get("via") == "anmelden":
-        context = {"email": "", "failed": False, "logged_out": False, "state": saved[0]}
+        context = {"email": "", "failed": False, "reason": None, "state": saved[0]}
         return render(request, "auth_login.html", context, lang=lang)
     return _register_form(request, lang, state=saved[0], saving=True)
 
@@ -223,6 +230,7 @@ async def home(request: Request) -> Response:
         "latest": rows[0] if rows else None,
         "latest_action": (kb.triage_action(latest.assessment, lang) if latest is not None else None),
         "emergency": latest is not None and latest.assessment.triage is Triage.emergency,
+        "unverified": await run_in_threadpool(unverified_address, request, principal),
     }
     return render(request, "patient_home.html", context, lang=lang)
 
