@@ -331,8 +331,9 @@ class Accounts:
         address_key = throttling.attempt_key(f"mail-{purpose}", address)
         client_key = throttling.attempt_key("mail-client", throttling.client_bucket(client))
         with self._store.transaction() as session:
+            # One locked step from count to record: parallel requests cannot all pass the same count.
+            throttling.lock(session, [client_key, address_key])
             throttling.check_every_attempt(session, client_key, policy.per_client, moment, policy.window)
-        with self._store.transaction() as session:
             throttling.record(session, [client_key], moment, success=True)
             try:
                 throttling.check_every_attempt(session, address_key, MAILS_PER_ADDRESS, moment, policy.window)
@@ -394,17 +395,19 @@ class Accounts:
         key = throttling.attempt_key("password-change", account_id)
         policy = self.throttle
         with self._store.transaction() as session:
+            # Counted as failed before the check, in one locked step (as sign-in): parallel guesses of the
+            # old password cannot pass the limit; a right one turns the count into a success below.
+            throttling.lock(session, [key])
             throttling.check(session, [(key, policy.per_email)], moment, policy.window)
+            reserved = throttling.reserve(session, [key], moment)
             row = _account(session, account_id)
             email, stored = row.email, row.password_hash
         if not self._passwords.verify(stored, old):
-            with self._store.transaction() as session:
-                throttling.record(session, [key], moment, success=False)
             return False
         self._passwords.check_new(email, new)
         password_hash = self._passwords.hash(new)
         with self._store.transaction() as session:
-            throttling.record(session, [key], moment, success=True)
+            throttling.settle(session, reserved, cleared=[key], forgotten=[])
             row = _account(session, account_id)
             row.password_hash = password_hash
             web_sessions.revoke_others(session, account_id, keep, moment)

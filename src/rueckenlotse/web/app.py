@@ -33,7 +33,7 @@ from .i18n import load_texts
 from .render import Web
 from .security.csrf import CsrfGuard
 from .security.middleware import AccessLog, SecurityHeaders
-from .security.session import build_accounts
+from .security.session import PrincipalPreload, build_accounts
 from .security.state import StateCodec
 
 WEB_DIR = Path(str(resources.files("rueckenlotse.web")))
@@ -70,6 +70,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.mailer = Mailer(settings)
     register_error_handlers(app)
     # Added innermost first: the error shield sits inside the headers, so a 500 page gets them too.
+    # Innermost: a page reads who is signed in before it runs, in the thread pool, inside the error shield
+    # (an unreachable database gives the 503 page, as anywhere else).
+    app.add_middleware(PrincipalPreload)
     app.add_middleware(ErrorShield)
     app.add_middleware(SecurityHeaders, https=settings.https)
     app.add_middleware(AccessLog)

@@ -26,6 +26,7 @@ from ...store.repository import InvalidValue
 from ..deps import checked_form, client_of, path_for, see_other, throttled_page
 from ..i18n import request_lang
 from ..render import render, web_of
+from ..security.hashing import run_hashing
 from ..security.session import accounts_of, principal_of, session_token
 
 router = APIRouter(include_in_schema=False)
@@ -72,7 +73,8 @@ async def registered_by_mail(
     account: AccountRecord | None = None
     task: BackgroundTask | None = None
     try:
-        account, _ = await run_in_threadpool(
+        # Argon2 through the bounded hashing queue, like sign-in and the form without mail.
+        account, _ = await run_hashing(
             accounts.register_patient, values["email"], password, values["display_name"]
         )
     except EmailTaken:
@@ -166,7 +168,7 @@ async def reset(request: Request) -> Response:
     if errors:
         return _reset_form(request, lang, token, live=True, errors=errors, status=422)
     try:
-        done = await run_in_threadpool(accounts.reset_password, token, password)
+        done = await run_hashing(accounts.reset_password, token, password)
     except InvalidValue as e:  # the policy, in case it says more than check_password did
         errors = {"password": e.message(lang)}
         return _reset_form(request, lang, token, live=True, errors=errors, status=422)
@@ -237,7 +239,7 @@ async def change(request: Request) -> Response:
     if errors:
         return _change_form(request, lang, errors=errors)
     try:
-        changed = await run_in_threadpool(
+        changed = await run_hashing(
             accounts.change_password, account.id, old, password, keep=session_token(request)
         )
     except Throttled as e:

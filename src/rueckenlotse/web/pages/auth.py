@@ -42,6 +42,7 @@ from ..security.hashing import run_hashing
 from ..security.session import (
     accounts_of,
     clear_session_cookie,
+    forget_principal,
     principal_of,
     session_token,
     set_session_cookie,
@@ -117,6 +118,7 @@ async def login(request: Request) -> Response:
     old = session_token(request)
     if old:
         await run_in_threadpool(accounts.end_session, old)
+        forget_principal(request)
     token = await run_in_threadpool(accounts.start_session, account.id)
     needs_code = account.role == "clinician" or account.totp_confirmed
     if needs_code and saved is not None and account.role == "patient":

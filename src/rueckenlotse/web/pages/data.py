@@ -28,7 +28,7 @@ from ..deps import checked_form, path_for, person_of, see_other, signed_in_patie
 from ..i18n import request_lang
 from ..practice_view import format_time
 from ..render import render, web_of
-from ..security.session import accounts_of, clear_session_cookie
+from ..security.session import accounts_of, clear_session_cookie, forget_principal
 from .patient import HOME, display_name_of
 
 router = APIRouter(include_in_schema=False)
@@ -122,6 +122,7 @@ async def erase(request: Request) -> Response:
         return _data_page(request, principal, lang, {CONFIRM_FIELD: message})
     actor = data_rights.actor_of(principal, "web")
     await run_in_threadpool(data_rights.erase_account, store_of(request), actor, person_of(principal))
+    forget_principal(request)  # the page says goodbye to a visitor: no "Mein Bereich" any more
     response = render(request, "patient_erased.html", {}, lang=lang)
     clear_session_cookie(request, response)
     return response

@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import cast
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...services.auth import Argon2Passwords, Principal, principal_for_api_token, principal_for_session
 from ...settings import Settings
@@ -51,9 +53,46 @@ def session_token(request: Request) -> str | None:
     return request.cookies.get(session_cookie_name(request))
 
 
+# Where a request keeps its principal once read (the request's own state, never the process's).
+PRINCIPAL_STATE = "principal"
+
+
 def principal_of(request: Request) -> Principal:
-    """The principal behind the request's session cookie (anonymous without a live session)."""
-    return principal_for_session(accounts_of(request), session_token(request))
+    """The principal behind the request's session cookie (anonymous without a live session).
+
+    Read once per request: ``PrincipalPreload`` reads it in the thread pool before an async page runs, so
+    the header (``render.account_nav``) and the page's own checks never wait for the database on the event
+    loop; without a session cookie nothing is read at all."""
+    cached = getattr(request.state, PRINCIPAL_STATE, None)
+    if isinstance(cached, Principal):
+        return cached
+    token = session_token(request)
+    principal = principal_for_session(accounts_of(request), token) if token else Principal()
+    setattr(request.state, PRINCIPAL_STATE, principal)
+    return principal
+
+
+def forget_principal(request: Request) -> None:
+    """This request ended the session it came with (sign-out, erasure, a new sign-in): what it renders
+    from now on is for a visitor."""
+    setattr(request.state, PRINCIPAL_STATE, Principal())
+
+
+class PrincipalPreload:
+    """Reads the principal of a request that carries a session cookie in the thread pool, before the
+    route runs (ASGI middleware; pages and API alike, static files and the health check aside)."""
+
+    SKIPPED = ("/static/", "/healthz")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not str(scope.get("path", "")).startswith(self.SKIPPED):
+            request = Request(scope)
+            if session_token(request):
+                await run_in_threadpool(principal_of, request)
+        await self.app(scope, receive, send)
 
 
 def api_principal_of(request: Request) -> Principal:
