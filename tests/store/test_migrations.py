@@ -216,6 +216,27 @@ def data_0007(conn: Connection) -> None:
     )
 
 
+def data_0010(conn: Connection) -> None:
+    """0007's rows, a diary entry with an idempotency key and an intake draft (a downgrade drops both)."""
+    data_0007(conn)
+    t = tables(conn)
+    conn.execute(
+        update(t["diary_entries"])
+        .where(t["diary_entries"].c.id == f"d{2:031x}")
+        .values(idempotency_key="k" * 43)
+    )
+    conn.execute(
+        insert(t["form_drafts"]).values(
+            id="e" * 64,
+            kind="intake",
+            person_id=None,
+            payload_json={"state": "sample", "steps": [["pain_duration", "question"]]},
+            created_at=NOW,
+            expires_at=NOW,
+        )
+    )
+
+
 # Data for a database at each revision, written with that revision's tables (reflected, not schema.py).
 SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0001": data_0001,
@@ -225,6 +246,7 @@ SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0005": data_0005,
     "0006": data_0006,
     "0007": data_0007,
+    "0010": data_0010,
 }
 
 

@@ -40,6 +40,14 @@ class IntakeResult:
     plan: Plan
 
 
+class AlreadySaved(StoreError):
+    """This form (its idempotency key) saved an entry already: nothing new was written."""
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__("already_saved")
+        self.entry_id = entry_id
+
+
 @dataclass(frozen=True)
 class EntryResult:
     entry_id: str
@@ -100,7 +108,12 @@ def standing_flags(flags: list[RaisedFlag], *, lang: str = "de") -> list[Standin
 
 
 def add_entry(
-    store: Store, person_id: str, data: Mapping[str, Any] | DiaryEntry, *, lang: str = "de"
+    store: Store,
+    person_id: str,
+    data: Mapping[str, Any] | DiaryEntry,
+    *,
+    lang: str = "de",
+    idempotency_key: str | None = None,
 ) -> EntryResult:
     """Validate and keep a diary entry, re-screen it at once, and name the trend steps it makes due.
 
@@ -109,7 +122,14 @@ def add_entry(
     keeps its assessment: the plan reads the newest one. A later entry continues from the diary's
     checkpoint (the state after its latest entry) instead of replaying the diary, so its cost does not
     grow with the diary; an entry dated before the latest one replays the diary.
+
+    With an ``idempotency_key`` (the web form's), a second call with the same key saves nothing and
+    raises ``AlreadySaved`` with the first entry's id: a reload or a double click saves once.
     """
+    if idempotency_key is not None:
+        earlier = store.diary_entry_by_key(person_id, idempotency_key)
+        if earlier is not None:  # before the re-screen: a reload costs nothing
+            raise AlreadySaved(earlier)
     entry = (
         data if isinstance(data, DiaryEntry) else validate_model(DiaryEntry, data, default_knowledge(), lang)
     )
@@ -119,13 +139,18 @@ def add_entry(
     # its escalation.
     with store.atomic():
         store.lock_person(person_id)
+        if idempotency_key is not None:
+            # Checked again under the person's lock: two posts of one form at once save one entry.
+            earlier = store.diary_entry_by_key(person_id, idempotency_key)
+            if earlier is not None:
+                raise AlreadySaved(earlier)
         if _diary_moved(store, person_id, screened):
             # Another entry (or intake) of this person was stored meanwhile: screen again, now that the
             # transaction holds the diary still.
             screened = _screen_new_entry(store, person_id, entry, lang)
         result = screened.result
         previous = latest_of(store, person_id)
-        entry_id = store.add_diary_entry(person_id, entry, lang=lang)
+        entry_id = store.add_diary_entry(person_id, entry, lang=lang, idempotency_key=idempotency_key)
         if result.escalated or result.examined or _below_standing(previous, result):
             # Strictly after the assessment it follows: on a tie of timestamps the order by id is
             # arbitrary, and the older assessment could still count as the newest.

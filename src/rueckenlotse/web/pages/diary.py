@@ -10,18 +10,17 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...core.errors import InvalidInput
-from ...core.models import Triage
 from ...plan.followup_texts import render as followup_text
 from ...plan.models import OFFERED_WARNING_SIGNS, PAIN_REACH_ORDER
 from ...services.auth import Principal
-from ...services.followup import NoIntake, add_entry, intake_of, plot_for, report_for
+from ...services.followup import NoIntake, intake_of, plot_for, report_for
+from .. import diary_form
 from ..deps import checked_form, path_for, person_of, see_other, signed_in_patient, store_of
 from ..i18n import request_lang
 from ..render import Form, PageError, render, web_of
@@ -30,91 +29,61 @@ from .patient import HOME, display_name_of, local_date
 router = APIRouter(include_in_schema=False)
 
 
-def _local_zone() -> dt.tzinfo:
-    """Entries are dated in German time: a diary day is the date of the entry where it was written."""
-    try:
-        return ZoneInfo("Europe/Berlin")
-    except ZoneInfoNotFoundError:  # a system without time-zone data: UTC, a few hours off at most
-        return dt.UTC
-
-
-DIARY_ZONE = _local_zone()
-
-
 @router.api_route(HOME + "/tagebuch", methods=["GET", "HEAD"])
 async def diary_page(request: Request) -> Response:
+    """The diary; ``?gespeichert=<id>`` after saving (post/redirect/get) shows what the entry changed,
+    ``?entwurf=1`` the form kept over a sign-in when it still needs a correction."""
     principal = signed_in_patient(request)
     if principal is None:
         return see_other(path_for(request, "login_page"))
-    return _diary(request, principal, request_lang(request))
+    lang = request_lang(request)
+    return await run_in_threadpool(_diary_get, request, principal, lang)
+
+
+def _diary_get(request: Request, principal: Principal, lang: str) -> Response:
+    store, web, person = store_of(request), web_of(request), person_of(principal)
+    outcome = diary_form.saved_outcome(web, store, person, request.query_params.get("gespeichert"), lang)
+    kept = diary_form.kept_form(store, request, person) if request.query_params.get("entwurf") else None
+    if kept is None:
+        return _diary(request, principal, lang, outcome=outcome)
+    try:
+        intake_at = intake_of(store, person).created_at
+        regions = list(intake_of(store, person).case.regions)
+    except NoIntake:
+        return _diary(request, principal, lang)
+    _, errors = diary_form.read_entry(
+        web, kept, regions, lang, earliest=intake_at, now=diary_form.now_local()
+    )
+    return _diary(
+        request, principal, lang, form=kept, errors=errors, status=422 if errors else 200, kept=True
+    )
 
 
 @router.post(HOME + "/tagebuch")
 async def diary_entry(request: Request) -> Response:
     form = await checked_form(request)
+    lang = request_lang(request)
+    web, store = web_of(request), store_of(request)
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(path_for(request, "login_page"))
-    lang = request_lang(request)
-    store = store_of(request)
+        # The session ended while the form was open: keep the signed form, save it after signing in.
+        token = await run_in_threadpool(diary_form.keep_for_later, web, store, request, form, lang)
+        response = see_other(path_for(request, "login_page") + ("?entwurf=1" if token else ""))
+        if token is not None:
+            diary_form.set_draft_cookie(web, request, response, token)
+        return response
+    person = person_of(principal)
     try:
-        regions: list[str] = list(intake_of(store, person_of(principal)).case.regions)
+        outcome = await run_in_threadpool(diary_form.save, web, store, person, form, lang)
     except NoIntake:
         return render(request, "patient_none.html", {"name": display_name_of(request, principal)}, lang=lang)
-    data, errors = _entry_data(request, form, regions, lang)
-    if not errors:
-        try:
-            result = add_entry(store, person_of(principal), data, lang=lang)
-        except InvalidInput as e:
-            errors = {_field_id(error.field): error.message for error in e.errors}
-        else:
-            return _diary(request, principal, lang, outcome=result)
-    return _diary(request, principal, lang, form=form, errors=errors, status=422)
-
-
-def _entry_data(
-    request: Request, form: Form, regions: list[str], lang: str
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The entry as DiaryEntry's raw data; numbers that are not whole numbers are field errors here."""
-    texts = web_of(request).texts
-    errors: dict[str, str] = {}
-    pain: dict[str, int] = {}
-    for region in regions:
-        value = _whole_number(form.get(f"pain_{region}"))
-        if value is None:
-            errors[f"pain-{region}"] = texts.get("patient.diary.error.pain", lang)
-        else:
-            pain[region] = value
-    minutes_text = (form.get("activity_minutes") or "").strip()
-    minutes = _whole_number(minutes_text) if minutes_text else 0
-    if minutes is None:
-        errors["activity_minutes"] = texts.get("patient.diary.error.minutes", lang)
-    data: dict[str, Any] = {
-        "recorded_at": dt.datetime.now(DIARY_ZONE),
-        "pain": pain,
-        "activity_minutes": minutes or 0,
-        "note": (form.get("note") or "").strip(),
-        "warning_signs": list(dict.fromkeys(form.getlist("warning_signs"))),
-        "examined_by_doctor": form.get("examined_by_doctor") == "yes",
-    }
-    reach = form.get("pain_reach") or ""
-    if reach:
-        data["pain_reach"] = reach
-    return data, errors
-
-
-def _whole_number(text: str | None) -> int | None:
-    value = (text or "").strip()
-    if not value or len(value) > 6 or not value.lstrip("-").isdigit():
-        return None
-    return int(value)
-
-
-def _field_id(field: str) -> str:
-    """The input an InvalidInput field belongs to: pain.low_back -> pain-low_back, warning_signs[0] ->
-    warning_signs."""
-    head = field.split("[", 1)[0]
-    return head.replace(".", "-") if head.startswith("pain.") else head.split(".", 1)[0]
+    if isinstance(outcome, diary_form.Refused):
+        return _diary(request, principal, lang, form=form, errors=outcome.errors, status=422)
+    # Post/redirect/get: a reload shows the saved entry again and never posts it a second time.
+    response = see_other(path_for(request, "diary_page") + "?gespeichert=" + outcome.entry_id)
+    if request.cookies.get(diary_form.DRAFT_COOKIE):
+        await run_in_threadpool(diary_form.drop_kept, store, request, response)
+    return response
 
 
 def _diary(
@@ -122,10 +91,11 @@ def _diary(
     principal: Principal,
     lang: str,
     *,
-    outcome: Any = None,
+    outcome: dict[str, Any] | None = None,
     form: Form | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    kept: bool = False,
 ) -> Response:
     store = store_of(request)
     person = person_of(principal)
@@ -158,15 +128,21 @@ def _diary(
         }
         for e in report.escalations
     ]
+    entry_key = (form and diary_form.form_key(form)) or diary_form.new_key()
     context: dict[str, Any] = {
         "name": display_name_of(request, principal),
+        "entry_owner": diary_form.owner_token(web_of(request), person, entry_key),
         "regions": [(r, kb.text(f"region.{r}.label", lang)) for r in intake.case.regions],
         "reaches": [(r, followup_text(f"reach.{r}.label", lang)) for r in PAIN_REACH_ORDER],
         "signs": [(s, followup_text(f"sign.{s}.label", lang)) for s in OFFERED_WARNING_SIGNS],
         "days": days,
         "escalations": escalations,
-        "outcome": _outcome(request, outcome, lang),
-        "form": form or Form([]),
+        "outcome": outcome,
+        "form": form or Form(list(diary_form.default_fields().items())),
+        # A new key for a new form; a form shown again with errors keeps its own (one entry per form).
+        "entry_key": entry_key,
+        "today": diary_form.now_local().date().isoformat(),
+        "kept": kept,
         "errors": errors or {},
         "chart_summary": _chart_summary(report, lang),
         # A red flag of the episode stands until a doctor examined it: say so and offer the answer.
@@ -176,23 +152,6 @@ def _diary(
         "too_few": report.too_few.get(lang) if report.too_few else None,
     }
     return render(request, "patient_diary.html", context, lang=lang, status=status)
-
-
-def _outcome(request: Request, result: Any, lang: str) -> dict[str, Any] | None:
-    """What a new entry changed: the re-screen's verdict (112 first in an emergency) and new escalations."""
-    if result is None:
-        return None
-    assessment = result.rescreen.assessment
-    kb = web_of(request).kb
-    call = next((r.text for r in assessment.recommendations if r.id == "call_emergency"), None)
-    return {
-        "escalated": result.rescreen.escalated,
-        "emergency": result.rescreen.escalated and assessment.triage is Triage.emergency,
-        "call_text": call,
-        "title": kb.text(f"triage.{assessment.triage.value}.title", lang),
-        "reasons": [reason.get(lang) for reason in result.rescreen.reasons],
-        "escalations": [e.title.get(lang) + ": " + e.action.get(lang) for e in result.new_escalations],
-    }
 
 
 def _chart_summary(report: Any, lang: str) -> dict[str, Any] | None:
