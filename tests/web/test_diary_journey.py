@@ -1,0 +1,136 @@
+"""Back, reload and a session that ended, in Debian's Chromium at 390 and 1280 px.
+
+- The questionnaire: the browser's Back shows the previous question (no "Confirm Form Resubmission", no
+  ERR_CACHE_MISS), reload shows the same page again, and answering from there goes on as usual.
+- The diary: an entry typed while the session ran out is kept; after signing in again it is saved once,
+  with a message naming its time, and reloading the page after saving saves nothing again.
+Screenshots go to $RUECKENLOTSE_SCREENSHOTS (diary-kept-login, diary-kept-saved, intake-back).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import pytest
+
+from .conftest import DESKTOP, MOBILE, LiveServer, save_screenshots, submit
+from .test_auth import own_client
+from .test_axe import axe_source  # noqa: F401 (a fixture)
+from .test_diary_forms import end_sessions
+from .test_patient import PASSWORD, new_patient
+from .test_patient_journey import assert_accessible
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+SIZES = {"390": MOBILE, "1280": DESKTOP}
+STEP_URL = re.compile(r"/intake/schritt/[0-9]+$")
+
+
+@pytest.fixture(params=sorted(SIZES))
+def sized_page(request: pytest.FixtureRequest, browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server.url, viewport=SIZES[request.param], locale="de-DE")
+    try:
+        context.set_default_timeout(10_000)
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def heading(page: Page) -> str:
+    return page.locator("h1").first.inner_text().strip()
+
+
+def test_back_on_the_questionnaire_shows_the_previous_question(
+    sized_page: Page, screenshot_dir: Path
+) -> None:
+    page = sized_page
+    page.goto("/intake")
+    first = heading(page)
+    page.locator("#answer-3").check()  # lower back
+    submit(page.get_by_role("button", name="Weiter"))
+    assert STEP_URL.search(page.url), page.url
+    second = heading(page)
+    submit(page.get_by_role("button", name="Weiter"))  # no warning sign
+    third = heading(page)
+    assert len({first, second, third}) == 3
+
+    page.go_back()
+    assert heading(page) == second and STEP_URL.search(page.url)
+    page.go_back()
+    assert heading(page) == first
+    assert page.locator("#answer-3").is_checked()  # the answer given is still filled in
+    page.go_forward()
+    assert heading(page) == second
+    page.reload()  # a GET: nothing is posted again, the same question shows
+    assert heading(page) == second
+    assert page.locator(".error-summary").count() == 0
+    submit(page.get_by_role("button", name="Weiter"))
+    assert heading(page) == third
+    save_screenshots(page, screenshot_dir, "intake-back")
+
+
+def test_an_entry_typed_while_the_session_ran_out_is_saved_after_signing_in(
+    sized_page: Page,
+    live_server: LiveServer,
+    screenshot_dir: Path,
+    axe_source: str,  # noqa: F811
+) -> None:
+    page = sized_page
+    with own_client(live_server) as web:
+        email = new_patient(web)
+        host = urlsplit(live_server.url).hostname
+        page.context.add_cookies(
+            [{"name": c.name, "value": c.value or "", "domain": host, "path": "/"} for c in web.cookies.jar]
+        )
+    page.goto("/mein-bereich/tagebuch")
+    page.get_by_label("unterer Rücken", exact=False).fill("4")
+    page.locator("#activity_minutes").fill("25")
+    page.locator("#note").fill("Nach der Mittagspause getippt")
+    typed_at = page.locator("#entry_time").input_value()
+    end_sessions(live_server, email)  # the person was away longer than the idle timeout
+
+    submit(page.get_by_role("button", name="Eintrag speichern"))
+    page.wait_for_url("**/anmelden?entwurf=1")
+    assert "Ihr Tagebucheintrag ist aufbewahrt" in page.locator("main").inner_text()
+    assert_accessible(page, axe_source)
+    save_screenshots(page, screenshot_dir, "diary-kept-login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    submit(page.get_by_role("button", name="Anmelden"))
+
+    page.wait_for_url(re.compile(r".*/mein-bereich/tagebuch\?gespeichert=[0-9a-f]{32}$"))
+    main = page.locator("main").inner_text()
+    assert f"Ihr Eintrag von {typed_at} Uhr wurde gespeichert." in main
+    assert page.locator(".diary-days").inner_text().count("Nach der Mittagspause getippt") == 1
+    assert_accessible(page, axe_source)
+    save_screenshots(page, screenshot_dir, "diary-kept-saved")
+    page.reload()  # the page after saving is a GET: reloading it saves nothing again
+    page.go_back()
+    page.goto("/mein-bereich/tagebuch")
+    assert page.locator(".diary-days").inner_text().count("Nach der Mittagspause getippt") == 1
+
+
+def test_reloading_after_saving_in_the_browser_saves_once(
+    sized_page: Page,
+    live_server: LiveServer,
+) -> None:
+    page = sized_page
+    with own_client(live_server) as web:
+        new_patient(web)
+        host = urlsplit(live_server.url).hostname
+        page.context.add_cookies(
+            [{"name": c.name, "value": c.value or "", "domain": host, "path": "/"} for c in web.cookies.jar]
+        )
+    page.goto("/mein-bereich/tagebuch")
+    page.get_by_label("unterer Rücken", exact=False).fill("3")
+    page.locator("#note").fill("Nur einmal bitte")
+    submit(page.get_by_role("button", name="Eintrag speichern"))
+    assert "Ihr Eintrag ist gespeichert." in page.locator("main").inner_text()
+    page.reload()
+    page.reload()
+    assert page.locator(".diary-days").inner_text().count("Nur einmal bitte") == 1
