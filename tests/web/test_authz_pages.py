@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import re
 import secrets
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 
 from rueckenlotse.plan.library import default_library
-from rueckenlotse.services.followup import plot_for
+from rueckenlotse.services.followup import report_for
 from rueckenlotse.settings import Settings
 from rueckenlotse.web.app import create_app
+from rueckenlotse.web.i18n import load_texts
+from rueckenlotse.web.pages.diary import chart_svg
 
 from .authz_support import (
     OWNER,
@@ -661,10 +661,7 @@ def test_plans_keep_their_own_exclusions(world: World) -> None:
 
 
 def drawn_chart(world: World, person_id: str) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="authz-chart-") as folder:
-        path = Path(folder) / "chart.svg"
-        plot_for(world.store, person_id, svg_path=path, lang="de")
-        return path.read_bytes()
+    return chart_svg(load_texts(), report_for(world.store, person_id), "de").encode("utf-8")
 
 
 def test_each_chart_is_drawn_from_its_own_diary(world: World) -> None:

@@ -94,7 +94,7 @@ def test_a_missed_day_can_be_filled_in_within_the_episode(
 ) -> None:
     email = new_patient(client)
     with open_store(live_server) as store:
-        _move_intake_back(store, email, days=5)
+        move_intake_back(store, email, days=5)
     page = client.get(DIARY)
     two_days_ago = dt.datetime.now(BERLIN) - dt.timedelta(days=2)
     day, time = two_days_ago.date().isoformat(), "08:15"
@@ -109,7 +109,7 @@ def test_a_missed_day_can_be_filled_in_within_the_episode(
     assert too_early.status_code == 422 and "ab dem Tag Ihrer Einschätzung" in too_early.text
 
 
-def _move_intake_back(store: Store, email: str, *, days: int) -> None:
+def move_intake_back(store: Store, email: str, *, days: int) -> None:
     with store.transaction() as session:
         person = session.execute(
             text("SELECT person_id FROM accounts WHERE email = :e"), {"e": email}

@@ -9,6 +9,7 @@ Screenshots go to $RUECKENLOTSE_SCREENSHOTS (diary-kept-login, diary-kept-saved,
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +18,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from rueckenlotse.reports.diary_svg import WIDTH as CHART_UNITS
+
 from .conftest import DESKTOP, MOBILE, LiveServer, save_screenshots, submit
-from .test_auth import own_client
+from .test_auth import open_store, own_client
 from .test_axe import axe_source  # noqa: F401 (a fixture)
-from .test_diary_forms import end_sessions
+from .test_diary_forms import BERLIN, DIARY, end_sessions, filled, move_intake_back
 from .test_patient import PASSWORD, new_patient
 from .test_patient_journey import assert_accessible
 
@@ -134,3 +137,33 @@ def test_reloading_after_saving_in_the_browser_saves_once(
     page.reload()
     page.reload()
     assert page.locator(".diary-days").inner_text().count("Nur einmal bitte") == 1
+
+
+def test_the_chart_is_readable_on_a_phone(
+    sized_page: Page,
+    live_server: LiveServer,
+    screenshot_dir: Path,
+) -> None:
+    page = sized_page
+    with own_client(live_server) as web:
+        email = new_patient(web)
+        with open_store(live_server) as store:
+            move_intake_back(store, email, days=8)
+        today = dt.datetime.now(BERLIN).date()
+        for back, pain in ((6, 7), (4, 6), (2, 5), (0, 3)):
+            day = (today - dt.timedelta(days=back)).isoformat()
+            data = filled(web.get(DIARY), pain_low_back=str(pain), entry_date=day)  # at the time shown: now
+            assert web.post(DIARY, data=data).status_code == 303
+        host = urlsplit(live_server.url).hostname
+        page.context.add_cookies(
+            [{"name": c.name, "value": c.value or "", "domain": host, "path": "/"} for c in web.cookies.jar]
+        )
+    page.goto("/mein-bereich/tagebuch")
+    page.wait_for_function("() => { const i = document.querySelector('img.chart'); return i && i.complete; }")
+    chart = page.locator("img.chart")
+    box = chart.bounding_box()
+    assert box is not None and chart.evaluate("img => img.naturalWidth") > 0
+    # The SVG writes its text 13 units high in a 360-unit wide drawing: shown this wide, that many pixels.
+    assert 13 * box["width"] / CHART_UNITS >= 12, box
+    chart.scroll_into_view_if_needed()
+    chart.screenshot(path=str(screenshot_dir / f"diary-chart-{int(page.viewport_size['width'])}.png"))

@@ -7,8 +7,6 @@ Like every page of the patient's area, it serves only the signed-in patient's ow
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
@@ -18,11 +16,13 @@ from starlette.responses import Response
 
 from ...plan.followup_texts import render as followup_text
 from ...plan.models import OFFERED_WARNING_SIGNS, PAIN_REACH_ORDER
+from ...plan.trends import FollowUpReport
+from ...reports.diary_svg import ChartText, diary_svg
 from ...services.auth import Principal
-from ...services.followup import NoIntake, intake_of, plot_for, report_for
+from ...services.followup import NoIntake, intake_of, report_for
 from .. import diary_form
 from ..deps import checked_form, path_for, person_of, see_other, signed_in_patient, store_of
-from ..i18n import request_lang
+from ..i18n import WebTexts, request_lang
 from ..render import Form, PageError, render, web_of
 from .patient import HOME, display_name_of, local_date
 
@@ -169,23 +169,33 @@ def _chart_summary(report: Any, lang: str) -> dict[str, Any] | None:
 
 @router.api_route(HOME + "/tagebuch/verlauf.svg", methods=["GET", "HEAD"])
 def diary_chart(request: Request) -> Response:
-    """The diary chart as SVG, drawn for this request only; never cached, never inlined into a page."""
+    """The diary chart as SVG (``reports.diary_svg``), drawn for this request only; never cached. A plain
+    ``def``: FastAPI runs it in its thread pool, so the database reads never block the event loop."""
     principal = signed_in_patient(request)
     if principal is None:
         return see_other(path_for(request, "login_page"))
     lang = request_lang(request)
-    store = store_of(request)
-    person = person_of(principal)
     try:
-        if not store.list_diary(person):
-            raise PageError(404, "404")
-        with tempfile.TemporaryDirectory(prefix="rueckenlotse-chart-") as folder:
-            path = Path(folder) / "diary.svg"
-            plot_for(store, person, svg_path=path, lang=lang)
-            svg = path.read_bytes()
+        report = report_for(store_of(request), person_of(principal))
     except NoIntake:
         raise PageError(404, "404") from None
-    if b"<script" in svg.lower():  # matplotlib writes none; never serve one that has
-        raise PageError(500, "500")
+    if not report.days:
+        raise PageError(404, "404")
+    svg = chart_svg(web_of(request).texts, report, lang)
     headers = {"Cache-Control": "no-store", "Content-Disposition": "inline"}
-    return Response(svg, media_type="image/svg+xml", headers=headers)
+    return Response(svg.encode("utf-8"), media_type="image/svg+xml", headers=headers)
+
+
+def chart_svg(texts: WebTexts, report: FollowUpReport, lang: str) -> str:
+    """The chart of this report in ``lang``: its words from the web's texts, the days named by date."""
+    summary = _chart_summary(report, lang)
+    assert summary is not None  # the caller checked that the diary has days
+    first, last = report.days[0].day, report.days[-1].day
+    chart_text = ChartText(
+        title=texts.get("patient.diary.chart", lang),
+        pain=texts.get("patient.diary.chart_pain", lang),
+        activity=texts.get("patient.diary.chart_activity", lang),
+        description=texts.get("patient.diary.chart_summary", lang, **summary),
+    )
+    labels = {first: local_date(first, lang), last: local_date(last, lang)}
+    return diary_svg(report.days, [e.on for e in report.escalations], chart_text, labels)
