@@ -368,6 +368,16 @@ MATRIX: list[Row] = [
         form=diary_form,
     ),
     Row("GET", "/mein-bereich/tagebuch/verlauf.svg", patient_only()),
+    Row("GET", "/mein-bereich/tagebuch/tagebuch.csv", patient_only("note")),
+    # An entry id that is nobody's (each patient's own entries: test_diary_forms): 404 for patients.
+    Row("GET", "/mein-bereich/tagebuch/eintrag/{entry_id}", patient_only(status=404)),
+    Row("POST", "/mein-bereich/tagebuch/eintrag/{entry_id}", patient_only(status=404), form=diary_form),
+    Row(
+        "POST",
+        "/mein-bereich/tagebuch/eintrag/{entry_id}/loeschen",
+        patient_only(status=404),
+        form=empty_form,
+    ),
     # Data rights: who accessed the record, the downloads, erasing the account (SR-AUD-2, SR-DR-1).
     Row("GET", "/mein-bereich/zugriffe", patient_only("name")),
     Row("GET", "/mein-bereich/daten", patient_only("name")),
@@ -486,7 +496,11 @@ def params_of(world: World, target: str) -> dict[str, str]:
     if target:
         practice = world.practices[target]
         return {"intake_id": practice.intake_id, "code": practice.code}
-    return {"kind": "clinician", "number": "0"}  # the patient's own report with the diary
+    return {
+        "kind": "clinician",
+        "number": "0",
+        "entry_id": MISSING_INTAKE,
+    }  # the patient's own report with the diary
 
 
 def send(client: httpx.Client, row: Row, params: Mapping[str, str], data: Form | None) -> httpx.Response:

@@ -188,3 +188,123 @@ def test_an_unsigned_form_after_the_session_ended_is_not_kept(
     posted = client.post(DIARY, data=data)
     assert posted.status_code == 303 and posted.headers["location"] == "/anmelden"
     assert "diary_draft" not in posted.headers.get("set-cookie", "")
+
+
+# ---- correcting and deleting an entry, the CSV export --------------------------------------------------
+ENTRY_LINK = re.compile(r'href="(/mein-bereich/tagebuch/eintrag/[0-9a-f]{32})"')
+
+
+def saved_entry(web: httpx.Client, **fields: str | list[str]) -> str:
+    """Save an entry; the path of its correction page."""
+    saved = web.post(DIARY, data=filled(web.get(DIARY)) | fields)  # type: ignore[operator]
+    assert saved.status_code == 303, saved.text[:800]
+    entry_id = saved.headers["location"].rsplit("=", 1)[1]
+    return f"/mein-bereich/tagebuch/eintrag/{entry_id}"
+
+
+def person_of_email(store: Store, email: str) -> str:
+    with store.transaction(write=False) as session:
+        person = session.execute(
+            text("SELECT person_id FROM accounts WHERE email = :e"), {"e": email}
+        ).scalar()
+    assert isinstance(person, str)
+    return person
+
+
+def actions_of(live_server: LiveServer, email: str) -> list[str]:
+    with open_store(live_server) as store, store.transaction(write=False) as session:
+        person = person_of_email(store, email)
+        rows = session.execute(
+            text("SELECT action FROM audit_events WHERE person_id = :p ORDER BY at"), {"p": person}
+        )
+        return [str(row[0]) for row in rows]
+
+
+def test_an_entry_is_corrected_with_an_audit_row(client: httpx.Client, live_server: LiveServer) -> None:  # noqa: F811
+    email = new_patient(client)
+    path = saved_entry(client, note="alte Notiz", pain_low_back="6")
+    assert path in ENTRY_LINK.findall(client.get(DIARY).text)
+    page = client.get(path)
+    assert page.status_code == 200
+    assert 'name="pain_low_back" maxlength="3"' in page.text or 'value="6"' in page.text
+    form = hidden_of(page, "diary") | diary_moment(page)
+    edited = client.post(
+        path, data=form | {"pain_low_back": "2", "activity_minutes": "15", "note": "neue Notiz"}
+    )
+    assert edited.status_code == 303 and SAVED.match(edited.headers["location"])
+    shown = client.get(edited.headers["location"])
+    assert "ist geändert" in shown.text
+    days = days_text(shown)
+    assert "neue Notiz" in days and "alte Notiz" not in days and "Schmerz 2 von 10" in days
+    assert actions_of(live_server, email) == ["edit.diary_entry"]
+    refused = client.post(path, data=form | {"pain_low_back": "zwölf"})
+    assert refused.status_code == 422 and 'id="pain-low_back-error"' in refused.text
+
+
+def test_a_warning_sign_edited_in_escalates(client: httpx.Client, live_server: LiveServer) -> None:  # noqa: F811
+    email = new_patient(client)
+    path = saved_entry(client)
+    page = client.get(path)
+    form = hidden_of(page, "diary") | diary_moment(page) | {"pain_low_back": "6", "activity_minutes": "0"}
+    edited = client.post(path, data=form | {"warning_signs": "saddle_numbness"})
+    shown = client.get(edited.headers["location"])
+    assert "Ihr Eintrag ändert unseren Rat" in shown.text and "112" in shown.text
+    with open_store(live_server) as store:
+        latest = store.latest_assessment(person_of_email(store, email))
+        assert latest is not None and latest.assessment.triage.value == "emergency"
+        assert latest.source == "diary_rescreen"
+
+
+def test_deleting_an_entry_keeps_the_escalation_it_raised(
+    client: httpx.Client,  # noqa: F811
+    live_server: LiveServer,
+) -> None:
+    email = new_patient(client)
+    path = saved_entry(client, warning_signs="saddle_numbness", note="Taubheit")
+    with open_store(live_server) as store:
+        person = person_of_email(store, email)
+        before = [(a.id, a.assessment.triage.value) for a in store.list_assessments(person)]
+    assert before[-1][1] == "emergency"
+    page = client.get(path)
+    deleted = client.post(f"{path}/loeschen", data=hidden_of(page, "delete"))
+    assert deleted.status_code == 303 and deleted.headers["location"] == f"{DIARY}?geloescht=1"
+    shown = client.get(deleted.headers["location"])
+    assert "Der Eintrag ist gelöscht." in shown.text and "Taubheit" not in days_text(shown)
+    with open_store(live_server) as store:
+        after = [(a.id, a.assessment.triage.value) for a in store.list_assessments(person)]
+        assert after == before  # the raised escalation stays on record
+        assert store.latest_assessment(person).assessment.triage.value == "emergency"  # type: ignore[union-attr]
+    assert actions_of(live_server, email) == ["delete.diary_entry"]
+    assert client.get(path).status_code == 404
+    assert client.post(f"{path}/loeschen", data=hidden_of(page, "delete")).status_code == 404
+
+
+def test_another_patients_entry_cannot_be_read_changed_or_deleted(live_server: LiveServer) -> None:
+    with own_client(live_server) as anna, own_client(live_server) as ben:
+        new_patient(anna)
+        new_patient(ben)
+        path = saved_entry(anna, note="Annas Eintrag")
+        assert ben.get(path).status_code == 404
+        page = ben.get(DIARY)
+        form = hidden_of(page, "diary") | diary_moment(page) | {"pain_low_back": "1", "note": "Ben war hier"}
+        assert ben.post(path, data=form).status_code == 404
+        assert ben.post(f"{path}/loeschen", data={"csrf_token": form["csrf_token"]}).status_code == 404
+        assert ben.get(f"{DIARY}?gespeichert={path.rsplit('/', 1)[1]}").text.count("Annas Eintrag") == 0
+        assert "Annas Eintrag" in days_text(anna.get(DIARY))
+
+
+def test_the_diary_as_csv(client: httpx.Client, live_server: LiveServer) -> None:  # noqa: F811
+    email = new_patient(client)
+    saved_entry(client, note="=SUMME(A1)", pain_low_back="4")
+    saved_entry(client, note="zweiter Tag", pain_low_back="3")
+    data_page = client.get("/mein-bereich/daten")
+    assert 'href="/mein-bereich/tagebuch/tagebuch.csv"' in data_page.text  # beside the JSON export
+    response = client.get("/mein-bereich/tagebuch/tagebuch.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"].startswith("attachment;")
+    assert response.headers["cache-control"] == "no-store"
+    lines = response.text.strip().splitlines()
+    assert len(lines) == 3 and "zweiter Tag" in response.text
+    assert "\n=SUMME" not in response.text and ",=SUMME" not in response.text  # no formula
+    assert actions_of(live_server, email) == ["export.diary_csv"]

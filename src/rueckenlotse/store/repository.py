@@ -299,6 +299,39 @@ class Store:
             checkpoints.drop(session, person_id)
         return entry_id
 
+    def replace_diary_entry(
+        self,
+        person_id: str,
+        entry_id: str,
+        entry: DiaryEntry | Mapping[str, Any],
+        *,
+        kb: KnowledgeBase | None = None,
+        lang: str = "de",
+    ) -> bool:
+        """Write the corrected entry over the person's entry ``entry_id``; False when the person has no
+        such entry. The checkpoint is dropped: the next re-screen replays the diary with the correction."""
+        valid = _validated_entry(entry, kb, lang)
+        with self.transaction() as session:
+            row = session.get(DiaryRow, entry_id)
+            if row is None or row.person_id != person_id:
+                return False
+            row.recorded_at = valid.recorded_at
+            row.entry_json = valid.model_dump(mode="json")
+            row.max_pain = valid.max_pain
+            checkpoints.drop(session, person_id)
+        return True
+
+    def delete_diary_entry(self, person_id: str, entry_id: str) -> bool:
+        """Delete the person's entry ``entry_id`` (and the checkpoint, which described the diary with it);
+        False when the person has no such entry. Assessments it escalated to stay: they are history."""
+        with self.transaction() as session:
+            row = session.get(DiaryRow, entry_id)
+            if row is None or row.person_id != person_id:
+                return False
+            checkpoints.drop(session, person_id)
+            session.delete(row)
+        return True
+
     def diary_entry_by_key(self, person_id: str, idempotency_key: str) -> str | None:
         """The id of the person's entry saved from the form with this key, if there is one."""
         with self.transaction(write=False) as session:

@@ -31,8 +31,10 @@ from starlette.responses import Response
 from ..core.errors import InvalidInput
 from ..core.models import Triage
 from ..i18n.formatting import format_day
-from ..services.followup import AlreadySaved, EntryResult, NoIntake, add_entry, intake_of
+from ..services.followup import AlreadySaved, EntryResult, NoIntake, add_entry, edit_entry, intake_of
 from ..store import Store
+from ..store.audit import Actor
+from ..store.records import DiaryRecord
 from .deps import path_for
 from .render import Form, Web
 from .security.csrf import FIELD as CSRF_FIELD
@@ -270,6 +272,8 @@ def saved_outcome(
     outcome.setdefault("emergency", False)
     outcome.setdefault("reasons", [])
     outcome.setdefault("escalations", [])
+    outcome.setdefault("resumed", False)
+    outcome.setdefault("edited", False)
     outcome["entry_id"] = entry_id
     moment = record.recorded_at.astimezone(DIARY_ZONE)
     outcome["time"] = moment.strftime("%H:%M")
@@ -340,3 +344,48 @@ def drop_kept(store: Store, request: Request, response: Response) -> None:
     if token:
         store.drop_draft(token)
         response.delete_cookie(DRAFT_COOKIE, path="/")
+
+
+# ---- correcting an entry --------------------------------------------------------------------------------
+def form_of(record: DiaryRecord) -> Form:
+    """The edit form filled in from a stored entry (its moment in Europe/Berlin)."""
+    entry = record.entry
+    moment = entry.recorded_at.astimezone(DIARY_ZONE)
+    pairs = [(DATE, moment.date().isoformat()), (TIME, moment.strftime("%H:%M"))]
+    pairs += [(f"pain_{region}", str(value)) for region, value in entry.pain.items()]
+    pairs += [("activity_minutes", str(entry.activity_minutes)), ("note", entry.note)]
+    pairs += [("warning_signs", sign) for sign in entry.warning_signs]
+    if entry.pain_reach is not None:
+        pairs.append(("pain_reach", entry.pain_reach))
+    if entry.examined_by_doctor:
+        pairs.append(("examined_by_doctor", "yes"))
+    return Form(pairs)
+
+
+def entry_of(store: Store, person_id: str, entry_id: str) -> DiaryRecord | None:
+    if not _ENTRY_ID.match(entry_id):
+        return None
+    return next((r for r in store.list_diary(person_id) if r.id == entry_id), None)
+
+
+def save_edit(
+    web: Web, store: Store, person_id: str, record: DiaryRecord, form: Form, lang: str, *, actor: Actor
+) -> Saved | Refused:
+    """Correct the entry from the posted form; what the web form does not show (function items, exercise
+    logs from the API or the command line) is kept as it was."""
+    intake = intake_of(store, person_id)
+    data, errors = read_entry(
+        web, form, list(intake.case.regions), lang, earliest=intake.created_at, now=now_local()
+    )
+    if errors:
+        return Refused(errors)
+    kept = record.entry.model_dump(mode="json", exclude={"pain_reach"})
+    try:
+        result = edit_entry(store, person_id, record.id, kept | data, actor=actor, lang=lang)
+    except InvalidInput as e:
+        return Refused({field_id(error.field): error.message for error in e.errors})
+    outcome = outcome_of(web, result, lang) | {"resumed": False, "edited": True}
+    store.put_draft(
+        _outcome_token(person_id, record.id), "outcome", outcome, ttl=OUTCOME_TTL, person_id=person_id
+    )
+    return Saved(record.id)

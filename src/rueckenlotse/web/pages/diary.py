@@ -7,6 +7,7 @@ Like every page of the patient's area, it serves only the signed-in patient's ow
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
@@ -18,8 +19,9 @@ from ...plan.followup_texts import render as followup_text
 from ...plan.models import OFFERED_WARNING_SIGNS, PAIN_REACH_ORDER
 from ...plan.trends import FollowUpReport
 from ...reports.diary_svg import ChartText, diary_svg
+from ...services import data_rights
 from ...services.auth import Principal
-from ...services.followup import NoIntake, intake_of, report_for
+from ...services.followup import NoIntake, NoSuchEntry, delete_entry, diary_csv, intake_of, report_for
 from .. import diary_form
 from ..deps import checked_form, path_for, person_of, see_other, signed_in_patient, store_of
 from ..i18n import WebTexts, request_lang
@@ -45,7 +47,8 @@ def _diary_get(request: Request, principal: Principal, lang: str) -> Response:
     outcome = diary_form.saved_outcome(web, store, person, request.query_params.get("gespeichert"), lang)
     kept = diary_form.kept_form(store, request, person) if request.query_params.get("entwurf") else None
     if kept is None:
-        return _diary(request, principal, lang, outcome=outcome)
+        deleted = request.query_params.get("geloescht") == "1"
+    return _diary(request, principal, lang, outcome=outcome, deleted=deleted)
     try:
         intake_at = intake_of(store, person).created_at
         regions = list(intake_of(store, person).case.regions)
@@ -96,6 +99,7 @@ def _diary(
     errors: dict[str, str] | None = None,
     status: int = 200,
     kept: bool = False,
+    deleted: bool = False,
 ) -> Response:
     store = store_of(request)
     person = person_of(principal)
@@ -106,9 +110,15 @@ def _diary(
         return render(request, "patient_none.html", {"name": display_name_of(request, principal)}, lang=lang)
     kb = web_of(request).kb
     notes: dict[dt.date, list[str]] = {}
+    entries: dict[dt.date, list[dict[str, str]]] = {}
     for record in store.list_diary(person):
         if record.entry.note:
             notes.setdefault(record.entry.recorded_at.date(), []).append(record.entry.note)
+        # Each entry of the day can be corrected or deleted: named by its time, where the diary lives.
+        moment = record.entry.recorded_at.astimezone(diary_form.DIARY_ZONE)
+        entries.setdefault(record.entry.recorded_at.date(), []).append(
+            {"id": record.id, "time": moment.strftime("%H:%M")}
+        )
     days = [
         {
             "date": local_date(d.day, lang),
@@ -116,6 +126,7 @@ def _diary(
             "minutes": d.activity_minutes,
             "signs": [followup_text(f"sign.{s}.label", lang) for s in d.warning_signs],
             "notes": notes.get(d.day, []),
+            "entries": entries.get(d.day, []),
         }
         for d in reversed(report.days)
     ]
@@ -143,6 +154,7 @@ def _diary(
         "entry_key": entry_key,
         "today": diary_form.now_local().date().isoformat(),
         "kept": kept,
+        "deleted": deleted,
         "errors": errors or {},
         "chart_summary": _chart_summary(report, lang),
         # A red flag of the episode stands until a doctor examined it: say so and offer the answer.
@@ -165,6 +177,99 @@ def _chart_summary(report: Any, lang: str) -> dict[str, Any] | None:
         "last_pain": last.max_pain,
         "count": len(report.days),
     }
+
+
+ENTRY = HOME + "/tagebuch/eintrag/{entry_id}"
+CSV_FILE_NAME = "rueckenlotse-tagebuch.csv"
+
+
+@router.api_route(ENTRY, methods=["GET", "HEAD"])
+async def diary_entry_page(request: Request, entry_id: str) -> Response:
+    """One entry to correct or delete; 404 for an id that is not one of the patient's own entries."""
+    principal = signed_in_patient(request)
+    if principal is None:
+        return see_other(path_for(request, "login_page"))
+    lang = request_lang(request)
+    record = await run_in_threadpool(diary_form.entry_of, store_of(request), person_of(principal), entry_id)
+    if record is None:
+        raise PageError(404, "404")
+    return await run_in_threadpool(
+        _entry_page, request, principal, record, lang, diary_form.form_of(record), {}
+    )
+
+
+@router.post(ENTRY)
+async def diary_entry_edit(request: Request, entry_id: str) -> Response:
+    form = await checked_form(request)
+    principal = signed_in_patient(request)
+    if principal is None:
+        return see_other(path_for(request, "login_page"))
+    lang = request_lang(request)
+    store, person = store_of(request), person_of(principal)
+    record = await run_in_threadpool(diary_form.entry_of, store, person, entry_id)
+    if record is None:
+        raise PageError(404, "404")
+    actor = data_rights.actor_of(principal, "web")
+    outcome = await run_in_threadpool(
+        partial(diary_form.save_edit, web_of(request), store, person, record, form, lang, actor=actor)
+    )
+    if isinstance(outcome, diary_form.Refused):
+        return await run_in_threadpool(_entry_page, request, principal, record, lang, form, outcome.errors)
+    return see_other(path_for(request, "diary_page") + "?gespeichert=" + outcome.entry_id)
+
+
+@router.post(ENTRY + "/loeschen")
+async def diary_entry_delete(request: Request, entry_id: str) -> Response:
+    await checked_form(request)
+    principal = signed_in_patient(request)
+    if principal is None:
+        return see_other(path_for(request, "login_page"))
+    store, person = store_of(request), person_of(principal)
+    actor = data_rights.actor_of(principal, "web")
+    try:
+        await run_in_threadpool(partial(delete_entry, store, person, entry_id, actor=actor))
+    except NoSuchEntry:
+        raise PageError(404, "404") from None
+    return see_other(path_for(request, "diary_page") + "?geloescht=1")
+
+
+@router.get(HOME + "/tagebuch/tagebuch.csv")
+async def diary_csv_export(request: Request) -> Response:
+    """The diary as CSV beside the JSON export of all data; an attachment nobody caches."""
+    principal = signed_in_patient(request)
+    if principal is None:
+        return see_other(path_for(request, "login_page"))
+    actor = data_rights.actor_of(principal, "web")
+    text = await run_in_threadpool(partial(diary_csv, store_of(request), person_of(principal), actor=actor))
+    headers = {"Content-Disposition": f'attachment; filename="{CSV_FILE_NAME}"', "Cache-Control": "no-store"}
+    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _entry_page(
+    request: Request, principal: Principal, record: Any, lang: str, form: Form, errors: dict[str, str]
+) -> Response:
+    store, person = store_of(request), person_of(principal)
+    try:
+        intake = intake_of(store, person)
+    except NoIntake:
+        raise PageError(404, "404") from None
+    kb = web_of(request).kb
+    report = report_for(store, person)
+    moment = record.entry.recorded_at.astimezone(diary_form.DIARY_ZONE)
+    context: dict[str, Any] = {
+        "name": display_name_of(request, principal),
+        "entry_id": record.id,
+        "when": local_date(moment.date(), lang) + ", " + moment.strftime("%H:%M"),
+        "regions": [(r, kb.text(f"region.{r}.label", lang)) for r in intake.case.regions],
+        "reaches": [(r, followup_text(f"reach.{r}.label", lang)) for r in PAIN_REACH_ORDER],
+        "signs": [(s, followup_text(f"sign.{s}.label", lang)) for s in OFFERED_WARNING_SIGNS],
+        "form": form,
+        "errors": errors,
+        "today": diary_form.now_local().date().isoformat(),
+        "red_flag_text": report.red_flag_text.get(lang) if report.red_flag_text else None,
+        "exam_label": followup_text("exam.label", lang),
+    }
+    return render(request, "patient_diary_entry.html", context, lang=lang, status=422 if errors else 200)
 
 
 @router.api_route(HOME + "/tagebuch/verlauf.svg", methods=["GET", "HEAD"])
