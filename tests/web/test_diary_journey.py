@@ -167,3 +167,46 @@ def test_the_chart_is_readable_on_a_phone(
     assert 13 * box["width"] / CHART_UNITS >= 12, box
     chart.scroll_into_view_if_needed()
     chart.screenshot(path=str(screenshot_dir / f"diary-chart-{int(page.viewport_size['width'])}.png"))
+
+
+def test_correcting_and_deleting_an_entry(
+    sized_page: Page,
+    live_server: LiveServer,
+    screenshot_dir: Path,
+    axe_source: str,  # noqa: F811
+) -> None:
+    page = sized_page
+    with own_client(live_server) as web:
+        new_patient(web)
+        host = urlsplit(live_server.url).hostname
+        page.context.add_cookies(
+            [{"name": c.name, "value": c.value or "", "domain": host, "path": "/"} for c in web.cookies.jar]
+        )
+    page.goto("/mein-bereich/tagebuch")
+    page.get_by_label("unterer Rücken", exact=False).fill("7")
+    page.locator("#note").fill("Vertippt")
+    page.locator("#entry_date").fill("2099-01-01")  # the future: refused at its field
+    submit(page.get_by_role("button", name="Eintrag speichern"))
+    assert page.locator("#entry_date-error").is_visible()
+    assert_accessible(page, axe_source)
+    save_screenshots(page, screenshot_dir, "diary-date-error")
+    page.goto("/mein-bereich/tagebuch")
+    page.get_by_label("unterer Rücken", exact=False).fill("7")
+    page.locator("#note").fill("Vertippt")
+    submit(page.get_by_role("button", name="Eintrag speichern"))
+
+    submit(page.get_by_role("link", name=re.compile(r"Eintrag von .* ändern oder löschen")))
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Eintrag vom")
+    assert page.get_by_label("unterer Rücken", exact=False).input_value() == "7"
+    assert_accessible(page, axe_source)
+    save_screenshots(page, screenshot_dir, "diary-entry-edit")
+    page.get_by_label("unterer Rücken", exact=False).fill("3")
+    page.locator("#note").fill("Richtig")
+    submit(page.get_by_role("button", name="Änderung speichern"))
+    days = page.locator(".diary-days").inner_text()
+    assert "Richtig" in days and "Vertippt" not in days
+
+    submit(page.get_by_role("link", name=re.compile(r"Eintrag von .* ändern oder löschen")))
+    submit(page.get_by_role("button", name="Eintrag endgültig löschen"))
+    assert "Der Eintrag ist gelöscht." in page.locator("main").inner_text()
+    assert "Noch keine Einträge." in page.locator("main").inner_text()
