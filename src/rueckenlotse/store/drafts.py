@@ -41,7 +41,7 @@ def put(
     """Write (or overwrite) the draft of this token."""
     if kind not in KINDS:
         raise ValueError(kind)
-    session.execute(delete(FormDraft).where(FormDraft.expires_at <= now))
+    purge(session, now)
     row = session.get(FormDraft, digest(token))
     if row is None or row.kind != kind:
         if row is not None:
@@ -71,6 +71,12 @@ def get(session: Session, token: str | None, kind: str, *, now: datetime) -> Dra
     if row is None or row.kind != kind or now >= row.expires_at:
         return None
     return Draft(row.kind, row.person_id, dict(row.payload_json), row.created_at)
+
+
+def purge(session: Session, now: datetime) -> int:
+    """Delete every expired draft; how many."""
+    result = session.execute(delete(FormDraft).where(FormDraft.expires_at <= now))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def drop(session: Session, token: str | None) -> None:
