@@ -244,9 +244,30 @@ def data_0009(conn: Connection) -> None:
     conn.execute(insert(t["intake_attempts"]).values(id=f"t{0:031x}", key="7" * 64, attempted_at=NOW))
 
 
-def data_0011(conn: Connection) -> None:
-    """0009's rows (whose API token the upgrade gave an expiry) and a token made with one."""
+def data_0010(conn: Connection) -> None:
+    """0009's rows, a diary entry with an idempotency key and an intake draft (a downgrade drops both)."""
     data_0009(conn)
+    t = tables(conn)
+    conn.execute(
+        update(t["diary_entries"])
+        .where(t["diary_entries"].c.id == f"d{2:031x}")
+        .values(idempotency_key="k" * 43)
+    )
+    conn.execute(
+        insert(t["form_drafts"]).values(
+            id="e" * 64,
+            kind="intake",
+            person_id=None,
+            payload_json={"state": "sample", "steps": [["pain_duration", "question"]]},
+            created_at=NOW,
+            expires_at=NOW,
+        )
+    )
+
+
+def data_0011(conn: Connection) -> None:
+    """0010's rows (whose API token the upgrade gave an expiry) and a token made with one."""
+    data_0010(conn)
     t = tables(conn)
     conn.execute(
         insert(t["api_tokens"]).values(
@@ -271,6 +292,7 @@ SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0007": data_0007,
     "0008": data_0008,
     "0009": data_0009,
+    "0010": data_0010,
     "0011": data_0011,
 }
 

@@ -95,7 +95,8 @@ def post_step(
     form = step_form(response)
     data: dict[str, Any] = {**form.hidden, "action": action}
     data["answer"] = [answer] if isinstance(answer, str) else (answer or [])
-    return client.post(form.action, data=data)
+    # Every step answers 303 to /intake/schritt/<n> (post/redirect/get): the page is that GET.
+    return client.post(form.action, data=data, follow_redirects=True)
 
 
 def answer_all(

@@ -94,10 +94,21 @@ def new_patient(client: httpx.Client, name: str = "") -> str:
 
 
 def diary_entry(client: httpx.Client, **fields: str | list[str]) -> httpx.Response:
-    data: dict[str, str | list[str]] = {"pain_low_back": "5", "activity_minutes": "20", "note": ""}
+    """Fill in the diary's form as a browser would (its hidden key and owner, the date and time it shows),
+    post it, and follow the redirect to the page after saving."""
+    page = client.get("/mein-bereich/tagebuch")
+    data: dict[str, str | list[str]] = {**hidden_of(page, "diary"), **diary_moment(page)}
+    data.update({"pain_low_back": "5", "activity_minutes": "20", "note": ""})
     data.update(fields)
-    data["csrf_token"] = csrf_of(client.get("/mein-bereich/tagebuch"))
-    return client.post("/mein-bereich/tagebuch", data=data)
+    return client.post("/mein-bereich/tagebuch", data=data, follow_redirects=True)
+
+
+def diary_moment(page: httpx.Response) -> dict[str, str]:
+    """The date and time fields as the form shows them (now, in Europe/Berlin)."""
+    found = {
+        name: re.search(rf'name="{name}" value="([^"]*)"', page.text) for name in ("entry_date", "entry_time")
+    }
+    return {name: match.group(1) for name, match in found.items() if match is not None}
 
 
 def days_shown(page: httpx.Response) -> str:

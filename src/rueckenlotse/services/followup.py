@@ -19,6 +19,8 @@ from ..plan.models import DiaryEntry
 from ..plan.plan_model import Plan, StandingFlag
 from ..plan.rescreen import Episode, EpisodeState, RaisedFlag, Rescreen, replay, replay_version, step
 from ..plan.trends import Escalation, FollowUpReport, follow_up_report
+from ..store import audit
+from ..store.audit import Actor
 from ..store.checkpoints import Checkpoint, DiaryTail
 from ..store.errors import StoreError
 from ..store.records import AssessmentRecord
@@ -38,6 +40,14 @@ class NoIntake(StoreError):
 class IntakeResult:
     record: AssessmentRecord
     plan: Plan
+
+
+class AlreadySaved(StoreError):
+    """This form (its idempotency key) saved an entry already: nothing new was written."""
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__("already_saved")
+        self.entry_id = entry_id
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,12 @@ def standing_flags(flags: list[RaisedFlag], *, lang: str = "de") -> list[Standin
 
 
 def add_entry(
-    store: Store, person_id: str, data: Mapping[str, Any] | DiaryEntry, *, lang: str = "de"
+    store: Store,
+    person_id: str,
+    data: Mapping[str, Any] | DiaryEntry,
+    *,
+    lang: str = "de",
+    idempotency_key: str | None = None,
 ) -> EntryResult:
     """Validate and keep a diary entry, re-screen it at once, and name the trend steps it makes due.
 
@@ -129,7 +144,14 @@ def add_entry(
     keeps its assessment: the plan reads the newest one. A later entry continues from the diary's
     checkpoint (the state after its latest entry) instead of replaying the diary, so its cost does not
     grow with the diary; an entry dated before the latest one replays the diary.
+
+    With an ``idempotency_key`` (the web form's), a second call with the same key saves nothing and
+    raises ``AlreadySaved`` with the first entry's id: a reload or a double click saves once.
     """
+    if idempotency_key is not None:
+        earlier = store.diary_entry_by_key(person_id, idempotency_key)
+        if earlier is not None:  # before the re-screen: a reload costs nothing
+            raise AlreadySaved(earlier)
     entry = (
         data if isinstance(data, DiaryEntry) else validate_model(DiaryEntry, data, default_knowledge(), lang)
     )
@@ -139,13 +161,18 @@ def add_entry(
     # its escalation.
     with store.atomic():
         store.lock_person(person_id)
+        if idempotency_key is not None:
+            # Checked again under the person's lock: two posts of one form at once save one entry.
+            earlier = store.diary_entry_by_key(person_id, idempotency_key)
+            if earlier is not None:
+                raise AlreadySaved(earlier)
         if _diary_moved(store, person_id, screened):
             # Another entry (or intake) of this person was stored meanwhile: screen again, now that the
             # transaction holds the diary still.
             screened = _screen_new_entry(store, person_id, entry, lang)
         result = screened.result
         previous = latest_of(store, person_id)
-        entry_id = store.add_diary_entry(person_id, entry, lang=lang)
+        entry_id = store.add_diary_entry(person_id, entry, lang=lang, idempotency_key=idempotency_key)
         if result.escalated or result.examined or _below_standing(previous, result):
             # Strictly after the assessment it follows: on a tie of timestamps the order by id is
             # arbitrary, and the older assessment could still count as the newest.
@@ -165,6 +192,82 @@ def add_entry(
     report = report_for(store, person_id, lang=lang, standing=screened.state.standing)
     day = entry.recorded_at.date()
     return EntryResult(entry_id, result, [e for e in report.escalations if e.on == day])
+
+
+class NoSuchEntry(StoreError):
+    """The person has no diary entry of this id."""
+
+    def __init__(self) -> None:
+        super().__init__("no_such_entry")
+
+
+def edit_entry(
+    store: Store,
+    person_id: str,
+    entry_id: str,
+    data: Mapping[str, Any] | DiaryEntry,
+    *,
+    actor: Actor,
+    lang: str = "de",
+) -> EntryResult:
+    """Correct a diary entry, re-screen the diary with the correction, and record the change in the audit.
+
+    The whole diary is replayed (the entry may now lie anywhere in it); the corrected entry's re-screen is
+    the result. A warning sign edited in escalates as a new entry would: the escalated assessment is kept,
+    so the plan reads it. Escalations kept before stay: a correction never removes one.
+    """
+    entry = (
+        data if isinstance(data, DiaryEntry) else validate_model(DiaryEntry, data, default_knowledge(), lang)
+    )
+    with store.atomic():
+        store.lock_person(person_id)
+        if not store.replace_diary_entry(person_id, entry_id, entry, lang=lang):
+            raise NoSuchEntry()
+        records = store.list_diary(person_id)
+        intake = intake_of(store, person_id)
+        episode = replay(
+            intake.case,
+            intake.assessment,
+            [r.entry for r in records],
+            assessed_at=intake.created_at,
+            lang=lang,
+        )
+        index = next(i for i, record in enumerate(records) if record.id == entry_id)
+        result = episode.of_entry(index)
+        previous = latest_of(store, person_id)
+        if result.escalated or result.examined or _below_standing(previous, episode.of_entry(-1)):
+            kept = result if (result.escalated or result.examined) else episode.of_entry(-1)
+            store.add_assessment(
+                person_id,
+                kept.case,
+                kept.assessment,
+                "diary_rescreen",
+                assessed_at=max(entry.recorded_at, previous.created_at + dt.timedelta(microseconds=1)),
+            )
+        with store.transaction() as session:
+            audit.record(session, actor, "edit.diary_entry", person_id=person_id)
+    report = report_for(store, person_id, lang=lang)
+    day = entry.recorded_at.date()
+    return EntryResult(entry_id, result, [e for e in report.escalations if e.on == day])
+
+
+def delete_entry(store: Store, person_id: str, entry_id: str, *, actor: Actor) -> None:
+    """Delete a diary entry and record it in the audit. Assessments the entry escalated to stay (the
+    plan keeps reading the newest one): deleting an entry never lowers the advice silently."""
+    with store.atomic():
+        store.lock_person(person_id)
+        if not store.delete_diary_entry(person_id, entry_id):
+            raise NoSuchEntry()
+        with store.transaction() as session:
+            audit.record(session, actor, "delete.diary_entry", person_id=person_id)
+
+
+def diary_csv(store: Store, person_id: str, *, actor: Actor) -> str:
+    """The diary as CSV, recorded in the audit like the JSON export."""
+    text = store.diary_csv(person_id)
+    with store.transaction() as session:
+        audit.record(session, actor, "export.diary_csv", person_id=person_id)
+    return text
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import account_tokens, audit, throttling, totp, web_sessions
+from . import account_tokens, audit, drafts, throttling, totp, web_sessions
 from .account_records import AccountRecord, PasswordScheme, SessionRecord, Throttled, TotpSetup
 from .errors import NotFound, person_not_found
 from .records import PersonRecord
@@ -502,14 +502,16 @@ class Accounts:
     # --- housekeeping ---------------------------------------------------------------------------------
 
     def purge(self, *, now: datetime | None = None) -> dict[str, int]:
-        """Delete what no longer counts: sessions past their expiry or idle timeout or logged out, and
-        login attempts older than the throttling window. Run it now and then (e.g. daily)."""
+        """Delete what no longer counts: sessions past their expiry or idle timeout or logged out, login
+        attempts older than the throttling window, and expired form drafts. Run it now and then (e.g.
+        daily); drafts are also purged whenever one is written."""
         moment = aware(now)
         with self._store.transaction() as session:
             return {
                 "web_sessions": web_sessions.purge(session, moment, self.idle_timeout),
                 "login_attempts": throttling.purge(session, moment, self.throttle.window),
                 "account_tokens": account_tokens.purge(session, moment),
+                "form_drafts": drafts.purge(session, moment),
             }
 
 

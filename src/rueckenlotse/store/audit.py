@@ -14,8 +14,9 @@ exception is the erasure of a person (``erasing.erase``), by this rule:
   clinician read an intake at this time", no longer whose.
 * the erasure itself is recorded without a person id.
 
-A person's own reads and writes of their own data are not recorded (only their exports and erasure): they
-would only fill the person's own access page with their own visits.
+A person's own reads and writes of their own data are not recorded (only their exports, corrections and
+deletions of diary entries, and erasure): they would only fill the person's own access page with their own
+visits. A changed or deleted diary entry is recorded because it changes what the re-screening saw.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ ACTIONS = frozenset(
         "read.intake_report",  # the practice's PDF report of one intake
         "review.intake",  # marked reviewed
         "export",  # the person's data downloaded (JSON)
+        "export.diary_csv",  # the person's diary downloaded as CSV
+        "edit.diary_entry",  # a diary entry corrected (its new content is the entry; never here)
+        "delete.diary_entry",  # a diary entry deleted (escalations it led to stay in the assessments)
         "read.report",  # a report (patient or clinician) made from the person's stored data (CLI)
         "read.diary",  # the person's diary shown (CLI)
         "read.plan",  # the person's plan shown (CLI)

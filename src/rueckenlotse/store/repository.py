@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -25,9 +25,10 @@ from ..storage import READ_ONLY, StorageUnavailable, folder_problem
 from ..validation import validate_model
 from . import backup as backups
 from . import backup_pg as backups_pg
-from . import checkpoints, erasing, escalations, exporting, integrity
+from . import checkpoints, drafts, erasing, escalations, exporting, integrity
 from .backup_manifest import Manifest
 from .checkpoints import Checkpoint, DiaryTail
+from .drafts import Draft
 from .engine import (
     BEGIN_OPTION,
     is_sqlite,
@@ -272,10 +273,13 @@ class Store:
         *,
         kb: KnowledgeBase | None = None,
         lang: str = "de",
+        idempotency_key: str | None = None,
     ) -> str:
         """Validate (raw data or a DiaryEntry alike), write, commit, and only then return the new id.
 
-        Invalid input raises ``InvalidInput`` with field errors in ``lang`` and writes nothing.
+        Invalid input raises ``InvalidInput`` with field errors in ``lang`` and writes nothing. The
+        ``idempotency_key`` (the form's) is unique per person: callers look it up first
+        (``diary_entry_by_key``) under ``lock_person``, so a form posted twice saves one entry.
         """
         valid = _validated_entry(entry, kb, lang)
         with self.transaction() as session:
@@ -285,6 +289,7 @@ class Store:
                 recorded_at=valid.recorded_at,
                 entry_json=valid.model_dump(mode="json"),
                 max_pain=valid.max_pain,
+                idempotency_key=idempotency_key,
             )
             session.add(row)
             session.flush()
@@ -293,6 +298,70 @@ class Store:
             # re-screened it keeps a new one (services.followup.add_entry).
             checkpoints.drop(session, person_id)
         return entry_id
+
+    def replace_diary_entry(
+        self,
+        person_id: str,
+        entry_id: str,
+        entry: DiaryEntry | Mapping[str, Any],
+        *,
+        kb: KnowledgeBase | None = None,
+        lang: str = "de",
+    ) -> bool:
+        """Write the corrected entry over the person's entry ``entry_id``; False when the person has no
+        such entry. The checkpoint is dropped: the next re-screen replays the diary with the correction."""
+        valid = _validated_entry(entry, kb, lang)
+        with self.transaction() as session:
+            row = session.get(DiaryRow, entry_id)
+            if row is None or row.person_id != person_id:
+                return False
+            row.recorded_at = valid.recorded_at
+            row.entry_json = valid.model_dump(mode="json")
+            row.max_pain = valid.max_pain
+            checkpoints.drop(session, person_id)
+        return True
+
+    def delete_diary_entry(self, person_id: str, entry_id: str) -> bool:
+        """Delete the person's entry ``entry_id`` (and the checkpoint, which described the diary with it);
+        False when the person has no such entry. Assessments it escalated to stay: they are history."""
+        with self.transaction() as session:
+            row = session.get(DiaryRow, entry_id)
+            if row is None or row.person_id != person_id:
+                return False
+            checkpoints.drop(session, person_id)
+            session.delete(row)
+        return True
+
+    def diary_entry_by_key(self, person_id: str, idempotency_key: str) -> str | None:
+        """The id of the person's entry saved from the form with this key, if there is one."""
+        with self.transaction(write=False) as session:
+            query = select(DiaryRow.id).where(
+                DiaryRow.person_id == person_id, DiaryRow.idempotency_key == idempotency_key
+            )
+            return session.scalar(query)
+
+    # --- form drafts (short-lived, found by a token's hash) -------------------------------------------
+
+    def put_draft(
+        self,
+        token: str,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        ttl: timedelta,
+        person_id: str | None = None,
+    ) -> None:
+        now = datetime.now(UTC)
+        with self.transaction() as session:
+            drafts.put(session, token, kind, payload, now=now, expires_at=now + ttl, person_id=person_id)
+
+    def get_draft(self, token: str | None, kind: str) -> Draft | None:
+        with self.transaction(write=False) as session:
+            return drafts.get(session, token, kind, now=datetime.now(UTC))
+
+    def drop_draft(self, token: str | None) -> None:
+        with self.transaction() as session:
+            drafts.drop(session, token)
 
     def list_diary(self, person_id: str) -> list[DiaryRecord]:
         """Ordered by the time the entry is about, then as written (``schema.DIARY_ORDER``)."""

@@ -47,6 +47,8 @@ SEALED_LENGTH = 255
 # of JSON at most, sealed: nonce, tag, base64 and prefix add about a half).
 REFERENCE_LENGTH = 12
 CONTACT_SEALED_LENGTH = 1024
+# An idempotency key or a draft's token as written in a form (secrets.token_urlsafe(32) is 43 characters).
+DRAFT_KEY_LENGTH = 64
 # The inbox sorts by this (emergency first); kept beside the triage it is copied with.
 TRIAGE_RANK: dict[str, int] = {"self_care": 0, "routine": 1, "soon": 2, "urgent": 3, "emergency": 4}
 
@@ -132,6 +134,8 @@ class DiaryRow(Base):
     __table_args__ = (
         CheckConstraint("max_pain BETWEEN 0 AND 10", name="max_pain"),
         Index("ix_diary_entries_person_id_recorded_at", "person_id", "recorded_at"),
+        # One entry per form (revision 0010): a reload or a second click posts the same key again.
+        Index("ix_diary_entries_person_id_idempotency_key", "person_id", "idempotency_key", unique=True),
     )
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
     person_id: Mapped[str] = mapped_column(String(ID_LENGTH), _person_fk())
@@ -139,6 +143,8 @@ class DiaryRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     entry_json: Mapped[dict[str, Any]]
     max_pain: Mapped[int] = mapped_column(Integer)
+    # Made when the entry form was rendered; None for entries written by the CLI or before revision 0010.
+    idempotency_key: Mapped[str | None] = mapped_column(String(DRAFT_KEY_LENGTH), default=None)
 
 
 # The diary's order everywhere (list, replay, checks, checkpoints): by the moment an entry is about, then
@@ -199,6 +205,24 @@ class DiaryCheckpoint(Base):
     lang: Mapped[str] = mapped_column(String(16))
     state_json: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class FormDraft(Base):
+    """A form kept on the server for a short while (revision 0010), found by the hash of a random token.
+
+    Two kinds: ``intake`` (the questionnaire's signed state between a POST and the GET it redirects to,
+    so that no answer travels in a URL and the web tier keeps nothing in memory) and ``diary`` (an entry
+    posted after the session had ended, saved when the same person signs in again). Expired rows are
+    purged whenever a draft is written.
+    """
+
+    __tablename__ = "form_drafts"
+    id: Mapped[str] = mapped_column(String(DIGEST_LENGTH), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    person_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), _person_fk(), index=True, default=None)
+    payload_json: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 # --- accounts, practices, sessions (revision 0003) ------------------------------------------------------

@@ -7,111 +7,86 @@ Like every page of the patient's area, it serves only the signed-in patient's ow
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...core.errors import InvalidInput
-from ...core.models import Triage
-from ...i18n.zone import local_zone
 from ...plan.followup_texts import render as followup_text
 from ...plan.models import OFFERED_WARNING_SIGNS, PAIN_REACH_ORDER
+from ...plan.trends import FollowUpReport
+from ...reports.diary_svg import ChartText, diary_svg
+from ...services import data_rights
 from ...services.auth import Principal
-from ...services.followup import NoIntake, add_entry, intake_of, plot_for, report_for
+from ...services.followup import NoIntake, NoSuchEntry, delete_entry, diary_csv, intake_of, report_for
+from .. import diary_form
 from ..deps import checked_form, path_for, person_of, see_other, signed_in_patient, store_of
-from ..i18n import request_lang
+from ..i18n import WebTexts, request_lang
 from ..render import Form, PageError, render, web_of
 from .patient import HOME, display_name_of, local_date
 
 router = APIRouter(include_in_schema=False)
 
 
-def _local_zone() -> dt.tzinfo:
-    """Entries are dated in local time (RUECKENLOTSE_TIME_ZONE): a diary day is the date where written."""
-    return local_zone()
-
-
-DIARY_ZONE = _local_zone()
-
-
 @router.api_route(HOME + "/tagebuch", methods=["GET", "HEAD"])
 async def diary_page(request: Request) -> Response:
+    """The diary; ``?gespeichert=<id>`` after saving (post/redirect/get) shows what the entry changed,
+    ``?entwurf=1`` the form kept over a sign-in when it still needs a correction."""
     principal = signed_in_patient(request)
     if principal is None:
         return see_other(path_for(request, "login_page"))
-    return _diary(request, principal, request_lang(request))
+    lang = request_lang(request)
+    return await run_in_threadpool(_diary_get, request, principal, lang)
+
+
+def _diary_get(request: Request, principal: Principal, lang: str) -> Response:
+    store, web, person = store_of(request), web_of(request), person_of(principal)
+    outcome = diary_form.saved_outcome(web, store, person, request.query_params.get("gespeichert"), lang)
+    kept = diary_form.kept_form(store, request, person) if request.query_params.get("entwurf") else None
+    if kept is None:
+        deleted = request.query_params.get("geloescht") == "1"
+    return _diary(request, principal, lang, outcome=outcome, deleted=deleted)
+    try:
+        intake_at = intake_of(store, person).created_at
+        regions = list(intake_of(store, person).case.regions)
+    except NoIntake:
+        return _diary(request, principal, lang)
+    _, errors = diary_form.read_entry(
+        web, kept, regions, lang, earliest=intake_at, now=diary_form.now_local()
+    )
+    return _diary(
+        request, principal, lang, form=kept, errors=errors, status=422 if errors else 200, kept=True
+    )
 
 
 @router.post(HOME + "/tagebuch")
 async def diary_entry(request: Request) -> Response:
     form = await checked_form(request)
+    lang = request_lang(request)
+    web, store = web_of(request), store_of(request)
     principal = signed_in_patient(request)
     if principal is None:
-        return see_other(path_for(request, "login_page"))
-    lang = request_lang(request)
-    store = store_of(request)
+        # The session ended while the form was open: keep the signed form, save it after signing in.
+        token = await run_in_threadpool(diary_form.keep_for_later, web, store, request, form, lang)
+        response = see_other(path_for(request, "login_page") + ("?entwurf=1" if token else ""))
+        if token is not None:
+            diary_form.set_draft_cookie(web, request, response, token)
+        return response
+    person = person_of(principal)
     try:
-        regions: list[str] = list(intake_of(store, person_of(principal)).case.regions)
+        outcome = await run_in_threadpool(diary_form.save, web, store, person, form, lang)
     except NoIntake:
         return render(request, "patient_none.html", {"name": display_name_of(request, principal)}, lang=lang)
-    data, errors = _entry_data(request, form, regions, lang)
-    if not errors:
-        try:
-            result = add_entry(store, person_of(principal), data, lang=lang)
-        except InvalidInput as e:
-            errors = {_field_id(error.field): error.message for error in e.errors}
-        else:
-            return _diary(request, principal, lang, outcome=result)
-    return _diary(request, principal, lang, form=form, errors=errors, status=422)
-
-
-def _entry_data(
-    request: Request, form: Form, regions: list[str], lang: str
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The entry as DiaryEntry's raw data; numbers that are not whole numbers are field errors here."""
-    texts = web_of(request).texts
-    errors: dict[str, str] = {}
-    pain: dict[str, int] = {}
-    for region in regions:
-        value = _whole_number(form.get(f"pain_{region}"))
-        if value is None:
-            errors[f"pain-{region}"] = texts.get("patient.diary.error.pain", lang)
-        else:
-            pain[region] = value
-    minutes_text = (form.get("activity_minutes") or "").strip()
-    minutes = _whole_number(minutes_text) if minutes_text else 0
-    if minutes is None:
-        errors["activity_minutes"] = texts.get("patient.diary.error.minutes", lang)
-    data: dict[str, Any] = {
-        "recorded_at": dt.datetime.now(DIARY_ZONE),
-        "pain": pain,
-        "activity_minutes": minutes or 0,
-        "note": (form.get("note") or "").strip(),
-        "warning_signs": list(dict.fromkeys(form.getlist("warning_signs"))),
-        "examined_by_doctor": form.get("examined_by_doctor") == "yes",
-    }
-    reach = form.get("pain_reach") or ""
-    if reach:
-        data["pain_reach"] = reach
-    return data, errors
-
-
-def _whole_number(text: str | None) -> int | None:
-    value = (text or "").strip()
-    if not value or len(value) > 6 or not value.lstrip("-").isdigit():
-        return None
-    return int(value)
-
-
-def _field_id(field: str) -> str:
-    """The input an InvalidInput field belongs to: pain.low_back -> pain-low_back, warning_signs[0] ->
-    warning_signs."""
-    head = field.split("[", 1)[0]
-    return head.replace(".", "-") if head.startswith("pain.") else head.split(".", 1)[0]
+    if isinstance(outcome, diary_form.Refused):
+        return _diary(request, principal, lang, form=form, errors=outcome.errors, status=422)
+    # Post/redirect/get: a reload shows the saved entry again and never posts it a second time.
+    response = see_other(path_for(request, "diary_page") + "?gespeichert=" + outcome.entry_id)
+    if request.cookies.get(diary_form.DRAFT_COOKIE):
+        await run_in_threadpool(diary_form.drop_kept, store, request, response)
+    return response
 
 
 def _diary(
@@ -119,10 +94,12 @@ def _diary(
     principal: Principal,
     lang: str,
     *,
-    outcome: Any = None,
+    outcome: dict[str, Any] | None = None,
     form: Form | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    kept: bool = False,
+    deleted: bool = False,
 ) -> Response:
     store = store_of(request)
     person = person_of(principal)
@@ -133,9 +110,15 @@ def _diary(
         return render(request, "patient_none.html", {"name": display_name_of(request, principal)}, lang=lang)
     kb = web_of(request).kb
     notes: dict[dt.date, list[str]] = {}
+    entries: dict[dt.date, list[dict[str, str]]] = {}
     for record in store.list_diary(person):
         if record.entry.note:
             notes.setdefault(record.entry.recorded_at.date(), []).append(record.entry.note)
+        # Each entry of the day can be corrected or deleted: named by its time, where the diary lives.
+        moment = record.entry.recorded_at.astimezone(diary_form.DIARY_ZONE)
+        entries.setdefault(record.entry.recorded_at.date(), []).append(
+            {"id": record.id, "time": moment.strftime("%H:%M")}
+        )
     days = [
         {
             "date": local_date(d.day, lang),
@@ -143,6 +126,7 @@ def _diary(
             "minutes": d.activity_minutes,
             "signs": [followup_text(f"sign.{s}.label", lang) for s in d.warning_signs],
             "notes": notes.get(d.day, []),
+            "entries": entries.get(d.day, []),
         }
         for d in reversed(report.days)
     ]
@@ -155,15 +139,22 @@ def _diary(
         }
         for e in report.escalations
     ]
+    entry_key = (form and diary_form.form_key(form)) or diary_form.new_key()
     context: dict[str, Any] = {
         "name": display_name_of(request, principal),
+        "entry_owner": diary_form.owner_token(web_of(request), person, entry_key),
         "regions": [(r, kb.text(f"region.{r}.label", lang)) for r in intake.case.regions],
         "reaches": [(r, followup_text(f"reach.{r}.label", lang)) for r in PAIN_REACH_ORDER],
         "signs": [(s, followup_text(f"sign.{s}.label", lang)) for s in OFFERED_WARNING_SIGNS],
         "days": days,
         "escalations": escalations,
-        "outcome": _outcome(request, outcome, lang),
-        "form": form or Form([]),
+        "outcome": outcome,
+        "form": form or Form(list(diary_form.default_fields().items())),
+        # A new key for a new form; a form shown again with errors keeps its own (one entry per form).
+        "entry_key": entry_key,
+        "today": diary_form.now_local().date().isoformat(),
+        "kept": kept,
+        "deleted": deleted,
         "errors": errors or {},
         "chart_summary": _chart_summary(report, lang),
         # A red flag of the episode stands until a doctor examined it: say so and offer the answer.
@@ -173,23 +164,6 @@ def _diary(
         "too_few": report.too_few.get(lang) if report.too_few else None,
     }
     return render(request, "patient_diary.html", context, lang=lang, status=status)
-
-
-def _outcome(request: Request, result: Any, lang: str) -> dict[str, Any] | None:
-    """What a new entry changed: the re-screen's verdict (112 first in an emergency) and new escalations."""
-    if result is None:
-        return None
-    assessment = result.rescreen.assessment
-    kb = web_of(request).kb
-    call = next((r.text for r in assessment.recommendations if r.id == "call_emergency"), None)
-    return {
-        "escalated": result.rescreen.escalated,
-        "emergency": result.rescreen.escalated and assessment.triage is Triage.emergency,
-        "call_text": call,
-        "title": kb.text(f"triage.{assessment.triage.value}.title", lang),
-        "reasons": [reason.get(lang) for reason in result.rescreen.reasons],
-        "escalations": [e.title.get(lang) + ": " + e.action.get(lang) for e in result.new_escalations],
-    }
 
 
 def _chart_summary(report: Any, lang: str) -> dict[str, Any] | None:
@@ -205,25 +179,128 @@ def _chart_summary(report: Any, lang: str) -> dict[str, Any] | None:
     }
 
 
-@router.api_route(HOME + "/tagebuch/verlauf.svg", methods=["GET", "HEAD"])
-def diary_chart(request: Request) -> Response:
-    """The diary chart as SVG, drawn for this request only; never cached, never inlined into a page."""
+ENTRY = HOME + "/tagebuch/eintrag/{entry_id}"
+CSV_FILE_NAME = "rueckenlotse-tagebuch.csv"
+
+
+@router.api_route(ENTRY, methods=["GET", "HEAD"])
+async def diary_entry_page(request: Request, entry_id: str) -> Response:
+    """One entry to correct or delete; 404 for an id that is not one of the patient's own entries."""
     principal = signed_in_patient(request)
     if principal is None:
         return see_other(path_for(request, "login_page"))
     lang = request_lang(request)
-    store = store_of(request)
-    person = person_of(principal)
+    record = await run_in_threadpool(diary_form.entry_of, store_of(request), person_of(principal), entry_id)
+    if record is None:
+        raise PageError(404, "404")
+    return await run_in_threadpool(
+        _entry_page, request, principal, record, lang, diary_form.form_of(record), {}
+    )
+
+
+@router.post(ENTRY)
+async def diary_entry_edit(request: Request, entry_id: str) -> Response:
+    form = await checked_form(request)
+    principal = signed_in_patient(request)
+    if principal is None:
+        return see_other(path_for(request, "login_page"))
+    lang = request_lang(request)
+    store, person = store_of(request), person_of(principal)
+    record = await run_in_threadpool(diary_form.entry_of, store, person, entry_id)
+    if record is None:
+        raise PageError(404, "404")
+    actor = data_rights.actor_of(principal, "web")
+    outcome = await run_in_threadpool(
+        partial(diary_form.save_edit, web_of(request), store, person, record, form, lang, actor=actor)
+    )
+    if isinstance(outcome, diary_form.Refused):
+        return await run_in_threadpool(_entry_page, request, principal, record, lang, form, outcome.errors)
+    return see_other(path_for(request, "diary_page") + "?gespeichert=" + outcome.entry_id)
+
+
+@router.post(ENTRY + "/loeschen")
+async def diary_entry_delete(request: Request, entry_id: str) -> Response:
+    await checked_form(request)
+    principal = signed_in_patient(request)
+    if principal is None:
+        return see_other(path_for(request, "login_page"))
+    store, person = store_of(request), person_of(principal)
+    actor = data_rights.actor_of(principal, "web")
     try:
-        if not store.list_diary(person):
-            raise PageError(404, "404")
-        with tempfile.TemporaryDirectory(prefix="rueckenlotse-chart-") as folder:
-            path = Path(folder) / "diary.svg"
-            plot_for(store, person, svg_path=path, lang=lang)
-            svg = path.read_bytes()
+        await run_in_threadpool(partial(delete_entry, store, person, entry_id, actor=actor))
+    except NoSuchEntry:
+        raise PageError(404, "404") from None
+    return see_other(path_for(request, "diary_page") + "?geloescht=1")
+
+
+@router.get(HOME + "/tagebuch/tagebuch.csv")
+async def diary_csv_export(request: Request) -> Response:
+    """The diary as CSV beside the JSON export of all data; an attachment nobody caches."""
+    principal = signed_in_patient(request)
+    if principal is None:
+        return see_other(path_for(request, "login_page"))
+    actor = data_rights.actor_of(principal, "web")
+    text = await run_in_threadpool(partial(diary_csv, store_of(request), person_of(principal), actor=actor))
+    headers = {"Content-Disposition": f'attachment; filename="{CSV_FILE_NAME}"', "Cache-Control": "no-store"}
+    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _entry_page(
+    request: Request, principal: Principal, record: Any, lang: str, form: Form, errors: dict[str, str]
+) -> Response:
+    store, person = store_of(request), person_of(principal)
+    try:
+        intake = intake_of(store, person)
     except NoIntake:
         raise PageError(404, "404") from None
-    if b"<script" in svg.lower():  # matplotlib writes none; never serve one that has
-        raise PageError(500, "500")
+    kb = web_of(request).kb
+    report = report_for(store, person)
+    moment = record.entry.recorded_at.astimezone(diary_form.DIARY_ZONE)
+    context: dict[str, Any] = {
+        "name": display_name_of(request, principal),
+        "entry_id": record.id,
+        "when": local_date(moment.date(), lang) + ", " + moment.strftime("%H:%M"),
+        "regions": [(r, kb.text(f"region.{r}.label", lang)) for r in intake.case.regions],
+        "reaches": [(r, followup_text(f"reach.{r}.label", lang)) for r in PAIN_REACH_ORDER],
+        "signs": [(s, followup_text(f"sign.{s}.label", lang)) for s in OFFERED_WARNING_SIGNS],
+        "form": form,
+        "errors": errors,
+        "today": diary_form.now_local().date().isoformat(),
+        "red_flag_text": report.red_flag_text.get(lang) if report.red_flag_text else None,
+        "exam_label": followup_text("exam.label", lang),
+    }
+    return render(request, "patient_diary_entry.html", context, lang=lang, status=422 if errors else 200)
+
+
+@router.api_route(HOME + "/tagebuch/verlauf.svg", methods=["GET", "HEAD"])
+def diary_chart(request: Request) -> Response:
+    """The diary chart as SVG (``reports.diary_svg``), drawn for this request only; never cached. A plain
+    ``def``: FastAPI runs it in its thread pool, so the database reads never block the event loop."""
+    principal = signed_in_patient(request)
+    if principal is None:
+        return see_other(path_for(request, "login_page"))
+    lang = request_lang(request)
+    try:
+        report = report_for(store_of(request), person_of(principal))
+    except NoIntake:
+        raise PageError(404, "404") from None
+    if not report.days:
+        raise PageError(404, "404")
+    svg = chart_svg(web_of(request).texts, report, lang)
     headers = {"Cache-Control": "no-store", "Content-Disposition": "inline"}
-    return Response(svg, media_type="image/svg+xml", headers=headers)
+    return Response(svg.encode("utf-8"), media_type="image/svg+xml", headers=headers)
+
+
+def chart_svg(texts: WebTexts, report: FollowUpReport, lang: str) -> str:
+    """The chart of this report in ``lang``: its words from the web's texts, the days named by date."""
+    summary = _chart_summary(report, lang)
+    assert summary is not None  # the caller checked that the diary has days
+    first, last = report.days[0].day, report.days[-1].day
+    chart_text = ChartText(
+        title=texts.get("patient.diary.chart", lang),
+        pain=texts.get("patient.diary.chart_pain", lang),
+        activity=texts.get("patient.diary.chart_activity", lang),
+        description=texts.get("patient.diary.chart_summary", lang, **summary),
+    )
+    labels = {first: local_date(first, lang), last: local_date(last, lang)}
+    return diary_svg(report.days, [e.on for e in report.escalations], chart_text, labels)

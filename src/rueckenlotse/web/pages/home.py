@@ -1,7 +1,10 @@
 """The patient's pages: start, the question flow, the emergency stop, the result, the language switch.
 
-Stateless: the answers travel in a signed hidden field (see security/state.py) with every POST; nothing
-about a person is kept in the process or put in a URL. Every POST checks the CSRF token first.
+The answers travel in a signed hidden field (see security/state.py) with every POST; nothing about a
+person is kept in the process or put in a URL. Every POST checks the CSRF token first, then answers with
+a redirect to ``/intake/schritt/<n>`` (post/redirect/get): the page it leads to is kept, with the signed
+state, in a short-lived draft in the database (``web.intake_drafts``), so Back and reload are plain GETs
+and any app server can serve them.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -29,7 +33,8 @@ from ...questionnaire import (
     record_answer,
     unsure_notes,
 )
-from ..deps import checked_form, see_other, store_of
+from .. import intake_drafts as drafts
+from ..deps import checked_form, path_for, see_other, store_of
 from ..i18n import request_lang, valid_lang
 from ..intake import (
     FIELD,
@@ -40,6 +45,7 @@ from ..intake import (
     read_answer,
     submitted_selection,
 )
+from ..intake_drafts import Step
 from ..presenter import Presenter
 from ..render import Form, PageError, render, set_lang_cookie, web_of
 from ..security.state import FIELD as STATE_FIELD
@@ -69,6 +75,8 @@ async def intake_start(request: Request) -> Response:
 
 @router.post("/intake")
 async def intake_step(request: Request) -> Response:
+    """Every answer, "Zurück" and language switch: the next page is kept with the interview's draft and
+    the browser is sent to it (post/redirect/get), so Back and reload never post again."""
     form = await checked_form(request)
     state = web_of(request).codec.loads(form.get(STATE_FIELD))
     switched = valid_lang(form.get("lang"))
@@ -79,21 +87,45 @@ async def intake_step(request: Request) -> Response:
         raise BadState
     action = form.get("action", "next")
     if switched is not None:
-        return _rerender(request, state, current, view, lang)
-    if action == "back":
-        return _go_back(request, form, state, current, view, lang)
-    if action == "continue":
-        return _show_or_finish(request, state, current, lang)
-    if current is None or view != "question":
+        step = Step(state, current.id if current is not None else "", view)
+    elif action == "back":
+        step = _go_back(request, form, state, current, view, lang)
+    elif action == "continue":
+        step = _show_or_finish(state, current)
+    elif current is None or view != "question":
         raise PageError(400, "400")
-    return _answer(request, form, state, current, lang)
+    else:
+        step = _answer(request, form, state, current, lang)
+    return await _go_to(request, step, switched)
 
 
 @router.post("/result")
 async def result(request: Request) -> Response:
     form = await checked_form(request)
     state = web_of(request).codec.loads(form.get(STATE_FIELD))
-    return _result_page(request, state, request_lang(request))
+    return await _go_to(request, Step(state, "", "result"), None)
+
+
+@router.api_route("/intake/schritt/{number}", methods=["GET", "HEAD"])
+async def intake_page(request: Request, number: str) -> Response:
+    """One page of the interview, as kept by the POST that led here; Back shows the page before."""
+    lang = request_lang(request)
+    kept = await run_in_threadpool(drafts.load, request, number)
+    if kept is None:  # the draft expired (or the cookie is gone): start again rather than fail
+        return see_other(path_for(request, "intake_start"))
+    if isinstance(kept, int):  # a page number this interview does not have (any more): its latest
+        return see_other(path_for(request, "intake_page", number=str(kept)))
+    state, step = kept
+    return _show(request, step, state, lang)
+
+
+async def _go_to(request: Request, step: Step, switched: str | None) -> Response:
+    token, number = await run_in_threadpool(drafts.remember, request, step)
+    response = see_other(path_for(request, "intake_page", number=str(number)))
+    drafts.set_cookie(request, response, token)
+    if switched is not None:
+        set_lang_cookie(request, response, switched)
+    return response
 
 
 @router.post("/lang")
@@ -156,30 +188,34 @@ def _current_question(form: Form, state: IntakeState) -> Question | None:
     return load_questionnaire().get(question_id)
 
 
-def _rerender(
-    request: Request, state: IntakeState, current: Question | None, view: object, lang: str
-) -> Response:
-    """The same page in another language."""
-    if view == "emergency":
+def _show(request: Request, step: Step, state: IntakeState, lang: str) -> Response:
+    """The page a step names, drawn from the interview's latest state (answers given after it stay filled
+    in, as with the "Zurück" button)."""
+    questionnaire = load_questionnaire()
+    current = questionnaire.get(step.question_id) if step.question_id else None
+    if current is not None and not is_reachable(current.id, state.answers):
+        current = next_question(state.answers)  # an answer changed since: the flow's question instead
+        step = Step(state, current.id if current is not None else "", "question")
+    if step.view == "emergency":
         assessment = _assess(state.answers, lang)
         if assessment.triage is Triage.emergency:
-            return _emergency_page(request, state, current, assessment, lang, remember=True)
-    if view == "result" or current is None:
-        return _result_page(request, state, lang, remember=True)
-    return question_page(request, state, current, lang, remember_lang=True)
+            return _emergency_page(request, state, current, assessment, lang)
+    if step.view == "result" or current is None:
+        return _result_page(request, state, lang)
+    submitted = (set(step.submitted[0]), step.submitted[1]) if step.submitted is not None else None
+    status = 422 if step.error else 200
+    return question_page(request, state, current, lang, submitted=submitted, error=step.error, status=status)
 
 
 def _go_back(
     request: Request, form: Form, state: IntakeState, current: Question | None, view: object, lang: str
-) -> Response:
+) -> Step:
     if view == "question" and current is not None:
         state = _keep_if_valid(request, form, state, current, lang)  # going back never loses what was typed
     target = previous_question(state.answers, current.id if current is not None else None)
     if target is None:
         target = current or next_question(state.answers)
-    if target is None:
-        return _result_page(request, state, lang)
-    return question_page(request, state, target, lang)
+    return _show_or_finish(state, target)
 
 
 def _keep_if_valid(
@@ -192,24 +228,24 @@ def _keep_if_valid(
     return replace(state, answers=record_answer(state.answers, question, value))
 
 
-def _answer(request: Request, form: Form, state: IntakeState, question: Question, lang: str) -> Response:
-    """Record the answer, check for an emergency, and show what comes next."""
+def _answer(request: Request, form: Form, state: IntakeState, question: Question, lang: str) -> Step:
+    """Record the answer, check for an emergency, and name what comes next."""
     values = form.getlist(FIELD)
     try:
         value = read_answer(question, values, lang, web_of(request).texts)
     except FormAnswerError as e:
-        submitted = submitted_selection(question, values)
-        return question_page(request, state, question, lang, submitted=submitted, error=str(e), status=422)
+        chosen, text = submitted_selection(question, values)
+        return Step(state, question.id, "question", error=str(e), submitted=(sorted(chosen), text))
     answers = record_answer(state.answers, question, value)
     following = following_question(answers, question)
     if question.defer_check and following is not None and not is_answered(following, answers):
         # The follow-up can lift this answer's warning (an injury a doctor has examined): check after it.
-        return _show_or_finish(request, replace(state, answers=answers), following, lang)
+        return _show_or_finish(replace(state, answers=answers), following)
     assessment = _assess(answers, lang)
     state, alarm = _after_check(state, answers, assessment)
     if alarm:
-        return _emergency_page(request, state, following, assessment, lang)
-    return _show_or_finish(request, state, following, lang)
+        return Step(state, following.id if following is not None else "", "emergency")
+    return _show_or_finish(state, following)
 
 
 def _after_check(
@@ -226,10 +262,10 @@ def _assess(answers: Mapping[str, Any], lang: str) -> Assessment:
     return assess(provisional_case(answers), lang=lang)
 
 
-def _show_or_finish(request: Request, state: IntakeState, question: Question | None, lang: str) -> Response:
+def _show_or_finish(state: IntakeState, question: Question | None) -> Step:
     if question is None:
-        return _result_page(request, state, lang)
-    return question_page(request, state, question, lang)
+        return Step(state, "", "result")
+    return Step(state, question.id, "question")
 
 
 def question_page(
