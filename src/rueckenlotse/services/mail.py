@@ -19,7 +19,7 @@ from email.utils import formatdate, make_msgid
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..settings import Settings
 
@@ -37,10 +37,11 @@ class MailNotAvailable(RuntimeError):
 
 @cache
 def _environment() -> Environment:
-    # Plain text: nothing to escape, and a missing value is a bug, not an empty line.
+    # The mails are plain text (.txt: nothing to escape); an HTML template, should one be added, is escaped.
+    # A missing value is a bug, not an empty line.
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
-        autoescape=False,
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
