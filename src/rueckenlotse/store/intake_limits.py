@@ -13,13 +13,13 @@ little. The keys are digests: the table holds no address.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from . import throttling
 from .account_records import Throttled
 from .accounts import aware
 from .engine import BEGIN_OPTION
@@ -42,19 +42,6 @@ def _key(kind: str, *parts: str) -> str:
     return hashlib.sha256("\x00".join(("rueckenlotse.intake-limit", kind, *parts)).encode()).hexdigest()
 
 
-def client_bucket(client: str) -> str:
-    """IPv6 clients per /64 (a host is given a whole /64 and may rotate within it), IPv4 per address."""
-    try:
-        address = ipaddress.ip_address(client.strip())
-    except ValueError:
-        return client.strip()
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
-
-
 def count_send(
     store: Store, practice_id: str, client: str, limits: IntakeLimits, *, now: datetime | None = None
 ) -> None:
@@ -62,8 +49,9 @@ def count_send(
     client or the link has reached its limit within the window. Atomic per practice (see the module)."""
     moment = aware(now)
     start = moment - limits.window
+    # Clients counted as sign-in counts them (IPv6 per /64).
     checks = (
-        (_key("client", practice_id, client_bucket(client)), limits.per_client),
+        (_key("client", practice_id, throttling.client_bucket(client)), limits.per_client),
         (_key("link", practice_id), limits.per_link),
     )
     engine = store.engine
