@@ -113,12 +113,15 @@ PLANTED: dict[str, tuple[list[str], list[str]]] = {
             "ALTER TABLE diary_entries RENAME TO old_entries",
             "CREATE TABLE diary_entries (id VARCHAR(32) NOT NULL, person_id VARCHAR(32) NOT NULL, "
             "recorded_at DATETIME NOT NULL, created_at DATETIME NOT NULL, entry_json JSON NOT NULL, "
-            "max_pain INTEGER NOT NULL, CONSTRAINT pk_diary_entries PRIMARY KEY (id), "
+            "max_pain INTEGER NOT NULL, idempotency_key VARCHAR(64), "
+            "CONSTRAINT pk_diary_entries PRIMARY KEY (id), "
             "CONSTRAINT fk_diary_entries_person_id_persons FOREIGN KEY(person_id) REFERENCES persons (id) "
             "ON DELETE CASCADE)",
             "INSERT INTO diary_entries SELECT * FROM old_entries",
             "DROP TABLE old_entries",
             "CREATE INDEX ix_diary_entries_person_id_recorded_at ON diary_entries (person_id, recorded_at)",
+            "CREATE UNIQUE INDEX ix_diary_entries_person_id_idempotency_key "
+            "ON diary_entries (person_id, idempotency_key)",
         ],
         ["ALTER TABLE diary_entries DROP CONSTRAINT ck_diary_entries_ck_diary_entries_max_pain"],
     ),

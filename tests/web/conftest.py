@@ -122,7 +122,9 @@ def require_chromium() -> None:
     needs.chromium()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: the sync API keeps an event loop running while it is open, and a later
+# test of the same worker that runs its own loop (anyio's client in test_api.py, asyncio.run) would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     require_chromium()
     from playwright.sync_api import sync_playwright

@@ -150,7 +150,7 @@ def test_an_unfinished_intake_cannot_be_confirmed_or_sent(store: Store, web: htt
     emergency = post_step(web, regions, ["1"])  # saddle numbness: the emergency page
     form, _, _ = parse_page(emergency.text)
     assert form is not None
-    summary = web.post("/result", data=form.hidden)
+    summary = web.post("/result", data=form.hidden, follow_redirects=True)  # post/redirect/get
     assert summary.status_code == 200
     assert 'id="practice-send"' not in summary.text
     assert "beantworten Sie bitte zuerst alle Fragen" in summary.text

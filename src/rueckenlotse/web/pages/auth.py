@@ -94,8 +94,11 @@ def login_page(request: Request) -> Response:
     token = session_token(request)
     if reason is None and token and not principal.second_factor_pending:
         reason = accounts_of(request).session_end_reason(token)
+    ended = bool(token) and not principal.second_factor_pending
+    if ended:
+        forget_principal(request)  # the form below is posted without the cookie this answer clears
     response = _login_form(request, lang, reason=reason)
-    if token and not principal.second_factor_pending:
+    if ended:
         clear_session_cookie(request, response)  # ended: the message is said once
     return response
 

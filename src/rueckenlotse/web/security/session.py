@@ -20,7 +20,7 @@ from ...store import Store
 from ...store.accounts import Accounts
 from ...store.practices import Practices
 from ...store.sealing import sealer_for
-from .csrf import is_secure
+from .csrf import bind_forms_to, is_secure
 from .csrf import session_cookie_name as _cookie_name
 
 
@@ -74,8 +74,10 @@ def principal_of(request: Request) -> Principal:
 
 def forget_principal(request: Request) -> None:
     """This request ended the session it came with (sign-out, erasure, a new sign-in): what it renders
-    from now on is for a visitor."""
+    from now on is for a visitor, its forms too (their CSRF tokens bound to no session: the browser drops
+    the cookie with this response)."""
     setattr(request.state, PRINCIPAL_STATE, Principal())
+    bind_forms_to(request, "")
 
 
 class PrincipalPreload:
