@@ -230,10 +230,11 @@ def test_an_entry_is_corrected_with_an_audit_row(client: httpx.Client, live_serv
     assert page.status_code == 200
     assert 'name="pain_low_back" maxlength="3"' in page.text or 'value="6"' in page.text
     form = hidden_of(page, "diary") | diary_moment(page)
-    edited = client.post(
-        path, data=form | {"pain_low_back": "2", "activity_minutes": "15", "note": "neue Notiz"}
-    )
+    correction = form | {"pain_low_back": "2", "activity_minutes": "15", "note": "neue Notiz"}
+    edited = client.post(path, data=correction)
     assert edited.status_code == 303 and SAVED.match(edited.headers["location"])
+    again = client.post(path, data=correction)  # the same correction once more: reload, double click
+    assert again.status_code == 303 and SAVED.match(again.headers["location"])
     shown = client.get(edited.headers["location"])
     assert "ist geändert" in shown.text
     days = days_text(shown)

@@ -221,9 +221,17 @@ def edit_entry(
     )
     with store.atomic():
         store.lock_person(person_id)
-        if not store.replace_diary_entry(person_id, entry_id, entry, lang=lang):
-            raise NoSuchEntry()
         records = store.list_diary(person_id)
+        stored = next((record.entry for record in records if record.id == entry_id), None)
+        if stored is None:
+            raise NoSuchEntry()
+        # The same correction posted twice (reload, double click) is one change: the second writes nothing,
+        # keeps no second assessment and no second audit row; the person still sees the re-screen.
+        changed = stored != entry
+        if changed:
+            if not store.replace_diary_entry(person_id, entry_id, entry, lang=lang):
+                raise NoSuchEntry()
+            records = store.list_diary(person_id)
         intake = intake_of(store, person_id)
         episode = replay(
             intake.case,
@@ -235,7 +243,8 @@ def edit_entry(
         index = next(i for i, record in enumerate(records) if record.id == entry_id)
         result = episode.of_entry(index)
         previous = latest_of(store, person_id)
-        if result.escalated or result.examined or _below_standing(previous, episode.of_entry(-1)):
+        keep = result.escalated or result.examined or _below_standing(previous, episode.of_entry(-1))
+        if changed and keep:
             kept = result if (result.escalated or result.examined) else episode.of_entry(-1)
             store.add_assessment(
                 person_id,
@@ -244,8 +253,9 @@ def edit_entry(
                 "diary_rescreen",
                 assessed_at=max(entry.recorded_at, previous.created_at + dt.timedelta(microseconds=1)),
             )
-        with store.transaction() as session:
-            audit.record(session, actor, "edit.diary_entry", person_id=person_id)
+        if changed:
+            with store.transaction() as session:
+                audit.record(session, actor, "edit.diary_entry", person_id=person_id)
     report = report_for(store, person_id, lang=lang)
     day = entry.recorded_at.date()
     return EntryResult(entry_id, result, [e for e in report.escalations if e.on == day])
