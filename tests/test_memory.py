@@ -18,14 +18,16 @@ from rueckenlotse.web.app import create_app
 
 pytestmark = pytest.mark.skipif(not memory.available(), reason="glibc only; elsewhere both do nothing")
 
-# Eight threads, each allocating through malloc (bytes objects over 512 bytes bypass Python's own
-# allocator), then the number of arenas as glibc's malloc_info reports them (one <heap> each).
+# Eight threads alive together, each allocating through malloc (bytes objects over 512 bytes bypass
+# Python's own allocator), then the number of arenas as glibc's malloc_info reports them (one <heap> each).
 ARENAS = """
 import ctypes, os, tempfile, threading
 from rueckenlotse import memory
 limited = memory.limit_arenas({limit})
+gate = threading.Barrier(8)
 def work():
     keep = [bytes(2048) for _ in range(2000)]
+    gate.wait()  # all eight alive at once: an exited thread's arena would be handed to the next one
     del keep
 threads = [threading.Thread(target=work) for _ in range(8)]
 for t in threads: t.start()

@@ -208,6 +208,14 @@ class Settings(BaseSettings):
         description="The web app on glibc returns freed memory to the system this often (malloc_trim); "
         "0 turns it off.",
     )
+    purge_seconds: float = Field(
+        default=600,
+        ge=0,
+        le=86400,
+        validation_alias="RUECKENLOTSE_PURGE_SECONDS",
+        description="The web app deletes expired form drafts, sessions, sign-in counts and mailed links this "
+        "often; 0 turns it off.",
+    )
 
     @field_validator("time_zone")
     @classmethod

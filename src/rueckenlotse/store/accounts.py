@@ -503,8 +503,8 @@ class Accounts:
 
     def purge(self, *, now: datetime | None = None) -> dict[str, int]:
         """Delete what no longer counts: sessions past their expiry or idle timeout or logged out, login
-        attempts older than the throttling window, and expired form drafts. Run it now and then (e.g.
-        daily); drafts are also purged whenever one is written."""
+        attempts older than the throttling window, and expired form drafts. The web app runs it every
+        RUECKENLOTSE_PURGE_SECONDS; drafts are also purged whenever one is written."""
         moment = aware(now)
         with self._store.transaction() as session:
             return {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -26,6 +27,7 @@ from ..knowledge.loader import default_knowledge
 from ..services.mail import Mailer
 from ..settings import Settings
 from ..store import Store
+from ..store.accounts import Accounts
 from ..store.practices import Practices
 from .deps import path_for
 from .errors import ErrorShield, register_error_handlers
@@ -37,6 +39,7 @@ from .security.session import PrincipalPreload, build_accounts
 from .security.state import StateCodec
 
 WEB_DIR = Path(str(resources.files("rueckenlotse.web")))
+LOG = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -50,11 +53,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.accounts = build_accounts(store, settings)
         app.state.practices = Practices(store, sealer=app.state.accounts.sealer)
         trimmer = _start_trimming(settings.memory_trim_seconds)
+        purger = _start_purging(settings.purge_seconds, app.state.accounts)
         try:
             yield
         finally:
-            if trimmer is not None:
-                trimmer.cancel()
+            for task in (trimmer, purger):
+                if task is not None:
+                    task.cancel()
             store.close()
 
     app = FastAPI(
@@ -93,6 +98,24 @@ def _start_trimming(every: float) -> asyncio.Task[None] | None:
             await run_in_threadpool(memory.trim)
 
     return asyncio.get_running_loop().create_task(trim_now_and_then(), name="memory-trim")
+
+
+def _start_purging(every: float, accounts: Accounts) -> asyncio.Task[None] | None:
+    """Delete what has expired every ``every`` seconds while the app runs (``Accounts.purge``): the
+    questionnaire's drafts hold health answers and must go when the privacy notice says, even if nobody
+    writes a new one."""
+    if every <= 0:
+        return None
+
+    async def purge_now_and_then() -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await run_in_threadpool(accounts.purge)
+            except Exception as e:  # the database away for a moment: try again next time, never stop
+                LOG.warning("purging expired drafts and sessions failed: %s", type(e).__name__)
+
+    return asyncio.get_running_loop().create_task(purge_now_and_then(), name="purge")
 
 
 def _include_routers(app: FastAPI) -> None:
