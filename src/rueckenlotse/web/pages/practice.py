@@ -165,16 +165,26 @@ def _evidence(detail: IntakeDetail) -> list[str]:
     return list(dict.fromkeys(sign for flag in detail.assessment.red_flags for sign in flag.evidence))
 
 
-@router.post("/praxis/eingang/{intake_id}/gesehen")
-async def mark_intake_reviewed(request: Request, intake_id: str) -> Response:
-    await checked_form(request)
+async def _clinician_acting_on(request: Request, intake_id: str) -> tuple[Principal, IntakeDetail] | Response:
+    """The signed-in clinician and the intake they act on, once the policy allows acting on it; the sign-in
+    page (or the second factor's) for anyone else; 404 for an intake not theirs."""
     try:
         principal = await run_in_threadpool(signed_in_clinician, request)
     except NotAllowed as e:
         return e.response
     detail = await run_in_threadpool(find_intake, request, principal, intake_id)
+    _require(can_review_intake(principal, detail.intake.practice_id))
+    return principal, detail
+
+
+@router.post("/praxis/eingang/{intake_id}/gesehen")
+async def mark_intake_reviewed(request: Request, intake_id: str) -> Response:
+    await checked_form(request)
+    acting = await _clinician_acting_on(request, intake_id)
+    if isinstance(acting, Response):
+        return acting
+    principal, detail = acting
     practice_id = detail.intake.practice_id
-    _require(can_review_intake(principal, practice_id))
     assert principal.account_id is not None  # a clinician always has an account
     try:
         await run_in_threadpool(
@@ -191,13 +201,11 @@ async def mark_intake_reviewed(request: Request, intake_id: str) -> Response:
 async def mark_intake_spam(request: Request, intake_id: str) -> Response:
     """Out of the open inbox (listed under "Spam"); kept until deleted or purged."""
     await checked_form(request)
-    try:
-        principal = await run_in_threadpool(signed_in_clinician, request)
-    except NotAllowed as e:
-        return e.response
-    detail = await run_in_threadpool(find_intake, request, principal, intake_id)
+    acting = await _clinician_acting_on(request, intake_id)
+    if isinstance(acting, Response):
+        return acting
+    principal, detail = acting
     practice_id = detail.intake.practice_id
-    _require(can_review_intake(principal, practice_id))
     actor = data_rights.actor_of(principal, "web")
     try:
         await run_in_threadpool(practices_of(request).mark_spam, practice_id, detail.intake.id, actor)
@@ -210,13 +218,11 @@ async def mark_intake_spam(request: Request, intake_id: str) -> Response:
 async def delete_intake(request: Request, intake_id: str) -> Response:
     """Delete for good, after the box is ticked: the intake, and the person made only for it."""
     form = await checked_form(request)
-    try:
-        principal = await run_in_threadpool(signed_in_clinician, request)
-    except NotAllowed as e:
-        return e.response
-    detail = await run_in_threadpool(find_intake, request, principal, intake_id)
+    acting = await _clinician_acting_on(request, intake_id)
+    if isinstance(acting, Response):
+        return acting
+    principal, detail = acting
     practice_id = detail.intake.practice_id
-    _require(can_review_intake(principal, practice_id))
     if form.get("bestaetigt") != "ja":
         message = web_of(request).texts.get("practice.detail.delete_needs_confirm", request_lang(request))
         return await run_in_threadpool(
