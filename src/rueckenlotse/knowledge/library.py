@@ -8,6 +8,8 @@ sources.yaml, a region without exercises at some level. The knowledge loader rea
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, get_args
@@ -17,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..core.kb import KnowledgeError
 from ..core.models import Case, RegionValue
 from ..i18n import BUILTIN_LANGUAGES
+from .drawings import DRAWINGS_FILE, Drawing, DrawingsFile
 from .errors import validation_error
 from .wording import STRICT as _STRICT
 from .wording import Id, LocalText
@@ -131,6 +134,16 @@ class Library(BaseModel):
     ui: dict[str, LocalText]
     source_titles: dict[str, str]
     source_status: dict[str, str]
+    drawings: dict[str, Drawing] = {}
+    drawings_version: str = ""  # a short hash of the drawings: image addresses change when they change
+
+    def drawing(self, practice_id: str) -> Drawing:
+        """The line drawing of an exercise or comfort item (every one has one: checked when loading)."""
+        return self.drawings[practice_id]
+
+    def picture_alt(self, practice_id: str, lang: str) -> str:
+        """The alt text of the drawing of an exercise or comfort item in ``lang``."""
+        return self.drawings[practice_id].alt.get(lang)
 
     def text(self, key: str, lang: str, **values: object) -> str:
         """A plan_ui text in ``lang``, with its {placeholders} filled in."""
@@ -145,7 +158,9 @@ class Library(BaseModel):
         return [e for e in self.exercises.values() if region in e.regions and e.level == level]
 
 
-def _validate(model: type[_ExercisesFile] | type[_EducationFile], raw: Any, filename: str) -> Any:
+def _validate(
+    model: type[_ExercisesFile] | type[_EducationFile] | type[DrawingsFile], raw: Any, filename: str
+) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as e:
@@ -194,19 +209,40 @@ def _check_education(data: _EducationFile, source_ids: set[str]) -> None:
             raise LibraryError(f"{EDUCATION_FILE}: plan_ui {key}: placeholders differ between de and en")
 
 
+def _check_drawings(data: _ExercisesFile, drawings: DrawingsFile) -> None:
+    """Every exercise and comfort item has one drawing (with its alt text); no drawing is left over."""
+    drawn = [d.id for d in drawings.drawings]
+    dup = _duplicates(drawn)
+    if dup:
+        raise LibraryError(f"{DRAWINGS_FILE}: drawing given twice: {', '.join(dup)}")
+    practices = [e.id for e in data.exercises] + [c.id for c in data.comfort]
+    missing = [p for p in practices if p not in drawn]
+    if missing:
+        raise LibraryError(
+            f"{DRAWINGS_FILE}: no drawing with alt text for: {', '.join(missing)} "
+            f"(every exercise and comfort item of {EXERCISES_FILE} needs one)"
+        )
+    unknown = sorted(set(drawn) - set(practices))
+    if unknown:
+        raise LibraryError(f"{DRAWINGS_FILE}: drawing of an unknown exercise: {', '.join(unknown)}")
+
+
 def _sources(raw: Any) -> list[Mapping[str, Any]]:
     if not isinstance(raw, list):
         raise LibraryError(f"{SOURCES_FILE}: expected a list of sources")
     return [s for s in raw if isinstance(s, Mapping) and "id" in s]
 
 
-def build_library(exercises_raw: Any, education_raw: Any, sources_raw: Any) -> Library:
-    """Validate the parsed exercises.yaml and education.yaml (source ids checked against sources.yaml)."""
+def build_library(exercises_raw: Any, education_raw: Any, sources_raw: Any, drawings_raw: Any) -> Library:
+    """Validate the parsed exercises.yaml, education.yaml (source ids checked against sources.yaml) and
+    exercise_drawings.yaml (a drawing with alt text for every exercise and comfort item)."""
     exercises = _validate(_ExercisesFile, exercises_raw, EXERCISES_FILE)
+    drawings = _validate(DrawingsFile, drawings_raw, DRAWINGS_FILE)
     education = _validate(_EducationFile, education_raw, EDUCATION_FILE)
     sources = _sources(sources_raw)
     titles = {str(s["id"]): str(s.get("title", s["id"])) for s in sources}
     _check_exercises(exercises)
+    _check_drawings(exercises, drawings)
     _check_education(education, set(titles))
     return Library(
         exercises={e.id: e for e in exercises.exercises},
@@ -215,4 +251,8 @@ def build_library(exercises_raw: Any, education_raw: Any, sources_raw: Any) -> L
         ui=dict(education.plan_ui),
         source_titles=titles,
         source_status={str(s["id"]): str(s.get("status", "unchecked")) for s in sources},
+        drawings={d.id: d for d in drawings.drawings},
+        drawings_version=hashlib.sha256(
+            json.dumps(drawings_raw, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()[:12],
     )

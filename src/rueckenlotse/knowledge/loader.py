@@ -24,6 +24,7 @@ from ..core.kb import KnowledgeBase, KnowledgeError, KnowledgeSpec
 from ..i18n import languages, with_added_languages
 from .ask_screen import AskScreenSpec
 from .diary import DIARY_FILE, DiarySpec
+from .drawings import DRAWINGS_FILE
 from .errors import owner_of, validation_error
 from .followup import FOLLOWUP_FILE, FollowUpSpec, build_followup
 from .library import EDUCATION_FILE, EXERCISES_FILE, SOURCES_FILE, Library, build_library
@@ -130,7 +131,10 @@ def load_questionnaire_part(directory: Path = DATA_DIR) -> Questionnaire:
 
 def load_library_part(directory: Path = DATA_DIR) -> Library:
     return build_library(
-        _read(directory / EXERCISES_FILE), _read(directory / EDUCATION_FILE), _read(directory / SOURCES_FILE)
+        _read(directory / EXERCISES_FILE),
+        _read(directory / EDUCATION_FILE),
+        _read(directory / SOURCES_FILE),
+        _read(directory / DRAWINGS_FILE),
     )
 
 

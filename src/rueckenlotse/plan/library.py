@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..knowledge.drawings import DRAWINGS_FILE, Drawing
 from ..knowledge.library import (
     AVOID_IF_FIELDS,
     EDUCATION_FILE,
@@ -26,11 +27,13 @@ from ..knowledge.wording import LocalText
 
 __all__ = [
     "AVOID_IF_FIELDS",
+    "DRAWINGS_FILE",
     "EDUCATION_FILE",
     "EXERCISES_FILE",
     "LEVELS",
     "REGIONS",
     "ComfortItem",
+    "Drawing",
     "Exercise",
     "Library",
     "LibraryError",
@@ -42,7 +45,7 @@ __all__ = [
 
 
 def load_library(directory: Path = DATA_DIR) -> Library:
-    """Read and validate exercises.yaml and education.yaml from ``directory``."""
+    """Read and validate exercises.yaml, education.yaml and exercise_drawings.yaml from ``directory``."""
     return load_library_part(directory)
 
 

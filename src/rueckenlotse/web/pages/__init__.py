@@ -13,6 +13,7 @@ from . import (
     auth,
     data,
     diary,
+    exercises,
     home,
     info,
     patient,
@@ -34,3 +35,4 @@ router.include_router(practice_link.router)
 router.include_router(reports.router)
 router.include_router(data.router)
 router.include_router(info.router)
+router.include_router(exercises.router)

@@ -16,6 +16,10 @@ CSP = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 STATIC_PREFIX = "/static/"
+# The exercise drawings (web.pages.exercises): public, no personal data; they set their own Cache-Control and
+# an SVG opened on its own may use its inline <style> (the reduced-motion switch), never a script.
+EXERCISE_IMAGE_PREFIX = "/uebungen/"
+IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
 
 access_logger = logging.getLogger("rueckenlotse.access")
 
@@ -31,12 +35,14 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = str(scope.get("path", "")).startswith(STATIC_PREFIX)
+        path = str(scope.get("path", ""))
+        static = path.startswith(STATIC_PREFIX)
+        image = path.startswith(EXERCISE_IMAGE_PREFIX) and path.endswith(".svg")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = CSP
+                headers["Content-Security-Policy"] = IMAGE_CSP if image else CSP
                 headers["Referrer-Policy"] = "no-referrer"
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["X-Frame-Options"] = "DENY"
@@ -44,7 +50,9 @@ class SecurityHeaders:
                 headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
                 if self.https:
                     headers["Strict-Transport-Security"] = "max-age=31536000"
-                if static:
+                if image and headers.get("cache-control", "").startswith("public"):
+                    pass  # the drawing's own Cache-Control and ETag (an error answer stays no-store)
+                elif static:
                     headers["Cache-Control"] = "public, max-age=3600"
                 else:
                     headers["Cache-Control"] = "no-store"
