@@ -356,6 +356,12 @@ MATRIX: list[Row] = [
     Row("GET", "/lesen", everyone(OK)),
     Row("GET", "/lesen/{module_id}", everyone(OK)),
     Row("GET", "/lesen/{module_id}", everyone(NOT_FOUND), target="missing"),
+    # The exercises with their drawings (issue #17): no personal data, the same for everyone.
+    Row("GET", "/uebungen", everyone(OK)),
+    Row("GET", "/uebungen/{exercise_id}", everyone(OK)),
+    Row("GET", "/uebungen/{exercise_id}", everyone(NOT_FOUND), target="missing"),
+    Row("GET", "/uebungen/{exercise_id}.svg", everyone(OK)),
+    Row("GET", "/uebungen/{exercise_id}.svg", everyone(NOT_FOUND), target="missing"),
     Row("GET", "/datenschutz", everyone(OK)),
     Row("GET", "/impressum", everyone(OK)),
     Row("GET", "/zweckbestimmung", everyone(OK)),
@@ -606,6 +612,7 @@ def params_of(world: World, target: str) -> dict[str, str]:
             "code": MISSING_CODE,
             "kind": "unbekannt",
             "module_id": "unbekannt",
+            "exercise_id": "unbekannt",
             "token": "A" * 43,
         }
     if target:
@@ -620,6 +627,7 @@ def params_of(world: World, target: str) -> dict[str, str]:
     return {
         "kind": "clinician",
         "module_id": "movement_and_bed_rest",
+        "exercise_id": "bird_dog",
         "number": "0",
         "entry_id": MISSING_INTAKE,
     }

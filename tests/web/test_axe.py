@@ -121,6 +121,14 @@ def reading_module(page: Page) -> None:
     page.goto("/lesen/surgery_and_second_opinion")  # with checked and unchecked sources
 
 
+def exercises_index(page: Page) -> None:
+    page.goto("/uebungen")  # every exercise with its drawing (issue #17)
+
+
+def exercise_page_en(page: Page) -> None:
+    page.goto("/uebungen/side_plank_knees?lang=en")
+
+
 def privacy_notice(page: Page) -> None:
     page.goto("/datenschutz")  # the operator's details missing: the notice shows
 
@@ -158,6 +166,8 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "question-after-emergency": question_after_emergency,
     "reading": reading_index,
     "reading-module": reading_module,
+    "exercises": exercises_index,
+    "exercise-en": exercise_page_en,
     "privacy": privacy_notice,
     "imprint-en": legal_notice,
     "intended-use": intended_use,
