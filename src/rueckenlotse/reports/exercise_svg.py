@@ -194,10 +194,6 @@ def _band_points(band: Band, body: Body) -> list[Pt]:
 def _figure(drawing: Drawing, body: Body) -> list[str]:
     limbs = _LIMBS_FRONT if drawing.view == "front" else _LIMBS_SIDE
     out = []
-    for band in drawing.bands:
-        out.append(
-            f'<path d="{_path(_band_points(band, body))}" stroke="{ACCENT}" stroke-width="3" fill="none"/>'
-        )
     hx, hy = body.joints["head"]
     head = [f'<circle cx="{_f(hx)}" cy="{_f(hy)}" r="{HEAD_R}" fill="{INK}"/>']
     if body.nose is not None:
@@ -212,6 +208,8 @@ def _figure(drawing: Drawing, body: Body) -> list[str]:
             f'<path d="{_segments(body, names)}" stroke="{colour}" stroke-width="{width}" fill="none"'
             ' stroke-linecap="round" stroke-linejoin="round"/>'
         )
+    for band in drawing.bands:  # in front of the body: held in the hands
+        out.append(_el("path", d=_path(_band_points(band, body)), stroke=ACCENT, stroke_width=3, fill="none"))
     if body.fists:
         for n in (1, 2):
             x, y = body.joints[f"arm{n}.hand"]
@@ -243,11 +241,6 @@ def _animated_figure(drawing: Drawing, bodies: list[Body]) -> list[str]:
         )
 
     out = []
-    for band in drawing.bands:
-        paths = [_path(_band_points(band, b)) for b in bodies]
-        out.append(
-            f'<path d="{paths[-1]}" stroke="{ACCENT}" stroke-width="3" fill="none">{anim("d", paths)}</path>'
-        )
     heads = [b.joints["head"] for b in bodies]
     head = [
         f'<circle cx="{_f(heads[-1][0])}" cy="{_f(heads[-1][1])}" r="{HEAD_R}" fill="{INK}">'
@@ -277,6 +270,11 @@ def _animated_figure(drawing: Drawing, bodies: list[Body]) -> list[str]:
             f'<path d="{paths[-1]}" stroke="{colour}" stroke-width="{width}" fill="none"'
             ' stroke-linecap="round"'
             f' stroke-linejoin="round">{anim("d", paths)}</path>'
+        )
+    for band in drawing.bands:
+        paths = [_path(_band_points(band, b)) for b in bodies]
+        out.append(
+            f'<path d="{paths[-1]}" stroke="{ACCENT}" stroke-width="3" fill="none">{anim("d", paths)}</path>'
         )
     return out
 
