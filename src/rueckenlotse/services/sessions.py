@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from ..plan.models import EXERCISE_RATINGS, ExerciseFeedback
 from ..plan.plan_model import Plan, PlanExercise
+from ..store import audit
+from ..store.audit import Actor
 from ..store.errors import StoreError
 from ..store.records import FeedbackRecord
 from ..store.repository import Store
@@ -116,3 +118,11 @@ def record_feedback(
 
 def feedback_of(store: Store, person_id: str) -> list[FeedbackRecord]:
     return store.list_feedback(person_id)
+
+
+def feedback_csv(store: Store, person_id: str, *, actor: Actor) -> str:
+    """The session's feedback as CSV, recorded in the audit as a download of the diary (it is part of it)."""
+    text = store.feedback_csv(person_id)
+    with store.transaction() as session:
+        audit.record(session, actor, "export.diary_csv", person_id=person_id)
+    return text
