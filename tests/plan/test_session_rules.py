@@ -198,13 +198,21 @@ def within(plan: Plan, week: int) -> list[list[Any]]:
 def test_feedback_after_a_week_never_changes_that_week_or_earlier(
     drawn: list[tuple[int, str, str | None]], pains: list[int | None], cut: int, data: dict[str, Any]
 ) -> None:
-    """Causality: ratings recorded after plan week ``cut`` ends change none of weeks 1..cut."""
+    """Causality: ratings recorded after plan week ``cut`` ends change none of weeks 1..cut, nor the
+    exercises of week cut+1 (only a taken offer does, from the day it is taken)."""
     rows, diary = rows_of(drawn), diary_of(pains)
     today = day(7)
     before = [r for r in rows if r.recorded_at.date() <= day(cut, 6)]
     full = plan_for(data, diary=diary, feedback=rows, today=today)
     cut_plan = plan_for(data, diary=diary, feedback=before, today=today)
     assert within(full, cut) == within(cut_plan, cut)
+    # Week cut+1 takes its exercises from the ratings up to week cut's end: later ratings change only its
+    # offers, unless the person takes one ("take_next" acts from that day's week on).
+    untaken = before + [r for r in rows if r.recorded_at.date() > day(cut, 6) and r.rating != "take_next"]
+    following = plan_for(data, diary=diary, feedback=untaken, today=today).weeks[cut].exercises
+    assert [(e.id, e.adjusted) for e in following] == [
+        (e.id, e.adjusted) for e in cut_plan.weeks[cut].exercises
+    ]
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
