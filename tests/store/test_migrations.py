@@ -281,6 +281,25 @@ def data_0011(conn: Connection) -> None:
     )
 
 
+def data_0012(conn: Connection) -> None:
+    """0011's rows and a session's feedback: one exercise done and rated, one only done."""
+    data_0011(conn)
+    t = tables(conn)
+    for n, (done, rating) in enumerate(((True, "too_hard"), (True, None))):
+        conn.execute(
+            insert(t["exercise_feedback"]).values(
+                id=f"x{n:031x}",
+                person_id=f"{0:032x}",
+                recorded_at=NOW,
+                exercise_id="pelvic_tilt",
+                done=done,
+                rating=rating,
+                created_at=NOW,
+                idempotency_key=f"k{n}",
+            )
+        )
+
+
 # Data for a database at each revision, written with that revision's tables (reflected, not schema.py).
 SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0001": data_0001,
@@ -294,6 +313,7 @@ SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0009": data_0009,
     "0010": data_0010,
     "0011": data_0011,
+    "0012": data_0012,
 }
 
 

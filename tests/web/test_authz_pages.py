@@ -203,6 +203,12 @@ def diary_form(world: World, role: Role, client: httpx.Client, params: Mapping[s
     return {**fields, **hostile(world, role)}
 
 
+def session_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    # cat_cow is in both seeded plans (each patient excluded another of the first two exercises).
+    fields = {"exercise": "cat_cow", "entry_key": secrets.token_urlsafe(32), "done": "1", "rating": "fits"}
+    return {**fields, **hostile(world, role)}
+
+
 def wrong_login_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
     return {"email": f"niemand-{secrets.token_hex(5)}@example.org", "password": "ein falsches Passwort"}
 
@@ -460,6 +466,19 @@ MATRIX: list[Row] = [
         form=diary_form,
     ),
     Row("GET", "/mein-bereich/tagebuch/verlauf.svg", patient_only()),
+    # Today's session (issue #17): the exercises, their feedback, and the feedback as CSV.
+    Row("GET", "/mein-bereich/heute", patient_only("name")),
+    Row(
+        "POST",
+        "/mein-bereich/heute",
+        patient_only(
+            status=303,
+            location=r"^/mein-bereich/heute\?gespeichert=cat_cow#uebung-cat_cow$",
+            changes_own=True,
+        ),
+        form=session_form,
+    ),
+    Row("GET", "/mein-bereich/tagebuch/uebungen.csv", patient_only()),
     Row("GET", "/mein-bereich/tagebuch/tagebuch.csv", patient_only("note")),
     # An entry id that is nobody's (each patient's own entries: test_diary_forms): 404 for patients.
     Row("GET", "/mein-bereich/tagebuch/eintrag/{entry_id}", patient_only(status=404)),

@@ -150,6 +150,27 @@ def dead_reset_link(page: Page) -> None:
     page.goto("/passwort-neu?code=abgelaufen")
 
 
+def session_today(page: Page) -> None:
+    """Today's exercises of a signed-in patient with an intake (issue #17), timers shown by session.js."""
+    from urllib.parse import urlsplit
+
+    from .test_auth import own_client
+    from .test_patient import new_patient
+
+    page.goto("/")
+    origin = urlsplit(page.url)
+    server = type("Server", (), {"url": f"{origin.scheme}://{origin.netloc}"})()
+    with own_client(server) as web:  # type: ignore[arg-type]
+        new_patient(web)
+        page.context.add_cookies(
+            [
+                {"name": c.name, "value": c.value or "", "domain": origin.hostname, "path": "/"}
+                for c in web.cookies.jar
+            ]
+        )
+    page.goto("/mein-bereich/heute")
+
+
 PAGES: dict[str, Callable[[Page], None]] = {
     "start": start_page,
     "question": first_question,
@@ -173,6 +194,7 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "intended-use": intended_use,
     "forgot-password": forgot_password,
     "dead-reset-link": dead_reset_link,
+    "session-today": session_today,
 }
 
 

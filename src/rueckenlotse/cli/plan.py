@@ -1,5 +1,5 @@
 """CLI commands of the self-management plan: `ask QUESTION`, `plan preview CASE.json`, and a stored
-person's plan: `plan show`, `plan exclude`, `plan include`.
+person's plan: `plan show`, `plan exclude`, `plan include`, and today's exercises: `plan session`.
 
 ``register(app)`` adds them to the main Typer app. Heavy imports (BM25, the library, the store) happen
 inside the commands, so `rueckenlotse --help` stays light.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -27,6 +27,9 @@ from .common import (
     record_access,
     user_errors,
 )
+
+if TYPE_CHECKING:
+    from ..services.sessions import TodaySession
 
 plan_app = command_group(
     "Selbsthilfe-Plan: Bewegung, Übungen, Wissen (self-management plan).",
@@ -193,11 +196,131 @@ def plan_include(
     sys.stderr.write(_t("included" if removed else "not_excluded", lang, id=exercise_id) + "\n")
 
 
+# German aliases of the ratings (the web form's words, without spaces).
+RATING_ALIASES = {
+    "zu_leicht": "too_easy",
+    "passt": "fits",
+    "zu_schwer": "too_hard",
+    "schmerz_danach": "pain_after",
+    "naechste_stufe": "take_next",
+}
+
+
+def _rating_word(rating: str, lang: Lang) -> str:
+    """A rating as the person typed it: the German alias in German, the id in English."""
+    if lang is Lang.de:
+        return next((alias for alias, value in RATING_ALIASES.items() if value == rating), rating)
+    return rating
+
+
+def _parse_ratings(values: list[str], lang: Lang) -> list[tuple[str, str]]:
+    from ..plan.models import EXERCISE_RATINGS
+
+    parsed: list[tuple[str, str]] = []
+    for value in values:
+        exercise_id, sep, rating = value.partition("=")
+        rating = RATING_ALIASES.get(rating.strip().lower(), rating.strip().lower())
+        if not sep or not exercise_id.strip() or rating not in EXERCISE_RATINGS:
+            fail(_t("session_bad_rating", lang, value=value), [])
+        parsed.append((exercise_id.strip(), rating))
+    return parsed
+
+
+def plan_session(
+    person: Annotated[str, typer.Option("--person", help="Person id.")],
+    done: Annotated[
+        list[str] | None,
+        typer.Option("--done", help="Übung erledigt (exercise id); mehrfach möglich."),
+    ] = None,
+    rating: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rating",
+            help="Wie war die Übung: ÜBUNG=zu_leicht|passt|zu_schwer|schmerz_danach (or too_easy, fits, "
+            "too_hard, pain_after, take_next); mehrfach möglich.",
+        ),
+    ] = None,
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Today's exercises with their dose; record them done (--done) and how they went (--rating).
+
+    Example: rueckenlotse plan session --person 3f2a… --done pelvic_tilt --rating pelvic_tilt=zu_schwer
+    """
+    from ..services.sessions import record_feedback, today_session
+
+    ratings = _parse_ratings(rating or [], lang)
+    done_ids = list(dict.fromkeys(done or []))
+    for exercise_id in [*done_ids, *(e for e, _ in ratings)]:
+        _known_exercise(exercise_id, lang)
+    rated = dict(ratings)
+    with user_errors(lang), open_store(db) as store:
+        # One row per exercise: done and its rating together, as the web form sends them.
+        for exercise_id in dict.fromkeys([*done_ids, *rated]):
+            record_feedback(
+                store, person, exercise_id, done=exercise_id in done_ids, rating=rated.get(exercise_id)
+            )
+            what = ", ".join(
+                [
+                    *([_t("session_done", lang)] if exercise_id in done_ids else []),
+                    _rating_word(rated.get(exercise_id, ""), lang),
+                ]
+            ).strip(", ")
+            sys.stderr.write(_t("session_saved", lang, id=exercise_id, what=what) + "\n")
+        session = today_session(store, person, lang=lang.value)
+        record_access(store, "read.plan", person)
+    _print_session(session, person, lang)
+
+
+def _print_session(session: TodaySession, person: str, lang: Lang) -> None:
+    from ..plan.library import default_library
+
+    plan, lib = session.plan, default_library()
+    out = make_console()
+    if plan.red_flag or not plan.exercises:
+        out.print(_t("session_none", lang, person=person))
+        return
+    out.print(
+        _t(
+            "session_title",
+            lang,
+            date=session.today.isoformat(),
+            week=plan.current_week,
+            level=plan.current_level,
+        )
+    )
+    for item in plan.exercises:
+        dose = (
+            lib.text("plan.dose.repetitions", lang.value, count=item.repetitions)
+            if item.repetitions is not None
+            else lib.text("plan.dose.minutes", lang.value, count=item.minutes)
+        )
+        out.print(f"  {item.id}: {item.title} – {dose}", markup=False, highlight=False)
+        status = [_t("session_done", lang)] if session.done.get(item.id) else []
+        if item.id in session.ratings:
+            status.append(_rating_word(session.ratings[item.id], lang))
+        if status:
+            out.print(_t("session_today", lang, status=", ".join(status)), markup=False, highlight=False)
+        if item.adjusted is not None:
+            note = _t(f"session_adjusted.{item.adjusted}", lang)
+            out.print(_t("session_note", lang, note=note), markup=False, highlight=False)
+        if item.next_level is not None:
+            out.print(
+                _t("session_offer", lang, id=item.next_level, exercise=item.id), markup=False, highlight=False
+            )
+    if session.next_week:
+        out.print(_t("session_next_week", lang))
+        for item in session.next_week:
+            extra = f" ({_t(f'session_adjusted.{item.adjusted}', lang)})" if item.adjusted else ""
+            out.print(f"  {item.id}: {item.title}{extra}", markup=False, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
-    """Add `ask` and the `plan` group (preview, show, exclude, include) to the main app."""
+    """Add `ask` and the `plan` group (preview, show, exclude, include, session) to the main app."""
     app.command("ask")(ask_command)
     plan_app.command("preview")(preview_command)
     plan_app.command("show")(plan_show)
     plan_app.command("exclude")(plan_exclude)
     plan_app.command("include")(plan_include)
+    plan_app.command("session")(plan_session)
     app.add_typer(plan_app, name="plan")

@@ -98,6 +98,15 @@ class Progression(BaseModel):
     function_worse: Annotated[float, Field(gt=0, le=4)]
 
 
+class FeedbackRule(BaseModel):
+    """Per-exercise progression from the session's ratings (plan.builder): how many "pain_after" in a week
+    step the exercise back, how many "too_easy" in a row offer the next level."""
+
+    model_config = _SPEC
+    pain_after_back: Annotated[int, Field(ge=1, le=14)]
+    too_easy_offer: Annotated[int, Field(ge=1, le=14)]
+
+
 class PlanParams(BaseModel):
     """The numbers of the 12-week self-management plan."""
 
@@ -109,6 +118,7 @@ class PlanParams(BaseModel):
     warning_window_days: Annotated[int, Field(ge=1, le=28)]
     physiotherapy_weeks: Annotated[int, Field(ge=1, le=52)]
     progression: Progression
+    feedback: FeedbackRule
 
 
 class FollowUpSpec(BaseModel):

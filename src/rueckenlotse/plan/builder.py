@@ -22,6 +22,29 @@ The rules, as implemented (the numbers are those of followup.yaml, ``plan`` and 
   first region is that region first, then file order), skipping those the Case rules out (avoid_if).
   An excluded exercise is replaced by its first alternative that is not excluded, not ruled out, not
   already chosen, covers the same region and is not harder; if none is left, the plan says so.
+- Per exercise (the session's ratings, ``feedback``; numbers in followup.yaml ``plan.feedback``): each week's
+  exercises come per slot (region, position) from ``select_exercises``; a slot may carry an adjustment that
+  replaces the level's exercise (``PlanExercise.adjusted``, ``instead_of``). The adjustment of week w+1 is
+  decided from the ratings of the slot's exercise E during week w (ratings recorded up to ``today`` only,
+  so the week after the current one shows at once what the ratings so far would do; like its level it is
+  not yet decided):
+  a) "pain_after" at least ``pain_after_back`` times → step back to E's first alternative that is easier
+     (level below E's), covers the slot's region, is not excluded, not ruled out and not in the week
+     already; without one E is held. Reason "pain_after".
+  b) else the latest rating is "too_hard" → E stays in the slot next week even if the level steps up.
+  c) an adjustment persists while E gets no "too_easy" (no news or "fits" keeps it); one "too_easy"
+     releases a hold (the slot follows the level again). A taken exercise (below) stays until the level
+     reaches its level, or until a) or b) replace it.
+  d) ``too_easy_offer`` "too_easy" in a row for E (any other rating resets the count; counted across
+     weeks) and no hold in the slot → ``next_level`` offers the first exercise of level E.level+1 for the
+     slot's region (first-region match first, file order) not excluded, ruled out or in the week — only
+     while the traffic light's latest decision is none of back, pain_rise, warning_sign, function_worse.
+     A "take_next" for E while the offer stands puts the harder exercise in the slot from that day's week
+     on (adjusted "took_next"); it follows a)–c) itself.
+  e) Safety: a red flag or a warning sign leaves no exercises at all; the traffic light stepping back
+     drops every taken exercise and every adjustment harder than the new level. An adjustment is never
+     harder than the level except an exercise the person took. An adjusted exercise that another slot of
+     the week holds already is dropped (the slot follows the level).
 - Heat (acute phase) and relaxation (chronic, medium/high risk, or some/many nervous-system signs).
 - Education modules: see ``recommended_modules``. Milestones: weeks 4, 6 and 12 of the pain episode.
 """
@@ -47,8 +70,9 @@ from ..i18n import check_language
 from ..knowledge.followup import PlanParams
 from .followup_texts import default_followup
 from .library import Exercise, Library, default_library
-from .models import DiaryEntry, DiaryWarningSign
+from .models import DiaryEntry, DiaryWarningSign, ExerciseFeedback
 from .plan_model import (
+    Adjusted,
     Advice,
     ComfortEntry,
     Milestone,
@@ -319,25 +343,43 @@ def _alternative(
     return None
 
 
+# A place in a week's exercises: the region and the position within it (0, 1, ...).
+Slot = tuple[RegionValue, int]
+
+
 def select_exercises(
     library: Library, case: Case, level: int, exclusions: Collection[str], lang: str = "de"
 ) -> tuple[list[PlanExercise], list[MissingAlternative]]:
     """The exercises of one level for the person's regions, with exclusions replaced (see module doc)."""
-    chosen: list[PlanExercise] = []
+    chosen, missing = _select_slots(library, case, level, exclusions, lang)
+    return [exercise for _, exercise in chosen], missing
+
+
+def _candidates(library: Library, case: Case, region: RegionValue, level: int) -> list[Exercise]:
+    candidates = [e for e in library.exercises_for(region, level) if not e.avoided_for(case)]
+    candidates.sort(key=lambda e: e.regions[0] != region)  # stable: file order within each group
+    return candidates
+
+
+def _select_slots(
+    library: Library, case: Case, level: int, exclusions: Collection[str], lang: str
+) -> tuple[list[tuple[Slot, PlanExercise]], list[MissingAlternative]]:
+    chosen: list[tuple[Slot, PlanExercise]] = []
     missing: list[MissingAlternative] = []
     used: set[str] = set()
+    per_region = _plan_params().exercises_per_region
     for region in case.regions:
-        candidates = [e for e in library.exercises_for(region, level) if not e.avoided_for(case)]
-        candidates.sort(key=lambda e: e.regions[0] != region)  # stable: file order within each group
-        slots = _plan_params().exercises_per_region
+        candidates = _candidates(library, case, region, level)
+        slots = per_region
         for exercise in candidates:
             if slots == 0:
                 break
             if exercise.id in used:
                 continue
+            slot: Slot = (region, per_region - slots)
             slots -= 1
             if exercise.id not in exclusions:
-                chosen.append(_plan_exercise(exercise, lang))
+                chosen.append((slot, _plan_exercise(exercise, lang)))
                 used.add(exercise.id)
                 continue
             alt = _alternative(library, case, exercise, region, level, exclusions, used)
@@ -349,7 +391,7 @@ def select_exercises(
                 )
                 used.add(exercise.id)
             else:
-                chosen.append(_plan_exercise(alt, lang, replaces=exercise.id))
+                chosen.append((slot, _plan_exercise(alt, lang, replaces=exercise.id)))
                 used.update((alt.id, exercise.id))
     return chosen, missing
 
@@ -381,11 +423,13 @@ def build_plan(
     lang: str = "de",
     library: Library | None = None,
     standing: Sequence[StandingFlag] = (),
+    feedback: Sequence[ExerciseFeedback] = (),
 ) -> Plan:
     """The plan for one assessment. ``today`` defaults to ``start``; unknown exclusion ids are listed.
 
     ``standing`` are the episode's red flags not yet examined (plan.rescreen): they keep the plan in its
-    red-flag form whatever the assessment says."""
+    red-flag form whatever the assessment says. ``feedback``: the session's ratings (module doc); only
+    those recorded up to ``today`` count."""
     check_language(lang)
     lib = library or default_library()
     today = start if today is None else today
@@ -399,7 +443,7 @@ def build_plan(
     milestones: list[Milestone] = []
     current: PlanWeek | None = None
     if not red_flag:
-        weeks, missing = _weeks(lib, case, assessment, start, today, diary, known, lang)
+        weeks, missing = _weeks(lib, case, assessment, start, today, diary, known, lang, feedback)
         current = weeks[min(_finished_weeks(start, today), plan_weeks() - 1)]
         # The 4/6/12-week checks count from the start of the pain episode (as the guideline and
         # the diary's trend rules do), not from the day the plan was made.
@@ -450,6 +494,7 @@ def _weeks(
     diary: Sequence[DiaryEntry],
     exclusions: Collection[str],
     lang: str,
+    feedback: Sequence[ExerciseFeedback] = (),
 ) -> tuple[list[PlanWeek], list[MissingAlternative]]:
     """All plan weeks, and the exercises left without an alternative in the current week."""
     finished = _finished_weeks(start, today)
@@ -465,12 +510,14 @@ def _weeks(
     minutes0 = walking.start + walking.step * (level0 - 1)
     minutes = apply_steps(minutes0, steps, low=walking.start, high=walking.max, size=walking.step)
 
-    by_level: dict[int, tuple[list[PlanExercise], list[MissingAlternative]]] = {}
+    by_level: dict[int, tuple[list[tuple[Slot, PlanExercise]], list[MissingAlternative]]] = {}
+    for level in set(levels):
+        by_level[level] = _select_slots(lib, case, level, exclusions, lang)
+    rated = [f for f in feedback if f.recorded_at.date() <= today and f.exercise_id in lib.exercises]
+    exercises = _Sessions(lib, case, start, exclusions, lang, levels, steps, decided, by_level).weeks(rated)
     weeks: list[PlanWeek] = []
     for w in range(total):
         level = levels[w]
-        if level not in by_level:
-            by_level[level] = select_exercises(lib, case, level, exclusions, lang)
         begins = start + dt.timedelta(weeks=w)
         pain = pains[w]
         weeks.append(
@@ -483,8 +530,180 @@ def _weeks(
                 step="start" if w == 0 else _STEP_NAME[steps[w - 1]],
                 step_reason=decided[w - 1].reason if 0 < w <= len(decided) else None,
                 pain_average=None if pain is None else round(pain, 1),
-                exercises=by_level[level][0],
+                exercises=exercises[w],
             )
         )
     current_level = levels[min(finished, total - 1)]
     return weeks, by_level[current_level][1]
+
+
+# The traffic light's decisions after which no harder exercise is offered.
+_NO_OFFER: frozenset[StepReason] = frozenset(
+    {"rise_from_start", "rising_weeks", "pain_rise", "warning_sign", "function_worse"}
+)
+_HOLDS: frozenset[Adjusted] = frozenset({"pain_after", "too_hard"})
+
+
+@dataclass(frozen=True)
+class _Adjustment:
+    kind: Adjusted
+    exercise: Exercise
+
+
+@dataclass
+class _Sessions:
+    """The per-exercise rules of the module doc, week by week over the levels the traffic light chose."""
+
+    lib: Library
+    case: Case
+    start: dt.date
+    exclusions: Collection[str]
+    lang: str
+    levels: list[int]
+    steps: list[int]
+    decided: list[StepDecision]
+    by_level: dict[int, tuple[list[tuple[Slot, PlanExercise]], list[MissingAlternative]]]
+
+    def weeks(self, feedback: Sequence[ExerciseFeedback]) -> list[list[PlanExercise]]:
+        rule = _plan_params().feedback
+        total = len(self.levels)
+        by_week: dict[int, list[ExerciseFeedback]] = defaultdict(list)
+        for row in sorted(feedback, key=lambda f: f.recorded_at):
+            index = (row.recorded_at.date() - self.start).days // 7
+            if 0 <= index < total:
+                by_week[index].append(row)
+        streak: dict[str, int] = defaultdict(int)
+        state: dict[Slot, _Adjustment] = {}
+        out: list[list[PlanExercise]] = []
+        for w in range(total):
+            level = self.levels[w]
+            slots = self.by_level[level][0]
+            if w > 0 and self.steps[w - 1] == BACK:
+                state = {
+                    k: a for k, a in state.items() if a.kind != "took_next" and a.exercise.level <= level
+                }
+            state = self._resolve(state, slots, level)
+            week_ids = {a.exercise.id for a in state.values()} | {e.id for _, e in slots}
+            offer_ok = self._offer_allowed(w)
+            rows = by_week[w]
+            for row in rows:
+                if row.rating is None:
+                    continue
+                if row.rating == "take_next":
+                    slot = self._slot_of(row.exercise_id, slots, state)
+                    if (
+                        slot is not None
+                        and offer_ok
+                        and slot not in _held(state)
+                        and (streak[row.exercise_id] >= rule.too_easy_offer)
+                    ):
+                        harder = self._next(self.lib.exercises[row.exercise_id], slot[0], week_ids)
+                        if harder is not None:
+                            state[slot] = _Adjustment("took_next", harder)
+                            week_ids.add(harder.id)
+                    streak[row.exercise_id] = 0
+                    continue
+                streak[row.exercise_id] = streak[row.exercise_id] + 1 if row.rating == "too_easy" else 0
+            week: list[PlanExercise] = []
+            for slot, default in slots:
+                adjustment = state.get(slot)
+                exercise = self.lib.exercises[default.id] if adjustment is None else adjustment.exercise
+                offer = None
+                if offer_ok and slot not in _held(state) and streak[exercise.id] >= rule.too_easy_offer:
+                    harder = self._next(exercise, slot[0], week_ids)
+                    offer = None if harder is None else harder.id
+                week.append(self._shown(default, adjustment, offer))
+            out.append(week)
+            # The ratings of this week decide the next week's adjustments (a, b, c).
+            upcoming = self.by_level[self.levels[min(w + 1, total - 1)]][0]
+            shown = {slot: e.id for (slot, _), e in zip(slots, week, strict=True)}
+            for slot, default in slots:
+                others = {i for s, i in shown.items() if s != slot} | {e.id for s, e in upcoming if s != slot}
+                adjustment = state.get(slot)
+                exercise = self.lib.exercises[default.id] if adjustment is None else adjustment.exercise
+                ratings = [r.rating for r in rows if r.exercise_id == exercise.id and r.rating != "take_next"]
+                if ratings.count("pain_after") >= rule.pain_after_back:
+                    easier = self._easier(exercise, slot[0], others)
+                    state[slot] = _Adjustment("pain_after", easier or exercise)
+                elif ratings and ratings[-1] == "too_hard":
+                    state[slot] = _Adjustment("too_hard", exercise)
+                elif "too_easy" in ratings and adjustment is not None and adjustment.kind in _HOLDS:
+                    del state[slot]
+        return out
+
+    def _resolve(
+        self, state: dict[Slot, _Adjustment], slots: list[tuple[Slot, PlanExercise]], level: int
+    ) -> dict[Slot, _Adjustment]:
+        """The adjustments that apply to this week's slots: a slot the week lacks, a taken exercise the
+        level has reached, an adjustment whose exercise another slot holds — dropped."""
+        kept: dict[Slot, _Adjustment] = {}
+        taken: set[str] = set()
+        defaults = dict(slots)
+        for slot, _default in slots:
+            adjustment = state.get(slot)
+            if adjustment is None:
+                continue
+            if adjustment.kind == "took_next" and adjustment.exercise.level <= level:
+                continue
+            others = {e.id for s, e in defaults.items() if s != slot} | taken
+            if adjustment.exercise.id in others:
+                continue
+            kept[slot] = adjustment
+            taken.add(adjustment.exercise.id)
+        return kept
+
+    def _offer_allowed(self, w: int) -> bool:
+        known = min(w, len(self.decided))
+        return known == 0 or self.decided[known - 1].reason not in _NO_OFFER
+
+    def _slot_of(
+        self, exercise_id: str, slots: list[tuple[Slot, PlanExercise]], state: dict[Slot, _Adjustment]
+    ) -> Slot | None:
+        for slot, default in slots:
+            adjustment = state.get(slot)
+            if (default.id if adjustment is None else adjustment.exercise.id) == exercise_id:
+                return slot
+        return None
+
+    def _fits(self, exercise: Exercise, region: RegionValue, taken: Collection[str]) -> bool:
+        return (
+            region in exercise.regions
+            and exercise.id not in self.exclusions
+            and exercise.id not in taken
+            and not exercise.avoided_for(self.case)
+        )
+
+    def _easier(self, exercise: Exercise, region: RegionValue, taken: Collection[str]) -> Exercise | None:
+        for alt_id in exercise.alternatives:
+            alt = self.lib.exercises[alt_id]
+            if alt.level < exercise.level and self._fits(alt, region, taken):
+                return alt
+        return None
+
+    def _next(self, exercise: Exercise, region: RegionValue, taken: Collection[str]) -> Exercise | None:
+        if exercise.level >= MAX_LEVEL:
+            return None
+        for harder in _candidates(self.lib, self.case, region, exercise.level + 1):
+            if self._fits(harder, region, taken):
+                return harder
+        return None
+
+    def _shown(
+        self, default: PlanExercise, adjustment: _Adjustment | None, offer: str | None
+    ) -> PlanExercise:
+        if adjustment is None:
+            return default if offer is None else default.model_copy(update={"next_level": offer})
+        exercise = adjustment.exercise
+        same = exercise.id == default.id
+        shown = default if same else _plan_exercise(exercise, self.lang)
+        return shown.model_copy(
+            update={
+                "adjusted": adjustment.kind,
+                "instead_of": None if same else default.id,
+                "next_level": offer,
+            }
+        )
+
+
+def _held(state: dict[Slot, _Adjustment]) -> set[Slot]:
+    return {slot for slot, a in state.items() if a.kind in _HOLDS}

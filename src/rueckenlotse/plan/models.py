@@ -97,6 +97,22 @@ class DiaryEntry(BaseModel):
         return max(self.pain.values())
 
 
+# How a person found an exercise of today's session (services.sessions, plan.builder's per-exercise rules):
+# "take_next" is the answer to an offered harder exercise ("Nächste Stufe nehmen").
+ExerciseRating = Literal["too_easy", "fits", "too_hard", "pain_after", "take_next"]
+EXERCISE_RATINGS: tuple[str, ...] = get_args(ExerciseRating)
+
+
+class ExerciseFeedback(BaseModel):
+    """One exercise of a session done and/or rated (the diary's "Übungen"); the plan reads the ratings."""
+
+    model_config = _STRICT
+    recorded_at: Annotated[AwareDatetime, Field(ge=EARLIEST_ENTRY, le=LATEST_ENTRY)]
+    exercise_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+    done: bool = False
+    rating: ExerciseRating | None = None
+
+
 def utc_day(moment: datetime) -> str:
     """The calendar day of a moment in ISO form (entries are grouped by day for weekly averages)."""
     return moment.date().isoformat()

@@ -21,12 +21,18 @@ StepReason = Literal[
     "ok", "too_few_entries", "warning_sign", "pain_rise", "function_worse", "rise_from_start", "rising_weeks"
 ]
 PlanLevel = Annotated[int, Field(ge=1, le=3)]
+# Why a slot holds another exercise than its level's (plan.builder, the session's ratings): stepped back
+# after pain, held after "too hard", or the harder exercise the person took.
+Adjusted = Literal["pain_after", "too_hard", "took_next"]
 
 _FROZEN = ConfigDict(frozen=True)
 
 
 class PlanExercise(BaseModel):
-    """One exercise of a week; ``replaces`` names the excluded exercise it stands in for."""
+    """One exercise of a week; ``replaces`` names the excluded exercise it stands in for.
+
+    ``adjusted``: the session's ratings changed this slot (``instead_of``: the level's exercise it stands in
+    for, None when it is that one); ``next_level``: a harder exercise offered after "too easy"."""
 
     model_config = _FROZEN
     id: str
@@ -36,6 +42,9 @@ class PlanExercise(BaseModel):
     minutes: int | None = None
     repetitions: int | None = None
     replaces: str | None = None
+    adjusted: Adjusted | None = None
+    instead_of: str | None = None
+    next_level: str | None = None
 
 
 class MissingAlternative(BaseModel):

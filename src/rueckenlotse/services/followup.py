@@ -350,8 +350,8 @@ def report_for(
 
 
 def current_plan(store: Store, person_id: str, *, today: dt.date | None = None, lang: str = "de") -> Plan:
-    """The plan as it stands today: progression from the diary, exclusions, the newest assessment, and the
-    red flags of the episode that no doctor has examined yet."""
+    """The plan as it stands today: progression from the diary and the session's ratings, exclusions, the
+    newest assessment, and the red flags of the episode that no doctor has examined yet."""
     intake = intake_of(store, person_id)
     latest = latest_of(store, person_id)
     return build_plan(
@@ -363,6 +363,7 @@ def current_plan(store: Store, person_id: str, *, today: dt.date | None = None, 
         today=today or dt.datetime.now(dt.UTC).date(),
         lang=lang,
         standing=standing_flags(standing_of(store, person_id, lang=lang), lang=lang),
+        feedback=[record.feedback for record in store.list_feedback(person_id)],
     )
 
 

@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 from ..core.models import Region
 from ..plan.models import FUNCTION_ITEMS
 from . import audit, queries
-from .records import DiaryRecord, ProgressCallback
+from .records import DiaryRecord, FeedbackRecord, ProgressCallback
 from .schema import (
     Account,
     AssessmentRow,
     DiaryRow,
     Exclusion,
+    ExerciseFeedbackRow,
     Person,
     PlanRow,
     Practice,
@@ -29,7 +30,8 @@ from .schema import (
 
 EXPORT_FORMAT = "rueckenlotse-export"
 # 2: adds account, sessions and practice_intakes (revision 0003). 3: adds access_log (revision 0005).
-EXPORT_FORMAT_VERSION = 3
+# 4: adds exercise_feedback (revision 0012).
+EXPORT_FORMAT_VERSION = 4
 
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -83,6 +85,20 @@ def diary_section(rows: Iterable[DiaryRow]) -> list[dict[str, Any]]:
             "recorded_at": _iso(r.recorded_at),
             "created_at": _iso(r.created_at),
             "entry": r.entry_json,
+        }
+        for r in rows
+    ]
+
+
+def feedback_section(rows: Iterable[ExerciseFeedbackRow]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r.id,
+            "recorded_at": _iso(r.recorded_at),
+            "created_at": _iso(r.created_at),
+            "exercise_id": r.exercise_id,
+            "done": r.done,
+            "rating": r.rating,
         }
         for r in rows
     ]
@@ -181,6 +197,7 @@ def export_person(session: Session, person: Person, progress: ProgressCallback) 
         ("account", lambda: account_section(session, person_id)),
         ("assessments", lambda: assessment_section(queries.assessments_of(session, person_id))),
         ("diary", lambda: diary_section(queries.diary_of(session, person_id))),
+        ("exercise_feedback", lambda: feedback_section(queries.feedback_of(session, person_id))),
         ("plans", lambda: plan_section(queries.plans_of(session, person_id))),
         ("exclusions", lambda: exclusion_section(queries.exclusions_of(session, person_id))),
         ("practice_intakes", lambda: intake_section(session, person_id)),
@@ -231,4 +248,25 @@ def diary_csv(records: Sequence[DiaryRecord]) -> str:
     writer.writerow(DIARY_COLUMNS)
     for record in records:
         writer.writerow(_diary_row(record))
+    return out.getvalue()
+
+
+FEEDBACK_COLUMNS: tuple[str, ...] = ("id", "recorded_at", "exercise_id", "done", "rating")
+
+
+def feedback_csv(records: Sequence[FeedbackRecord]) -> str:
+    """The session's feedback, one line per row, with a header; cells that cannot start a formula."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(FEEDBACK_COLUMNS)
+    for record in records:
+        f = record.feedback
+        cells = [
+            record.id,
+            f.recorded_at.isoformat(),
+            f.exercise_id,
+            "yes" if f.done else "no",
+            f.rating or "",
+        ]
+        writer.writerow([neutralise_formula(str(cell)) for cell in cells])
     return out.getvalue()

@@ -8,7 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import person_not_found
-from .schema import DIARY_ORDER, AssessmentRow, DiaryRow, Exclusion, Person, PlanRow
+from .schema import (
+    DIARY_ORDER,
+    FEEDBACK_ORDER,
+    AssessmentRow,
+    DiaryRow,
+    Exclusion,
+    ExerciseFeedbackRow,
+    Person,
+    PlanRow,
+)
 
 
 def person_row(session: Session, person_id: str) -> Person:
@@ -36,3 +45,8 @@ def plans_of(session: Session, person_id: str) -> Sequence[PlanRow]:
 def exclusions_of(session: Session, person_id: str) -> Sequence[Exclusion]:
     query = select(Exclusion).where(Exclusion.person_id == person_id)
     return session.scalars(query.order_by(Exclusion.exercise_id)).all()
+
+
+def feedback_of(session: Session, person_id: str) -> Sequence[ExerciseFeedbackRow]:
+    query = select(ExerciseFeedbackRow).where(ExerciseFeedbackRow.person_id == person_id)
+    return session.scalars(query.order_by(*FEEDBACK_ORDER)).all()

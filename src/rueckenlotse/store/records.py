@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from ..core.models import Assessment, Case
-from ..plan.models import DiaryEntry
-from .schema import AssessmentRow, DiaryRow, Exclusion, Person, PlanRow
+from ..plan.models import DiaryEntry, ExerciseFeedback
+from .schema import AssessmentRow, DiaryRow, Exclusion, ExerciseFeedbackRow, Person, PlanRow
 
 # (done, total) – called repeatedly during long work; total may grow while the work runs.
 ProgressCallback = Callable[[int, int], None]
@@ -108,4 +108,31 @@ class ExclusionRecord:
     def from_row(cls, row: Exclusion) -> ExclusionRecord:
         return cls(
             person_id=row.person_id, exercise_id=row.exercise_id, reason=row.reason, created_at=row.created_at
+        )
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    """An exercise of the session done and/or rated; ``feedback`` is what the plan reads."""
+
+    id: str
+    person_id: str
+    created_at: datetime
+    feedback: ExerciseFeedback
+
+    @classmethod
+    def from_row(cls, row: ExerciseFeedbackRow) -> FeedbackRecord:
+        return cls(
+            id=row.id,
+            person_id=row.person_id,
+            created_at=row.created_at,
+            feedback=ExerciseFeedback.model_validate(
+                {
+                    "recorded_at": row.recorded_at,
+                    "exercise_id": row.exercise_id,
+                    "done": row.done,
+                    "rating": row.rating,
+                },
+                strict=False,
+            ),
         )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..core.kb import KnowledgeBase
 from ..core.models import Assessment, Case
-from ..plan.models import DiaryEntry
+from ..plan.models import DiaryEntry, ExerciseFeedback
 from ..storage import READ_ONLY, StorageUnavailable, folder_problem
 from ..validation import validate_model
 from . import backup as backups
@@ -40,16 +40,25 @@ from .engine import (
 )
 from .errors import NotFound, StoreError
 from .migrate import migrate
-from .queries import assessments_of, diary_of, exclusions_of, person_row, plans_of
+from .queries import assessments_of, diary_of, exclusions_of, feedback_of, person_row, plans_of
 from .records import (
     AssessmentRecord,
     DiaryRecord,
     ExclusionRecord,
+    FeedbackRecord,
     PersonRecord,
     PlanRecord,
     ProgressCallback,
 )
-from .schema import ASSESSMENT_SOURCES, AssessmentRow, DiaryRow, Exclusion, Person, PlanRow
+from .schema import (
+    ASSESSMENT_SOURCES,
+    AssessmentRow,
+    DiaryRow,
+    Exclusion,
+    ExerciseFeedbackRow,
+    Person,
+    PlanRow,
+)
 
 EXERCISE_ID = re.compile(r"^[a-z0-9_]{1,64}$")
 MAX_DISPLAY_NAME = 200
@@ -339,6 +348,47 @@ class Store:
                 DiaryRow.person_id == person_id, DiaryRow.idempotency_key == idempotency_key
             )
             return session.scalar(query)
+
+    # --- exercise feedback (the session's "erledigt" and ratings; part of the diary) --------------------
+
+    def add_feedback(
+        self, person_id: str, feedback: ExerciseFeedback, *, idempotency_key: str | None = None
+    ) -> str:
+        """Keep one exercise done and/or rated; returns the new id. The ``idempotency_key`` (the form's) is
+        unique per person: callers look it up first (``feedback_by_key``) under ``lock_person``."""
+        valid = ExerciseFeedback.model_validate(feedback.model_dump(), strict=True)
+        with self.transaction() as session:
+            person_row(session, person_id)
+            row = ExerciseFeedbackRow(
+                person_id=person_id,
+                recorded_at=valid.recorded_at,
+                exercise_id=valid.exercise_id,
+                done=valid.done,
+                rating=valid.rating,
+                idempotency_key=idempotency_key,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def feedback_by_key(self, person_id: str, idempotency_key: str) -> str | None:
+        """The id of the person's feedback saved from the form with this key, if there is one."""
+        with self.transaction(write=False) as session:
+            query = select(ExerciseFeedbackRow.id).where(
+                ExerciseFeedbackRow.person_id == person_id,
+                ExerciseFeedbackRow.idempotency_key == idempotency_key,
+            )
+            return session.scalar(query)
+
+    def list_feedback(self, person_id: str) -> list[FeedbackRecord]:
+        """Oldest first (by the moment it is about, then as written)."""
+        with self.transaction(write=False) as session:
+            person_row(session, person_id)
+            return [FeedbackRecord.from_row(row) for row in feedback_of(session, person_id)]
+
+    def feedback_csv(self, person_id: str) -> str:
+        """The session's feedback as CSV (header, one line per row), cells safe for spreadsheets."""
+        return exporting.feedback_csv(self.list_feedback(person_id))
 
     # --- form drafts (short-lived, found by a token's hash) -------------------------------------------
 

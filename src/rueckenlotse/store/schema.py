@@ -172,6 +172,32 @@ class PlanRow(Base):
     plan_json: Mapped[dict[str, Any]]
 
 
+EXERCISE_RATINGS = ("too_easy", "fits", "too_hard", "pain_after", "take_next")
+
+
+class ExerciseFeedbackRow(Base):
+    """An exercise of the session done and/or rated (revision 0012): part of the person's diary."""
+
+    __tablename__ = "exercise_feedback"
+    __table_args__ = (
+        CheckConstraint(f"rating IS NULL OR rating IN {EXERCISE_RATINGS!r}", name="rating"),
+        Index("ix_exercise_feedback_person_id_recorded_at", "person_id", "recorded_at"),
+        # One row per form, as for diary entries: a reload or a second click posts the same key again.
+        Index("ix_exercise_feedback_person_id_idempotency_key", "person_id", "idempotency_key", unique=True),
+    )
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), _person_fk())
+    recorded_at: Mapped[datetime]
+    exercise_id: Mapped[str] = mapped_column(String(64))
+    done: Mapped[bool] = mapped_column(Boolean)
+    rating: Mapped[str | None] = mapped_column(String(20), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    idempotency_key: Mapped[str | None] = mapped_column(String(DRAFT_KEY_LENGTH), default=None)
+
+
+FEEDBACK_ORDER = (ExerciseFeedbackRow.recorded_at, ExerciseFeedbackRow.created_at, ExerciseFeedbackRow.id)
+
+
 class Exclusion(Base):
     """An exercise this person cannot do; plans leave it out."""
 

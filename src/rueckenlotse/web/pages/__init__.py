@@ -21,12 +21,14 @@ from . import (
     practice_admin,
     practice_link,
     reports,
+    session,
 )
 
 router = APIRouter()
 router.include_router(home.router)
 router.include_router(patient.router)
 router.include_router(diary.router)
+router.include_router(session.router)
 router.include_router(auth.router)
 router.include_router(account.router)
 router.include_router(practice.router)

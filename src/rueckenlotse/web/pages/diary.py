@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...plan.followup_texts import render as followup_text
+from ...plan.library import default_library
 from ...plan.models import OFFERED_WARNING_SIGNS, PAIN_REACH_ORDER
 from ...plan.trends import FollowUpReport
 from ...reports.diary_svg import ChartText, diary_svg
@@ -162,8 +163,25 @@ def _diary(
         "exam_label": followup_text("exam.label", lang),
         "red_flag_title": followup_text("red_flag.title", lang),
         "too_few": report.too_few.get(lang) if report.too_few else None,
+        "exercise_days": exercise_days(store, web_of(request).texts, person, lang),
     }
     return render(request, "patient_diary.html", context, lang=lang, status=status)
+
+
+def exercise_days(store: Any, texts: Any, person_id: str, lang: str) -> list[tuple[str, list[str]]]:
+    """The session's feedback per day (newest day first): "Titel: erledigt, zu schwer" per row."""
+    lib = default_library().exercises
+    days: dict[dt.date, list[str]] = {}
+    for record in store.list_feedback(person_id):
+        f = record.feedback
+        parts = [texts.get("session.done_label", lang)] if f.done else []
+        if f.rating == "take_next":
+            parts.append(texts.get("session.take_next", lang))
+        elif f.rating is not None:
+            parts.append(texts.get(f"session.rating.{f.rating}", lang))
+        title = lib[f.exercise_id].title.get(lang) if f.exercise_id in lib else f.exercise_id
+        days.setdefault(f.recorded_at.date(), []).append(f"{title}: {', '.join(parts)}")
+    return [(local_date(day, lang), lines) for day, lines in sorted(days.items(), reverse=True)]
 
 
 def _chart_summary(report: Any, lang: str) -> dict[str, Any] | None:

@@ -45,6 +45,7 @@ from ..render import PageError, render, web_of
 from ..security.hashing import run_hashing
 from ..security.session import accounts_of, principal_of, session_token, set_session_cookie
 from ..security.state import FIELD as STATE_FIELD
+from ..session_notes import adjustment_notes, next_week_of
 from .account import mail_available, registered_by_mail, unverified_address
 
 router = APIRouter(include_in_schema=False)
@@ -274,6 +275,9 @@ def _plan_response(
         **_follow_up_notes(plan, lang),
         "excluded": _excluded(store, person_of(principal), lang),
         "errors": errors or {},
+        "notes": adjustment_notes(plan.exercises, web_of(request).texts, lang, next_week=False),
+        "next_week": next_week_of(plan),
+        "next_notes": adjustment_notes(next_week_of(plan), web_of(request).texts, lang, next_week=True),
     }
     return render(request, "patient_plan.html", context, lang=lang, status=status)
 
