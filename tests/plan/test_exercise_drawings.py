@@ -118,7 +118,7 @@ def test_each_svg_is_self_contained_and_named_by_its_alt_text(
             assert "url(" not in value and "http" not in value, (practice_id, element.tag, name)
     assert "http" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
     moving = [e for e in elements if e.tag in (f"{SVG}animate", f"{SVG}animateTransform")]
-    assert bool(moving) == (animate and drawing.end is not None)
+    assert bool(moving) == (animate and drawing.end is not None and drawing.moves)
 
 
 def _joints_inside(drawing: Drawing, where: str, joints: dict[str, tuple[float, float]]) -> None:

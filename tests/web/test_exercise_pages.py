@@ -52,7 +52,10 @@ def test_the_drawing_speaks_the_asked_language_and_stands_still_when_asked(clien
     "path", ["/uebungen/no_such.svg", "/uebungen/..%2fmanifest.svg", "/uebungen/no_such"]
 )
 def test_an_unknown_exercise_is_a_404(client: httpx.Client, path: str) -> None:
-    assert client.get(path).status_code == 404
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["cache-control"] == "no-store"  # a mistake is not kept for a week
+    assert "script-src 'self'" in response.headers["content-security-policy"]  # the site's own policy
 
 
 def test_the_library_page_shows_every_exercise_with_its_drawing(client: httpx.Client) -> None:

@@ -118,6 +118,7 @@ class Drawing(BaseModel):
     bands: list[Band] = []
     floor: bool = True  # false: seen from above (no floor line; a mat instead)
     carry: bool = False  # a box held in the near hand
+    moves: bool = True  # false: panel 2 does not play the movement (where turning the angles would mislead)
 
     @model_validator(mode="after")
     def _pin_known(self) -> Drawing:

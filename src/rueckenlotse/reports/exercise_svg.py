@@ -428,6 +428,7 @@ def exercise_svg(drawing: Drawing, title: str, *, animate: bool = True) -> str:
     width, height = size_of(drawing)
     floor_y = height - FLOOR_MARGIN
     panels = 1 if drawing.end is None else 2
+    animate = animate and panels == 2 and drawing.moves
     style = (
         "<style>.moving{display:none}"
         "@media (prefers-reduced-motion: no-preference){.moving{display:inline}.still{display:none}}</style>"
@@ -436,7 +437,7 @@ def exercise_svg(drawing: Drawing, title: str, *, animate: bool = True) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}"'
         f' height="{height}" role="img" aria-labelledby="t">',
         f'<title id="t">{escape(title)}</title>',
-        style if animate and panels == 2 else "",
+        style if animate else "",
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
     ]
     for panel in range(1, panels + 1):

@@ -25,7 +25,8 @@ access_logger = logging.getLogger("rueckenlotse.access")
 
 
 class SecurityHeaders:
-    """Headers on every response; personal pages (everything but static files) are never cached."""
+    """Headers on every response; personal pages (everything but static files and the exercise drawings) are
+    never cached."""
 
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
@@ -37,11 +38,13 @@ class SecurityHeaders:
             return
         path = str(scope.get("path", ""))
         static = path.startswith(STATIC_PREFIX)
-        image = path.startswith(EXERCISE_IMAGE_PREFIX) and path.endswith(".svg")
+        drawing = path.startswith(EXERCISE_IMAGE_PREFIX) and path.endswith(".svg")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                # The drawing itself, not an error page answering for a missing one.
+                image = drawing and message["status"] in (200, 304)
                 headers["Content-Security-Policy"] = IMAGE_CSP if image else CSP
                 headers["Referrer-Policy"] = "no-referrer"
                 headers["X-Content-Type-Options"] = "nosniff"
