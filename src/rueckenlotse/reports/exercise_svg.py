@@ -232,11 +232,14 @@ def _animated_figure(drawing: Drawing, bodies: list[Body]) -> list[str]:
     times = [move * i / (n - 1) for i in range(n)]
     times += [0.5] + [0.5 + move * i / (n - 1) for i in range(n)] + [1.0]
     key_times = ";".join(f"{t:.3f}" for t in times)
+    # Started as if the cycle had begun earlier: the first frame (a screenshot, a print, a glance) shows
+    # the end position, not a copy of panel 1.
+    begin = f'begin="-{_f(move * SECONDS)}s"'
     limbs = _LIMBS_FRONT if drawing.view == "front" else _LIMBS_SIDE
 
     def anim(attribute: str, values: list[str]) -> str:
         return (
-            f'<animate attributeName="{attribute}" dur="{_f(SECONDS)}s" repeatCount="indefinite"'
+            f'<animate attributeName="{attribute}" {begin} dur="{_f(SECONDS)}s" repeatCount="indefinite"'
             f' keyTimes="{key_times}" values="{";".join(values[i] for i in order)}"/>'
         )
 
@@ -261,7 +264,7 @@ def _animated_figure(drawing: Drawing, bodies: list[Body]) -> list[str]:
         if name == "arm2" and drawing.carry:
             hands = [f"{_f(b.joints['arm2.hand'][0])} {_f(b.joints['arm2.hand'][1])}" for b in bodies]
             out.append(
-                f'<g>{_CARRIED}<animateTransform attributeName="transform" type="translate"'
+                f'<g>{_CARRIED}<animateTransform attributeName="transform" type="translate" {begin}'
                 f' dur="{_f(SECONDS)}s" repeatCount="indefinite" keyTimes="{key_times}"'
                 f' values="{";".join(hands[i] for i in order)}"/></g>'
             )
