@@ -177,9 +177,14 @@ class Reminders:
         }
         with self._store.transaction() as session:
             dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            statement = dialect.insert(ReminderSend).values(values).on_conflict_do_nothing()
-            result = session.execute(statement)
-            return send_id if int(getattr(result, "rowcount", 0) or 0) == 1 else None
+            statement = (
+                dialect.insert(ReminderSend)
+                .values(values)
+                .on_conflict_do_nothing()
+                .returning(ReminderSend.id)
+            )
+            inserted = session.execute(statement).scalar_one_or_none()
+            return send_id if inserted == send_id else None
 
     def mark_sent(self, send_id: str, now: datetime) -> None:
         with self._store.transaction() as session:
