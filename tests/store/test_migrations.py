@@ -282,7 +282,7 @@ def data_0011(conn: Connection) -> None:
 
 
 def data_0013(conn: Connection) -> None:
-    """0011's rows and Anna's reminders: her choice, a revoked and a live calendar address, a sent reminder."""
+    """0011's rows and Anna's reminders: her choice, a revoked a live calendar address, a sent reminder."""
     data_0011(conn)
     t = tables(conn)
     person = f"{0:032x}"
