@@ -104,13 +104,20 @@ def plan_calendar(
     person_key: str,
     texts: CalendarTexts,
     links: CalendarLinks,
-    now: dt.datetime,
+    stamp: dt.datetime,
     zone: dt.tzinfo,
 ) -> bytes:
-    """The calendar file (UTF-8, CRLF lines) of this plan and choice."""
-    calendar = Calendar.new(prodid=PRODID, name=texts.name, refresh_interval=dt.timedelta(hours=12))
+    """The calendar file (UTF-8, CRLF lines) of this plan and choice. ``stamp`` (every event's DTSTAMP) is
+    when what the events say last changed (the choice, the plan), so the same calendar read twice is the
+    same file."""
+    calendar = Calendar.new(
+        prodid=PRODID,
+        name=texts.name,
+        uid=f"calendar-{person_key}@{UID_DOMAIN}",
+        refresh_interval=dt.timedelta(hours=12),
+    )
     calendar.add("calscale", "GREGORIAN")
-    stamp = now.astimezone(dt.UTC).replace(microsecond=0)
+    stamp = stamp.astimezone(dt.UTC).replace(microsecond=0)
     for moment in session_moments(plan, times, weekdays, zone):
         event = Event.new(
             uid=f"session-{moment:%Y%m%dT%H%M}-{person_key}@{UID_DOMAIN}",
@@ -157,9 +164,9 @@ def plan_calendar(
     return bytes(calendar.to_ical())
 
 
-def empty_calendar(name: str) -> bytes:
+def empty_calendar(name: str, person_key: str) -> bytes:
     """A calendar without events (a person without a plan yet)."""
-    return bytes(Calendar.new(prodid=PRODID, name=name).to_ical())
+    return bytes(Calendar.new(prodid=PRODID, name=name, uid=f"calendar-{person_key}@{UID_DOMAIN}").to_ical())
 
 
 def _all_day(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -114,14 +114,19 @@ class Reminders:
         with self._store.transaction() as session:
             return _revoke(session, person_id, now)
 
-    def live_feed_since(self, person_id: str) -> datetime | None:
-        """When the person's working calendar address was made; None without one."""
+    def feed_state(self, person_id: str) -> tuple[datetime | None, datetime | None]:
+        """(when the person's working calendar address was made, when their latest one was made, working
+        or not); None for none."""
         with self._store.transaction(write=False) as session:
-            return session.scalar(
+            live = session.scalar(
                 select(CalendarFeed.created_at).where(
                     CalendarFeed.person_id == person_id, CalendarFeed.revoked_at.is_(None)
                 )
             )
+            latest = session.scalar(
+                select(func.max(CalendarFeed.created_at)).where(CalendarFeed.person_id == person_id)
+            )
+            return live, latest
 
     def feed_owner(self, token: str) -> tuple[str, str] | None:
         """(person id, language) of a working calendar token, else None. Looked up by the token's hash

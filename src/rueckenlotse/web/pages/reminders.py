@@ -14,8 +14,10 @@ second click shows the same address instead of making another.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-import secrets
+import hashlib
+import hmac
 from typing import Any
 
 from fastapi import APIRouter
@@ -109,7 +111,7 @@ def _page(
     if values is None:
         values = _values_of(choice)
     plan = _plan_or_none(request, person_id, lang)
-    since = reminders.live_feed_since(person_id)
+    since, latest = reminders.feed_state(person_id)
     new_url = _new_feed_url(request, person_id) if since is not None else None
     zone = local_zone()
     context: dict[str, Any] = {
@@ -123,11 +125,20 @@ def _page(
         "no_plan": plan is None,
         "feed_since": format_day(since.astimezone(zone).date(), lang) if since is not None else None,
         "new_url": new_url,
-        "feed_key": secrets.token_urlsafe(32),
+        "feed_key": _feed_key(request, person_id, latest),
         "saved": request.query_params.get("gespeichert") == "1",
         "revoked": request.query_params.get("geloescht") == "1",
     }
     return render(request, "patient_reminders.html", context, lang=lang, status=422 if errors else 200)
+
+
+def _feed_key(request: Request, person_id: str, latest: dt.datetime | None) -> str:
+    """The key of the form that makes a calendar address: the same until an address is made (so the same
+    form posted twice makes one), unguessable without the app's secret (it names the draft that shows the
+    new address)."""
+    state = f"calendar-form:{person_id}:{latest.isoformat() if latest else '-'}".encode()
+    mac = hmac.new(web_of(request).csrf.secret, state, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
 def _values_of(choice: ReminderChoice | None) -> dict[str, Any]:
@@ -281,7 +292,7 @@ def _calendar(request: Request, person_id: str, lang: str) -> bytes:
         seek_care_description=text("seek_care_description"),
     )
     if plan is None:
-        return empty_calendar(labels.name)
+        return empty_calendar(labels.name, owner_key(person_id))
     return plan_calendar(
         plan,
         choice.times if choice is not None else (),
@@ -289,6 +300,12 @@ def _calendar(request: Request, person_id: str, lang: str) -> bytes:
         person_key=owner_key(person_id),
         texts=labels,
         links=links,
-        now=_now(),
+        stamp=_stamp(plan, choice),
         zone=local_zone(),
     )
+
+
+def _stamp(plan: Plan, choice: ReminderChoice | None) -> dt.datetime:
+    """When the calendar's content last changed: the later of the choice and the plan's start."""
+    started = dt.datetime.combine(plan.start, dt.time(), tzinfo=dt.UTC)
+    return max(started, choice.updated_at) if choice is not None else started
