@@ -62,7 +62,7 @@ def new_feed(client: httpx.Client) -> str:
     made = client.post(PAGE + "/kalender-adresse", data={"csrf_token": csrf_of(page), "key": feed_key(page)})
     assert made.status_code == 303, made.text[:300]
     shown = client.get(made.headers["location"])
-    match = re.search(r'id="feed-url" value="([^"]+)"', shown.text)
+    match = re.search(r'id="feed-url"[^>]*>([^<]+)</textarea>', shown.text)
     assert match is not None, shown.text[:3000]
     return match.group(1)
 
@@ -232,7 +232,7 @@ def test_posting_the_same_feed_form_twice_makes_one_address(
     again = client.post(PAGE + "/kalender-adresse", data=data)
     assert first.headers["location"] == again.headers["location"]
     shown = [
-        re.search(r'id="feed-url" value="([^"]+)"', client.get(r.headers["location"]).text)
+        re.search(r'id="feed-url"[^>]*>([^<]+)</textarea>', client.get(r.headers["location"]).text)
         for r in (first, again)
     ]
     assert shown[0] is not None and shown[1] is not None and shown[0].group(1) == shown[1].group(1)
