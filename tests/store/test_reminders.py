@@ -159,3 +159,52 @@ def test_nothing_from_before_the_choice_and_no_backlog_after_a_gap() -> None:
     # Only on Mondays: Tuesday has no session.
     mondays = ReminderChoice(("18:00",), frozenset({1}), True, "de", now - dt.timedelta(days=3))
     assert "session" not in [d.kind for d in due_now(mondays, now, zone)]
+
+
+def test_a_new_calendar_address_replaces_the_old_and_a_revoked_one_is_unknown(store: Store) -> None:
+    _, person_id = patient(store)
+    reminders = Reminders(store)
+    now = dt.datetime.now(dt.UTC)
+    first = reminders.new_feed(person_id, "en", now)
+    assert reminders.feed_owner(first) == (person_id, "en")
+    second = reminders.new_feed(person_id, "de", now + dt.timedelta(seconds=1))
+    assert reminders.feed_owner(first) is None and reminders.feed_owner(second) == (person_id, "de")
+    assert reminders.feed_state(person_id)[0] is not None
+    assert reminders.revoke_feeds(person_id, now) == 1 and reminders.revoke_feeds(person_id, now) == 0
+    assert reminders.feed_owner(second) is None and reminders.feed_state(person_id)[0] is None
+    assert reminders.feed_owner("") is None and reminders.feed_owner("x" * 500) is None
+
+
+def test_the_same_choice_saved_twice_changes_nothing(store: Store) -> None:
+    _, person_id = patient(store)
+    reminders = Reminders(store)
+    at = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    assert reminders.save_choice(
+        person_id, ("18:00", "08:00"), frozenset({1, 5}), email=True, lang="de", now=at
+    )
+    later = at + dt.timedelta(hours=1)
+    assert not reminders.save_choice(
+        person_id, ("08:00", "18:00"), frozenset({5, 1}), email=True, lang="de", now=later
+    )
+    choice = reminders.choice(person_id)
+    assert choice == ReminderChoice(("08:00", "18:00"), frozenset({1, 5}), True, "de", at)
+
+
+def test_export_lists_the_reminders_without_the_token_and_erasure_removes_them(
+    store: Store, mailer: Mailer, inbox: Inbox
+) -> None:
+    email, person_id = patient(store)
+    now, time = a_minute_ago()
+    choose(store, person_id, (time,), email=True, at=now - dt.timedelta(hours=1))
+    token = Reminders(store).new_feed(person_id, "de", now)
+    assert send_due_reminders(store, mailer, now=now) == 1
+    exported = store.export_person(person_id)["reminders"]
+    assert exported["settings"]["times"] == [time] and exported["settings"]["email"] is True
+    assert len(exported["calendar_feeds"]) == 1 and len(exported["sent"]) == 1
+    assert exported["sent"][0]["sent_at"] is not None
+    text = repr(exported)
+    assert token not in text and "token" not in text
+    store.erase_person(person_id)
+    counts = store.rows_of_person(person_id)
+    assert all(n == 0 for n in counts.values()), counts
+    assert Reminders(store).feed_owner(token) is None

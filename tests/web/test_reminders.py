@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -28,7 +29,7 @@ from ..mail_server import Inbox, body_of, mail_env
 from ..serving import served
 from ..store.conftest import sample_case
 from .conftest import SERVER_OWN, LiveServer
-from .test_auth import PASSWORD, accounts, open_store, own_client
+from .test_auth import PASSWORD, accounts, login, open_store, own_client
 from .test_patient import csrf_of, diary_entry, new_patient
 
 PAGE = "/mein-bereich/erinnerungen"
@@ -311,3 +312,39 @@ def test_two_app_processes_send_a_due_reminder_once(two_servers: Path, mail_inbo
             rows = session.scalar(select(func.count()).where(ReminderSend.person_id == person.id))
             sent = session.scalar(select(ReminderSend.sent_at).where(ReminderSend.person_id == person.id))
         assert rows == 1 and sent is not None
+
+
+# ---- the e-mail offer where mail can be sent ------------------------------------------------------
+def test_reminder_mails_are_offered_only_for_a_confirmed_address(mail_live_server: LiveServer) -> None:
+    with open_store(mail_live_server) as store:
+        unconfirmed = f"offen-{uuid.uuid4().hex[:10]}@example.org"
+        confirmed = f"bestaetigt-{uuid.uuid4().hex[:10]}@example.org"
+        accounts(store).register_patient(unconfirmed, PASSWORD, "Anna")
+        account, person = accounts(store).register_patient(confirmed, PASSWORD, "Ben")
+        with store.transaction() as session:
+            session.execute(
+                update(Account)
+                .where(Account.id == account.id)
+                .values(email_verified_at=dt.datetime.now(dt.UTC))
+            )
+        with own_client(mail_live_server) as web:
+            assert login(web, unconfirmed, PASSWORD).status_code == 303
+            page = web.get(PAGE)
+            assert (
+                "sobald Sie Ihre E-Mail-Adresse bestätigt haben" in page.text
+                and 'name="email"' not in page.text
+            )
+        with own_client(mail_live_server) as web:
+            assert login(web, confirmed, PASSWORD).status_code == 303
+            page = web.get(PAGE)
+            assert 'name="email"' in page.text and "Die E-Mail sagt nur, dass es Zeit ist" in page.text
+            assert settings_form(web, time1="19:45", email="yes").status_code == 303
+            choice = Reminders(store).choice(person.id)
+            assert choice is not None and choice.email is True and choice.times == ("19:45",)
+            assert (
+                'id="email" name="email" value="yes" aria-describedby="email-hint" checked'
+                in web.get(PAGE).text
+            )
+            assert settings_form(web, time1="19:45").status_code == 303  # unticked: off again
+            choice = Reminders(store).choice(person.id)
+            assert choice is not None and choice.email is False
