@@ -208,3 +208,12 @@ def test_export_lists_the_reminders_without_the_token_and_erasure_removes_them(
     counts = store.rows_of_person(person_id)
     assert all(n == 0 for n in counts.values()), counts
     assert Reminders(store).feed_owner(token) is None
+
+
+def test_a_disabled_accounts_calendar_address_stops_working(store: Store) -> None:
+    email, person_id = patient(store)
+    token = Reminders(store).new_feed(person_id, "de", dt.datetime.now(dt.UTC))
+    assert Reminders(store).feed_owner(token) is not None
+    with store.transaction() as session:
+        session.execute(update(Account).where(Account.email == email).values(disabled=True))
+    assert Reminders(store).feed_owner(token) is None

@@ -348,3 +348,21 @@ def test_reminder_mails_are_offered_only_for_a_confirmed_address(mail_live_serve
             assert settings_form(web, time1="19:45").status_code == 303  # unticked: off again
             choice = Reminders(store).choice(person.id)
             assert choice is not None and choice.email is False
+
+
+def test_without_a_plan_the_page_and_the_download_still_work(client: httpx.Client) -> None:
+    response = client.post(
+        "/registrieren",
+        data={
+            "csrf_token": csrf_of(client.get("/")),
+            "email": f"ohne-plan-{uuid.uuid4().hex[:10]}@example.org",
+            "password": PASSWORD,
+            "password_repeat": PASSWORD,
+            "display_name": "",
+        },
+    )
+    assert response.status_code == 303
+    page = client.get(PAGE)
+    assert page.status_code == 200 and "Sie haben noch keinen Plan." in page.text
+    assert settings_form(client, time1="08:00").status_code == 303
+    assert events(client.get(PAGE + "/kalender.ics").content) == []

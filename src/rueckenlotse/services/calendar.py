@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, Timezone
 from icalendar.enums import TRANSP
 
 from ..plan.plan_model import Plan
@@ -160,13 +160,24 @@ def plan_calendar(
                     "review", plan.review_on, person_key, stamp, texts.review, texts.review_description, links
                 )
             )
-    calendar.add_missing_timezones(first_date=plan.today - dt.timedelta(days=1))
+    _add_zones(calendar, zone, plan.today)
     return bytes(calendar.to_ical())
 
 
-def empty_calendar(name: str, person_key: str) -> bytes:
+def _add_zones(calendar: Calendar, zone: dt.tzinfo, today: dt.date) -> None:
+    """The VTIMEZONE of every zone used; the local one at least: a calendar needs one component to be valid
+    (RFC 5545), even while it has no event (no plan yet, or the plan is over)."""
+    first = today - dt.timedelta(days=1)
+    calendar.add_missing_timezones(first_date=first)
+    if not calendar.subcomponents:
+        calendar.add_component(Timezone.from_tzinfo(zone, first_date=first))
+
+
+def empty_calendar(name: str, person_key: str, zone: dt.tzinfo, today: dt.date) -> bytes:
     """A calendar without events (a person without a plan yet)."""
-    return bytes(Calendar.new(prodid=PRODID, name=name, uid=f"calendar-{person_key}@{UID_DOMAIN}").to_ical())
+    calendar = Calendar.new(prodid=PRODID, name=name, uid=f"calendar-{person_key}@{UID_DOMAIN}")
+    _add_zones(calendar, zone, today)
+    return bytes(calendar.to_ical())
 
 
 def _all_day(

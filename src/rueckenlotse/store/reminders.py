@@ -133,11 +133,18 @@ class Reminders:
         (an index on it): how long it takes says nothing about how much of a token was right."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
+        query = (
+            select(CalendarFeed.person_id, CalendarFeed.lang)
+            .join(Account, Account.person_id == CalendarFeed.person_id)
+            .where(
+                CalendarFeed.token_hash == digest(token),
+                CalendarFeed.revoked_at.is_(None),
+                Account.disabled.is_(False),  # a disabled account's calendar stops too
+            )
+        )
         with self._store.transaction(write=False) as session:
-            row = session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == digest(token)))
-            if row is None or row.revoked_at is not None:
-                return None
-            return row.person_id, row.lang
+            row = session.execute(query).first()
+            return None if row is None else (row[0], row[1])
 
     # ---- sending ------------------------------------------------------------------------------------
     def recipients(self) -> list[Recipient]:

@@ -292,7 +292,7 @@ def _calendar(request: Request, person_id: str, lang: str) -> bytes:
         seek_care_description=text("seek_care_description"),
     )
     if plan is None:
-        return empty_calendar(labels.name, owner_key(person_id))
+        return empty_calendar(labels.name, owner_key(person_id), local_zone(), _today())
     return plan_calendar(
         plan,
         choice.times if choice is not None else (),
