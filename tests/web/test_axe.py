@@ -170,6 +170,13 @@ def reminder_settings_with_feed(page: Page) -> None:
     page.locator("#time2").fill("18:30")
     submit(page.get_by_role("button", name="Speichern"))
     submit(page.get_by_role("button", name="Kalender-Adresse erstellen"))
+    address = page.locator("#feed-url").input_value()
+    assert "/kalender/" in address
+    # The copy button (app.js; hidden without JavaScript) puts the address on the clipboard.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Adresse kopieren").click()
+    page.get_by_text("Die Adresse ist kopiert.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == address
 
 
 PAGES: dict[str, Callable[[Page], None]] = {
