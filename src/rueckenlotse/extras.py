@@ -45,6 +45,7 @@ LIBRARIES: dict[str, tuple[str, str]] = {
     "uvicorn": ("uvicorn", "web"),
     "itsdangerous": ("itsdangerous", "web"),
     "segno": ("segno", "web"),
+    "icalendar": ("icalendar", "web"),
 }
 
 # Exit code of a command whose extra is missing: the CLI's code for "cannot do this here" (cli.common).

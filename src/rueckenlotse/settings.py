@@ -216,6 +216,14 @@ class Settings(BaseSettings):
         description="The web app deletes expired form drafts, sessions, sign-in counts and mailed links this "
         "often; 0 turns it off.",
     )
+    reminder_seconds: float = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        validation_alias="RUECKENLOTSE_REMINDER_SECONDS",
+        description="How often the web app looks for exercise and check reminders due by e-mail (only where "
+        "mail is configured); 0 turns reminder mails off.",
+    )
 
     @field_validator("time_zone")
     @classmethod

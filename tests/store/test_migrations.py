@@ -300,6 +300,34 @@ def data_0012(conn: Connection) -> None:
         )
 
 
+def data_0013(conn: Connection) -> None:
+    """0012's rows and Anna's reminders: her choice, a revoked a live calendar address, a sent reminder."""
+    data_0012(conn)
+    t = tables(conn)
+    person = f"{0:032x}"
+    conn.execute(
+        insert(t["reminder_settings"]).values(
+            person_id=person, times="08:00,18:00", weekdays="12345", email=True, lang="de", updated_at=NOW
+        )
+    )
+    for n, revoked in enumerate([NOW, None]):
+        conn.execute(
+            insert(t["calendar_feeds"]).values(
+                id=f"k{n:031x}",
+                person_id=person,
+                token_hash=str(n) * 64,
+                lang="de",
+                created_at=NOW,
+                revoked_at=revoked,
+            )
+        )
+    conn.execute(
+        insert(t["reminder_sends"]).values(
+            id=f"r{0:031x}", person_id=person, kind="session", due_at=NOW, claimed_at=NOW, sent_at=NOW
+        )
+    )
+
+
 # Data for a database at each revision, written with that revision's tables (reflected, not schema.py).
 SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0001": data_0001,
@@ -314,6 +342,7 @@ SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0010": data_0010,
     "0011": data_0011,
     "0012": data_0012,
+    "0013": data_0013,
 }
 
 

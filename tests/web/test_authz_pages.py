@@ -11,10 +11,12 @@ through a fresh client that carries one role's cookies, so no test changes the s
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -23,6 +25,7 @@ from fastapi.routing import iter_route_contexts
 from rueckenlotse.plan.library import default_library
 from rueckenlotse.services.followup import report_for
 from rueckenlotse.settings import Settings
+from rueckenlotse.store.reminders import Reminders
 from rueckenlotse.web.app import create_app
 from rueckenlotse.web.i18n import load_texts
 from rueckenlotse.web.pages.diary import chart_svg
@@ -247,6 +250,21 @@ def wrong_erase_form(world: World, role: Role, client: httpx.Client, params: Map
     return {"confirm_email": f"niemand-{secrets.token_hex(4)}@example.org", **hostile(world, role)}
 
 
+_REMINDER_MINUTES = itertools.count(1)
+
+
+def reminder_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    # A time not posted before: a valid form that changes the poster's own choice, and only theirs.
+    minute = next(_REMINDER_MINUTES)
+    return {"time1": f"{minute // 60 % 24:02d}:{minute % 60:02d}", **hostile(world, role)}
+
+
+def feed_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    page = client.get("/mein-bereich/erinnerungen")
+    key = re.search(r'name="key" value="([^"]+)"', page.text)
+    return {"key": key.group(1) if key else secrets.token_urlsafe(32), **hostile(world, role)}
+
+
 def send_state_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
     # A complete result from practice X's link; sent to the path's practice (X, or one that does not exist).
     return send_form(client, world.practices["X"].code)
@@ -276,6 +294,12 @@ def not_spam(world: World, params: Mapping[str, str]) -> None:
 def scratch_included(world: World, params: Mapping[str, str]) -> None:
     for patient in world.patients.values():
         world.store.remove_exclusion(patient.person_id, world.scratch_exercise)
+
+
+def with_feeds(world: World, params: Mapping[str, str]) -> None:
+    """Both patients have a working calendar address (so revoking one changes something)."""
+    for patient in world.patients.values():
+        Reminders(world.store).new_feed(patient.person_id, "de", datetime.now(UTC))
 
 
 def scratch_excluded(world: World, params: Mapping[str, str]) -> None:
@@ -494,6 +518,36 @@ MATRIX: list[Row] = [
     Row("GET", "/mein-bereich/daten", patient_only("name")),
     Row("GET", "/mein-bereich/daten/export.json", patient_only("name", "note")),
     Row("POST", "/mein-bereich/daten/loeschen", patient_only("name", status=422), form=wrong_erase_form),
+    # Reminders and the calendar (test_reminders.py): the settings, the private calendar address (made,
+    # revoked), the download; the feed answers by its token alone, 404 for one that is nobody's.
+    Row("GET", "/mein-bereich/erinnerungen", patient_only("name")),
+    Row(
+        "POST",
+        "/mein-bereich/erinnerungen",
+        patient_only(status=303, location="/mein-bereich/erinnerungen?gespeichert=1", changes_own=True),
+        form=reminder_form,
+    ),
+    Row(
+        "POST",
+        "/mein-bereich/erinnerungen/kalender-adresse",
+        patient_only(
+            status=303,
+            location=r"^/mein-bereich/erinnerungen\?neu=[A-Za-z0-9_-]{43}#kalender$",
+            changes_own=True,
+        ),
+        form=feed_form,
+    ),
+    Row(
+        "POST",
+        "/mein-bereich/erinnerungen/kalender-adresse/loeschen",
+        patient_only(
+            status=303, location="/mein-bereich/erinnerungen?geloescht=1#kalender", changes_own=True
+        ),
+        form=empty_form,
+        prepare=with_feeds,
+    ),
+    Row("GET", "/mein-bereich/erinnerungen/kalender.ics", patient_only()),
+    Row("GET", "/kalender/{token}.ics", everyone(NOT_FOUND), target="missing"),
     # Signing in and out.
     Row("GET", "/anmelden", by_signed_in_home(anonymous=OK, pending=OK)),
     Row("POST", "/anmelden", everyone(Expect(401)), form=wrong_login_form),

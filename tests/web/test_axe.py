@@ -7,6 +7,7 @@ block, so the pages are checked exactly as served, CSP included.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ import pytest
 from .. import needs
 from .conftest import save_screenshots, submit
 from .test_journeys import SELF_CARE, answer_until_result
+from .test_patient import PASSWORD
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -171,6 +173,41 @@ def session_today(page: Page) -> None:
     page.goto("/mein-bereich/heute")
 
 
+def reminder_settings(page: Page) -> None:
+    """A new patient with a self-care plan on the reminder settings page."""
+    page.goto("/intake")
+    answer_until_result(page, SELF_CARE)
+    submit(page.get_by_role("button", name="Speichern"))
+    page.locator("#email").fill(f"axe-{uuid.uuid4().hex[:10]}@example.org")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password_repeat").fill(PASSWORD)
+    submit(page.get_by_role("button", name="Konto anlegen und speichern"))
+    page.wait_for_url("**/mein-bereich")
+    submit(page.get_by_role("link", name="Erinnerungen"))
+
+
+def reminder_settings_error(page: Page) -> None:
+    reminder_settings(page)
+    page.locator("#time1").evaluate("input => { input.type = 'text'; input.value = '25:99'; }")
+    page.locator("#weekdays").check()
+    submit(page.get_by_role("button", name="Speichern"))
+
+
+def reminder_settings_with_feed(page: Page) -> None:
+    reminder_settings(page)
+    page.locator("#time1").fill("08:00")
+    page.locator("#time2").fill("18:30")
+    submit(page.get_by_role("button", name="Speichern"))
+    submit(page.get_by_role("button", name="Kalender-Adresse erstellen"))
+    address = page.locator("#feed-url").input_value()
+    assert "/kalender/" in address
+    # The copy button (app.js; hidden without JavaScript) puts the address on the clipboard.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Adresse kopieren").click()
+    page.get_by_text("Die Adresse ist kopiert.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == address
+
+
 PAGES: dict[str, Callable[[Page], None]] = {
     "start": start_page,
     "question": first_question,
@@ -195,6 +232,9 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "forgot-password": forgot_password,
     "dead-reset-link": dead_reset_link,
     "session-today": session_today,
+    "reminders": reminder_settings,
+    "reminders-error": reminder_settings_error,
+    "reminders-feed": reminder_settings_with_feed,
 }
 
 
@@ -213,7 +253,16 @@ def test_no_serious_or_critical_violation(
     if summary:
         print(f"{name}: {json.dumps(summary)}")
     assert not blocking, json.dumps(summary, indent=2)
-    if name in ("start", "question-error", "text-question-error", "signs-unsure", "signs-unsure-error"):
+    if name in (
+        "start",
+        "question-error",
+        "text-question-error",
+        "signs-unsure",
+        "signs-unsure-error",
+        "reminders",
+        "reminders-error",
+        "reminders-feed",
+    ):
         save_screenshots(page, screenshot_dir, f"axe-{name}")
 
 

@@ -26,7 +26,7 @@ from ..settings import Settings
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).with_name("mail_templates")
-KINDS = frozenset({"reset", "verify", "account_exists"})
+KINDS = frozenset({"reset", "verify", "account_exists", "reminder", "check_reminder"})
 LANGS = ("de", "en")
 TIMEOUT_SECONDS = 15
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from .schema import FormDraft
 from .web_sessions import MAX_TOKEN_LENGTH, digest
 
-KINDS = frozenset({"intake", "diary", "outcome"})
+KINDS = frozenset({"intake", "diary", "outcome", "calendar"})
 
 
 @dataclass(frozen=True)

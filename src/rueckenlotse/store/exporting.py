@@ -18,6 +18,7 @@ from .records import DiaryRecord, FeedbackRecord, ProgressCallback
 from .schema import (
     Account,
     AssessmentRow,
+    CalendarFeed,
     DiaryRow,
     Exclusion,
     ExerciseFeedbackRow,
@@ -25,12 +26,14 @@ from .schema import (
     PlanRow,
     Practice,
     PracticeIntake,
+    ReminderSend,
+    ReminderSetting,
     WebSession,
 )
 
 EXPORT_FORMAT = "rueckenlotse-export"
 # 2: adds account, sessions and practice_intakes (revision 0003). 3: adds access_log (revision 0005).
-# 4: adds exercise_feedback (revision 0012).
+# 4: adds exercise_feedback (revision 0012) and reminders (revision 0013).
 EXPORT_FORMAT_VERSION = 4
 
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
@@ -190,6 +193,45 @@ def access_section(session: Session, person_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def reminder_section(session: Session, person_id: str) -> dict[str, Any]:
+    """The person's reminder choice, calendar addresses (when made and revoked, never the token or its
+    hash) and the reminders sent."""
+    choice = session.get(ReminderSetting, person_id)
+    feeds = session.scalars(
+        select(CalendarFeed).where(CalendarFeed.person_id == person_id).order_by(CalendarFeed.created_at)
+    )
+    sends = session.scalars(
+        select(ReminderSend).where(ReminderSend.person_id == person_id).order_by(ReminderSend.due_at)
+    )
+    return {
+        "settings": None
+        if choice is None
+        else {
+            "times": [t for t in choice.times.split(",") if t],
+            "weekdays": [int(d) for d in choice.weekdays],
+            "email": choice.email,
+            "lang": choice.lang,
+            "updated_at": choice.updated_at.isoformat(),
+        },
+        "calendar_feeds": [
+            {
+                "lang": f.lang,
+                "created_at": f.created_at.isoformat(),
+                "revoked_at": None if f.revoked_at is None else f.revoked_at.isoformat(),
+            }
+            for f in feeds
+        ],
+        "sent": [
+            {
+                "kind": s.kind,
+                "due_at": s.due_at.isoformat(),
+                "sent_at": None if s.sent_at is None else s.sent_at.isoformat(),
+            }
+            for s in sends
+        ],
+    }
+
+
 def export_person(session: Session, person: Person, progress: ProgressCallback) -> dict[str, Any]:
     """Every section of one person's export, read within the caller's (one) transaction."""
     person_id = person.id
@@ -203,6 +245,7 @@ def export_person(session: Session, person: Person, progress: ProgressCallback) 
         ("practice_intakes", lambda: intake_section(session, person_id)),
         ("sessions", lambda: session_section(session, person_id)),
         ("access_log", lambda: access_section(session, person_id)),
+        ("reminders", lambda: reminder_section(session, person_id)),
     ]
     data: dict[str, Any] = {
         "format": EXPORT_FORMAT,

@@ -456,4 +456,55 @@ class AuditEvent(Base):
     practice_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
 
 
+# --- reminders and the calendar feed (revision 0013) -----------------------------------------------------
+
+REMINDER_KINDS = ("session", "check")
+# "08:00,18:00": one or two times of day, in the deployment's zone (RUECKENLOTSE_TIME_ZONE).
+REMINDER_TIMES_LENGTH = 11
+
+
+class ReminderSetting(Base):
+    """When a person wants to do their exercises (one or two local times of day, optionally only on some
+    weekdays) and whether the app may remind them by e-mail. One row per person, overwritten by the form."""
+
+    __tablename__ = "reminder_settings"
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), _person_fk(), primary_key=True)
+    times: Mapped[str] = mapped_column(String(REMINDER_TIMES_LENGTH))
+    # ISO weekdays as digits ("12345" = Monday to Friday); "" = every day.
+    weekdays: Mapped[str] = mapped_column(String(7), default="")
+    email: Mapped[bool] = mapped_column(Boolean, default=False)
+    lang: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class CalendarFeed(Base):
+    """A private calendar address (``/kalender/<token>.ics``); only the SHA-256 of its token is kept. A new
+    one revokes the person's older ones, so at most one works."""
+
+    __tablename__ = "calendar_feeds"
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), _person_fk(), index=True)
+    token_hash: Mapped[str] = mapped_column(String(DIGEST_LENGTH), unique=True)
+    lang: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    revoked_at: Mapped[datetime | None]
+
+
+class ReminderSend(Base):
+    """A reminder claimed for sending: the row is written (unique per person, kind and due moment) before
+    the mail goes out, so several app processes send it once; ``sent_at`` once the server took it."""
+
+    __tablename__ = "reminder_sends"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {REMINDER_KINDS!r}", name="kind"),
+        UniqueConstraint("person_id", "kind", "due_at", name="uq_reminder_sends_person_id_kind_due_at"),
+    )
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), _person_fk())
+    kind: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime]
+    claimed_at: Mapped[datetime] = mapped_column(default=utc_now)
+    sent_at: Mapped[datetime | None]
+
+
 metadata = Base.metadata

@@ -25,6 +25,7 @@ from starlette.templating import Jinja2Templates
 from .. import __version__, memory
 from ..knowledge.loader import default_knowledge
 from ..services.mail import Mailer
+from ..services.reminders import send_due_reminders
 from ..settings import Settings
 from ..store import Store
 from ..store.accounts import Accounts
@@ -54,10 +55,11 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.practices = Practices(store, sealer=app.state.accounts.sealer)
         trimmer = _start_trimming(settings.memory_trim_seconds)
         purger = _start_purging(settings.purge_seconds, app.state.accounts)
+        reminder = _start_reminding(settings.reminder_seconds, store, app.state.mailer)
         try:
             yield
         finally:
-            for task in (trimmer, purger):
+            for task in (trimmer, purger, reminder):
                 if task is not None:
                     task.cancel()
             store.close()
@@ -116,6 +118,23 @@ def _start_purging(every: float, accounts: Accounts) -> asyncio.Task[None] | Non
                 LOG.warning("purging expired drafts and sessions failed: %s", type(e).__name__)
 
     return asyncio.get_running_loop().create_task(purge_now_and_then(), name="purge")
+
+
+def _start_reminding(every: float, store: Store, mailer: Mailer) -> asyncio.Task[None] | None:
+    """Send the reminder mails that fell due every ``every`` seconds (``services.reminders``), where mail
+    can be sent at all. In the thread pool: it reads the database and talks to the mail server."""
+    if every <= 0 or not mailer.available:
+        return None
+
+    async def remind_now_and_then() -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await run_in_threadpool(send_due_reminders, store, mailer)
+            except Exception as e:  # the database or mail server away for a moment: try again next time
+                LOG.warning("sending reminders failed: %s", type(e).__name__)
+
+    return asyncio.get_running_loop().create_task(remind_now_and_then(), name="reminders")
 
 
 def _include_routers(app: FastAPI) -> None:

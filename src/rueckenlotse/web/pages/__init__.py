@@ -20,6 +20,7 @@ from . import (
     practice,
     practice_admin,
     practice_link,
+    reminders,
     reports,
     session,
 )
@@ -38,3 +39,4 @@ router.include_router(reports.router)
 router.include_router(data.router)
 router.include_router(info.router)
 router.include_router(exercises.router)
+router.include_router(reminders.router)

@@ -58,7 +58,9 @@ class SecurityHeaders:
                 elif static:
                     headers["Cache-Control"] = "public, max-age=3600"
                 else:
-                    headers["Cache-Control"] = "no-store"
+                    # A response may say more (the calendar feed: "private, no-store"), never less.
+                    if "no-store" not in headers.get("Cache-Control", ""):
+                        headers["Cache-Control"] = "no-store"
                     headers["Pragma"] = "no-cache"
             await send(message)
 

@@ -6,3 +6,22 @@ document.addEventListener("DOMContentLoaded", function () {
     summary.focus();
   }
 });
+
+// A button that copies a read-only field (the new calendar address); shown only where the clipboard works.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    var status = document.getElementById(button.getAttribute("data-copy") + "-status");
+    if (!field || !navigator.clipboard) {
+      return;
+    }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value).then(function () {
+        if (status) {
+          status.textContent = button.getAttribute("data-copied");
+        }
+      });
+    });
+  });
+});
