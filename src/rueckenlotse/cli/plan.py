@@ -54,10 +54,12 @@ def ask_command(
     """
     from rich.console import Console
 
-    from ..plan.ask import MAX_K, ask_screened
+    from ..plan.ask import MAX_K, AskHit, ask_screened
     from ..plan.library import default_library
     from ..reports.ask_screen_text import render_screen
     from ..reports.plan_text import render_answers
+    from ..settings import Settings
+    from ..web.reading import reading_link
 
     library = default_library()
     if not question.strip():
@@ -68,7 +70,14 @@ def ask_command(
     found, hits = ask_screened(question, lang=lang.value, k=k)
     console = Console()
     console.print(render_screen(found, lang.value))
-    console.print(render_answers(hits, lang.value, question=question.strip()))
+    # Each answer names its module's reading page: absolute with RUECKENLOTSE_PUBLIC_URL, else the path.
+    public_url = Settings().public_url
+
+    def read_more(hit: AskHit) -> str:
+        link = reading_link(hit.module_id, lang.value, public_url)
+        return cli_text("plan.read_more", lang.value, link=link)
+
+    console.print(render_answers(hits, lang.value, question=question.strip(), read_more=read_more))
 
 
 def preview_command(

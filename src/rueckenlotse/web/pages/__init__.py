@@ -19,6 +19,7 @@ from . import (
     practice,
     practice_admin,
     practice_link,
+    pwa,
     reports,
 )
 
@@ -34,3 +35,4 @@ router.include_router(practice_link.router)
 router.include_router(reports.router)
 router.include_router(data.router)
 router.include_router(info.router)
+router.include_router(pwa.router)

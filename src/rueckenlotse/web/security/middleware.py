@@ -13,9 +13,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; worker-src 'self'; manifest-src 'self'"
 )
 STATIC_PREFIX = "/static/"
+# Fetched again on every use, never from a stale copy: the service worker (which says what the browser
+# keeps) and the manifest. Neither holds personal data.
+REVALIDATED = frozenset({"/sw.js", "/manifest.webmanifest"})
 
 access_logger = logging.getLogger("rueckenlotse.access")
 
@@ -31,7 +34,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = str(scope.get("path", "")).startswith(STATIC_PREFIX)
+        path = str(scope.get("path", ""))
+        static = path.startswith(STATIC_PREFIX)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -46,6 +50,8 @@ class SecurityHeaders:
                     headers["Strict-Transport-Security"] = "max-age=31536000"
                 if static:
                     headers["Cache-Control"] = "public, max-age=3600"
+                elif path in REVALIDATED:
+                    headers["Cache-Control"] = "no-cache"
                 else:
                     headers["Cache-Control"] = "no-store"
                     headers["Pragma"] = "no-cache"
