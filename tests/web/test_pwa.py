@@ -325,3 +325,34 @@ def test_the_consent_control_is_absent_without_javascript(browser: Browser, live
         assert not page.locator("[data-offline-plan]").is_visible()
     finally:
         context.close()
+
+
+# ---- ask links its answers to their reading page ------------------------------------------------------
+def test_ask_answers_link_their_reading_page_over_real_http(client: httpx.Client) -> None:
+    answer = client.get("/api/v1/ask", params={"q": "Brauche ich ein MRT?", "k": 3}).json()
+    assert answer["hits"]
+    for hit in answer["hits"]:
+        assert hit["read_url"] == f"/lesen/{hit['module_id']}?lang=de"
+        page = client.get(hit["read_url"])
+        assert page.status_code == 200
+        assert hit["module_title"] in page.text and hit["text"] in page.text and "Quellen" in page.text
+    english = client.get("/api/v1/ask", params={"q": "Does bed rest help?", "lang": "en", "k": 1}).json()
+    (hit,) = english["hits"]
+    assert hit["read_url"] == f"/lesen/{hit['module_id']}?lang=en"
+    assert hit["text"] in client.get(hit["read_url"]).text
+
+
+def test_with_a_warning_sign_the_screen_still_comes_before_the_linked_hits(client: httpx.Client) -> None:
+    response = client.get("/api/v1/ask", params={"q": "Fieber nach der Spritze in den Rücken", "k": 5})
+    assert response.text.index('"screen"') < response.text.index('"hits"') < response.text.index('"read_url"')
+    answer = response.json()
+    assert answer["screen"]["level"] == "emergency" and answer["screen"]["text"].startswith("Rufen Sie")
+    assert all(hit["read_url"].startswith("/lesen/") for hit in answer["hits"])
+
+
+def test_ask_links_are_absolute_with_the_public_address(mail_live_server: LiveServer) -> None:
+    with httpx.Client(base_url=mail_live_server.url, timeout=10.0) as client:
+        answer = client.get("/api/v1/ask", params={"q": "Brauche ich ein MRT?", "k": 1}).json()
+    (hit,) = answer["hits"]
+    assert hit["read_url"] == f"{mail_live_server.url}/lesen/{hit['module_id']}?lang=de"
+    assert httpx.get(hit["read_url"], timeout=10.0).status_code == 200
