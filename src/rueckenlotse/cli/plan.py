@@ -8,6 +8,7 @@ inside the commands, so `rueckenlotse --help` stays light.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -58,7 +59,6 @@ def ask_command(
     from ..plan.library import default_library
     from ..reports.ask_screen_text import render_screen
     from ..reports.plan_text import render_answers
-    from ..settings import Settings
     from ..web.reading import reading_link
 
     library = default_library()
@@ -71,7 +71,8 @@ def ask_command(
     console = Console()
     console.print(render_screen(found, lang.value))
     # Each answer names its module's reading page: absolute with RUECKENLOTSE_PUBLIC_URL, else the path.
-    public_url = Settings().public_url
+    # Read from the environment as Settings reads it: Settings needs the "store" extra, `ask` does not.
+    public_url = os.environ.get("RUECKENLOTSE_PUBLIC_URL")
 
     def read_more(hit: AskHit) -> str:
         link = reading_link(hit.module_id, lang.value, public_url)
