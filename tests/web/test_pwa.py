@@ -356,3 +356,30 @@ def test_ask_links_are_absolute_with_the_public_address(mail_live_server: LiveSe
     (hit,) = answer["hits"]
     assert hit["read_url"] == f"{mail_live_server.url}/lesen/{hit['module_id']}?lang=de"
     assert httpx.get(hit["read_url"], timeout=10.0).status_code == 200
+
+
+def test_offline_reading_follows_the_language_last_read_in(context: BrowserContext) -> None:
+    page = context.new_page()
+    page.goto("/lesen")
+    wait_for_worker(page)
+    submit(page.get_by_role("button", name="English"))  # the language switch: a form, then a cookie
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.goto("/lesen")  # pwa.js tells the worker the page's language
+    page.wait_for_function(
+        """async () => {
+            for (const name of await caches.keys()) {
+                const kept = await (await caches.open(name)).match("/__rueckenlotse/lang");
+                if (kept && (await kept.text()) === "en") return true;
+            }
+            return false;
+        }"""
+    )
+    context.set_offline(True)
+    page.goto(f"/lesen/{MODULE}")  # no ?lang=: the kept English copy
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Do I need an MRI?" in page.locator("main").inner_text()
+    page.goto("/mein-bereich/tagebuch")
+    assert heading(page) == "You are offline"
+    page.goto(f"/lesen/{MODULE}?lang=de")  # asked for German: German
+    assert MODULE_TEXT in page.locator("main").inner_text()
+    context.set_offline(False)
