@@ -177,7 +177,19 @@ def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContex
 
 def wait_for_worker(page: Page, module: str = MODULE) -> None:
     """Until the service worker controls the page and has kept the reading (its install is done)."""
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=40_000)
+    try:
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=90_000)
+    except Exception:
+        state = page.evaluate(
+            """async () => {
+                const r = await navigator.serviceWorker.getRegistration();
+                const kept = [];
+                for (const n of await caches.keys()) kept.push(n, (await (await caches.open(n)).keys()).length);
+                return {url: location.href, reg: r ? [!!r.installing, !!r.waiting, !!r.active,
+                        r.active && r.active.state] : null, kept};
+            }"""
+        )
+        raise AssertionError(f"no worker controls the page: {state}") from None
     page.wait_for_function(
         """async (url) => {
             const names = await caches.keys();
@@ -187,7 +199,7 @@ def wait_for_worker(page: Page, module: str = MODULE) -> None:
             return false;
         }""",
         arg=f"/lesen/{module}?lang=de",
-        timeout=40_000,
+        timeout=90_000,
     )
 
 

@@ -3,8 +3,9 @@
 //
 // The caching plan
 // ----------------
-// 1. Kept on install (cache CONFIG.cache, named by app, knowledge and static-file version, so an update
-//    replaces it; older caches of ours are deleted on activate):
+// 1. Kept (cache CONFIG.cache, named by app, knowledge and static-file version, so an update replaces it;
+//    older caches of ours are deleted on activate). On install the static files and the offline page; the
+//    pages right after the worker took over, and whatever is still missing when it starts again:
 //    - the static files (CSS, JavaScript, icons) and the manifest;
 //    - the reading: /lesen and every /lesen/<module>, in every language (?lang=de, ?lang=en);
 //    - the exercises: /uebungen, every /uebungen/<id> in every language and every drawing /uebungen/<id>.svg;
@@ -59,22 +60,41 @@ function keepOne(cache, url) {
     });
 }
 
+// Fetches the URLs not kept yet, a few at a time: gentle on the server, and the browser's connections stay
+// free for the page.
+function keepAll(urls, skipKept) {
+  return caches.open(CONFIG.cache).then(function (cache) {
+    var queue = urls.slice();
+    function next() {
+      var url = queue.shift();
+      if (url === undefined) {
+        return undefined;
+      }
+      var kept = skipKept ? cache.match(url) : Promise.resolve(undefined);
+      return kept.then(function (hit) {
+        return hit ? undefined : keepOne(cache, url);
+      }).then(next);
+    }
+    return Promise.all([next(), next(), next(), next()]);
+  });
+}
+
+// The pages are fetched after the worker took over (it answers at once, the reading follows within
+// seconds), and once more whenever the worker starts again and a page asks (pwa.js): whatever is missing.
+var filling = null;
+function fillPages() {
+  if (filling === null) {
+    filling = keepAll(CONFIG.pages, true);
+  }
+  return filling;
+}
+
 self.addEventListener("install", function (event) {
+  // The small part first: the static files and the offline page. A page that fails is left out.
   event.waitUntil(
-    caches
-      .open(CONFIG.cache)
-      .then(function (cache) {
-        var urls = CONFIG.static.concat(Object.values(CONFIG.offline), CONFIG.pages);
-        // A few at a time: gentle on the server, and the browser's connections stay free for the page.
-        function next() {
-          var url = urls.shift();
-          return url === undefined ? undefined : keepOne(cache, url).then(next);
-        }
-        return Promise.all([next(), next(), next(), next()]);
-      })
-      .then(function () {
-        return self.skipWaiting();
-      })
+    keepAll(CONFIG.static.concat(Object.values(CONFIG.offline)), false).then(function () {
+      return self.skipWaiting();
+    })
   );
 });
 
@@ -96,6 +116,7 @@ self.addEventListener("activate", function (event) {
       .then(function () {
         return self.clients.claim();
       })
+      .then(fillPages)
   );
 });
 
@@ -103,9 +124,12 @@ self.addEventListener("message", function (event) {
   var data = event.data || {};
   if (data.type === "lang" && CONFIG.langs.indexOf(data.lang) >= 0) {
     event.waitUntil(
-      caches.open(CONFIG.cache).then(function (cache) {
-        return cache.put(LANG_KEY, new Response(data.lang));
-      })
+      caches
+        .open(CONFIG.cache)
+        .then(function (cache) {
+          return cache.put(LANG_KEY, new Response(data.lang));
+        })
+        .then(fillPages)
     );
   }
 });
