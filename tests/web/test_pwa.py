@@ -184,7 +184,9 @@ def wait_for_worker(page: Page, module: str = MODULE) -> None:
             """async () => {
                 const r = await navigator.serviceWorker.getRegistration();
                 const kept = [];
-                for (const n of await caches.keys()) kept.push(n, (await (await caches.open(n)).keys()).length);
+                for (const n of await caches.keys()) {
+                    kept.push(n, (await (await caches.open(n)).keys()).length);
+                }
                 return {url: location.href, reg: r ? [!!r.installing, !!r.waiting, !!r.active,
                         r.active && r.active.state] : null, kept};
             }"""
