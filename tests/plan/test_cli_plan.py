@@ -50,6 +50,31 @@ def test_ask_prints_the_best_passages_with_sources() -> None:
     assert out.count("Was ein MRT-Befund") >= 1
 
 
+def test_ask_names_the_reading_page_of_each_answer() -> None:
+    result = run("ask", "Brauche ich ein MRT?", "-k", "2")
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert out.count("Mehr lesen: /lesen/") == 2
+    assert "Mehr lesen: /lesen/mri_findings?lang=de" in out
+    english = run("ask", "Does bed rest help?", "--lang", "en", "-k", "1")
+    assert "Read more: /lesen/movement_and_bed_rest?lang=en" in " ".join(english.stdout.split())
+
+
+def test_ask_links_are_absolute_with_the_public_address() -> None:
+    env = {**os.environ, "COLUMNS": "200", "RUECKENLOTSE_PUBLIC_URL": "https://rueckenlotse.example.org/"}
+    result = subprocess.run(
+        [str(CLI), "ask", "Brauche ich ein MRT?", "-k", "1"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert "Mehr lesen: https://rueckenlotse.example.org/lesen/mri_findings?lang=de" in out
+
+
 def test_ask_in_english_with_k() -> None:
     result = run("ask", "Does bed rest help?", "--lang", "en", "-k", "1")
     assert result.returncode == 0, result.stderr
@@ -93,6 +118,8 @@ def test_ask_prints_the_seek_care_text_and_the_assessment_before_any_passage(
     heading = "Answers to:" if lang == "en" else "Antworten auf:"
     assert first in out and heading in out
     assert out.index(first) < out.index("rueckenlotse interview") < out.index(heading)
+    if "Mehr lesen:" in out or "Read more:" in out:  # the links belong to the passages, after the screen
+        assert out.index(heading) < out.index("Mehr lesen:" if lang == "de" else "Read more:")
     for reassuring in ("ist normal.", "is normal.", "harmlos", "harmless"):
         assert reassuring not in out[: out.index(heading)]
 

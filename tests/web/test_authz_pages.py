@@ -395,6 +395,10 @@ MATRIX: list[Row] = [
     Row("GET", "/datenschutz", everyone(OK)),
     Row("GET", "/impressum", everyone(OK)),
     Row("GET", "/zweckbestimmung", everyone(OK)),
+    # Installing and reading offline (issue #17): no personal data, the same for everyone.
+    Row("GET", "/manifest.webmanifest", everyone(OK)),
+    Row("GET", "/sw.js", everyone(OK)),
+    Row("GET", "/offline", everyone(OK)),
     Row("GET", "/openapi.json", everyone(OK)),
     Row("GET", "/p/{code}", everyone(Expect(200, shows=("X.practice",))), target="X"),
     Row("GET", "/p/{code}", everyone(NOT_FOUND), target="missing"),

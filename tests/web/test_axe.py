@@ -143,6 +143,10 @@ def intended_use(page: Page) -> None:
     page.goto("/zweckbestimmung?lang=de")
 
 
+def offline_page(page: Page) -> None:
+    page.goto("/offline")  # what the service worker shows for a page not kept on the device
+
+
 def forgot_password(page: Page) -> None:
     # This server has no mail server: the page says so (the form itself: test_account_journey.py).
     page.goto("/passwort-vergessen")
@@ -229,6 +233,7 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "privacy": privacy_notice,
     "imprint-en": legal_notice,
     "intended-use": intended_use,
+    "offline": offline_page,
     "forgot-password": forgot_password,
     "dead-reset-link": dead_reset_link,
     "session-today": session_today,

@@ -21,7 +21,7 @@ from .pages_helpers import (
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; worker-src 'self'; manifest-src 'self'"
 )
 STEP_PATH = re.compile(r"^/intake/schritt/[0-9]+$")
 TRACEBACK_MARKERS = ("Traceback", 'File "', "Error:", "line ", ".py")

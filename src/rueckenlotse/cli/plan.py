@@ -8,6 +8,7 @@ inside the commands, so `rueckenlotse --help` stays light.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -57,10 +58,11 @@ def ask_command(
     """
     from rich.console import Console
 
-    from ..plan.ask import MAX_K, ask_screened
+    from ..plan.ask import MAX_K, AskHit, ask_screened
     from ..plan.library import default_library
     from ..reports.ask_screen_text import render_screen
     from ..reports.plan_text import render_answers
+    from ..web.reading import reading_link
 
     library = default_library()
     if not question.strip():
@@ -71,7 +73,15 @@ def ask_command(
     found, hits = ask_screened(question, lang=lang.value, k=k)
     console = Console()
     console.print(render_screen(found, lang.value))
-    console.print(render_answers(hits, lang.value, question=question.strip()))
+    # Each answer names its module's reading page: absolute with RUECKENLOTSE_PUBLIC_URL, else the path.
+    # Read from the environment as Settings reads it: Settings needs the "store" extra, `ask` does not.
+    public_url = os.environ.get("RUECKENLOTSE_PUBLIC_URL")
+
+    def read_more(hit: AskHit) -> str:
+        link = reading_link(hit.module_id, lang.value, public_url)
+        return cli_text("plan.read_more", lang.value, link=link)
+
+    console.print(render_answers(hits, lang.value, question=question.strip(), read_more=read_more))
 
 
 def preview_command(

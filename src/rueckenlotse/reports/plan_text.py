@@ -7,7 +7,7 @@ plan_ui strings) and the knowledge base (triage titles).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
@@ -251,9 +251,17 @@ def render_plan(plan: Plan, lang: str | None = None, *, library: Library | None 
 
 
 def render_answers(
-    hits: Sequence[AskHit], lang: str, *, question: str | None = None, library: Library | None = None
+    hits: Sequence[AskHit],
+    lang: str,
+    *,
+    question: str | None = None,
+    library: Library | None = None,
+    read_more: Callable[[AskHit], str] | None = None,
 ) -> RenderableType:
-    """Answers of `ask` with their module titles and sources, or the "no matching passage" text."""
+    """Answers of `ask` with their module titles and sources, or the "no matching passage" text.
+
+    ``read_more``: a line under each answer that says where its whole module can be read (its web page).
+    """
     lib = library or default_library()
     parts: list[RenderableType] = []
     if question is not None:
@@ -263,10 +271,10 @@ def render_answers(
         return Group(*parts)
     for hit in hits:
         sources = "; ".join(_source_line(lib, s, lang) for s in hit.sources)
-        body = Group(
-            Text(hit.text),
-            Text(f"{lib.text('ask.sources', lang)}: {sources}", style="dim"),
-        )
+        lines = [Text(hit.text), Text(f"{lib.text('ask.sources', lang)}: {sources}", style="dim")]
+        if read_more is not None:
+            lines.append(Text(read_more(hit)))
+        body = Group(*lines)
         parts.append(Panel(body, title=Text(hit.module_title, style="bold"), title_align="left"))
     parts.append(Text(lib.text("ask.disclaimer", lang), style="dim"))
     return Group(*parts)

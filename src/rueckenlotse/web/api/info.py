@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from ... import __version__
@@ -13,6 +13,8 @@ from ...knowledge.ask_screen import ScreenLevel
 from ...knowledge.loader import default_ask_screen, default_knowledge
 from ...plan.ask import MAX_K, ask_screened
 from ...plan.ask_screen import Screen
+from ...settings import Settings
+from ..reading import reading_link
 from .lang import LANGS, Lang, language
 from .problems import ApiProblem, ProblemRoute, field_error, problem_responses
 from .schema import ResponseModel
@@ -30,6 +32,10 @@ class EducationHit(ResponseModel):
     text: str
     score: float = Field(ge=0, description="BM25 score; higher is a better match.")
     sources: list[str] = Field(min_length=1, description="Source ids (see GET /knowledge).")
+    read_url: str = Field(
+        description="The module's reading page with all its passages and sources (/lesen/<module>?lang=…); "
+        "absolute when the server knows its public address (RUECKENLOTSE_PUBLIC_URL)."
+    )
 
 
 # Where the web app's assessment starts; the screen points there.
@@ -128,12 +134,19 @@ _K = Query(ge=1, le=MAX_K, description=f"Höchstens so viele Treffer (1–{MAX_K
     responses=problem_responses(422),
 )
 def ask_education(
-    q: Annotated[str, _Q], lang: Annotated[Lang, Depends(language)], k: Annotated[int, _K] = 3
+    request: Request,
+    q: Annotated[str, _Q],
+    lang: Annotated[Lang, Depends(language)],
+    k: Annotated[int, _K] = 3,
 ) -> AskResult:
     if not q.strip():
         raise ApiProblem("invalid-input", [field_error("q", "blank", lang)])
     found, passages = ask_screened(q, lang=lang, k=k)
-    hits = [EducationHit(**hit.model_dump()) for hit in passages]
+    public_url = cast(Settings, request.app.state.settings).public_url
+    hits = [
+        EducationHit(**hit.model_dump(), read_url=reading_link(hit.module_id, lang, public_url))
+        for hit in passages
+    ]
     return AskResult(lang=lang, screen=_screen_out(found, lang), hits=hits)
 
 

@@ -20,6 +20,7 @@ from . import (
     practice,
     practice_admin,
     practice_link,
+    pwa,
     reminders,
     reports,
     session,
@@ -40,3 +41,4 @@ router.include_router(data.router)
 router.include_router(info.router)
 router.include_router(exercises.router)
 router.include_router(reminders.router)
+router.include_router(pwa.router)

@@ -182,6 +182,9 @@ async def logout(request: Request) -> Response:
         await run_in_threadpool(accounts_of(request).end_session, token)
     response = see_other(path_for(request, "login_page") + "?abgemeldet=1")
     clear_session_cookie(request, response)
+    # A plan kept on this device for offline use goes too: the browser clears its caches, and pwa.js
+    # deletes the plan's own cache on the signed-out page that follows.
+    response.headers["Clear-Site-Data"] = '"cache"'
     return response
 
 

@@ -125,4 +125,5 @@ async def erase(request: Request) -> Response:
     forget_principal(request)  # the page says goodbye to a visitor: no "Mein Bereich" any more
     response = render(request, "patient_erased.html", {}, lang=lang)
     clear_session_cookie(request, response)
+    response.headers["Clear-Site-Data"] = '"cache"'  # and pwa.js deletes a kept plan on this page
     return response

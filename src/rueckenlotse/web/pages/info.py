@@ -21,11 +21,11 @@ from ...knowledge.library import Module
 from ...plan.library import default_library
 from ...settings import Settings
 from ..i18n import request_lang
+from ..reading import READ
 from ..render import PageError, render, web_of
 
 router = APIRouter(include_in_schema=False)
 
-READ = "/lesen"
 PRIVACY = "/datenschutz"
 IMPRINT = "/impressum"
 INTENDED_USE = "/zweckbestimmung"

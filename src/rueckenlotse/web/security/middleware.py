@@ -13,13 +13,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; worker-src 'self'; manifest-src 'self'"
 )
 STATIC_PREFIX = "/static/"
 # The exercise drawings (web.pages.exercises): public, no personal data; they set their own Cache-Control and
 # an SVG opened on its own may use its inline <style> (the reduced-motion switch), never a script.
 EXERCISE_IMAGE_PREFIX = "/uebungen/"
 IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+# Fetched again on every use, never from a stale copy: the service worker (which says what the browser
+# keeps) and the manifest. Neither holds personal data.
+REVALIDATED = frozenset({"/sw.js", "/manifest.webmanifest"})
 
 access_logger = logging.getLogger("rueckenlotse.access")
 
@@ -57,6 +60,8 @@ class SecurityHeaders:
                     pass  # the drawing's own Cache-Control and ETag (an error answer stays no-store)
                 elif static:
                     headers["Cache-Control"] = "public, max-age=3600"
+                elif path in REVALIDATED:
+                    headers["Cache-Control"] = "no-cache"
                 else:
                     # A response may say more (the calendar feed: "private, no-store"), never less.
                     if "no-store" not in headers.get("Cache-Control", ""):
