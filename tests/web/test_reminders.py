@@ -221,6 +221,11 @@ def test_the_feed_needs_no_session_and_a_new_address_replaces_the_old(
         assert revoked.status_code == 303
         assert stranger.get(second).status_code == 404
         assert "Sie haben noch keine Kalender-Adresse." in client.get(PAGE).text
+    # The access log names the route, never the feed's secret (logs travel further than the database).
+    log = live_server.log_text()
+    assert "GET /kalender/… 200" in log and "GET /kalender/… 404" in log
+    for address in (url, second):
+        assert address.rsplit("/", 1)[1].removesuffix(".ics") not in log
 
 
 def test_posting_the_same_feed_form_twice_makes_one_address(

@@ -6,6 +6,7 @@ Pure ASGI (no BaseHTTPMiddleware): nothing is buffered and nothing is kept betwe
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from starlette.datastructures import MutableHeaders
@@ -25,6 +26,14 @@ IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'non
 REVALIDATED = frozenset({"/sw.js", "/manifest.webmanifest"})
 
 access_logger = logging.getLogger("rueckenlotse.access")
+# Paths whose last parts are a secret that opens something without signing in (the private calendar feed,
+# the receipt of a practice intake): the log shows the route, never the token (logs travel further).
+_SECRET_PATHS = re.compile(r"^/(kalender|beleg)/[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """The request path as the access log may show it: a secret token replaced by "…"."""
+    return _SECRET_PATHS.sub(lambda m: f"/{m.group(1)}/…", path)
 
 
 class SecurityHeaders:
@@ -95,4 +104,6 @@ class AccessLog:
             await self.app(scope, receive, send_recording_status)
         finally:
             elapsed = (time.perf_counter() - started) * 1000
-            access_logger.info("%s %s %d %.0fms", scope["method"], scope["path"], status, elapsed)
+            access_logger.info(
+                "%s %s %d %.0fms", scope["method"], loggable_path(scope["path"]), status, elapsed
+            )
