@@ -135,3 +135,31 @@ def test_the_picture_fits_a_phone_and_stands_still_for_reduced_motion(
             assert images.nth(i).evaluate("i => i.naturalWidth") > 0
     finally:
         context.close()
+
+
+def test_reading_and_exercise_pages_work_without_javascript(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    """Issue #17: the reading and exercise pages are plain pages: links, text, sources and pictures without
+    any script (the drawing moves by SVG animation, not JavaScript)."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport=MOBILE, java_script_enabled=False, locale="de-DE"
+    )
+    try:
+        page = context.new_page()
+        page.goto("/lesen")
+        page.locator("main a[href^='/lesen/']").first.click()
+        page.wait_for_load_state()
+        main = page.locator("main").inner_text()
+        assert "Quellen" in main and len(main) > 500, main[:300]
+        page.goto("/uebungen")
+        page.locator("main a[href='/uebungen/bird_dog']").first.click()
+        page.wait_for_url("**/uebungen/bird_dog")
+        assert LIB.exercises["bird_dog"].title.get("de") in page.locator("h1").inner_text()
+        img = page.locator("figure.exercise-figure img")
+        box = img.bounding_box()
+        assert box is not None and box["height"] > 50 and box["width"] <= MOBILE["width"]
+        picture = context.request.get(img.get_attribute("src") or "")
+        assert picture.status == 200 and picture.headers["content-type"].startswith("image/svg+xml")
+    finally:
+        context.close()
