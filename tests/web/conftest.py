@@ -8,10 +8,11 @@ ever downloaded. Without Chromium the browser tests are skipped locally and fail
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ from ..serving import served
 from ..store.account_support import sealer_for_tests
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = needs.CHROMIUM
@@ -76,6 +77,11 @@ def server_sealer(store: Store) -> Sealer:
     return sealer_for(Settings(data_dir=Path(database).parent))
 
 
+def made_up_address() -> str:
+    """A client address of its own for one test's client or browser context (10.0.0.0/8)."""
+    return f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
+
+
 @pytest.fixture(scope="session")
 def mail_inbox() -> Iterator[Inbox]:
     """The local SMTP server (aiosmtpd) the test servers send their mails to."""
@@ -113,7 +119,15 @@ def mail_live_server(tmp_path_factory: pytest.TempPathFactory, mail_inbox: Inbox
 
 @pytest.fixture
 def client(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server.url, timeout=10.0, follow_redirects=False) as c:
+    """A client of the shared server with a made-up address of its own (X-Forwarded-For, trusted from
+    127.0.0.1): the per-client limits (registrations, sign-ins, sends) count each test apart, so a test never
+    meets the limit that the tests before it on the same server used up."""
+    with httpx.Client(
+        base_url=live_server.url,
+        timeout=10.0,
+        follow_redirects=False,
+        headers={"X-Forwarded-For": made_up_address()},
+    ) as c:
         yield c
 
 
@@ -131,6 +145,19 @@ def browser() -> Iterator[Browser]:
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        opened = chromium.new_context
+
+        def own_address_context(**options: Any) -> BrowserContext:
+            # Each context speaks as its own client (X-Forwarded-For, trusted from 127.0.0.1), as the
+            # `client` fixture does: the per-client limits never carry from one test to the next.
+            headers = dict(options.pop("extra_http_headers", None) or {})
+            headers.setdefault("X-Forwarded-For", made_up_address())
+            # The service worker's install reads every reading and exercise page (about a hundred requests):
+            # only the tests of offline use (test_pwa.py) ask for it, the others would wait behind it.
+            options.setdefault("service_workers", "block")
+            return opened(extra_http_headers=headers, **options)
+
+        chromium.new_context = own_address_context  # type: ignore[method-assign]
         try:
             yield chromium
         finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import statistics
 import threading
 import time
 import uuid
@@ -196,8 +197,13 @@ def test_the_health_check_stays_fast_while_eight_registrations_hash(server: Serv
             time.sleep(0.01)
         statuses = [f.result() for f in futures]
     assert statuses == [303] * 8
-    assert latencies, "the registrations ended before the first health check"
-    assert max(latencies) < 0.2, sorted(latencies)[-5:]
+    assert len(latencies) >= 5, "the registrations ended before the health checks could tell"
+    # On the event loop each hash (0.15-0.3 s) would hold every request: about half the checks would wait
+    # longer than 0.1 s and the median would be a good part of a hash. Off the loop a check answers in
+    # milliseconds; on a busy machine (CI runs tests beside it) one may still wait for a core now and then,
+    # so the rule reads the whole distribution, not the single slowest check.
+    slow = sum(latency > 0.1 for latency in latencies) / len(latencies)
+    assert statistics.median(latencies) < 0.05 and slow < 0.2, sorted(latencies)[-10:]
 
 
 # ---- CSRF and sessions ---------------------------------------------------------------------------
