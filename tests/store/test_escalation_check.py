@@ -109,3 +109,18 @@ def test_the_check_command_lists_the_entry_and_exits_1(db_url: str) -> None:
         add_entry(store, person_id, entry(2))
     run = subprocess.run(command[:-1] + ["de"], capture_output=True, text=True, check=False, timeout=120)
     assert (run.returncode, run.stdout.strip()) == (0, "Die Prüfung fand keine Fehler."), run.stderr
+
+
+@pytest.mark.safety("SR-DIA-1")
+def test_an_examination_dated_before_a_later_sign_keeps_that_sign_escalated(store: Store) -> None:
+    """A back-dated (or late-arriving) "a doctor examined me" entry clears the flag up to its day; a warning
+    sign recorded after it raises the flag again. The diary reads in time order, so that later sign now
+    escalates: the record must say so, and the newest assessment must not fall below it. (Found by the fault
+    suite: three writers of one person whose entries arrived out of time order.)"""
+    person_id = person_with_intake(store)
+    add_entry(store, person_id, entry(1, "saddle_numbness"))
+    add_entry(store, person_id, entry(5, "saddle_numbness"))  # stands on: no new escalation at the time
+    add_entry(store, person_id, entry(3, examined=True))  # arrives last, dated between the two
+    assert store.integrity_check() == []
+    newest = store.list_assessments(person_id)[-1]
+    assert newest.assessment.triage.value == "emergency", newest.assessment.triage

@@ -184,6 +184,18 @@ def add_entry(
                 "diary_rescreen",
                 assessed_at=max(entry.recorded_at, after_previous),
             )
+        if screened.later_escalation is not None:
+            # Where the episode stands after its latest entry, strictly after every stored assessment (the
+            # one just written included): the newest record never falls below a sign the diary holds.
+            now = screened.later_escalation
+            newest = latest_of(store, person_id)
+            store.add_assessment(
+                person_id,
+                now.case,
+                now.assessment,
+                "diary_rescreen",
+                assessed_at=max(now.recorded_at, newest.created_at + dt.timedelta(microseconds=1)),
+            )
         if screened.is_latest:
             checkpoint = Checkpoint(
                 screened.intake_id, entry_id, screened.tail.count + 1, replay_version(), lang, screened.state
@@ -290,6 +302,10 @@ class _Screened:
     tail: DiaryTail
     # The entry comes after every stored one: the state is the one after it (a checkpoint for it).
     is_latest: bool
+    # An entry dated before others (back-dated, or arriving late) changes how the entries after it read:
+    # when one of them now escalates (an examination before a later sign lets that sign raise the flag
+    # again), the re-screen of the diary's latest entry — where the episode stands now — is kept too.
+    later_escalation: Rescreen | None = None
 
 
 def _screen_new_entry(store: Store, person_id: str, entry: DiaryEntry, lang: str) -> _Screened:
@@ -306,7 +322,9 @@ def _screen_new_entry(store: Store, person_id: str, entry: DiaryEntry, lang: str
     entries = [record.entry for record in records] + [entry]
     episode = replay(intake.case, intake.assessment, entries, assessed_at=intake.created_at, lang=lang)
     is_latest = stored.last_at is None or entry.recorded_at > stored.last_at
-    return _Screened(episode.of_entry(-1), episode.state, intake.id, stored, is_latest)
+    after = episode.rescreens[episode.positions[-1] + 1 :]
+    later = episode.rescreens[-1] if any(r.escalated for r in after) else None
+    return _Screened(episode.of_entry(-1), episode.state, intake.id, stored, is_latest, later)
 
 
 def _describes(checkpoint: Checkpoint, intake: AssessmentRecord, tail: DiaryTail, lang: str) -> bool:
