@@ -14,8 +14,9 @@ import pytest
 
 from rueckenlotse.core.models import Case
 from rueckenlotse.plan.models import DiaryEntry
-from rueckenlotse.services.followup import add_entry, record_intake
+from rueckenlotse.services.followup import add_entry, edit_entry, record_intake
 from rueckenlotse.store import Store
+from rueckenlotse.store.audit import SYSTEM_CLI
 
 INTAKE = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -121,6 +122,19 @@ def test_an_examination_dated_before_a_later_sign_keeps_that_sign_escalated(stor
     add_entry(store, person_id, entry(1, "saddle_numbness"))
     add_entry(store, person_id, entry(5, "saddle_numbness"))  # stands on: no new escalation at the time
     add_entry(store, person_id, entry(3, examined=True))  # arrives last, dated between the two
+    assert store.integrity_check() == []
+    newest = store.list_assessments(person_id)[-1]
+    assert newest.assessment.triage.value == "emergency", newest.assessment.triage
+
+
+@pytest.mark.safety("SR-DIA-1")
+def test_a_correction_to_an_examination_before_a_later_sign_keeps_that_sign_escalated(store: Store) -> None:
+    """The same through a correction: an earlier plain entry edited into "a doctor examined me"."""
+    person_id = person_with_intake(store)
+    add_entry(store, person_id, entry(1, "saddle_numbness"))
+    middle = add_entry(store, person_id, entry(3)).entry_id
+    add_entry(store, person_id, entry(5, "saddle_numbness"))  # stands on: no new escalation at the time
+    edit_entry(store, person_id, middle, entry(3, examined=True), actor=SYSTEM_CLI)
     assert store.integrity_check() == []
     newest = store.list_assessments(person_id)[-1]
     assert newest.assessment.triage.value == "emergency", newest.assessment.triage

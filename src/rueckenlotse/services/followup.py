@@ -185,17 +185,7 @@ def add_entry(
                 assessed_at=max(entry.recorded_at, after_previous),
             )
         if screened.later_escalation is not None:
-            # Where the episode stands after its latest entry, strictly after every stored assessment (the
-            # one just written included): the newest record never falls below a sign the diary holds.
-            now = screened.later_escalation
-            newest = latest_of(store, person_id)
-            store.add_assessment(
-                person_id,
-                now.case,
-                now.assessment,
-                "diary_rescreen",
-                assessed_at=max(now.recorded_at, newest.created_at + dt.timedelta(microseconds=1)),
-            )
+            _keep_latest(store, person_id, screened.later_escalation)
         if screened.is_latest:
             checkpoint = Checkpoint(
                 screened.intake_id, entry_id, screened.tail.count + 1, replay_version(), lang, screened.state
@@ -204,6 +194,20 @@ def add_entry(
     report = report_for(store, person_id, lang=lang, standing=screened.state.standing)
     day = entry.recorded_at.date()
     return EntryResult(entry_id, result, [e for e in report.escalations if e.on == day])
+
+
+def _keep_latest(store: Store, person_id: str, now: Rescreen) -> None:
+    """Keep the re-screen of the diary's latest entry (where the episode stands now) strictly after every
+    stored assessment, the one just written included: the newest record never falls below a sign the
+    diary holds. Called inside the writing transaction."""
+    newest = latest_of(store, person_id)
+    store.add_assessment(
+        person_id,
+        now.case,
+        now.assessment,
+        "diary_rescreen",
+        assessed_at=max(now.recorded_at, newest.created_at + dt.timedelta(microseconds=1)),
+    )
 
 
 class NoSuchEntry(StoreError):
@@ -265,6 +269,11 @@ def edit_entry(
                 "diary_rescreen",
                 assessed_at=max(entry.recorded_at, previous.created_at + dt.timedelta(microseconds=1)),
             )
+        later = episode.rescreens[episode.positions[index] + 1 :]
+        if changed and any(r.escalated for r in later):
+            # As for a back-dated entry (add_entry): a correction that lets a later sign escalate keeps where
+            # the episode stands now, after every stored assessment.
+            _keep_latest(store, person_id, episode.rescreens[-1])
         if changed:
             with store.transaction() as session:
                 audit.record(session, actor, "edit.diary_entry", person_id=person_id)
