@@ -328,6 +328,50 @@ def data_0013(conn: Connection) -> None:
     )
 
 
+def data_0014(conn: Connection) -> None:
+    """0013's rows and Anna's course: a PEG-3 at intake and week 4, her course shared with the practice (once
+    revoked, then granted again), and the clinician's exclusion with a note, one undone."""
+    data_0013(conn)
+    t = tables(conn)
+    person, clinician, practice = f"{0:032x}", f"c{0:031x}", f"f{0:031x}"
+    for n, (week, score) in enumerate(((0, 7.0), (4, 4.33))):
+        conn.execute(
+            insert(t["measure_responses"]).values(
+                id=f"m{n:031x}",
+                person_id=person,
+                measure_id="peg3",
+                recorded_at=NOW,
+                week=week,
+                answers_json={"pain": 7, "enjoyment": 7, "activity": 7},
+                score=score,
+                knowledge_version="2026.12.3",
+                created_at=NOW,
+                idempotency_key=f"m{n}",
+            )
+        )
+    conn.execute(
+        insert(t["course_shares"]).values(
+            person_id=person, practice_id=practice, granted_at=NOW, revoked_at=None
+        )
+    )
+    for n, undone in enumerate((None, NOW)):
+        conn.execute(
+            insert(t["plan_adjustments"]).values(
+                id=f"p{n:031x}",
+                person_id=person,
+                practice_id=practice,
+                account_id=clinician,
+                kind="exclude",
+                exercise_id="pelvic_tilt",
+                level=None,
+                note="Bitte erst nach dem Termin wieder.",
+                created_at=NOW,
+                undone_at=undone,
+                undone_by=clinician if undone else None,
+            )
+        )
+
+
 # Data for a database at each revision, written with that revision's tables (reflected, not schema.py).
 SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0001": data_0001,
@@ -343,6 +387,7 @@ SAMPLE_DATA: dict[str, Callable[[Connection], None]] = {
     "0011": data_0011,
     "0012": data_0012,
     "0013": data_0013,
+    "0014": data_0014,
 }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -505,6 +506,72 @@ class ReminderSend(Base):
     due_at: Mapped[datetime]
     claimed_at: Mapped[datetime] = mapped_column(default=utc_now)
     sent_at: Mapped[datetime | None]
+
+
+# --- outcome measures, shared courses and a practice's plan changes (revision 0014) ----------------------
+
+MEASURE_CHANGES = ("better", "same", "worse")
+ADJUSTMENT_KINDS = ("exclude", "add", "level", "note")
+NOTE_LENGTH = 1000
+
+
+class MeasureResponse(Base):
+    """One filled-in outcome measure (``knowledge/data/measures.yaml``): the answers, the total score the
+    engine computed from them with the knowledge version named, and the follow-up week it answers (0 at
+    intake). The score is kept beside the answers so that cohort figures are plain SQL (``batch`` runs the
+    same over a file)."""
+
+    __tablename__ = "measure_responses"
+    __table_args__ = (
+        Index("ix_measure_responses_person_id_recorded_at", "person_id", "recorded_at"),
+        Index("ix_measure_responses_person_id_idempotency_key", "person_id", "idempotency_key", unique=True),
+    )
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), _person_fk())
+    measure_id: Mapped[str] = mapped_column(String(40))
+    # The day the answers describe (the form's date, as a diary entry's) and the episode week it answers.
+    recorded_at: Mapped[datetime]
+    week: Mapped[int | None] = mapped_column(Integer)
+    answers_json: Mapped[dict[str, Any]]
+    score: Mapped[float | None] = mapped_column(Float)
+    knowledge_version: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    idempotency_key: Mapped[str | None] = mapped_column(String(DRAFT_KEY_LENGTH), default=None)
+
+
+class CourseShare(Base):
+    """A person's consent that a practice they sent an intake to may see their course (diary, measures,
+    plan, escalations). One row per person and practice: granting again clears ``revoked_at``; the audit
+    trail keeps each grant and revocation."""
+
+    __tablename__ = "course_shares"
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), _person_fk(), primary_key=True)
+    practice_id: Mapped[str] = mapped_column(String(ID_LENGTH), _practice_fk(), primary_key=True, index=True)
+    granted_at: Mapped[datetime] = mapped_column(default=utc_now)
+    revoked_at: Mapped[datetime | None]
+
+
+class PlanAdjustment(Base):
+    """A clinician's change to a shared person's plan: leave an exercise out, add one, set the level, or a
+    note for the person. Undone by setting ``undone_at`` (the row stays, so the history can be shown)."""
+
+    __tablename__ = "plan_adjustments"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {ADJUSTMENT_KINDS!r}", name="kind"),
+        Index("ix_plan_adjustments_person_id_created_at", "person_id", "created_at"),
+    )
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), _person_fk())
+    practice_id: Mapped[str] = mapped_column(String(ID_LENGTH), _practice_fk(), index=True)
+    # The clinician; kept (SET NULL) when their account goes, as the change still stands.
+    account_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), _account_fk("SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    exercise_id: Mapped[str | None] = mapped_column(String(64))
+    level: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(NOTE_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[str | None] = mapped_column(String(ID_LENGTH))
 
 
 metadata = Base.metadata
