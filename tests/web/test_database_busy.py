@@ -6,6 +6,7 @@ A real server on its own SQLite file; the test holds the database's write lock f
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -84,3 +85,30 @@ def test_a_form_against_a_locked_database_is_a_503_page(server: tuple[str, Path]
     assert page.headers["retry-after"] == "5"
     assert "Gerade ist viel los" in page.text and "112" in page.text
     assert "Traceback" not in page.text
+
+
+def test_a_page_that_only_reads_stays_up_while_its_session_clock_cannot_be_written(
+    server: tuple[str, Path],
+) -> None:
+    """The session's idle clock is written at most once a minute, before the page runs (outside its 503
+    handling). Under a held write lock a page that only reads still answers, instead of a 500 (found by the
+    fault suite: sessions older than a minute posting while another process wrote)."""
+    url, database = server
+    with Store.open(f"sqlite:///{database}") as store:
+        accounts = cheap_accounts(store)
+        account, person = accounts.register_patient("clock@example.org", PASSWORD)
+        record_intake(store, person.id, Case.model_validate(SELF_CARE))
+        started = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)  # the clock is due to be moved
+        session = accounts.start_session(account.id, now=started)
+    holder = _write_locked(database)
+    try:
+        with httpx.Client(base_url=url, cookies={"session": session}, timeout=60.0) as client:
+            page = client.get("/mein-bereich", headers={"Accept-Language": "de"})
+            api = client.get(f"/api/v1/persons/{person.id}/diary")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert page.status_code == 200, page.text[:500]
+    assert api.status_code == 200, api.text[:500]
+    with Store.open(f"sqlite:///{database}") as store:
+        assert cheap_accounts(store).session(session) is not None  # still signed in; moved now

@@ -9,15 +9,17 @@ time and must be time-zone aware.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from ..storage import StorageUnavailable
 from . import account_tokens, audit, drafts, throttling, totp, web_sessions
 from .account_records import AccountRecord, PasswordScheme, SessionRecord, Throttled, TotpSetup
 from .errors import NotFound, person_not_found
@@ -26,6 +28,8 @@ from .repository import InvalidValue, Store, clean_display_name
 from .schema import EMAIL_LENGTH, Account, Person, Practice, PracticeMember, utc_now
 from .sealing import Sealer, SealingError
 from .throttling import ThrottlePolicy
+
+logger = logging.getLogger(__name__)
 
 # Deliberately loose: one @, something on both sides, a dot in the domain. Whether an address really
 # exists only a mail to it can tell.
@@ -270,9 +274,19 @@ class Accounts:
             record = web_sessions.record_of(session, row, account)
             stale = web_sessions.needs_touch(row, moment)
         if stale:
+            self._touch(token, moment)
+        return record
+
+    def _touch(self, token: str, moment: datetime) -> None:
+        """Move the idle clock, if the database takes the write now. Best effort on purpose: this runs for
+        every request before its page (``PrincipalPreload``, outside the page's 503 handling), and a locked
+        SQLite file or a full disk must not turn a page that only reads into an error; the clock is moved
+        by the next request instead (at worst the idle timeout counts from a minute earlier)."""
+        try:
             with self._store.transaction() as session:
                 web_sessions.touch(session, token, moment)
-        return record
+        except (OperationalError, StorageUnavailable):
+            logger.warning("session idle clock not moved: the database takes no writes right now")
 
     def session_end_reason(self, token: str, *, now: datetime | None = None) -> str | None:
         """Why the session of this token ended (``web_sessions.end_reason``); None if it did not, or is

@@ -177,8 +177,19 @@ class ErrorShield:
             await self.app(scope, receive, send_tracking)
         except Exception as exc:
             request = Request(scope)
-            log_unhandled(request, exc)
             if started:  # too late for an error page; the client sees a cut-off response
+                log_unhandled(request, exc)
                 return
-            response = server_error_response(request)
+            response = await _outside_the_pages(request, exc)
             await response(scope, receive, send)
+
+
+async def _outside_the_pages(request: Request, exc: Exception) -> Response:
+    """An exception from a middleware (``PrincipalPreload`` reads the session before any page): the
+    database and disk errors answer as they would inside a page (503, Retry-After), anything else is 500."""
+    if isinstance(exc, OperationalError):
+        return await _database_unavailable(request, exc)
+    if isinstance(exc, StorageUnavailable):
+        return await _storage_unavailable(request, exc)
+    log_unhandled(request, exc)
+    return server_error_response(request)
