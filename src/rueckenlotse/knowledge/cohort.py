@@ -140,7 +140,7 @@ def required_text_keys() -> list[str]:
     keys += [f"column.{c}" for c in ("item", "week", "better", "same", "worse", "no_baseline", "n")]
     keys += ["column.count", "column.of", "week", "small", "hidden"]
     keys += [f"explain.{k}" for k in ("points", "fraction", "points_or_fraction", "category")]
-    keys += ["explain.lower", "explain.higher", "explain.diary_pain", "explain.baseline"]
+    keys += ["explain.lower", "explain.higher", "explain.or", "explain.diary_pain", "explain.baseline"]
     keys += ["explain.escalated", "explain.stopped_diary", "explain.small", "explain.hidden"]
     return keys
 

@@ -20,7 +20,9 @@ WIDTH = 360
 FONT = 13
 LEFT, RIGHT = 4, 4
 BAR = 16
-ROW = 44  # a label line and a bar
+LINE = 17  # a line of a bar's label
+GAP = 10  # below a bar
+CHAR = 7.8  # the width of a letter of the bold label, about (to wrap before the edge)
 INK, GRID, HATCH = "#1a1a1a", "#6b6b6b", "#5a5a5a"
 COLOURS = {
     "better": "#1b6e3c",
@@ -28,7 +30,7 @@ COLOURS = {
     "worse": "#a4161a",
     "no_baseline": "#dde2e7",
     "event": "#0b4f8a",
-    "rest": "#dde2e7",
+    "rest": "#ffffff",
 }
 LIGHT = frozenset({"same", "no_baseline", "rest"})  # dark ink on these, white on the others
 
@@ -59,6 +61,18 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def _lines(label: str) -> list[str]:
+    """The label wrapped at plain spaces to the chart's width (a no-break space keeps its words together)."""
+    room = int((WIDTH - LEFT - RIGHT) / CHAR)
+    lines: list[str] = []
+    for word in label.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= room:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
 def _legend(text: ChartText, prefix: str) -> tuple[list[str], int]:
     """The legend's swatches, wrapped over lines; returns its parts and its height."""
     parts, x, y = [], LEFT, 16
@@ -79,7 +93,8 @@ def _legend(text: ChartText, prefix: str) -> tuple[list[str], int]:
 def cohort_svg(bars: Sequence[ChartBar], text: ChartText, prefix: str = "cohort") -> str:
     """The SVG document (its ids start with ``prefix``)."""
     legend, top = _legend(text, prefix)
-    height = top + ROW * len(bars) + 6
+    labels = [_lines(bar.label) for bar in bars]
+    height = top + sum(LINE * len(lines) + BAR + GAP for lines in labels) + 4
     inner = WIDTH - LEFT - RIGHT
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
@@ -92,10 +107,13 @@ def cohort_svg(bars: Sequence[ChartBar], text: ChartText, prefix: str = "cohort"
         f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
         *legend,
     ]
-    for index, bar in enumerate(bars):
-        y = top + ROW * index
-        parts.append(f'<text x="{LEFT}" y="{y + 14}" font-weight="bold">{escape(bar.label)}</text>')
-        bar_y = y + 20
+    y = top
+    for bar, lines in zip(bars, labels, strict=True):
+        for line in lines:
+            y += LINE
+            parts.append(f'<text x="{LEFT}" y="{y - 3}" font-weight="bold">{escape(line)}</text>')
+        bar_y = y + 3
+        y += BAR + GAP
         if bar.note or not bar.total:
             parts.append(f'<text x="{LEFT}" y="{bar_y + 12}">{escape(bar.note)}</text>')
             continue

@@ -135,7 +135,10 @@ def _number(value: float, lang: str) -> str:
 def _rule_text(label: str, rule: ChangeRule, spec: CohortSpec, lang: str) -> str:
     if rule.kind == "category":
         def listed(values: frozenset[int]) -> str:
-            return ", ".join(str(v) for v in sorted(values)) or "–"
+            items = [str(v) for v in sorted(values)] or ["–"]
+            if len(items) == 1:
+                return items[0]
+            return ", ".join(items[:-1]) + " " + spec.text("explain.or", lang) + " " + items[-1]
 
         return spec.text("explain.category", lang, label=label, better=listed(rule.better), worse=listed(rule.worse))
     direction = spec.text("explain.lower" if rule.direction == "lower_better" else "explain.higher", lang)
@@ -207,13 +210,14 @@ def csv_text(table: CohortTable, lang: str, spec: CohortSpec | None = None) -> s
 
 
 def json_of(table: CohortTable, *, courses_in_file: int | None = None) -> dict[str, Any]:
-    """The table for machines: ids instead of labels; a suppressed count as "< k" (or "·" hidden)."""
+    """The table for machines: ids instead of labels; a suppressed count as "< k", or "hidden" for a larger
+    one hidden so that a small one cannot be worked out."""
 
     def value(cell: Cell) -> int | str | None:
         if cell == "small":
             return f"< {table.min_cell}"
         if cell == "hidden":
-            return "·"
+            return "hidden"
         return cell
 
     rows = []

@@ -86,7 +86,8 @@ async def practice_results_csv(request: Request) -> Response:
 
 def _bar(row: TableRow, texts: WebTexts, lang: str) -> ChartBar:
     shown = row.shown
-    label = f"{row.label}, {row.week_label}" if row.week_label else row.label
+    keep = "\u00a0"  # a no-break space: "Woche 4" and "(n = 44)" stay on one line of the chart
+    label = f"{row.label}, {row.week_label.replace(' ', keep)}" if row.week_label else row.label
     n = shown.cell("n")
     if n == "small":
         return ChartBar(label, None, (), texts.get("cohort.chart.too_few", lang, small=row.cells["n"] or row.cells["of"]))
@@ -103,7 +104,7 @@ def _bar(row: TableRow, texts: WebTexts, lang: str) -> ChartBar:
     for kind in PARTS:
         cell = shown.cell(kind)
         parts.append(Segment(kind, cell if isinstance(cell, int) else None, row.cells[kind]))
-    return ChartBar(f"{label} (n = {row.cells['n']})", n, parts)
+    return ChartBar(f"{label}{keep}(n{keep}={keep}{row.cells['n']})", n, parts)
 
 
 def _chart(table: CohortTable, texts: WebTexts, lang: str, prefix: str) -> str:
