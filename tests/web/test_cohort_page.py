@@ -24,9 +24,22 @@ from .test_practice_admin import sign_in
 from .test_practice_journey import assert_accessible, assert_fits_the_width, axe_source  # noqa: F401
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
+
+    from .test_auth import Clinician
 
 TODAY = date.today()
+
+
+def results_page(page: Page, server: LiveServer, courses: int = 80) -> Clinician:
+    """A clinician of a practice with ``courses`` generated shared courses, signed in on the results page."""
+    with open_store(server) as store:
+        me = new_clinician(store)
+        load_courses(store, me.practice_id, generate_courses(courses, seed=4, as_of=TODAY), knowledge_version="t")
+    assert me.secret is not None
+    sign_in(page, me.email, me.password, me.secret)
+    page.goto("/praxis/ergebnisse")
+    return me
 
 
 def _cookies(context: object, url: str) -> dict[str, str]:
