@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from itertools import islice
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +84,9 @@ def out(line: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--courses", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per format (median)")
     parser.add_argument("--store", type=int, default=10_000, help="courses loaded into SQLite (0: skip)")
@@ -112,7 +113,10 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f} s)")  # fmt: skip
         results = []
         counted = 0
-        for label, source in (("batch cohort, DuckDB, JSONL in", jsonl), ("batch cohort, DuckDB, Parquet in", parquet)):
+        for label, source in (
+            ("batch cohort, DuckDB, JSONL in", jsonl),
+            ("batch cohort, DuckDB, Parquet in", parquet),
+        ):
             runs, peak = [], 0.0
             for _ in range(repeat):
                 seconds, courses, counted_now, peak_kb = measure(RUN_COHORT, str(source), AS_OF)
@@ -133,7 +137,9 @@ def main() -> None:
                 loads.append(loaded)
                 peak = max(peak, peak_kb / 1024)
             results.append(("SQL on the store (SQLite), query only", runs, n, peak))
-            store_line = f"; the store's {n:,} courses loaded with bulk inserts in {statistics.median(loads):.1f} s"
+            store_line = (
+                f"; the store's {n:,} courses loaded with bulk inserts in {statistics.median(loads):.1f} s"
+            )
     head = f"{'path':40} {'courses':>9} {'time s':>8} {'fastest–slowest':>16} {'courses/s':>11}"
     out(f"\n{head} {'peak MB':>8}")
     for label, runs, courses, mb in results:
@@ -141,7 +147,8 @@ def main() -> None:
         spread = f"{min(runs):.2f}–{max(runs):.2f}" if len(runs) > 1 else "-"
         out(f"{label:40} {courses:>9,} {seconds:>8.2f} {spread:>16} {courses / seconds:>11,.0f} {mb:>8.0f}")
     out(
-        f"\nreporting date {AS_OF}: {counted:,} of the courses started by then; median of {repeat} runs, each "
+        f"\nreporting date {AS_OF}: {counted:,} of the courses started by then; median of {repeat} runs, "
+        "each "
         f"in a fresh process, peak = the highest{store_line}."
     )
 

@@ -58,7 +58,9 @@ def reference_rows(
             for week in params.weeks:
                 now = _mean([p for d, p in sorted(worst.items()) if 7 * week - 6 <= d <= 7 * week])
                 if now is not None:
-                    verdicts.setdefault((DIARY_PAIN, week), []).append(judge_change(params.diary_pain, base_pain, now))
+                    verdicts.setdefault((DIARY_PAIN, week), []).append(
+                        judge_change(params.diary_pain, base_pain, now)
+                    )
         rank = TRIAGE_RANK[course["intake_triage"]]
         if any(TRIAGE_RANK[e["triage"]] > rank and 0 <= e["day"] <= last for e in course["escalations"]):
             escalated += 1

@@ -25,7 +25,9 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_generate_then_count(tmp_path: Path) -> None:
     path = tmp_path / "verlaeufe.jsonl"
-    code, _, err = run("courses", "--count", "300", "--out", str(path), "--seed", "3", "--as-of", "2026-12-01")
+    code, _, err = run(
+        "courses", "--count", "300", "--out", str(path), "--seed", "3", "--as-of", "2026-12-01"
+    )
     assert code == 0, err
     assert "300 Verläufe geschrieben" in err
     assert len(path.read_text(encoding="utf-8").splitlines()) == 300

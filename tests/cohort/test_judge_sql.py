@@ -55,9 +55,13 @@ def postgres() -> Iterator[Any]:
 def _postgres(conn: Any) -> Runner:
     def run(rule: ChangeRule, pairs: list[Pair]) -> list[str | None]:
         with conn.cursor() as cur:
-            cur.execute("CREATE TEMP TABLE IF NOT EXISTS t (i INTEGER, base DOUBLE PRECISION, cur DOUBLE PRECISION)")
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS t (i INTEGER, base DOUBLE PRECISION, cur DOUBLE PRECISION)"
+            )
             cur.execute("TRUNCATE t")
-            cur.executemany("INSERT INTO t VALUES (%s, %s, %s)", [(i, b, c) for i, (b, c) in enumerate(pairs)])
+            cur.executemany(
+                "INSERT INTO t VALUES (%s, %s, %s)", [(i, b, c) for i, (b, c) in enumerate(pairs)]
+            )
             cur.execute(f"SELECT {judge_sql(rule, 'base', 'cur')} FROM t ORDER BY i")
             return [r[0] for r in cur.fetchall()]
 
@@ -140,7 +144,11 @@ def test_sql_judges_as_python_on_postgres(postgres: Any, case: tuple[ChangeRule,
     _check(_postgres(postgres), *case)
 
 
-@given(value=st.one_of(plain, cents, st.floats(min_value=-1e9, max_value=1e9, allow_nan=False), st.just(TOLERANCE)))
+@given(
+    value=st.one_of(
+        plain, cents, st.floats(min_value=-1e9, max_value=1e9, allow_nan=False), st.just(TOLERANCE)
+    )
+)
 @settings(max_examples=300, deadline=None)
 def test_exact_double_is_exact_on_every_engine(value: float) -> None:
     sql = f"SELECT {exact_double(value)}"

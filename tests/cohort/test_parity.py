@@ -56,7 +56,9 @@ def _store_rows(url: str, courses: list[dict[str, Any]]) -> list[CohortRow]:
         practices = Practices(store)
         ours, other = practices.create_practice("Praxis A"), practices.create_practice("Praxis B")
         assert load_courses(store, ours.id, courses, knowledge_version="test") == COURSES
-        load_courses(store, other.id, courses[:500], knowledge_version="test")  # another practice's: not counted
+        load_courses(
+            store, other.id, courses[:500], knowledge_version="test"
+        )  # another practice's: not counted
         return practice_cohort(store, ours.id, AS_OF, PARAMS, RULES)
 
 
@@ -103,7 +105,9 @@ def test_parquet_gives_the_same(files: dict[str, Path], batch_rows: list[CohortR
     assert cohort_of_file(files["parquet"], AS_OF, PARAMS, RULES)[1] == batch_rows
 
 
-def test_the_sql_equals_the_rules_course_by_course(courses: list[dict[str, Any]], batch_rows: list[CohortRow]) -> None:
+def test_the_sql_equals_the_rules_course_by_course(
+    courses: list[dict[str, Any]], batch_rows: list[CohortRow]
+) -> None:
     assert reference_rows(courses, PARAMS, RULES, AS_OF) == batch_rows
 
 

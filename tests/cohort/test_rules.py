@@ -34,7 +34,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
-def both(store: Store, tmp_path: Path, courses: list[dict[str, Any]], params: CohortParams = PARAMS) -> dict[Any, CohortRow]:
+def both(
+    store: Store, tmp_path: Path, courses: list[dict[str, Any]], params: CohortParams = PARAMS
+) -> dict[Any, CohortRow]:
     """The rows by (item, week), after checking that store, file and the Python reference agree."""
     practice = Practices(store).create_practice(f"Praxis {len(courses)}")
     load_courses(store, practice.id, courses, knowledge_version="test")
@@ -61,7 +63,9 @@ def test_a_week_answer_without_a_baseline(store: Store, tmp_path: Path) -> None:
     assert rows[("peg3", 12)].n == 0
 
 
-def test_the_answer_given_last_counts_and_nothing_after_the_reporting_date(store: Store, tmp_path: Path) -> None:
+def test_the_answer_given_last_counts_and_nothing_after_the_reporting_date(
+    store: Store, tmp_path: Path
+) -> None:
     late = "2026-10-20"  # week 4 on day 28 = 2026-11-17, week 12 after the reporting date
     rows = both(
         store,
@@ -84,7 +88,9 @@ def test_escalated_means_above_the_intake_within_the_window(store: Store, tmp_pa
         tmp_path,
         [
             course(1, triage="routine", escalations=[(10, "urgent")]),
-            course(2, triage="routine", escalations=[(10, "routine"), (12, "self_care")]),  # examined, no rise
+            course(
+                2, triage="routine", escalations=[(10, "routine"), (12, "self_care")]
+            ),  # examined, no rise
             course(3, triage="self_care", escalations=[(90, "emergency")]),  # after week 12
             course(4, triage="soon", escalations=[(-3, "urgent")]),  # before this course's intake
             course(5, triage="self_care"),
@@ -136,9 +142,11 @@ def test_only_active_shares_of_the_practice_and_the_latest_intake(store: Store) 
             update(CourseShare).where(CourseShare.person_id == person).values(revoked_at=datetime.now(UTC))
         )
         # A new intake of another person starts a new course: earlier answers no longer count for it.
-        other = session.query(CourseShare.person_id).filter(
-            CourseShare.practice_id == ours.id, CourseShare.person_id != person
-        ).first()[0]
+        other = (
+            session.query(CourseShare.person_id)
+            .filter(CourseShare.practice_id == ours.id, CourseShare.person_id != person)
+            .first()[0]
+        )
         session.add(
             AssessmentRow(
                 person_id=other, created_at=datetime(2026, 11, 20, 9, tzinfo=UTC), source="intake",

@@ -64,7 +64,9 @@ def _possible(shown: ShownRow, k: int) -> list[tuple[int, ...]]:
     assert isinstance(total, int)
     for name in PARTS:
         cell = shown.cell(name)
-        ranges.append([cell] if isinstance(cell, int) else range(1, k) if cell == "small" else range(k, total + 1))
+        ranges.append(
+            [cell] if isinstance(cell, int) else range(1, k) if cell == "small" else range(k, total + 1)
+        )
     return [split for split in itertools.product(*ranges) if sum(split) == total]
 
 
@@ -96,8 +98,15 @@ def test_the_table_the_files_and_the_chart_show_small_counts_as_less_than_5() ->
     assert data["rows"][0] == {"item": "peg3", "week": 4, "better": "hidden", "same": 30, "worse": "< 5",
                                "no_baseline": 0, "n": 45}  # fmt: skip
     assert data["rows"][1] == {"item": "escalated", "n": 45, "count": "< 5"}
-    bar = ChartBar("PEG-3", 45, [Segment("better", None, "verdeckt"), Segment("same", 30, "30"), Segment("worse", None, "< 5")])
+    bar = ChartBar(
+        "PEG-3",
+        45,
+        [Segment("better", None, "verdeckt"), Segment("same", 30, "30"), Segment("worse", None, "< 5")],
+    )
     svg = cohort_svg([bar], ChartText("t", "d", [("same", "gleich"), ("hidden", "verdeckt")]))
     assert ">30<" in svg and "< 5" not in svg and ">3<" not in svg
-    widths = [float(w) for w in re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="16" fill="[^n]', svg)]
+    widths = [
+        float(w)
+        for w in re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="16" fill="[^n]', svg)
+    ]
     assert len(widths) == 2 and widths[1] == pytest.approx(352 * 15 / 45, abs=0.1)  # the hidden 15 as one

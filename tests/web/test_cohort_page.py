@@ -35,7 +35,9 @@ def results_page(page: Page, server: LiveServer, courses: int = 80) -> Clinician
     """A clinician of a practice with ``courses`` generated shared courses, signed in on the results page."""
     with open_store(server) as store:
         me = new_clinician(store)
-        load_courses(store, me.practice_id, generate_courses(courses, seed=4, as_of=TODAY), knowledge_version="t")
+        load_courses(
+            store, me.practice_id, generate_courses(courses, seed=4, as_of=TODAY), knowledge_version="t"
+        )
     assert me.secret is not None
     sign_in(page, me.email, me.password, me.secret)
     page.goto("/praxis/ergebnisse")
@@ -75,7 +77,10 @@ def test_a_clinician_sees_the_practice_results(
         page.wait_for_url("**/praxis/ergebnisse")
         main = page.locator("main")
         text = main.inner_text()
-        assert "Ergebnisse der geteilten Verläufe" in text and f"Gezählt werden {expected.courses} Verläufe" in text
+        assert (
+            "Ergebnisse der geteilten Verläufe" in text
+            and f"Gezählt werden {expected.courses} Verläufe" in text
+        )
         assert "< 5" in text and "„besser“ heißt" in text
         first = expected.change_rows[0]
         cells = page.locator("table.cohort-cards tbody tr").first.locator("td")
@@ -111,7 +116,11 @@ def test_a_clinician_sees_the_practice_results(
         assert session.scalar(select(Person.display_name).where(Person.id == ours[0])) is None
 
 
-def test_a_practice_without_shared_courses(browser: Browser, live_server: LiveServer, axe_source: str) -> None:  # noqa: F811
+def test_a_practice_without_shared_courses(
+    browser: Browser,
+    live_server: LiveServer,
+    axe_source: str,  # noqa: F811 (the fixture imported above)
+) -> None:
     with open_store(live_server) as store:
         me = new_clinician(store)
     context = browser.new_context(base_url=live_server.url, viewport=MOBILE, locale="de-DE")

@@ -65,7 +65,7 @@ _TRIAGES = (("self_care", 0.55), ("routine", 0.30), ("soon", 0.10), ("urgent", 0
 
 def _pick(rng: random.Random, weighted: Iterable[tuple[str, float]]) -> str:
     names, weights = zip(*weighted, strict=True)
-    return rng.choices(names, weights)[0]
+    return str(rng.choices(names, weights)[0])
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -111,7 +111,9 @@ def generate_course(rng: random.Random, number: int, as_of: date) -> dict[str, A
                 entry["score"] = None  # begun, not scored
             measures.append(entry)
             if rng.random() < 0.03:  # answered again a day later: that answer counts
-                again = dict(entry, day=day + 1, score=round(_clamp(float(score) + rng.choice((-2, 2)), 0, 10), 2))
+                again = dict(
+                    entry, day=day + 1, score=round(_clamp(float(score) + rng.choice((-2, 2)), 0, 10), 2)
+                )
                 measures.append(again)
     rng.shuffle(measures)
     measures.sort(key=lambda m: m["day"])  # the order within a day stays random
@@ -153,7 +155,12 @@ def arrow_schema() -> Any:
                 "measures",
                 pa.list_(
                     pa.struct(
-                        [("measure", pa.string()), ("week", pa.int32()), ("day", pa.int32()), ("score", pa.float64())]
+                        [
+                            ("measure", pa.string()),
+                            ("week", pa.int32()),
+                            ("day", pa.int32()),
+                            ("score", pa.float64()),
+                        ]
                     )
                 ),
             ),
@@ -163,7 +170,11 @@ def arrow_schema() -> Any:
 
 
 def write_courses(
-    path: Path, courses: Iterable[Mapping[str, Any]], *, fmt: str | None = None, advance: Callable[[int], None] = lambda n: None
+    path: Path,
+    courses: Iterable[Mapping[str, Any]],
+    *,
+    fmt: str | None = None,
+    advance: Callable[[int], None] = lambda n: None,
 ) -> int:
     """Write courses as JSON Lines or Parquet (by the suffix unless ``fmt``); returns how many."""
     fmt = format_of(path, fmt)
@@ -184,7 +195,9 @@ def write_courses(
     schema = arrow_schema()
 
     def rows(batch: list[Mapping[str, Any]]) -> Any:
-        return pa.Table.from_pylist([dict(c, start=date.fromisoformat(str(c["start"]))) for c in batch], schema=schema)
+        return pa.Table.from_pylist(
+            [dict(c, start=date.fromisoformat(str(c["start"]))) for c in batch], schema=schema
+        )
 
     with pq.ParquetWriter(path, schema) as writer:
         for course in courses:
@@ -242,7 +255,8 @@ def load_courses(con: Any, path: Path, as_of: date, *, fmt: str | None = None) -
         "JOIN course_age a ON a.course = f.course WHERE e.day <= a.age_days"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE cohort_measures AS SELECT f.course AS course_id, m.measure AS measure_id, "
+        "CREATE OR REPLACE TEMP TABLE cohort_measures AS "
+        "SELECT f.course AS course_id, m.measure AS measure_id, "
         "m.week AS week, m.day AS day, ROW_NUMBER() OVER (PARTITION BY f.course ORDER BY m.day, k) AS seq, "
         "m.score AS score FROM (SELECT course, UNNEST(measures) AS m, "
         "UNNEST(range(len(measures))) AS k FROM course_file) f "
@@ -250,7 +264,8 @@ def load_courses(con: Any, path: Path, as_of: date, *, fmt: str | None = None) -
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE cohort_escalations AS SELECT f.course AS course_id, e.day AS day, "
-        f"CASE e.triage {ranks} END AS triage_rank FROM (SELECT course, UNNEST(escalations) AS e FROM course_file) f "
+        f"CASE e.triage {ranks} END AS triage_rank "
+        "FROM (SELECT course, UNNEST(escalations) AS e FROM course_file) f "
         "JOIN course_age a ON a.course = f.course WHERE e.day <= a.age_days"
     )
     return int(con.execute("SELECT count(*) FROM course_file").fetchone()[0])
@@ -260,14 +275,18 @@ def load_courses(con: Any, path: Path, as_of: date, *, fmt: str | None = None) -
 _CHECKS = (
     ("course fehlt / missing", "course IS NULL OR course = ''"),
     ("start fehlt / missing", "start IS NULL"),
-    ("intake_triage unbekannt / unknown", f"intake_triage IS NULL OR intake_triage NOT IN ({', '.join(map(_q, TRIAGE_RANK))})"),
+    (
+        "intake_triage unbekannt / unknown",
+        f"intake_triage IS NULL OR intake_triage NOT IN ({', '.join(map(_q, TRIAGE_RANK))})",
+    ),
     (
         "Tagebuch: day oder max_pain (0-10) ungültig / diary: day or max_pain (0-10) invalid",
         f"len(list_filter(diary, lambda e: e.day IS NULL OR abs(e.day) > {MAX_DAY} OR e.max_pain IS NULL "
         "OR e.max_pain < 0 OR e.max_pain > 10)) > 0",
     ),
     (
-        "measures: measure, day, week (0-104) oder score ungültig / measure, day, week (0-104) or score invalid",
+        "measures: measure, day, week (0-104) oder score ungültig / "
+        "measure, day, week (0-104) or score invalid",
         f"len(list_filter(measures, lambda m: m.measure IS NULL OR m.day IS NULL OR abs(m.day) > {MAX_DAY} "
         "OR m.week < 0 OR m.week > 104 OR isnan(m.score) OR isinf(m.score))) > 0",
     ),
@@ -284,7 +303,9 @@ def _check(con: Any) -> None:
         found = con.execute(f"SELECT course FROM course_file WHERE {condition} LIMIT 1").fetchone()
         if found is not None:
             raise CourseFileError(f"{problem} (course {found[0]!r})")
-    twice = con.execute("SELECT course FROM course_file GROUP BY course HAVING count(*) > 1 LIMIT 1").fetchone()
+    twice = con.execute(
+        "SELECT course FROM course_file GROUP BY course HAVING count(*) > 1 LIMIT 1"
+    ).fetchone()
     if twice is not None:
         raise CourseFileError(f"course {twice[0]!r}: doppelt / listed twice")
 

@@ -215,7 +215,9 @@ def cohort(
             raise typer.Exit(EXIT_INVALID) from None
     table = service.table_of(rows, rules, day, lang.value, spec)
     if output_format is TableFormat.json:
-        sys.stdout.write(json.dumps(service.json_of(table, courses_in_file=courses), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(service.json_of(table, courses_in_file=courses), ensure_ascii=False, indent=2) + "\n"
+        )
     elif output_format is TableFormat.csv:
         sys.stdout.write(service.csv_text(table, lang.value, spec))
     else:

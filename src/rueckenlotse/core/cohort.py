@@ -266,7 +266,9 @@ def cohort_select(params: CohortParams, rules: Mapping[str, ChangeRule]) -> str:
         for week in params.weeks:
             position += 1
             verdict = judge_sql(params.diary_pain, "w0", f"w{week}")
-            rows.append(_change_row(position, DIARY_PAIN, week, verdict, "cohort_pain", f"w{week} IS NOT NULL"))
+            rows.append(
+                _change_row(position, DIARY_PAIN, week, verdict, "cohort_pain", f"w{week} IS NOT NULL")
+            )
     rows += [
         _event_row(
             position + 1,
@@ -340,7 +342,8 @@ def _safe(parts: Mapping[str, int], cells: Mapping[str, Cell], n: int, k: int) -
 def _change_cells(row: CohortRow, k: int) -> dict[str, Cell]:
     parts = {name: int(getattr(row, name) or 0) for name in PARTS}
     if _small(row.n, k):  # every part is then below k too
-        return {name: "small" if v else 0 for name, v in parts.items()} | {"n": "small"}
+        small: dict[str, Cell] = {name: "small" if v else 0 for name, v in parts.items()}
+        return small | {"n": "small"}
     cells: dict[str, Cell] = {name: "small" if _small(v, k) else v for name, v in parts.items()}
     cells["n"] = row.n
     while not _safe(parts, cells, row.n, k):
@@ -354,12 +357,15 @@ def _change_cells(row: CohortRow, k: int) -> dict[str, Cell]:
 
 def _event_cells(row: CohortRow, k: int) -> dict[str, Cell]:
     count = int(row.count or 0)
+    cells: dict[str, Cell]
     if _small(row.n, k):
-        return {"n": "small", "count": "small" if count else 0}
-    if _small(count, k):
-        return {"n": row.n, "count": "small"}
-    # The courses without the event are a group too: a small one is not to be worked out either.
-    return {"n": row.n, "count": "hidden" if _small(row.n - count, k) else count}
+        cells = {"n": "small", "count": "small" if count else 0}
+    elif _small(count, k):
+        cells = {"n": row.n, "count": "small"}
+    else:
+        # The courses without the event are a group too: a small one is not to be worked out either.
+        cells = {"n": row.n, "count": "hidden" if _small(row.n - count, k) else count}
+    return cells
 
 
 def suppress(rows: Sequence[CohortRow], min_cell: int) -> list[ShownRow]:
@@ -369,6 +375,8 @@ def suppress(rows: Sequence[CohortRow], min_cell: int) -> list[ShownRow]:
     nothing else is left to hide; a small ``n`` makes every non-zero part small. In an event row a small
     ``n`` makes the count small, and a count whose complement (``n`` minus it) is small is hidden."""
     return [
-        ShownRow(row.item, row.week, _change_cells(row, min_cell) if row.is_change else _event_cells(row, min_cell))
+        ShownRow(
+            row.item, row.week, _change_cells(row, min_cell) if row.is_change else _event_cells(row, min_cell)
+        )
         for row in rows
     ]

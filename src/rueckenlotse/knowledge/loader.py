@@ -2,8 +2,8 @@
 
 ``load_knowledge(directory)`` reads and validates every file and returns a ``Knowledge``: the compiled rules
 (``rules``, what the engine runs), the questionnaire, the exercise library, the follow-up rules and texts,
-the diary's warning-sign check, the warning-sign lexicon of ``ask``, the cohort definition, and the version. Every problem is a
-KnowledgeError naming the file and the rule, question or key.
+the diary's warning-sign check, the warning-sign lexicon of ``ask``, the cohort definition, and the version.
+Every problem is a KnowledgeError naming the file and the rule, question or key.
 
 The packaged knowledge (``packaged_knowledge()``) is loaded once per process and part by part, when a part
 is first used: ``from rueckenlotse import assess`` reads only the rules (``default_knowledge()``), not the

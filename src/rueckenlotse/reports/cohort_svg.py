@@ -75,7 +75,9 @@ def _lines(label: str) -> list[str]:
 
 def _legend(text: ChartText, prefix: str) -> tuple[list[str], int]:
     """The legend's swatches, wrapped over lines; returns its parts and its height."""
-    parts, x, y = [], LEFT, 16
+    parts: list[str] = []
+    x: float = LEFT
+    y = 16
     for kind, words in text.legend:
         width = 18 + 7.2 * len(words) + 14
         if x + width > WIDTH - RIGHT and x > LEFT:
@@ -100,7 +102,8 @@ def cohort_svg(bars: Sequence[ChartBar], text: ChartText, prefix: str = "cohort"
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
         f'height="{height}" role="img" aria-labelledby="{prefix}-t {prefix}-d" font-family="sans-serif" '
         f'font-size="{FONT}" fill="{INK}">',
-        f'<title id="{prefix}-t">{escape(text.title)}</title><desc id="{prefix}-d">{escape(text.description)}</desc>',
+        f'<title id="{prefix}-t">{escape(text.title)}</title>',
+        f'<desc id="{prefix}-d">{escape(text.description)}</desc>',
         f'<defs><pattern id="{prefix}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
         'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
         f'<line x1="0" y1="0" x2="0" y2="6" stroke="{HATCH}" stroke-width="2"/></pattern></defs>',

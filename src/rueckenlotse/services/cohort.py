@@ -113,7 +113,10 @@ def table_of(
             change.append(TableRow(row.item, spec.label(row.item, lang), row.week, week_label, cells, row))
         else:
             cells = dict.fromkeys(PARTS, "") | {"n": ""}
-            cells |= {"count": cell_text(row.cell("count"), spec, lang), "of": cell_text(row.cell("n"), spec, lang)}
+            cells |= {
+                "count": cell_text(row.cell("count"), spec, lang),
+                "of": cell_text(row.cell("n"), spec, lang),
+            }
             events.append(TableRow(row.item, spec.label(row.item, lang), None, "", cells, row))
     courses = next((r.n for r in rows if r.item == "courses"), 0)
     return CohortTable(
@@ -134,13 +137,16 @@ def _number(value: float, lang: str) -> str:
 
 def _rule_text(label: str, rule: ChangeRule, spec: CohortSpec, lang: str) -> str:
     if rule.kind == "category":
+
         def listed(values: frozenset[int]) -> str:
             items = [str(v) for v in sorted(values)] or ["–"]
             if len(items) == 1:
                 return items[0]
             return ", ".join(items[:-1]) + " " + spec.text("explain.or", lang) + " " + items[-1]
 
-        return spec.text("explain.category", lang, label=label, better=listed(rule.better), worse=listed(rule.worse))
+        return spec.text(
+            "explain.category", lang, label=label, better=listed(rule.better), worse=listed(rule.worse)
+        )
     direction = spec.text("explain.lower" if rule.direction == "lower_better" else "explain.higher", lang)
     values: dict[str, Any] = {"label": label, "direction": direction}
     if rule.mic_points is not None:
@@ -205,7 +211,9 @@ def csv_text(table: CohortTable, lang: str, spec: CohortSpec | None = None) -> s
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(_headers(spec, lang))
     for row in table.rows:
-        writer.writerow([row.label, row.week if row.week is not None else "", *(row.cells[c] for c in COUNT_COLUMNS)])
+        writer.writerow(
+            [row.label, row.week if row.week is not None else "", *(row.cells[c] for c in COUNT_COLUMNS)]
+        )
     return out.getvalue()
 
 
@@ -236,4 +244,3 @@ def json_of(table: CohortTable, *, courses_in_file: int | None = None) -> dict[s
     if courses_in_file is not None:
         data["courses_in_file"] = courses_in_file
     return data
-

@@ -155,8 +155,12 @@ def _write(store: Store, practice_id: str, courses: list[Mapping[str, Any]], ver
         for k, entry in enumerate(course.get("diary") or ()):
             day, pain = entry["day"], entry["max_pain"]
             on = start + timedelta(days=day)
-            document = f'{{"recorded_at": "{on.isoformat()}T08:00:00+00:00", "pain": {{"low_back": {int(pain)}}}}}'
-            rows["diary_entries"].append((_synthetic_id(), person, stamps.at(start, day, 8, k), now, document, pain))
+            document = (
+                f'{{"recorded_at": "{on.isoformat()}T08:00:00+00:00", "pain": {{"low_back": {int(pain)}}}}}'
+            )
+            rows["diary_entries"].append(
+                (_synthetic_id(), person, stamps.at(start, day, 8, k), now, document, pain)
+            )
         for k, m in enumerate(course.get("measures") or ()):
             at = stamps.at(start, m["day"], 8, k)
             rows["measure_responses"].append(
@@ -175,7 +179,8 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "persons": ("id", "created_at"),
     "course_shares": ("person_id", "practice_id", "granted_at"),
     "assessments": (
-        "id", "person_id", "created_at", "source", "knowledge_version", "case_json", "assessment_json", "triage",
+        "id", "person_id", "created_at", "source", "knowledge_version", "case_json", "assessment_json",
+        "triage",
     ),
     "diary_entries": ("id", "person_id", "recorded_at", "created_at", "entry_json", "max_pain"),
     "measure_responses": (

@@ -9,18 +9,20 @@ no name, id or date of a person. Each view and each download is audited with the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from fastapi import APIRouter
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-
-from fastapi import APIRouter
 
 from ...core.cohort import PARTS
 from ...reports.cohort_svg import ChartBar, ChartText, Segment, cohort_svg
 from ...services import cohort, data_rights
 from ...services.auth import Principal, can_read_intake
 from ...services.cohort import CohortTable, TableRow
+from ...store.account_records import PracticeRecord
 from ..deps import NotAllowed, signed_in_clinician, store_of
 from ..i18n import WebTexts, request_lang
 from ..render import PageError, render, web_of
@@ -30,6 +32,13 @@ router = APIRouter(include_in_schema=False)
 
 PAGE = "/praxis/ergebnisse"
 MAX_ID = 64
+
+
+@dataclass(frozen=True)
+class Section:
+    practice: PracticeRecord
+    table: CohortTable
+    chart: Markup | None  # the SVG, drawn here (reports.cohort_svg); none without courses
 
 
 def _practice_ids(principal: Principal) -> list[str]:
@@ -51,10 +60,12 @@ def practice_results(request: Request) -> Response:
     for index, practice_id in enumerate(_practice_ids(principal)):
         table = cohort.practice_results(store_of(request), actor, practice_id, lang=lang)
         chart = Markup(_chart(table, texts, lang, f"cohort-{index}")) if table.courses else None
-        sections.append({"practice": practices.practice(practice_id), "table": table, "chart": chart})
-    sections.sort(key=lambda s: (s["practice"].name, s["practice"].id))
+        sections.append(Section(practices.practice(practice_id), table, chart))
+    sections.sort(key=lambda s: (s.practice.name, s.practice.id))
     spec = cohort.cohort_spec()
-    columns = {name: spec.text(f"column.{name}", lang) for name in ("item", "week", *PARTS, "n", "count", "of")}
+    columns = {
+        name: spec.text(f"column.{name}", lang) for name in ("item", "week", *PARTS, "n", "count", "of")
+    }
     return render(request, "practice_results.html", {"sections": sections, "columns": columns}, lang=lang)
 
 
@@ -90,7 +101,9 @@ def _bar(row: TableRow, texts: WebTexts, lang: str) -> ChartBar:
     label = f"{row.label}, {row.week_label.replace(' ', keep)}" if row.week_label else row.label
     n = shown.cell("n")
     if n == "small":
-        return ChartBar(label, None, (), texts.get("cohort.chart.too_few", lang, small=row.cells["n"] or row.cells["of"]))
+        return ChartBar(
+            label, None, (), texts.get("cohort.chart.too_few", lang, small=row.cells["n"] or row.cells["of"])
+        )
     if not isinstance(n, int) or n == 0:
         return ChartBar(label, 0, (), texts.get("cohort.chart.none", lang))
     if "count" in shown.cells:
