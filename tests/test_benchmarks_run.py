@@ -72,6 +72,15 @@ SCRIPTS = [
         ],
     ),
     (
+        "cohort_batch.py",
+        ["--courses", "600", "--repeat", "1", "--store", "200"],
+        [
+            r"batch cohort, DuckDB, JSONL in\s+600\s+[\d.]+\s+-\s+[\d,]+\s+\d+",
+            r"batch cohort, DuckDB, Parquet in\s+600\s+[\d.]+\s+-\s+[\d,]+\s+\d+",
+            r"SQL on the store \(SQLite\), query only\s+200\s+[\d.]+",
+        ],
+    ),
+    (
         "report_render.py",
         ["--runs", "1"],
         [

@@ -604,6 +604,14 @@ MATRIX: list[Row] = [
         for action in ("token", "sitzungen", "entfernen", "sperren")
     ),
     Row("POST", "/praxis/verwaltung/link", practice_only(NOT_FOUND, NOT_FOUND), form=admin_form_missing),
+    # The practice's results: counts over the courses shared with it, each clinician their own practice's
+    # (another practice's CSV is a 404: test_cohort_page.py).
+    Row(
+        "GET",
+        "/praxis/ergebnisse",
+        practice_only(Expect(200, shows=("X.practice",)), Expect(200, shows=("Y.practice",))),
+    ),
+    Row("GET", "/praxis/ergebnisse.csv", practice_only(OK, OK)),
 ]
 GET_ROWS = [row for row in MATRIX if row.method == "GET"]
 POST_ROWS = [row for row in MATRIX if row.method == "POST"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .. import needs
-from .conftest import save_screenshots, submit
+from .conftest import LiveServer, save_screenshots, submit
 from .test_journeys import SELF_CARE, answer_until_result
 from .test_patient import PASSWORD
 
@@ -269,6 +269,17 @@ def test_no_serious_or_critical_violation(
         "reminders-feed",
     ):
         save_screenshots(page, screenshot_dir, f"axe-{name}")
+
+
+@pytest.mark.safety("SR-ACC-1")
+def test_the_practice_results_page(page: Page, axe_source: str, live_server: LiveServer) -> None:
+    """The practice's results (issue #18): tables, chart and explanations of a practice with shared courses
+    (tests/web/test_cohort_page.py looks at the page and takes its screenshots)."""
+    from .test_cohort_page import results_page
+
+    results_page(page, live_server)
+    blocking = [v for v in run_axe(page, axe_source) if v.get("impact") in BLOCKING]
+    assert not blocking, json.dumps(blocking, indent=2)[:4000]
 
 
 @pytest.mark.safety("SR-ACC-1")

@@ -36,7 +36,6 @@ LAZY_COMMANDS: dict[str, str] = {
     "plot": "Draw pain per region and activity over time, with milestones and escalations (SVG and/or PNG).",
     "serve": "Start the web app: the assessment in the browser, German with an English switch.",
     "report": "Write a patient summary or a clinician intake report as HTML or PDF.",
-    "batch": "Eine ganze Datei mit Fällen bewerten (assess a whole file of Cases as one compiled query).",
     "person": "Personen (pseudonym: eine erzeugte ID, optional ein Name) / persons.",
     "plan": "Selbsthilfe-Plan: Bewegung, Übungen, Wissen (self-management plan).",
     "diary": "Schmerz- und Bewegungstagebuch (pain and activity diary).",
@@ -45,6 +44,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "keys": "Data keys: make a new one, show which key each stored secret needs, rotate.",
     "fhir": "FHIR R4 (R4B): einen Fall als Bundle ausgeben, Antworten einlesen "
     "(export a Case as a Bundle, import a QuestionnaireResponse as a Case).",
+    "batch": "Ganze Dateien auf einmal: Fälle bewerten, Kohorten-Ergebnisse zählen "
+    "(whole files: assess Cases, count cohort results).",
 }
 
 

@@ -2,8 +2,8 @@
 
 ``load_knowledge(directory)`` reads and validates every file and returns a ``Knowledge``: the compiled rules
 (``rules``, what the engine runs), the questionnaire, the exercise library, the follow-up rules and texts,
-the diary's warning-sign check, the warning-sign lexicon of ``ask``, and the version. Every problem is a
-KnowledgeError naming the file and the rule, question or key.
+the diary's warning-sign check, the warning-sign lexicon of ``ask``, the cohort definition, and the version.
+Every problem is a KnowledgeError naming the file and the rule, question or key.
 
 The packaged knowledge (``packaged_knowledge()``) is loaded once per process and part by part, when a part
 is first used: ``from rueckenlotse import assess`` reads only the rules (``default_knowledge()``), not the
@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from ..core.kb import KnowledgeBase, KnowledgeError, KnowledgeSpec
 from ..i18n import languages, with_added_languages
 from .ask_screen import AskScreenSpec
+from .cohort import COHORT_FILE, CohortSpec, build_cohort
 from .diary import DIARY_FILE, DiarySpec
 from .drawings import DRAWINGS_FILE
 from .errors import owner_of, validation_error
@@ -195,9 +196,14 @@ class Knowledge:
     def ask_screen(self) -> AskScreenSpec:
         return load_ask_screen(self.directory)
 
+    @cached_property
+    def cohort(self) -> CohortSpec:
+        """What a practice's cohort table counts (cohort.yaml)."""
+        return build_cohort(_read(self.directory / COHORT_FILE), set(self.rules.sources))
+
     def load_all(self) -> Knowledge:
         """Read every part now (a broken file raises here, not when the part is first used)."""
-        for part in ("rules", "questionnaire", "library", "diary", "followup", "ask_screen"):
+        for part in ("rules", "questionnaire", "library", "diary", "followup", "ask_screen", "cohort"):
             getattr(self, part)
         self._check_across()
         return self

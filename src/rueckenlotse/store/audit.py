@@ -60,6 +60,9 @@ ACTIONS = frozenset(
         "admin.reset_second_factor",  # an account's TOTP forgotten (set up anew at the next sign-in)
         "password.reset",  # an account's password set anew through a link mailed to its address
         "password.change",  # an account's password changed by its owner, signed in
+        # A practice's cohort results (services.cohort): counts over its shared courses, without person.
+        "read.cohort",  # the results page
+        "export.cohort_csv",  # the results downloaded as CSV
     }
 )
 # Actions done by a practice (clinician or API token): kept, without the person, when the person is erased.

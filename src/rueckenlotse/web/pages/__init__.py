@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from . import (
     account,
     auth,
+    cohort,
     data,
     diary,
     exercises,
@@ -35,6 +36,7 @@ router.include_router(auth.router)
 router.include_router(account.router)
 router.include_router(practice.router)
 router.include_router(practice_admin.router)
+router.include_router(cohort.router)
 router.include_router(practice_link.router)
 router.include_router(reports.router)
 router.include_router(data.router)
