@@ -25,6 +25,7 @@ from ..core.errors import FieldError, InvalidInput
 from ..core.kb import KnowledgeBase
 from ..core.measures import Change, judge_change
 from ..core.models import Case
+from ..i18n.formatting import decimal
 from ..knowledge.loader import packaged_knowledge
 from ..knowledge.measures import NAME_LENGTH, Measure, MeasureCatalogue, MeasureItem
 
@@ -35,11 +36,14 @@ __all__ = [
     "Recorded",
     "SeriesPoint",
     "build_series",
+    "change_text",
     "default_measures",
     "due_measures",
     "form_answers",
     "judge",
+    "next_due_day",
     "score_response",
+    "score_text",
     "validate_answers",
     "week_label",
 ]
@@ -391,6 +395,32 @@ def due_measures(
     return due
 
 
+def next_due_day(
+    catalogue: MeasureCatalogue,
+    *,
+    regions: Collection[str],
+    intake_at: datetime,
+    episode_start: datetime,
+    today: date,
+    answered: Collection[tuple[str, int]],
+) -> date | None:
+    """The first day after ``today`` on which a scheduled week becomes due (weeks asked only without
+    improvement are not foreseen); None when no week is left."""
+    intake_day = intake_at.date()
+    days: list[date] = []
+    for measure in catalogue.measures:
+        if measure.schedule.only_without_improvement or (
+            measure.regions and not set(measure.regions) & set(regions)
+        ):
+            continue
+        latest_answer = max((w for m, w in answered if m == measure.id), default=-1)
+        for week in measure.schedule.weeks:
+            since = _due_since(measure, week, intake_day, episode_start, {})
+            if since is not None and since > today and week > latest_answer:
+                days.append(since)
+    return min(days, default=None)
+
+
 def _due_since(
     measure: Measure,
     week: int,
@@ -404,3 +434,23 @@ def _due_since(
         return intake_day
     begins = (episode_start + timedelta(weeks=week)).date()
     return begins if begins > intake_day else None
+
+
+# ---- words for people -----------------------------------------------------------------------------------
+def score_text(measure: Measure, value: float, lang: str) -> str:
+    """A score as people read it: its word where the measure has one ("hoch", "viel besser"), else the
+    number with one decimal in the language's form ("5,7")."""
+    label = measure.score_label(value)
+    if label is not None:
+        return label.get(lang)
+    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    return decimal(text, lang)
+
+
+def change_text(
+    catalogue: MeasureCatalogue, change: Change | None, lang: str, *, baseline: bool = False
+) -> str:
+    """ "besser", "gleich", "schlechter"; "Ausgangswert" for the baseline; "–" without a judgement."""
+    if baseline:
+        return catalogue.text("change.baseline", lang)
+    return "–" if change is None else catalogue.text(f"change.{change}", lang)
