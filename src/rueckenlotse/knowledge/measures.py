@@ -35,8 +35,11 @@ ScoringKind = Literal["mean", "sum", "value", "derived"]
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Loinc = Annotated[str, Field(pattern=r"^\d{1,7}-\d$")]
-# The longest activity name the person may give for a named item (PSFS).
+# The longest activity name the person may give for a named item (PSFS), and what it must hold: a character
+# that is no space in Python's sense nor in JSON Schema's (ECMAScript's), so the API's schema and the check
+# agree on every name.
 NAME_LENGTH = 80
+NAME_PATTERN = re.compile("[^\\s\\u001c-\\u001f\\u0085\\ufeff]")
 # Weeks of the pain episode a measure can be asked at (0 = at the intake).
 MAX_WEEK = 104
 

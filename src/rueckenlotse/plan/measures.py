@@ -27,7 +27,7 @@ from ..core.measures import Change, judge_change
 from ..core.models import Case
 from ..i18n.formatting import decimal
 from ..knowledge.loader import packaged_knowledge
-from ..knowledge.measures import NAME_LENGTH, Measure, MeasureCatalogue, MeasureItem
+from ..knowledge.measures import NAME_LENGTH, NAME_PATTERN, Measure, MeasureCatalogue, MeasureItem
 
 __all__ = [
     "DueMeasure",
@@ -105,9 +105,9 @@ def _check_named(
     for index, row in enumerate(rows):
         where = f"{item.id}[{index}]"
         row = row if isinstance(row, Mapping) else {}
-        name = row.get("name")
-        name = name.strip() if isinstance(name, str) else ""
-        if not name or len(name) > NAME_LENGTH:
+        raw = row.get("name")
+        name = raw.strip() if isinstance(raw, str) else ""
+        if not isinstance(raw, str) or len(raw) > NAME_LENGTH or not NAME_PATTERN.search(raw):
             message = catalogue.text("error.name", lang, max=NAME_LENGTH)
             errors.append(FieldError(f"{where}.name", "name", message))
         number, error = _check_value(catalogue, item, row.get("value"), f"{where}.value", lang)

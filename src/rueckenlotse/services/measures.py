@@ -131,21 +131,23 @@ def record_response(
     """Check, score and keep one response for a measure due now (``week``: the due week; None takes the
     measure's due week).
 
-    Raises ``AlreadySaved`` when the form's key saved a response already (nothing new is written),
-    ``NotDue`` for a measure or week not due now, ``InvalidInput`` with field errors in ``lang``, and
-    ``NoIntake`` without an intake. The check of what is due and the write are one unit, under the
-    person's lock: two posts of one form, or of two forms for the same week, keep one response."""
+    Raises ``InvalidInput`` with field errors in ``lang`` (first: even a repeated key never accepts answers
+    that do not fit), ``AlreadySaved`` when the form's key saved a response already (nothing new is
+    written), ``NotDue`` for a measure or week not due now, and ``NoIntake`` without an intake. The check
+    of what is due and the write are one unit, under the person's lock: two posts of one form, or of two
+    forms for the same week, keep one response."""
     responses = MeasureResponses(store)
-    if idempotency_key is not None:
-        earlier = responses.by_key(person_id, idempotency_key)
-        if earlier is not None:
-            raise AlreadySaved(earlier)
     catalogue = default_measures()
     if measure_id not in catalogue.ids:
         raise NotDue()
     intake = intake_of(store, person_id)
     kb = default_knowledge()
+    # Checked first: answers that do not fit are refused even when the key saved a response before.
     scored = score_response(catalogue, measure_id, answers, lang=lang, case=intake.case, kb=kb)
+    if idempotency_key is not None:
+        earlier = responses.by_key(person_id, idempotency_key)
+        if earlier is not None:
+            raise AlreadySaved(earlier)
     moment = at or _now()
     with store.atomic():
         store.lock_person(person_id)
