@@ -128,7 +128,9 @@ def validate_answers(
     in ``lang``: a missing answer, a value outside the scale or the options, an unknown key."""
     m = _measure(catalogue, measure)
     if not isinstance(answers, Mapping):
-        raise InvalidInput([FieldError("answers", "type", catalogue.text("error.required", lang))])
+        raise InvalidInput(
+            [FieldError(field="answers", type="type", message=catalogue.text("error.required", lang))]
+        )
     errors: list[FieldError] = []
     kept: dict[str, Any] = {}
     for item in m.items:
@@ -229,7 +231,9 @@ def _derived_score(
     values = derived_values(kb, Case.model_validate_json(json.dumps(data)))
     category = values.get(m.scoring.derived.score)
     if category not in m.scoring.derived.categories:
-        raise InvalidInput([FieldError("answers", "not_scored", catalogue.text("error.not_scored", lang))])
+        raise InvalidInput(
+            [FieldError(field="answers", type="not_scored", message=catalogue.text("error.not_scored", lang))]
+        )
     subscales = {s.id: float(values[s.derived]) for s in m.scoring.subscales if s.derived is not None}
     return float(m.scoring.derived.categories[category]), subscales
 

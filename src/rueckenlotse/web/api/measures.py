@@ -250,7 +250,7 @@ def _record(store: Store, person_id: str, text: str, lang: str) -> MeasureCreate
     body = parse_guarded(lambda: parse_model_json(MeasureIn, text, default_knowledge(), lang), lang)
     if body.measure_id not in default_measures().ids:
         message = field_message("unknown_measure", lang)
-        raise InvalidInput([FieldError("measure_id", "unknown_measure", message)])
+        raise InvalidInput([FieldError(field="measure_id", type="unknown_measure", message=message)])
     try:
         recorded: RecordedResponse = record_response(
             store,
