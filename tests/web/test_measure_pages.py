@@ -6,7 +6,7 @@
   with the activities named the first time.
 - /mein-bereich/verlauf: per measure a chart (SVG), a table with "besser / gleich / schlechter" and the
   sentence on the minimal important change; the CSV download (audited) and the JSON export hold the responses.
-Screenshots go to $RUECKENLOTSE_SCREENSHOTS (measures-form, measures-errors, measures-course).
+Screenshots go to $RUECKENLOTSE_SCREENSHOTS (measures-home, measures-form, measures-errors, measures-course).
 """
 
 from __future__ import annotations
@@ -221,6 +221,8 @@ def test_journey_fill_in_and_see_the_course(
         email = new_patient(web)
         signed_in(page, live_server, web)
     page.goto("/mein-bereich")
+    assert "Offen zum Ausfüllen: Schmerz und Alltag" in page.locator("#measures-due").inner_text()
+    save_screenshots(page, screenshot_dir, "measures-home")
     submit(page.get_by_role("link", name="Fragebogen ausfüllen"))
     assert page.locator("h1").inner_text() == "Fragebogen"
     assert_accessible(page, axe_source)
