@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import MetaData, Text, cast, func, or_, select
 from rueckenlotse import assess
 from rueckenlotse.store import NotFound, Practices, Store
 from rueckenlotse.store.exporting import DIARY_COLUMNS, FORMULA_PREFIXES, neutralise_formula
+from rueckenlotse.store.measures import MeasureResponses
 
 from .conftest import populate, sample_case, sample_entry, snapshot
 
@@ -38,11 +40,31 @@ def rows_of(store: Store, person_id: str) -> dict[str, list[tuple[Any, ...]]]:
 def test_erase_leaves_no_row_of_the_person_in_any_table(store: Store) -> None:
     anna = populate(store, "Anna", entries=7)
     ben = populate(store, "Ben", entries=3)
+    # An outcome measure answered (issue #18): erased with the person, like every row that names it.
+    MeasureResponses(store).add(
+        anna["person"],
+        measure_id="peg",
+        week=0,
+        recorded_at=datetime.now(UTC),
+        answers={"pain": 6, "enjoyment": 5, "activity": 4},
+        score=5.0,
+        knowledge_version="test",
+    )
     ben_before = rows_of(store, ben["person"])
     counts = store.erase_person(anna["person"])
-    assert counts == {"plans": 1, "exclusions": 2, "diary_entries": 7, "assessments": 2, "persons": 1}
+    assert counts == {
+        "plans": 1, "exclusions": 2, "diary_entries": 7, "assessments": 2, "measure_responses": 1,
+        "persons": 1,
+    }  # fmt: skip
     left = rows_mentioning(store, anna["person"])
-    assert set(left) >= {"persons", "assessments", "diary_entries", "plans", "exclusions"}
+    assert set(left) >= {
+        "persons",
+        "assessments",
+        "diary_entries",
+        "plans",
+        "exclusions",
+        "measure_responses",
+    }
     assert not any(left.values()), left
     for record_id in [*anna["assessments"], *anna["diary"], anna["plan"]]:
         assert not any(rows_mentioning(store, record_id).values())

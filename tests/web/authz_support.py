@@ -315,6 +315,7 @@ def owner_state(world: World, owner: str) -> tuple[object, ...]:
                 "SELECT id FROM exercise_feedback WHERE person_id = ? ORDER BY id",
                 "SELECT times, weekdays, email FROM reminder_settings WHERE person_id = ?",
                 "SELECT id, revoked_at FROM calendar_feeds WHERE person_id = ? ORDER BY id",
+                "SELECT id FROM measure_responses WHERE person_id = ? ORDER BY id",
             ]
             return tuple(tuple(db.execute(q, (person,)).fetchall()) for q in queries)
         practice = world.practices[owner].id

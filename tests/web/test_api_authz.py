@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from rueckenlotse.store.measures import MeasureResponses
 from rueckenlotse.store.practices import Practices
 
 from .api_fixtures import API, api_routes, make_app
@@ -61,6 +62,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/persons/{person_id}/diary"): _person_route(200),
     ("POST", "/persons/{person_id}/diary"): _person_route(201),
     ("GET", "/persons/{person_id}/plan"): _person_route(200),
+    # Outcome measures (issue #18): what is due with the course, and a response.
+    ("GET", "/persons/{person_id}/measures"): _person_route(200),
+    ("POST", "/persons/{person_id}/measures"): _person_route(201),
     # Data rights (SR-AUD-2, SR-DR-1): the owner alone, as every person route.
     ("GET", "/persons/{person_id}/access-log"): _person_route(200),
     ("GET", "/persons/{person_id}/export"): _person_route(200),
@@ -72,6 +76,10 @@ BODIES: dict[tuple[str, str], Callable[[], Any]] = {
     ("POST", "/assessments"): lambda: SELF_CARE,
     ("POST", "/questionnaire/next"): lambda: {"answers": {}},
     ("POST", "/persons/{person_id}/diary"): lambda: diary_entry(note="matrix"),
+    ("POST", "/persons/{person_id}/measures"): lambda: {
+        "measure_id": "psfs",
+        "answers": {"activity": [{"name": "Gehen", "value": 4}]},
+    },
 }
 QUERIES = {("GET", "/ask"): {"q": "Bandscheibe"}}
 
@@ -103,11 +111,12 @@ def _call(
         )
 
 
-def _counts(world: World) -> tuple[int, int]:
+def _counts(world: World) -> tuple[int, int, int]:
     a = world.parties["patient_a"]
     assert a.person_id
     with world.store() as store:
-        return len(store.list_diary(a.person_id)), len(store.list_assessments(a.person_id))
+        measures = len(MeasureResponses(store).of_person(a.person_id))
+        return len(store.list_diary(a.person_id)), len(store.list_assessments(a.person_id)), measures
 
 
 def test_every_api_route_has_a_row(tmp_path: Path) -> None:
@@ -171,7 +180,7 @@ def _own_paths(world: World, role: str) -> list[str]:
     if party.person_id:
         base = f"/persons/{party.person_id}"
         paths += [base, base + "/assessments", base + "/diary", base + "/plan", base + "/export"]
-        paths += [base + "/access-log"]
+        paths += [base + "/access-log", base + "/measures"]
     if party.practice_id:
         intake = (
             world.intake_x

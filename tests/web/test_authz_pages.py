@@ -23,7 +23,8 @@ import pytest
 from fastapi.routing import iter_route_contexts
 
 from rueckenlotse.plan.library import default_library
-from rueckenlotse.services.followup import report_for
+from rueckenlotse.services.followup import AlreadySaved, report_for
+from rueckenlotse.services.measures import record_response
 from rueckenlotse.settings import Settings
 from rueckenlotse.store.reminders import Reminders
 from rueckenlotse.web.app import create_app
@@ -212,6 +213,13 @@ def session_form(world: World, role: Role, client: httpx.Client, params: Mapping
     return {**fields, **hostile(world, role)}
 
 
+def measure_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    # The activities questionnaire of week 0, due since the intake (the PEG may be answered already).
+    fields = {"measure": "psfs", "week": "0", "entry_key": secrets.token_urlsafe(32)}
+    answers = {"activity-1-name": f"Gehen {role}", "activity-1-value": "4"}
+    return {**fields, **answers, **hostile(world, role)}
+
+
 def wrong_login_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
     return {"email": f"niemand-{secrets.token_hex(5)}@example.org", "password": "ein falsches Passwort"}
 
@@ -300,6 +308,18 @@ def with_feeds(world: World, params: Mapping[str, str]) -> None:
     """Both patients have a working calendar address (so revoking one changes something)."""
     for patient in world.patients.values():
         Reminders(world.store).new_feed(patient.person_id, "de", datetime.now(UTC))
+
+
+def with_peg(world: World, params: Mapping[str, str]) -> None:
+    """Both patients have answered the PEG of week 0 (so each has a course with its chart)."""
+    for owner, patient in world.patients.items():
+        try:
+            answers = {"pain": 5, "enjoyment": 4, "activity": 3}
+            record_response(
+                world.store, patient.person_id, "peg", answers, idempotency_key=f"authz-peg-{owner}" * 2
+            )
+        except AlreadySaved:
+            pass
 
 
 def scratch_excluded(world: World, params: Mapping[str, str]) -> None:
@@ -507,6 +527,18 @@ MATRIX: list[Row] = [
         form=session_form,
     ),
     Row("GET", "/mein-bereich/tagebuch/uebungen.csv", patient_only()),
+    # Outcome measures (issue #18): the questionnaires due, one posted, the course with its charts and CSV.
+    Row("GET", "/mein-bereich/fragebogen", patient_only("name")),
+    Row(
+        "POST",
+        "/mein-bereich/fragebogen",
+        patient_only(status=303, location="/mein-bereich/fragebogen?gespeichert=psfs", changes_own=True),
+        form=measure_form,
+    ),
+    Row("GET", "/mein-bereich/verlauf", patient_only("name")),
+    Row("GET", "/mein-bereich/verlauf/{measure_id}.svg", patient_only(), prepare=with_peg),
+    Row("GET", "/mein-bereich/verlauf/{measure_id}.svg", patient_only(status=404), target="missing"),
+    Row("GET", "/mein-bereich/verlauf/frageboegen.csv", patient_only()),
     Row("GET", "/mein-bereich/tagebuch/tagebuch.csv", patient_only("note")),
     # An entry id that is nobody's (each patient's own entries: test_diary_forms): 404 for patients.
     Row("GET", "/mein-bereich/tagebuch/eintrag/{entry_id}", patient_only(status=404)),
@@ -698,6 +730,7 @@ def params_of(world: World, target: str) -> dict[str, str]:
             "kind": "unbekannt",
             "module_id": "unbekannt",
             "exercise_id": "unbekannt",
+            "measure_id": "unbekannt",
             "token": "A" * 43,
         }
     if target:
@@ -713,6 +746,7 @@ def params_of(world: World, target: str) -> dict[str, str]:
         "kind": "clinician",
         "module_id": "movement_and_bed_rest",
         "exercise_id": "bird_dog",
+        "measure_id": "peg",
         "number": "0",
         "entry_id": MISSING_INTAKE,
     }

@@ -7,6 +7,7 @@ block, so the pages are checked exactly as served, CSP included.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -156,6 +157,47 @@ def dead_reset_link(page: Page) -> None:
     page.goto("/passwort-neu?code=abgelaufen")
 
 
+def signed_in_patient(page: Page) -> None:
+    """A new patient with a saved self-care intake, signed in on the page's browser."""
+    from urllib.parse import urlsplit
+
+    from .test_auth import own_client
+    from .test_patient import new_patient
+
+    page.goto("/")
+    origin = urlsplit(page.url)
+    server = type("Server", (), {"url": f"{origin.scheme}://{origin.netloc}"})()
+    with own_client(server) as web:  # type: ignore[arg-type]
+        new_patient(web)
+        page.context.add_cookies(
+            [
+                {"name": c.name, "value": c.value or "", "domain": origin.hostname, "path": "/"}
+                for c in web.cookies.jar
+            ]
+        )
+
+
+def measures_due(page: Page) -> None:
+    """The outcome measures due at the intake (issue #18): PEG and PSFS, one form each."""
+    signed_in_patient(page)
+    page.goto("/mein-bereich/fragebogen")
+
+
+def measures_with_errors(page: Page) -> None:
+    measures_due(page)
+    page.locator("#form-psfs #activity-2-value-4").check()
+    submit(page.locator("#form-psfs").get_by_role("button", name=re.compile("^Antworten speichern")))
+
+
+def course_with_values(page: Page) -> None:
+    """The course after the PEG: its chart, table and the sentence on the minimal important change."""
+    measures_due(page)
+    for item, value in (("pain", 6), ("enjoyment", 5), ("activity", 4)):
+        page.locator(f"#form-peg #{item}-{value}").check()
+    submit(page.locator("#form-peg").get_by_role("button", name=re.compile("^Antworten speichern")))
+    page.goto("/mein-bereich/verlauf")
+
+
 def session_today(page: Page) -> None:
     """Today's exercises of a signed-in patient with an intake (issue #17), timers shown by session.js."""
     from urllib.parse import urlsplit
@@ -240,6 +282,9 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "reminders": reminder_settings,
     "reminders-error": reminder_settings_error,
     "reminders-feed": reminder_settings_with_feed,
+    "measures": measures_due,
+    "measures-error": measures_with_errors,
+    "course": course_with_values,
 }
 
 

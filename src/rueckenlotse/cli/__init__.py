@@ -1,8 +1,8 @@
 """The `rueckenlotse` command line: a thin Typer layer over the library.
 
-One module per command group (assess, interview, person, diary, plan, data, practice, admin, keys, report,
-fhir, batch, serve); what they share (options, errors, exit codes, the store, progress) is in ``common``. This
-module builds the app and holds ``main``, the console script's entry point.
+One module per command group (assess, interview, person, diary, measure, plan, data, practice, admin, keys,
+report, fhir, batch, serve); what they share (options, errors, exit codes, the store, progress) is in
+``common``. This module builds the app and holds ``main``, the console script's entry point.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "person": "Personen (pseudonym: eine erzeugte ID, optional ein Name) / persons.",
     "plan": "Selbsthilfe-Plan: Bewegung, Übungen, Wissen (self-management plan).",
     "diary": "Schmerz- und Bewegungstagebuch (pain and activity diary).",
+    "measure": "Fragebögen zum Verlauf: offen, ausfüllen, Verlauf (outcome measures).",
     "practice": "Practices: create one, add clinicians, make API tokens, purge old intakes.",
     "admin": "Administration: API tokens, intake link, members, disable accounts, sessions, second factor.",
     "keys": "Data keys: make a new one, show which key each stored secret needs, rotate.",
@@ -90,9 +91,9 @@ def register_all(app: typer.Typer) -> None:
     A new group: add it here and its name with its one-line help to LAZY_COMMANDS above
     (tests/test_cli_startup.py fails when the two disagree).
     """
-    from . import admin, batch, data, diary, fhir, keys, person, plan, practice, report, serve
+    from . import admin, batch, data, diary, fhir, keys, measure, person, plan, practice, report, serve
 
-    for group in (person, data, plan, diary, serve, practice, admin, keys, report, fhir, batch):
+    for group in (person, data, plan, diary, measure, serve, practice, admin, keys, report, fhir, batch):
         group.register(app)
 
 

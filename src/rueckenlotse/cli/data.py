@@ -40,19 +40,27 @@ def export(
         Path | None, typer.Option("-o", "--output", help="Write the JSON here (default: stdout).")
     ] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write the diary as CSV here.")] = None,
+    measures_file: Annotated[
+        Path | None, typer.Option("--measures-csv", help="Also write the outcome measures as CSV here.")
+    ] = None,
     db: DbOption = None,
     lang: LangOption = Lang.de,
 ) -> None:
     """Export all data of one person as JSON, and the diary as CSV if asked.
 
-    Example: rueckenlotse export 3f2a… -o daten.json --csv tagebuch.csv
+    Example: rueckenlotse export 3f2a… -o daten.json --csv tagebuch.csv --measures-csv frageboegen.csv
     """
     from ..private_files import write_private
+    from ..store.exporting import measures_csv
+    from ..store.measures import MeasureResponses
 
     with user_errors(lang), open_store(db) as store:
         with progress(_t("export_progress", lang)) as update:
             data = store.export_person(person_id, progress=update)
             diary = store.diary_csv(person_id) if csv_file is not None else None
+            answers = None
+            if measures_file is not None:
+                answers = measures_csv(MeasureResponses(store).of_person(person_id))
         record_access(store, "export", person_id)
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
         if output is None:
@@ -64,6 +72,9 @@ def export(
             # utf-8-sig: spreadsheet programs read umlauts correctly only with the byte order mark.
             write_private(csv_file, diary.encode("utf-8-sig"))
             say(_t("csv_written", lang, path=csv_file))
+        if measures_file is not None and answers is not None:
+            write_private(measures_file, answers.encode("utf-8-sig"))
+            say(_t("measures_csv_written", lang, path=measures_file))
 
 
 def erase(

@@ -297,6 +297,16 @@ _PAIN_TYPES = {m.value: m for m in PainType}
 _RISKS = {m.value: m for m in ChronificationRisk}
 
 
+def derived_values(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
+    """The derived values of derived.yaml for one Case, by name: what the rules read (the STarT Back
+    total, subscale and group among them). An outcome measure scored by the engine reads them here."""
+    plan = _plan(kb)
+    env = case_env(case)
+    for name, fn in plan.derived:
+        env[name] = fn(env)
+    return {name: env[name] for name, _ in plan.derived}
+
+
 def evaluate(kb: KnowledgeBase, case: Case, lang: str = "de") -> Assessment:
     """Assess one validated Case with the given knowledge base."""
     plan = _plan(kb)

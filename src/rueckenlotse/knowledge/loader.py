@@ -29,6 +29,7 @@ from .drawings import DRAWINGS_FILE
 from .errors import owner_of, validation_error
 from .followup import FOLLOWUP_FILE, FollowUpSpec, build_followup
 from .library import EDUCATION_FILE, EXERCISES_FILE, SOURCES_FILE, Library, build_library
+from .measures import MEASURES_FILE, MeasureCatalogue, build_measures
 from .questionnaire import QUESTIONNAIRE_FILE, Questionnaire, parse_questionnaire
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "knowledge_files",
     "load_knowledge",
     "load_library_part",
+    "load_measures_part",
     "owner_of",
     "packaged_knowledge",
 ]
@@ -147,6 +149,18 @@ def load_diary_part(directory: Path = DATA_DIR) -> DiarySpec:
         raise validation_error(DIARY_FILE, raw, e) from None
 
 
+def load_measures_part(knowledge: Knowledge) -> MeasureCatalogue:
+    """Load and validate measures.yaml of ``knowledge``'s directory against its other parts."""
+    rules = knowledge.rules
+    return build_measures(
+        _read(knowledge.directory / MEASURES_FILE),
+        questionnaire=knowledge.questionnaire,
+        known_sources=set(rules.sources),
+        derived_names={d.name for d in rules.spec.derived},
+        checkpoint_weeks=set(knowledge.followup.parameters.milestone_weeks),
+    )
+
+
 def load_ask_screen(directory: Path = DATA_DIR) -> AskScreenSpec:
     """Load and validate the warning-sign lexicon of `ask`; a KnowledgeError names the bad entry."""
     raw = _read(directory / ASK_SCREEN_FILE)
@@ -201,9 +215,17 @@ class Knowledge:
         """What a practice's cohort table counts (cohort.yaml)."""
         return build_cohort(_read(self.directory / COHORT_FILE), set(self.rules.sources))
 
+    @cached_property
+    def measures(self) -> MeasureCatalogue:
+        """The outcome measures, checked against the questionnaire (items asked again), the sources, the
+        derived values (a score the engine derives) and the follow-up checkpoints (a week asked only
+        without improvement)."""
+        return load_measures_part(self)
+
     def load_all(self) -> Knowledge:
         """Read every part now (a broken file raises here, not when the part is first used)."""
-        for part in ("rules", "questionnaire", "library", "diary", "followup", "ask_screen", "cohort"):
+        parts = ("rules", "questionnaire", "library", "diary", "followup", "ask_screen", "measures", "cohort")
+        for part in parts:
             getattr(self, part)
         self._check_across()
         return self

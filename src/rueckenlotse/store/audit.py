@@ -39,10 +39,12 @@ ACTIONS = frozenset(
         "review.intake",  # marked reviewed
         "export",  # the person's data downloaded (JSON)
         "export.diary_csv",  # the person's diary downloaded as CSV
+        "export.measures_csv",  # the person's outcome measures downloaded as CSV
         "edit.diary_entry",  # a diary entry corrected (its new content is the entry; never here)
         "delete.diary_entry",  # a diary entry deleted (escalations it led to stay in the assessments)
         "read.report",  # a report (patient or clinician) made from the person's stored data (CLI)
         "read.diary",  # the person's diary shown (CLI)
+        "read.measures",  # the person's outcome measures and their course shown (CLI)
         "read.plan",  # the person's plan shown (CLI)
         "read.chart",  # the person's diary drawn into a file (CLI)
         "backup",  # the whole database copied into a file (recorded without person)

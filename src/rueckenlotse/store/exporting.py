@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..core.models import Region
 from ..plan.models import FUNCTION_ITEMS
 from . import audit, queries
-from .records import DiaryRecord, FeedbackRecord, ProgressCallback
+from .records import DiaryRecord, FeedbackRecord, MeasureRecord, ProgressCallback
 from .schema import (
     Account,
     AssessmentRow,
@@ -22,6 +22,7 @@ from .schema import (
     DiaryRow,
     Exclusion,
     ExerciseFeedbackRow,
+    MeasureResponse,
     Person,
     PlanRow,
     Practice,
@@ -34,7 +35,8 @@ from .schema import (
 EXPORT_FORMAT = "rueckenlotse-export"
 # 2: adds account, sessions and practice_intakes (revision 0003). 3: adds access_log (revision 0005).
 # 4: adds exercise_feedback (revision 0012) and reminders (revision 0013).
-EXPORT_FORMAT_VERSION = 4
+# 5: adds measures, the outcome measure responses (revision 0014).
+EXPORT_FORMAT_VERSION = 5
 
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -102,6 +104,23 @@ def feedback_section(rows: Iterable[ExerciseFeedbackRow]) -> list[dict[str, Any]
             "exercise_id": r.exercise_id,
             "done": r.done,
             "rating": r.rating,
+        }
+        for r in rows
+    ]
+
+
+def measure_section(rows: Iterable[MeasureResponse]) -> list[dict[str, Any]]:
+    """The outcome measures the person filled in: answers, score and the week each answers."""
+    return [
+        {
+            "id": r.id,
+            "measure_id": r.measure_id,
+            "week": r.week,
+            "recorded_at": _iso(r.recorded_at),
+            "created_at": _iso(r.created_at),
+            "answers": r.answers_json,
+            "score": r.score,
+            "knowledge_version": r.knowledge_version,
         }
         for r in rows
     ]
@@ -240,6 +259,7 @@ def export_person(session: Session, person: Person, progress: ProgressCallback) 
         ("assessments", lambda: assessment_section(queries.assessments_of(session, person_id))),
         ("diary", lambda: diary_section(queries.diary_of(session, person_id))),
         ("exercise_feedback", lambda: feedback_section(queries.feedback_of(session, person_id))),
+        ("measures", lambda: measure_section(queries.measures_of(session, person_id))),
         ("plans", lambda: plan_section(queries.plans_of(session, person_id))),
         ("exclusions", lambda: exclusion_section(queries.exclusions_of(session, person_id))),
         ("practice_intakes", lambda: intake_section(session, person_id)),
@@ -310,6 +330,40 @@ def feedback_csv(records: Sequence[FeedbackRecord]) -> str:
             f.exercise_id,
             "yes" if f.done else "no",
             f.rating or "",
+        ]
+        writer.writerow([neutralise_formula(str(cell)) for cell in cells])
+    return out.getvalue()
+
+
+MEASURE_COLUMNS: tuple[str, ...] = ("id", "measure_id", "week", "recorded_at", "score", "answers")
+
+
+def _answers_cell(answers: dict[str, Any]) -> str:
+    """The answers in one cell: ``item=value`` joined by "; " (a named activity as ``name=value``)."""
+    parts: list[str] = []
+    for key, value in answers.items():
+        if isinstance(value, list):
+            parts += [
+                f"{row.get('name', '')}={row.get('value', '')}" for row in value if isinstance(row, dict)
+            ]
+        else:
+            parts.append(f"{key}={'yes' if value is True else 'no' if value is False else value}")
+    return "; ".join(parts)
+
+
+def measures_csv(records: Sequence[MeasureRecord]) -> str:
+    """The outcome measures, one line per response, with a header; cells that cannot start a formula."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(MEASURE_COLUMNS)
+    for record in records:
+        cells = [
+            record.id,
+            record.measure_id,
+            "" if record.week is None else record.week,
+            record.recorded_at.isoformat(),
+            "" if record.score is None else f"{record.score:g}",
+            _answers_cell(record.answers),
         ]
         writer.writerow([neutralise_formula(str(cell)) for cell in cells])
     return out.getvalue()

@@ -15,6 +15,7 @@ from .schema import (
     DiaryRow,
     Exclusion,
     ExerciseFeedbackRow,
+    MeasureResponse,
     Person,
     PlanRow,
 )
@@ -50,3 +51,10 @@ def exclusions_of(session: Session, person_id: str) -> Sequence[Exclusion]:
 def feedback_of(session: Session, person_id: str) -> Sequence[ExerciseFeedbackRow]:
     query = select(ExerciseFeedbackRow).where(ExerciseFeedbackRow.person_id == person_id)
     return session.scalars(query.order_by(*FEEDBACK_ORDER)).all()
+
+
+def measures_of(session: Session, person_id: str) -> Sequence[MeasureResponse]:
+    """Outcome measure responses, by the moment the answers describe, then as written."""
+    query = select(MeasureResponse).where(MeasureResponse.person_id == person_id)
+    order = (MeasureResponse.recorded_at, MeasureResponse.created_at, MeasureResponse.id)
+    return session.scalars(query.order_by(*order)).all()

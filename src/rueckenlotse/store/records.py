@@ -12,7 +12,15 @@ from pydantic import BaseModel
 
 from ..core.models import Assessment, Case
 from ..plan.models import DiaryEntry, ExerciseFeedback
-from .schema import AssessmentRow, DiaryRow, Exclusion, ExerciseFeedbackRow, Person, PlanRow
+from .schema import (
+    AssessmentRow,
+    DiaryRow,
+    Exclusion,
+    ExerciseFeedbackRow,
+    MeasureResponse,
+    Person,
+    PlanRow,
+)
 
 # (done, total) – called repeatedly during long work; total may grow while the work runs.
 ProgressCallback = Callable[[int, int], None]
@@ -135,4 +143,33 @@ class FeedbackRecord:
                 },
                 strict=False,
             ),
+        )
+
+
+@dataclass(frozen=True)
+class MeasureRecord:
+    """One stored outcome measure response (``store.measures``)."""
+
+    id: str
+    person_id: str
+    measure_id: str
+    week: int | None
+    recorded_at: datetime
+    answers: dict[str, Any]
+    score: float | None
+    knowledge_version: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: MeasureResponse) -> MeasureRecord:
+        return cls(
+            id=row.id,
+            person_id=row.person_id,
+            measure_id=row.measure_id,
+            week=row.week,
+            recorded_at=row.recorded_at,
+            answers=dict(row.answers_json),
+            score=row.score,
+            knowledge_version=row.knowledge_version,
+            created_at=row.created_at,
         )

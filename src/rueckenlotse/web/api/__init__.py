@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import assessments, info, persons, practice, questionnaire
+from . import assessments, info, measures, persons, practice, questionnaire
 
 router = APIRouter()
 router.include_router(assessments.router)
 router.include_router(questionnaire.router)
 router.include_router(persons.router)
+router.include_router(measures.router)
 router.include_router(practice.router)
 router.include_router(info.router)

@@ -17,6 +17,7 @@ from . import (
     exercises,
     home,
     info,
+    measures,
     patient,
     practice,
     practice_admin,
@@ -32,6 +33,7 @@ router.include_router(home.router)
 router.include_router(patient.router)
 router.include_router(diary.router)
 router.include_router(session.router)
+router.include_router(measures.router)
 router.include_router(auth.router)
 router.include_router(account.router)
 router.include_router(practice.router)

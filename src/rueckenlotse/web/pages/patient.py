@@ -25,6 +25,7 @@ from ...services.followup import (
     current_plan,
     record_intake,
 )
+from ...services.measures import due_for
 from ...store import Store, throttling
 from ...store.account_records import Throttled
 from ...store.accounts import EmailTaken, checked_email
@@ -232,8 +233,17 @@ async def home(request: Request) -> Response:
         "latest_action": (kb.triage_action(latest.assessment, lang) if latest is not None else None),
         "emergency": latest is not None and latest.assessment.triage is Triage.emergency,
         "unverified": await run_in_threadpool(unverified_address, request, principal),
+        "measures_due": await run_in_threadpool(_due_titles, store, person_of(principal), lang),
     }
     return render(request, "patient_home.html", context, lang=lang)
+
+
+def _due_titles(store: Store, person_id: str, lang: str) -> list[str]:
+    """The titles of the outcome measures due now (none without an intake)."""
+    try:
+        return [d.measure.title.get(lang) for d in due_for(store, person_id)]
+    except NoIntake:
+        return []
 
 
 def local_date(day: dt.date, lang: str) -> str:
