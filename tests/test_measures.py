@@ -320,7 +320,6 @@ def _due(
         measures,
         regions=regions,
         intake_at=START + timedelta(weeks=intake_week),
-        episode_start=START,
         today=(START + timedelta(weeks=today_week)).date(),
         answered=answered,
         without_improvement=without_improvement or {},
@@ -329,35 +328,40 @@ def _due(
 
 
 def test_week_zero_at_the_intake_then_the_follow_up_weeks(measures: MeasureCatalogue) -> None:
+    # The intake is in week 1 of the episode; follow-up weeks count from the intake day.
     assert _due(measures, today_week=1) == [("peg", 0), ("psfs", 0)]
     done = (("peg", 0), ("psfs", 0))
-    assert _due(measures, today_week=1.9, answered=done) == []
-    # Week 2 of the episode: PEG, PSFS and PGIC (never at week 0).
-    assert _due(measures, today_week=2, answered=done) == [("peg", 2), ("psfs", 2), ("pgic", 2)]
+    assert _due(measures, today_week=2.9, answered=done) == []
+    # Two weeks after the intake: PEG, PSFS and PGIC (never at week 0).
+    assert _due(measures, today_week=3, answered=done) == [("peg", 2), ("psfs", 2), ("pgic", 2)]
     # Each (measure, week) once: answered, it is no longer due.
     later = (*done, ("peg", 2), ("psfs", 2), ("pgic", 2))
-    assert _due(measures, today_week=3.5, answered=later) == []
-    assert _due(measures, today_week=4, answered=later) == [("peg", 4), ("psfs", 4), ("pgic", 4)]
+    assert _due(measures, today_week=4.5, answered=later) == []
+    assert _due(measures, today_week=5, answered=later) == [("peg", 4), ("psfs", 4), ("pgic", 4)]
 
 
 def test_a_missed_week_lapses_for_the_latest(measures: MeasureCatalogue) -> None:
-    # Nothing answered by week 6: only week 6 is asked, once per measure.
-    assert _due(measures, today_week=6.5) == [("peg", 6), ("psfs", 6), ("pgic", 6)]
+    # Nothing answered by six weeks after the intake: only week 6 is asked, once per measure.
+    assert _due(measures, today_week=7.5) == [("peg", 6), ("psfs", 6), ("pgic", 6)]
     # A week before an answered one lapses too.
-    assert ("peg", 4) not in _due(measures, today_week=6.5, answered=(("peg", 6),))
+    assert ("peg", 4) not in _due(measures, today_week=7.5, answered=(("peg", 6),))
 
 
-def test_weeks_before_the_intake_have_passed(measures: MeasureCatalogue) -> None:
-    # Intake in week 5 of the episode: weeks 2 and 4 had passed; week 0 at once, then 6 and 12.
-    assert _due(measures, intake_week=5, today_week=5) == [("peg", 0), ("psfs", 0)]
+def test_long_standing_pain_is_followed_up_from_the_intake(measures: MeasureCatalogue) -> None:
+    # Intake in week 20 of the episode (chronic pain): week 0 at once, then 2, 4, 6 and 12 weeks after it.
+    assert _due(measures, intake_week=20, today_week=20) == [("peg", 0), ("psfs", 0)]
     done = (("peg", 0), ("psfs", 0))
-    assert _due(measures, intake_week=5, today_week=6, answered=done) == [
-        ("peg", 6),
-        ("psfs", 6),
-        ("pgic", 6),
+    assert _due(measures, intake_week=20, today_week=21.9, answered=done) == []
+    assert _due(measures, intake_week=20, today_week=22, answered=done) == [
+        ("peg", 2),
+        ("psfs", 2),
+        ("pgic", 2),
     ]
-    # Intake after week 12: only the intake's week 0.
-    assert _due(measures, intake_week=20, today_week=30, answered=done) == []
+    assert _due(measures, intake_week=20, today_week=32.5, answered=done) == [
+        ("peg", 12),
+        ("psfs", 12),
+        ("pgic", 12),
+    ]
 
 
 def test_startback_again_only_without_improvement(measures: MeasureCatalogue) -> None:

@@ -1,4 +1,4 @@
-"""What the cohort tests share: the literal change rules of issue #18 (until measures.yaml is wired), a
+"""What the cohort tests share: the literal change rules of issue #18 (measures.yaml must state the same), a
 reporting date, a store with a practice, and a Python reference of the cohort rules (``reference_rows``)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from rueckenlotse.core.cohort import DIARY_PAIN, TRIAGE_RANK, CohortParams, Coho
 from rueckenlotse.core.measures import ChangeRule, judge_change
 
 RULES: dict[str, ChangeRule] = {
-    "peg3": ChangeRule(kind="difference", direction="lower_better", mic_fraction=0.3),
+    "peg": ChangeRule(kind="difference", direction="lower_better", mic_fraction=0.3),
     "psfs": ChangeRule(kind="difference", direction="higher_better", mic_points=2.0),
     "pgic": ChangeRule(kind="category", better=frozenset({1, 2}), worse=frozenset({6, 7})),
 }

@@ -14,7 +14,7 @@ import yaml
 
 from rueckenlotse.core.kb import KnowledgeError
 from rueckenlotse.knowledge import DATA_DIR, load_knowledge, packaged_knowledge
-from rueckenlotse.services.cohort import explanations
+from rueckenlotse.services.cohort import explanations, measure_rules
 
 from .support import RULES
 
@@ -33,7 +33,7 @@ def _broken(tmp_path: Path, mutate: Mutate) -> Path:
 
 def test_the_packaged_definition() -> None:
     params = packaged_knowledge().cohort.params()
-    assert params.weeks == (4, 12) and params.measures == ("peg3", "psfs", "pgic")
+    assert params.weeks == (4, 12) and params.measures == ("peg", "psfs", "pgic")
     assert params.window_weeks == 12 and params.gap_days == 14 and params.min_cell == 5
     assert params.diary_pain is not None and params.diary_pain.mic_points == 2
     assert params.diary_pain.mic_fraction == 0.3
@@ -51,12 +51,20 @@ def test_the_packaged_definition() -> None:
         (lambda d: d["diary_pain"].update(sources=["erfunden-2030"]), "erfunden-2030"),
         (lambda d: d["small_cells"].update(min_count=1), "min_count"),
         (lambda d: d["diary_stop"].update(gap_days=100), "gap_days"),
+        (lambda d: d["measures"].append({**d["measures"][0], "id": "odi"}), "odi"),
     ],
 )
 def test_a_broken_definition_fails_at_load(tmp_path: Path, mutate: Mutate, key: str) -> None:
     with pytest.raises(KnowledgeError, match=rf"^{re.escape('cohort.yaml')}: ") as error:
         load_knowledge(_broken(tmp_path, mutate))
     assert key in str(error.value)
+
+
+def test_the_cohort_judges_by_the_measures_own_change_rules() -> None:
+    """The cohort's "improved" is the measure's minimal important change from measures.yaml, the same rule
+    the person's course page uses; these are the rules issue #18 states."""
+    rules = measure_rules()
+    assert {m: rules[m] for m in RULES} == RULES
 
 
 def test_the_explanations_state_the_rules() -> None:

@@ -129,7 +129,7 @@ PGIC_EDGES = [(None, v / 2) for v in range(0, 17)]
 @pytest.mark.parametrize("run", [_sqlite, _duckdb], ids=["sqlite", "duckdb"])
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=rule_and_pairs())
-@example(case=(RULES["peg3"], PEG_EDGES))
+@example(case=(RULES["peg"], PEG_EDGES))
 @example(case=(RULES["psfs"], [(3.0, 5.0), (3.0, 4.9), (6.0, 4.0), (1.1, 3.1), (5.1, 3.1), (None, 1.0)]))
 @example(case=(RULES["pgic"], PGIC_EDGES))
 def test_sql_judges_as_python(run: Runner, case: tuple[ChangeRule, list[Pair]]) -> None:
@@ -138,7 +138,7 @@ def test_sql_judges_as_python(run: Runner, case: tuple[ChangeRule, list[Pair]]) 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=rule_and_pairs())
-@example(case=(RULES["peg3"], PEG_EDGES))
+@example(case=(RULES["peg"], PEG_EDGES))
 @example(case=(RULES["pgic"], PGIC_EDGES))
 def test_sql_judges_as_python_on_postgres(postgres: Any, case: tuple[ChangeRule, list[Pair]]) -> None:
     _check(_postgres(postgres), *case)

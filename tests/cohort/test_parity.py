@@ -86,7 +86,7 @@ def test_the_courses_are_plausible_and_cover_the_rules(batch_rows: list[CohortRo
         if row.is_change:
             assert row.better and row.same and row.worse, row  # every verdict occurs
             assert row.n == sum(getattr(row, p) or 0 for p in ("better", "same", "worse", "no_baseline"))
-    assert by_item[("peg3", 4)].no_baseline and not by_item[("pgic", 4)].no_baseline
+    assert by_item[("peg", 4)].no_baseline and not by_item[("pgic", 4)].no_baseline
     assert 0 < by_item[("escalated", None)].count < courses / 5  # type: ignore[operator]
     assert 0 < by_item[("stopped_diary", None)].count < by_item[("stopped_diary", None)].n  # type: ignore[operator]
 

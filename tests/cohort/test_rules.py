@@ -53,14 +53,14 @@ def test_a_week_answer_without_a_baseline(store: Store, tmp_path: Path) -> None:
         store,
         tmp_path,
         [
-            course(1, measures=[("peg3", 4, 28, 3.0), ("pgic", 4, 28, 2.0)]),  # no week 0
-            course(2, measures=[("peg3", 0, 0, 6.0), ("peg3", 4, 28, 4.2)]),  # 30 % of 6 = 1.8: reached
-            course(3, measures=[("peg3", 0, 0, 6.0), ("peg3", 4, 28, 4.3)]),
+            course(1, measures=[("peg", 4, 28, 3.0), ("pgic", 4, 28, 2.0)]),  # no week 0
+            course(2, measures=[("peg", 0, 0, 6.0), ("peg", 4, 28, 4.2)]),  # 30 % of 6 = 1.8: reached
+            course(3, measures=[("peg", 0, 0, 6.0), ("peg", 4, 28, 4.3)]),
         ],
     )
-    assert rows[("peg3", 4)] == CohortRow(1, "peg3", 4, 1, 1, 0, 1, 3, None)
+    assert rows[("peg", 4)] == CohortRow(1, "peg", 4, 1, 1, 0, 1, 3, None)
     assert rows[("pgic", 4)].better == 1 and rows[("pgic", 4)].no_baseline == 0
-    assert rows[("peg3", 12)].n == 0
+    assert rows[("peg", 12)].n == 0
 
 
 def test_the_answer_given_last_counts_and_nothing_after_the_reporting_date(
@@ -132,9 +132,9 @@ def test_the_diary_pain_row(store: Store, tmp_path: Path) -> None:
 def test_only_active_shares_of_the_practice_and_the_latest_intake(store: Store) -> None:
     practices = Practices(store)
     ours, theirs = practices.create_practice("Unsere"), practices.create_practice("Andere")
-    shared = [course(i, measures=[("peg3", 0, 0, 8.0), ("peg3", 4, 28, 2.0)]) for i in range(1, 4)]
+    shared = [course(i, measures=[("peg", 0, 0, 8.0), ("peg", 4, 28, 2.0)]) for i in range(1, 4)]
     load_courses(store, ours.id, shared, knowledge_version="test")
-    load_courses(store, theirs.id, [course(9, measures=[("peg3", 4, 28, 2.0)])], knowledge_version="test")
+    load_courses(store, theirs.id, [course(9, measures=[("peg", 4, 28, 2.0)])], knowledge_version="test")
     assert practice_cohort(store, ours.id, AS_OF, PARAMS, RULES)[0].better == 3
     with store.transaction() as session:
         person = session.query(CourseShare.person_id).filter(CourseShare.practice_id == ours.id).first()[0]
@@ -172,7 +172,7 @@ def test_without_the_diary_pain_row(store: Store, tmp_path: Path) -> None:
     [
         ({"intake_triage": "dringend"}, "intake_triage"),
         ({"diary": [{"day": 1, "max_pain": 11}]}, "max_pain"),
-        ({"measures": [{"measure": "peg3", "week": 200, "day": 0, "score": 1.0}]}, "week"),
+        ({"measures": [{"measure": "peg", "week": 200, "day": 0, "score": 1.0}]}, "week"),
         ({"escalations": [{"day": 1, "triage": "sofort"}]}, "triage"),
         ({"start": None}, "start"),
     ],

@@ -20,7 +20,7 @@ from .support import RULES
 K = 5
 
 
-def change(better: int, same: int, worse: int, no_baseline: int = 0, item: str = "peg3") -> CohortRow:
+def change(better: int, same: int, worse: int, no_baseline: int = 0, item: str = "peg") -> CohortRow:
     return CohortRow(1, item, 4, better, same, worse, no_baseline, better + same + worse + no_baseline, None)
 
 
@@ -95,7 +95,7 @@ def test_the_table_the_files_and_the_chart_show_small_counts_as_less_than_5() ->
     assert "< 5" in text and ",3," not in text and ",2," not in text
     assert text.splitlines()[1] == "PEG-3 (Schmerz und Alltag),4,verdeckt,30,< 5,0,45,,"
     data = json_of(table)
-    assert data["rows"][0] == {"item": "peg3", "week": 4, "better": "hidden", "same": 30, "worse": "< 5",
+    assert data["rows"][0] == {"item": "peg", "week": 4, "better": "hidden", "same": 30, "worse": "< 5",
                                "no_baseline": 0, "n": 45}  # fmt: skip
     assert data["rows"][1] == {"item": "escalated", "n": 45, "count": "< 5"}
     bar = ChartBar(

@@ -84,18 +84,20 @@ def test_recorded_once_per_form_and_per_week(store: Store) -> None:
     assert stored[0].knowledge_version and _due(store, person) == [("psfs", 0)]
 
 
-def test_weeks_follow_the_episode_and_a_missed_week_lapses(store: Store) -> None:
-    # Intake 5 weeks ago with a week of pain before: the episode is in week 6 today.
+def test_weeks_count_from_the_intake_and_a_missed_week_lapses(store: Store) -> None:
+    # Intake 5 weeks ago (with a week of pain before): follow-up weeks count from the intake day.
     person = _person(store, weeks_ago=5)
     intake_day = (NOW - dt.timedelta(weeks=5)).date()
     assert _due(store, person, today=intake_day) == [("peg", 0), ("psfs", 0)]
     record_response(store, person, "peg", PEG, at=NOW - dt.timedelta(weeks=5))
-    # Week 2 of the episode began a week after the intake: PEG, PSFS (its week 0 lapsed) and PGIC.
-    week_2 = intake_day + dt.timedelta(weeks=1)
+    # Two weeks after the intake: PEG, PSFS (its week 0 lapsed) and PGIC.
+    week_2 = intake_day + dt.timedelta(weeks=2)
+    assert _due(store, person, today=week_2 - dt.timedelta(days=1)) == [("psfs", 0)]
     assert _due(store, person, today=week_2) == [("peg", 2), ("psfs", 2), ("pgic", 2)]
-    assert _due(store, person) == [("peg", 6), ("psfs", 6), ("pgic", 6)]
-    assert next_due(store, person) == (NOW - dt.timedelta(weeks=6) + dt.timedelta(weeks=12)).date()
-    assert record_response(store, person, "pgic", {"change": 3}).week == 6
+    # Five weeks after it (today): week 4 is the latest due, week 2 lapsed.
+    assert _due(store, person) == [("peg", 4), ("psfs", 4), ("pgic", 4)]
+    assert next_due(store, person) == intake_day + dt.timedelta(weeks=6)
+    assert record_response(store, person, "pgic", {"change": 3}).week == 4
 
 
 def test_startback_again_at_week_4_only_without_improvement(store: Store) -> None:

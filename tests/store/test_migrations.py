@@ -339,7 +339,7 @@ def data_0014(conn: Connection) -> None:
             insert(t["measure_responses"]).values(
                 id=f"m{n:031x}",
                 person_id=person,
-                measure_id="peg3",
+                measure_id="peg",
                 recorded_at=NOW,
                 week=week,
                 answers_json={"pain": 7, "enjoyment": 7, "activity": 7},

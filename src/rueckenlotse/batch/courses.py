@@ -5,7 +5,7 @@ date only, the start; everything else is a day of the course (day 0 = the intake
 
     {"course": "c0000001", "start": "2026-09-01", "intake_triage": "routine",
      "diary": [{"day": 0, "max_pain": 6}, ...],
-     "measures": [{"measure": "peg3", "week": 0, "day": 0, "score": 6.33}, ...],
+     "measures": [{"measure": "peg", "week": 0, "day": 0, "score": 6.33}, ...],
      "escalations": [{"day": 17, "triage": "soon"}]}
 
 ``escalations`` are the stored re-screens of the diary (``assessments.source = 'diary_rescreen'``): the
@@ -98,7 +98,7 @@ def generate_course(rng: random.Random, number: int, as_of: date) -> dict[str, A
             continue
         day = 0 if week == 0 else max(0, 7 * week + rng.randint(-2, 3))
         level = pain(day)
-        answers = [("peg3", round(_clamp(level + rng.gauss(0, 1), 0, 10), 1 if rng.random() < 0.5 else 2))]
+        answers = [("peg", round(_clamp(level + rng.gauss(0, 1), 0, 10), 1 if rng.random() < 0.5 else 2))]
         answers.append(("psfs", round(_clamp(10 - level + rng.gauss(0, 1.2), 0, 10), rng.choice((0, 1, 2)))))
         if week:
             change = (baseline - level) / max(baseline, 1)

@@ -231,7 +231,11 @@ class Knowledge:
         return self
 
     def _check_across(self) -> None:
-        """What one file needs of another: each milestone (a checkpoint week) has its text."""
+        """What one file needs of another: each milestone (a checkpoint week) has its text; each measure the
+        cohort reports is an outcome measure (its change rule comes from there)."""
+        unknown = sorted({m.id for m in self.cohort.measures} - set(self.measures.ids))
+        if unknown:
+            raise KnowledgeError(f"{COHORT_FILE}: measures: not in {MEASURES_FILE}: {unknown}")
         for week in self.followup.parameters.milestone_weeks:
             key = f"plan.milestone.week_{week}"
             if key not in self.library.ui:

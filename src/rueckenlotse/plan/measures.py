@@ -365,16 +365,16 @@ def due_measures(
     *,
     regions: Collection[str],
     intake_at: datetime,
-    episode_start: datetime,
     today: date,
     answered: Collection[tuple[str, int]],
     without_improvement: Mapping[int, date],
 ) -> list[DueMeasure]:
     """The measures due on ``today``, in the catalogue's order, each once with the week it answers.
 
-    Week 0 is due from the intake on. Week N > 0 is due from the day week N of the episode begins
-    (``episode_start`` + N weeks, as the follow-up checkpoints count); a week that began on or before the
-    intake day has passed already (the intake's answers stand for it). A week ``only_without_improvement``
+    Week 0 is due from the intake on, week N > 0 from N weeks after the intake day: outcomes are measured
+    from the start of the course, as in outcome studies, so that a person who comes with long-standing pain
+    is followed up as one with new pain (counting from the pain's onset, every follow-up week of chronic
+    pain would lie before the intake). A week ``only_without_improvement``
     is due from the day the diary's check of that week (``without_improvement``: week -> day checked)
     found no meaningful improvement, and not otherwise. A week is due until it is answered; of several due
     weeks only the latest is asked (the earlier ones lapse), and a week before an answered one lapses too.
@@ -390,7 +390,7 @@ def due_measures(
         latest_answer = max(done.get(measure.id, set()), default=-1)
         open_weeks: list[DueMeasure] = []
         for week in measure.schedule.weeks:
-            since = _due_since(measure, week, intake_day, episode_start, without_improvement)
+            since = _due_since(measure, week, intake_day, without_improvement)
             if since is None or since > today or week <= latest_answer:
                 continue
             open_weeks.append(DueMeasure(measure, week, since))
@@ -404,7 +404,6 @@ def next_due_day(
     *,
     regions: Collection[str],
     intake_at: datetime,
-    episode_start: datetime,
     today: date,
     answered: Collection[tuple[str, int]],
 ) -> date | None:
@@ -419,7 +418,7 @@ def next_due_day(
             continue
         latest_answer = max((w for m, w in answered if m == measure.id), default=-1)
         for week in measure.schedule.weeks:
-            since = _due_since(measure, week, intake_day, episode_start, {})
+            since = _due_since(measure, week, intake_day, {})
             if since is not None and since > today and week > latest_answer:
                 days.append(since)
     return min(days, default=None)
@@ -429,15 +428,12 @@ def _due_since(
     measure: Measure,
     week: int,
     intake_day: date,
-    episode_start: datetime,
     without_improvement: Mapping[int, date],
 ) -> date | None:
     if measure.schedule.only_without_improvement:
+        # Tied to the diary's check of that episode week (NVL: a risk re-screen after 4 weeks of pain).
         return without_improvement.get(week)
-    if week == 0:
-        return intake_day
-    begins = (episode_start + timedelta(weeks=week)).date()
-    return begins if begins > intake_day else None
+    return intake_day + timedelta(weeks=week)
 
 
 # ---- words for people -----------------------------------------------------------------------------------

@@ -10,9 +10,8 @@ or date, only counts and the reporting date.
 Every reading of a practice's table is audited (``read.cohort``, ``export.cohort_csv``), with the practice
 and without a person.
 
-The change rules (minimal important change) of the measures come from ``knowledge/data/measures.yaml``;
-until that file is in the knowledge base, ``measure_rules()`` gives the rules issue #18 states (see there).
-Every other function takes the rules as a parameter.
+The change rules (minimal important change) of the measures come from ``knowledge/data/measures.yaml``
+(``measure_rules()``); every other function takes the rules as a parameter.
 """
 
 from __future__ import annotations
@@ -39,17 +38,9 @@ COUNT_COLUMNS = (*PARTS, "n", "count", "of")
 
 
 def measure_rules() -> Mapping[str, ChangeRule]:
-    """The change rule of each reported measure (measure id -> rule).
-
-    TO WIRE: measures.yaml (PEG-3, PSFS, PGIC, STarT Back with their ``change:`` rules) is written apart;
-    once the knowledge base loads it, return its rules here (``{m.id: m.change.rule() for m in ...}``) and
-    drop the literal ones below, which are issue #18's statement of those rules.
-    """
-    return {
-        "peg3": ChangeRule(kind="difference", direction="lower_better", mic_fraction=0.3),
-        "psfs": ChangeRule(kind="difference", direction="higher_better", mic_points=2.0),
-        "pgic": ChangeRule(kind="category", better=frozenset({1, 2}), worse=frozenset({6, 7})),
-    }
+    """The change rule (minimal important change) of each outcome measure, as measures.yaml states it:
+    the cohort counts "improved" by the same rule the person's own course page shows."""
+    return {m.id: m.change_rule for m in packaged_knowledge().measures.measures}
 
 
 def cohort_spec() -> CohortSpec:

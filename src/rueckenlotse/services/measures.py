@@ -3,10 +3,9 @@ person's series with "besser / gleich / schlechter" against the first value.
 
 One place for what the web pages, the API and the command line do, so all behave alike:
 
-- Due: the week of the pain episode is counted as the follow-up checkpoints count it (``plan.trends``:
-  the intake minus the Case's duration); ``plan.measures.due_measures`` says which (measure, week) is due,
-  each once, from its day until answered. STarT Back again is due in week 4 only when the diary's week-4
-  check (``report_for``) found no meaningful improvement, from the day of that check.
+- Due: weeks count from the intake day (``plan.measures.due_measures`` says which (measure, week) is due,
+  each once, from its day until answered). STarT Back again is due only when the diary's week-4 check of
+  the pain episode (``report_for``) found no meaningful improvement, from the day of that check.
 - Recorded once: the answers are checked and scored by the engine (``plan.measures``) and kept with the
   knowledge version; a form's idempotency key saves one response however often it is posted, and a week
   already answered is no longer due.
@@ -34,7 +33,6 @@ from ..plan.measures import (
     next_due_day,
     score_response,
 )
-from ..plan.trends import episode_start
 from ..store import audit
 from ..store.audit import Actor
 from ..store.errors import StoreError
@@ -81,7 +79,6 @@ def _due(store: Store, person_id: str, intake: AssessmentRecord, today: dt.date)
         default_measures(),
         regions=list(intake.case.regions),
         intake_at=intake.created_at,
-        episode_start=episode_start(intake.case, intake.created_at),
         today=today,
         answered=MeasureResponses(store).answered(person_id),
         without_improvement=_without_improvement(store, person_id),
@@ -101,7 +98,6 @@ def next_due(store: Store, person_id: str, *, today: dt.date | None = None) -> d
         default_measures(),
         regions=list(intake.case.regions),
         intake_at=intake.created_at,
-        episode_start=episode_start(intake.case, intake.created_at),
         today=today or _now().date(),
         answered=MeasureResponses(store).answered(person_id),
     )
