@@ -60,6 +60,13 @@ ACTIONS = frozenset(
         "admin.reset_second_factor",  # an account's TOTP forgotten (set up anew at the next sign-in)
         "password.reset",  # an account's password set anew through a link mailed to its address
         "password.change",  # an account's password changed by its owner, signed in
+        # Shared courses (issue #18; services.sharing), with the person and the practice.
+        "share.grant",  # the person shares their course with the practice (again)
+        "share.revoke",  # the person stopped sharing their course with the practice
+        "list.courses",  # a practice's list of shared courses (no person: one row per listing)
+        "read.course",  # a shared course shown to a practice (diary trend, escalations, plan)
+        "adjust.plan",  # a practice changed the shared person's plan (exclude, add, level, note)
+        "undo.plan_adjustment",  # a practice undid one of its changes to the plan
     }
 )
 # Actions done by a practice (clinician or API token): kept, without the person, when the person is erased.
