@@ -30,7 +30,7 @@ _ids = iter(range(10_000_000))
 
 
 def change(kind: str, *, on: dt.date = START, **values: Any) -> PracticeAdjustment:
-    return PracticeAdjustment(id=f"a{next(_ids)}", kind=kind, practice="Praxis Nord", on=on, **values)  # type: ignore[arg-type]
+    return PracticeAdjustment(id=f"a{next(_ids)}", kind=kind, practice="Praxis Nord", on=on, **values)
 
 
 def plan_for(data: dict[str, Any], *adjustments: PracticeAdjustment, **kwargs: Any) -> Plan:

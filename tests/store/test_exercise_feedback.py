@@ -65,7 +65,7 @@ def test_feedback_is_exported_as_json_and_csv_and_erased_with_the_person(store: 
     store.add_feedback(anna, feedback("bridge", "pain_after"))
     store.add_feedback(ben, feedback("cat_cow", "fits"))
     data = store.export_person(anna)
-    assert data["format_version"] == 4
+    assert data["format_version"] == 5
     assert [(f["exercise_id"], f["done"], f["rating"]) for f in data["exercise_feedback"]] == [
         ("bridge", True, "pain_after")
     ]

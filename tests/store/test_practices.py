@@ -453,7 +453,7 @@ def test_export_has_the_account_sessions_and_intakes_but_no_secrets(store: Store
     accounts, practices = make_accounts(store), Practices(store)
     anna = person_with_everything(store, accounts, practices)
     data = store.export_person(anna["person"])
-    assert data["format_version"] == 4
+    assert data["format_version"] == 5
     assert data["account"] == {
         "email": "anna.loeschen@example.org",
         "role": "patient",

@@ -169,7 +169,7 @@ def test_a_patient_downloads_all_data_and_the_reports(
     assert data["account"]["email"] == anna.email and "password_hash" not in json.dumps(data)
     assert [d["entry"]["note"] for d in data["diary"]] == [anna.note]
     assert data["assessments"] and data["plans"]
-    assert data["format_version"] == 4 and isinstance(data["access_log"], list)
+    assert data["format_version"] == 5 and isinstance(data["access_log"], list)
     assert bruno.name not in download.text and bruno.note not in download.text
     for kind in ("patient", "clinician"):
         report = anna.client.get(f"/mein-bereich/bericht/{kind}", timeout=PDF_TIMEOUT)
