@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from . import (
     account,
     auth,
+    course,
     data,
     diary,
     exercises,
@@ -24,6 +25,7 @@ from . import (
     reminders,
     reports,
     session,
+    sharing,
 )
 
 router = APIRouter()
@@ -42,3 +44,5 @@ router.include_router(info.router)
 router.include_router(exercises.router)
 router.include_router(reminders.router)
 router.include_router(pwa.router)
+router.include_router(sharing.router)
+router.include_router(course.router)
