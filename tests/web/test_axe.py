@@ -212,6 +212,13 @@ def reminder_settings_with_feed(page: Page) -> None:
     assert page.evaluate("navigator.clipboard.readText()") == address
 
 
+def share_page(page: Page) -> None:
+    """A new patient's sharing page (issue #18): no practice yet. With a practice, its consent error, the
+    practice's course list and course page, and the plan with a practice's change: test_share_journey.py."""
+    reminder_settings(page)
+    submit(page.get_by_role("link", name="Teilen"))
+
+
 PAGES: dict[str, Callable[[Page], None]] = {
     "start": start_page,
     "question": first_question,
@@ -240,6 +247,7 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "reminders": reminder_settings,
     "reminders-error": reminder_settings_error,
     "reminders-feed": reminder_settings_with_feed,
+    "share": share_page,
 }
 
 

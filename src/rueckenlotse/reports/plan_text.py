@@ -182,7 +182,12 @@ class _PlanView:
         head = Text(f"{item.title} – {self.dose(item)}", style="bold")
         if item.replaces is not None:
             replaced = self.lib.exercises[item.replaces].title.get(self.lang)
-            head.append(f"  ({self.t('plan.replaces', title=replaced)})", style="dim")
+            said = (
+                self.st("replaces", title=replaced)
+                if item.by_practice
+                else self.t("plan.replaces", title=replaced)
+            )
+            head.append(f"  ({said})", style="dim")
         if item.by_practice:
             head.append(f"  [{self.st('item_mark')}]", style="bold")
         body: list[RenderableType] = [head, Text(self.t("plan.how") + ":", style="italic")]
