@@ -179,7 +179,8 @@ def test_erasing_an_account_leaves_nothing_of_it_in_any_table(store: Store) -> N
 
     import pyotp
 
-    from rueckenlotse.services import data_rights
+    from rueckenlotse.services import data_rights, sharing
+    from rueckenlotse.services.sharing import PlanChange
     from rueckenlotse.store import throttling
     from rueckenlotse.store.audit import Actor
 
@@ -204,6 +205,13 @@ def test_erasing_an_account_leaves_nothing_of_it_in_any_table(store: Store) -> N
     data_rights.record(store, clinician, "read.intake", person_id=person.id, practice_id=practice.id)
     patient = Actor("patient", account.id, "web")
     data_rights.export_person(store, patient, person.id)
+    # The course shared with the practice, and a clinician's change to the plan with a note (issue #18).
+    doctor = accounts.create_clinician("doc-ost@praxis.example", PASSWORD, practice.id)
+    sharing.grant(store, patient, person.id, practice.id)
+    note = "PRAXISNOTIZ-" + "z" * 20
+    sharing.adjust(
+        store, Actor("clinician", doctor.id, "web"), practice.id, person.id, PlanChange("note", note=note)
+    )
     other_before = store.export_person(other_person.id)
     keys = [throttling.attempt_key("email", email), throttling.attempt_key("totp", account.id)]
     # And the address together with the client, which erasure cannot compute without the client.
@@ -214,12 +222,13 @@ def test_erasing_an_account_leaves_nothing_of_it_in_any_table(store: Store) -> N
     needles = [person.id, account.id, email, sealed, intake.id, assessment.id, diary, *keys]
     assert all(any(rows_mentioning(store, needle).values()) for needle in needles)
     covered = store.rows_of_person(person.id)
-    assert covered["accounts.person_id"] == 1 and covered["audit_events.person_id"] == 2
+    assert covered["accounts.person_id"] == 1 and covered["audit_events.person_id"] == 4
+    assert covered["course_shares.person_id"] == 1 and covered["plan_adjustments.person_id"] == 1
     assert covered["web_sessions.account_id"] == 2
 
     data_rights.erase_account(store, patient, person.id)
 
-    for needle in [*needles, "Zelda-Unverwechselbar", "GEHEIM-"]:
+    for needle in [*needles, "Zelda-Unverwechselbar", "GEHEIM-", "PRAXISNOTIZ-"]:
         left = rows_mentioning(store, needle)
         assert not any(left.values()), (needle, left)
     assert not any(store.rows_of_person(person.id).values())

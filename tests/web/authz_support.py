@@ -16,7 +16,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -103,6 +103,11 @@ class World:
     pending_clinician: Clinician
     saved_state: str  # a complete anonymous intake, signed: what "Speichern" posts
     scratch_exercise: str  # in no seeded plan: free to exclude and include again
+    # Shared courses (issue #18): A and B each sent an intake to X while signed in; A shares the course
+    # with X, B does not. The practice addresses a course by an intake id of its own.
+    course_intake: str = ""  # A's intake at X
+    unshared_intake: str = ""  # B's intake at X
+    scratch: dict[str, str] = field(default_factory=dict)  # ids made by a row's preparation
 
     @property
     def db(self) -> Path:
@@ -220,6 +225,17 @@ def seed_patient(server: LiveServer, client: httpx.Client, label: str, exclude_i
     return Patient(email, person_of_email(server.data_dir / "web.db", email), name, note, excluded)
 
 
+def send_signed_in(server: LiveServer, client: httpx.Client, practice: Practice, person_id: str) -> str:
+    """A signed-in patient sends a result through the practice's link: the intake is their own person's
+    (issue #18). Returns its id."""
+    sent = client.post(f"/p/{practice.code}/senden", data=confirmed_form(client, practice.code))
+    assert sent.status_code == 303, sent.text[:500]
+    with sql(server.data_dir / "web.db") as db:
+        query = "SELECT id FROM practice_intakes WHERE practice_id = ? AND person_id = ?"
+        ((intake_id,),) = db.execute(query, (practice.id, person_id)).fetchall()
+    return str(intake_id)
+
+
 def exclude_offers(plan_html: str) -> list[str]:
     """The exercises the plan page offers to exclude (one form each)."""
     return [m for form in EXCLUDE_FORM.findall(plan_html) for m in EXERCISE.findall(form)]
@@ -316,6 +332,8 @@ def owner_state(world: World, owner: str) -> tuple[object, ...]:
                 "SELECT times, weekdays, email FROM reminder_settings WHERE person_id = ?",
                 "SELECT id, revoked_at FROM calendar_feeds WHERE person_id = ? ORDER BY id",
                 "SELECT id FROM measure_responses WHERE person_id = ? ORDER BY id",
+                "SELECT practice_id, granted_at, revoked_at FROM course_shares WHERE person_id = ?",
+                "SELECT id, undone_at FROM plan_adjustments WHERE person_id = ? ORDER BY id",
             ]
             return tuple(tuple(db.execute(q, (person,)).fetchall()) for q in queries)
         practice = world.practices[owner].id

@@ -23,9 +23,12 @@ import pytest
 from fastapi.routing import iter_route_contexts
 
 from rueckenlotse.plan.library import default_library
+from rueckenlotse.services import sharing
 from rueckenlotse.services.followup import AlreadySaved, report_for
 from rueckenlotse.services.measures import record_response
+from rueckenlotse.services.sharing import PlanChange
 from rueckenlotse.settings import Settings
+from rueckenlotse.store.audit import Actor
 from rueckenlotse.store.reminders import Reminders
 from rueckenlotse.web.app import create_app
 from rueckenlotse.web.i18n import load_texts
@@ -53,6 +56,7 @@ from .authz_support import (
     seed_patient,
     seed_practice,
     send_form,
+    send_signed_in,
     signed_in_clinician,
     snapshot,
     sql,
@@ -391,6 +395,155 @@ def manage_rows() -> list[Row]:
     ]
 
 
+# ---- shared courses (issue #18) ------------------------------------------------------------------------
+COURSE_TARGETS = ("course", "unshared", "revoked")
+
+
+def a_shares(world: World, params: Mapping[str, str]) -> None:
+    """A shares the course with X, B does not."""
+    actor, practice = Actor("patient", None, "web"), world.practices["X"].id
+    sharing.grant(world.store, actor, world.patients["A"].person_id, practice)
+    sharing.revoke(world.store, actor, world.patients["B"].person_id, practice)
+
+
+def nobody_shares(world: World, params: Mapping[str, str]) -> None:
+    for patient in world.patients.values():
+        sharing.revoke(world.store, Actor("patient", None, "web"), patient.person_id, world.practices["X"].id)
+
+
+def a_shares_with_a_change(world: World, params: Mapping[str, str]) -> None:
+    a_shares(world, params)
+    clinician = Actor("clinician", None, "web")
+    change = PlanChange("note", note="Notiz zum Zurücknehmen")
+    made = sharing.adjust(
+        world.store, clinician, world.practices["X"].id, world.patients["A"].person_id, change
+    )
+    world.scratch["adjustment"] = made.id
+
+
+def share_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    return {"practice": world.practices["X"].id, "consent": "ja", **hostile(world, role)}
+
+
+def share_y_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    # Y has no intake of either patient: nobody may share with it (the page says so at the field, 422).
+    return {"practice": world.practices["Y"].id, "consent": "ja", **hostile(world, role)}
+
+
+def note_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    return {
+        "kind": "note",
+        "note": f"Notiz von {role}",
+        "form_key": secrets.token_urlsafe(32),
+        **hostile(world, role),
+    }
+
+
+def undo_form(world: World, role: Role, client: httpx.Client, params: Mapping[str, str]) -> Form:
+    return {"adjustment": world.scratch.get("adjustment", MISSING_INTAKE), **hostile(world, role)}
+
+
+def sharing_page(
+    *fields: str, status: int = 200, location: str | None = None, changes_own: bool = False
+) -> dict[Role, Expect]:
+    """The sharing page: the patient's own data and the name of X, the practice they sent an intake to."""
+    expect = patient_only(*fields, status=status, location=location, changes_own=changes_own)
+    for role in (Role.patient_a, Role.patient_b):
+        own = expect[role]
+        expect[role] = Expect(own.status, own.location, (*own.shows, "X.practice"), own.changes)
+    return expect
+
+
+def share_rows() -> list[Row]:
+    """The person's sharing page: each patient shares (or stops) with X only for themselves; Y, which has
+    no intake of theirs, is refused at its field."""
+    page = "/mein-bereich/teilen"
+    grant, revoke = page + "/freigeben", page + "/beenden"
+    back = page + "#praxis-1"
+    return [
+        Row("GET", page, sharing_page("name")),
+        Row(
+            "POST",
+            grant,
+            patient_only(status=303, location=back, changes_own=True),
+            form=share_form,
+            prepare=nobody_shares,
+        ),
+        Row("POST", grant, sharing_page("name", status=422), target="Y", form=share_y_form),
+        Row(
+            "POST",
+            revoke,
+            patient_only(status=303, location=back, changes_own=True),
+            form=share_form,
+            prepare=nobody_shares_but_all,
+        ),
+        Row("POST", revoke, sharing_page("name", status=422), target="Y", form=share_y_form),
+    ]
+
+
+def nobody_shares_but_all(world: World, params: Mapping[str, str]) -> None:
+    """Both patients share with X (so that stopping changes something for each)."""
+    for patient in world.patients.values():
+        sharing.grant(world.store, Actor("patient", None, "web"), patient.person_id, world.practices["X"].id)
+
+
+def course_rows() -> list[Row]:
+    """X reaches A's course while A shares it; Y never; B's (not shared), a revoked one and an unknown id
+    answer 404 alike."""
+    listing, course = "/praxis/verlauf", "/praxis/verlauf/{intake_id}"
+    adjust, undo = course + "/anpassen", course + "/zuruecknehmen"
+    x_sees = Expect(200, shows=("X.practice", "A.name"))
+    back = Expect(303, course + "#anpassungen", changes=("A",))
+    rows = [
+        Row("GET", listing, practice_only(x_sees, Expect(200, shows=("Y.practice",))), prepare=a_shares),
+        Row(
+            "GET",
+            listing,
+            practice_only(Expect(200, shows=("X.practice",)), Expect(200, shows=("Y.practice",))),
+            target="revoked",
+            prepare=nobody_shares,
+        ),
+        Row("GET", course, practice_only(x_sees, NOT_FOUND), target="course", prepare=a_shares),
+        Row(
+            "POST", adjust, practice_only(back, NOT_FOUND), target="course", form=note_form, prepare=a_shares
+        ),
+        Row(
+            "POST",
+            undo,
+            practice_only(back, NOT_FOUND),
+            target="course",
+            form=undo_form,
+            prepare=a_shares_with_a_change,
+        ),
+    ]
+    for target, prepare in (
+        ("unshared", a_shares),
+        ("revoked", nobody_shares),
+        ("missing", None),
+        ("X", None),
+    ):
+        rows += [
+            Row("GET", course, practice_only(NOT_FOUND, NOT_FOUND), target=target, prepare=prepare),
+            Row(
+                "POST",
+                adjust,
+                practice_only(NOT_FOUND, NOT_FOUND),
+                target=target,
+                form=note_form,
+                prepare=prepare,
+            ),
+            Row(
+                "POST",
+                undo,
+                practice_only(NOT_FOUND, NOT_FOUND),
+                target=target,
+                form=undo_form,
+                prepare=prepare,
+            ),
+        ]
+    return rows
+
+
 MATRIX: list[Row] = [
     # Public pages: the same for everyone.
     Row("GET", "/", everyone(OK)),
@@ -435,7 +588,12 @@ MATRIX: list[Row] = [
     Row(
         "POST",
         "/p/{code}/senden",
-        everyone(Expect(303, changes=("X",))),
+        # A signed-in patient's send is their own assessment (issue #18): it changes their data too.
+        {
+            **everyone(Expect(303, changes=("X",))),
+            Role.patient_a: Expect(303, changes=("X", "A")),
+            Role.patient_b: Expect(303, changes=("X", "B")),
+        },
         target="X",
         form=confirmed_send_form,
     ),
@@ -552,7 +710,8 @@ MATRIX: list[Row] = [
     # Data rights: who accessed the record, the downloads, erasing the account (SR-AUD-2, SR-DR-1).
     Row("GET", "/mein-bereich/zugriffe", patient_only("name")),
     Row("GET", "/mein-bereich/daten", patient_only("name")),
-    Row("GET", "/mein-bereich/daten/export.json", patient_only("name", "note")),
+    # The export names the practices the patient sent an intake to (issue #18: A and B sent X one).
+    Row("GET", "/mein-bereich/daten/export.json", sharing_page("name", "note")),
     Row("POST", "/mein-bereich/daten/loeschen", patient_only("name", status=422), form=wrong_erase_form),
     # Reminders and the calendar (test_reminders.py): the settings, the private calendar address (made,
     # revoked), the download; the feed answers by its token alone, 404 for one that is nobody's.
@@ -616,10 +775,13 @@ MATRIX: list[Row] = [
         "GET",
         "/praxis",
         practice_only(
-            Expect(200, shows=("X.practice", "X.intake", "X.person")),
+            # A and B sent X an intake while signed in (issue #18): X's inbox names them; Y's never.
+            Expect(200, shows=("X.practice", "X.intake", "X.person", "A.name", "B.name")),
             Expect(200, shows=("Y.practice", "Y.intake", "Y.person")),
         ),
     ),  # fmt: skip
+    *share_rows(),
+    *course_rows(),
     *detail_rows(),
     *review_rows(),
     *manage_rows(),
@@ -675,6 +837,10 @@ def world(live_server: LiveServer) -> Iterator[World]:
             b = seed_patient(live_server, b_client, "Bruno", 1)
             a_identity, b_identity = identity_of(a_client), identity_of(b_client)
             plans = a_client.get("/mein-bereich/plan").text + b_client.get("/mein-bereich/plan").text
+            # Issue #18: both send an intake to X while signed in (their own); A shares the course with X.
+            course_intake = send_signed_in(live_server, a_client, x, a.person_id)
+            unshared_intake = send_signed_in(live_server, b_client, x, b.person_id)
+            sharing.grant(store, Actor("patient", None, "web"), a.person_id, x.id)
         with new_client(live_server) as visitor, new_client(live_server) as stranger:
             anonymous = identity_of(visitor)
             saved_state = step_form(completed_state(visitor, "/intake")).hidden["state"]
@@ -698,6 +864,8 @@ def world(live_server: LiveServer) -> Iterator[World]:
             pending_clinician=pending,
             saved_state=saved_state,
             scratch_exercise=unused[0],
+            course_intake=course_intake,
+            unshared_intake=unshared_intake,
         )
 
 
@@ -733,6 +901,9 @@ def params_of(world: World, target: str) -> dict[str, str]:
             "measure_id": "unbekannt",
             "token": "A" * 43,
         }
+    if target in COURSE_TARGETS:
+        intake = world.unshared_intake if target == "unshared" else world.course_intake
+        return {"intake_id": intake, "code": world.practices["X"].code}
     if target:
         practice = world.practices[target]
         return {

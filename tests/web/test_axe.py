@@ -254,6 +254,13 @@ def reminder_settings_with_feed(page: Page) -> None:
     assert page.evaluate("navigator.clipboard.readText()") == address
 
 
+def share_page(page: Page) -> None:
+    """A new patient's sharing page (issue #18): no practice yet. With a practice, its consent error, the
+    practice's course list and course page, and the plan with a practice's change: test_share_journey.py."""
+    reminder_settings(page)
+    submit(page.get_by_role("link", name="Teilen"))
+
+
 PAGES: dict[str, Callable[[Page], None]] = {
     "start": start_page,
     "question": first_question,
@@ -285,6 +292,7 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "measures": measures_due,
     "measures-error": measures_with_errors,
     "course": course_with_values,
+    "share": share_page,
 }
 
 

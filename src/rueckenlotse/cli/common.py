@@ -78,9 +78,15 @@ YES = frozenset({"j", "ja", "y", "yes"})
 
 @cache
 def _catalogue() -> Catalogue:
+    """cli/texts.yaml and every cli/texts_<area>.yaml beside it (a key may be defined only once)."""
+    import re
+    from importlib import resources
+
     from ..i18n.catalogue import load_catalogue
 
-    return load_catalogue("rueckenlotse.cli", ["texts.yaml"])
+    folder = resources.files("rueckenlotse.cli")
+    areas = sorted(e.name for e in folder.iterdir() if re.fullmatch(r"texts_\w+\.yaml", e.name))
+    return load_catalogue("rueckenlotse.cli", ["texts.yaml", *areas])
 
 
 def cli_text(key: str, lang: str, /, **values: object) -> str:

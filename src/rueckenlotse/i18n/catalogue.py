@@ -95,7 +95,7 @@ UI_CATALOGUES: tuple[tuple[str, str], ...] = (
     ("rueckenlotse.web.api", "texts.yaml"),
     ("rueckenlotse.reports", "texts_*.yaml"),
     ("rueckenlotse.questionnaire", "texts.yaml"),
-    ("rueckenlotse.cli", "texts.yaml"),
+    ("rueckenlotse.cli", "texts*.yaml"),
     ("rueckenlotse.i18n", "texts_*.yaml"),
 )
 

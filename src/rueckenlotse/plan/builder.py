@@ -45,6 +45,23 @@ The rules, as implemented (the numbers are those of followup.yaml, ``plan`` and 
      drops every taken exercise and every adjustment harder than the new level. An adjustment is never
      harder than the level except an exercise the person took. An adjusted exercise that another slot of
      the week holds already is dropped (the slot follows the level).
+- Practice changes (``adjustments``: the active changes of the practices the person shares their course
+  with; ``services.sharing`` passes only those): oldest first.
+  * Red flag or warning sign: no exercise change applies (the plan holds no exercises at all); they are
+    listed as not applied (``red_flag``). A plain note (kind ``note``) still applies.
+  * ``exclude``: the exercise is left out like one the person excluded (replaced by its first fitting
+    alternative, else listed under ``no_alternative``), in every week. The stand-in and the missing
+    alternative are marked ``by_practice``. So an exclusion never empties the plan silently: either an
+    alternative takes the place, or the plan names the exercise left without one (and
+    ``services.sharing`` refuses an exclusion that would leave the week without any exercise).
+  * ``add``: the exercise joins the exercises of the week it was added in and every week after (after the
+    level's, without the session's per-exercise rules), marked ``by_practice``; only an exercise of the
+    library that covers one of the person's regions, is not ruled out by the Case (avoid_if) and that
+    neither the person (their own exclusion wins) nor a practice has left out. Otherwise it is listed as
+    not applied, with the reason.
+  * ``level`` (1-3): from the week it was set in, that week's level is the practice's; the traffic light
+    goes on from there (a later step back still lowers it). The walking goal follows the traffic light
+    only. A later level change of the same week wins.
 - Heat (acute phase) and relaxation (chronic, medium/high risk, or some/many nervous-system signs).
 - Education modules: see ``recommended_modules``. Milestones: weeks 4, 6 and 12 of the pain episode.
 """
@@ -69,7 +86,7 @@ from ..core.models import (
 from ..i18n import check_language
 from ..knowledge.followup import PlanParams
 from .followup_texts import default_followup
-from .library import Exercise, Library, default_library
+from .library import LEVELS, Exercise, Library, default_library
 from .models import DiaryEntry, DiaryWarningSign, ExerciseFeedback
 from .plan_model import (
     Adjusted,
@@ -77,9 +94,12 @@ from .plan_model import (
     ComfortEntry,
     Milestone,
     MissingAlternative,
+    NotApplied,
     Plan,
     PlanExercise,
     PlanWeek,
+    PracticeAdjustment,
+    PracticeChange,
     StandingFlag,
     Step,
     StepReason,
@@ -424,12 +444,14 @@ def build_plan(
     library: Library | None = None,
     standing: Sequence[StandingFlag] = (),
     feedback: Sequence[ExerciseFeedback] = (),
+    adjustments: Sequence[PracticeAdjustment] = (),
 ) -> Plan:
     """The plan for one assessment. ``today`` defaults to ``start``; unknown exclusion ids are listed.
 
     ``standing`` are the episode's red flags not yet examined (plan.rescreen): they keep the plan in its
     red-flag form whatever the assessment says. ``feedback``: the session's ratings (module doc); only
-    those recorded up to ``today`` count."""
+    those recorded up to ``today`` count. ``adjustments``: the practices' changes (module doc, "Practice
+    changes"); the caller passes only the active ones of practices the person shares their course with."""
     check_language(lang)
     lib = library or default_library()
     today = start if today is None else today
@@ -437,14 +459,20 @@ def build_plan(
     ignored = [x for x in dict.fromkeys(exclusions) if x not in lib.exercises]
     signs = recent_warning_signs(diary, today)
     red_flag = bool(assessment.red_flags) or bool(signs) or bool(standing)
+    changes, practice = _practice_changes(lib, case, start, known, adjustments, red_flag=red_flag, lang=lang)
 
     weeks: list[PlanWeek] = []
     missing: list[MissingAlternative] = []
     milestones: list[Milestone] = []
     current: PlanWeek | None = None
+    level_by_practice = False
     if not red_flag:
-        weeks, missing = _weeks(lib, case, assessment, start, today, diary, known, lang, feedback)
-        current = weeks[min(_finished_weeks(start, today), plan_weeks() - 1)]
+        weeks, missing, by_practice = _weeks(
+            lib, case, assessment, start, today, diary, known, lang, feedback, practice
+        )
+        index = min(_finished_weeks(start, today), plan_weeks() - 1)
+        current = weeks[index]
+        level_by_practice = by_practice[index]
         # The 4/6/12-week checks count from the start of the pain episode (as the guideline and
         # the diary's trend rules do), not from the day the plan was made.
         episode = start - dt.timedelta(weeks=case.duration_weeks)
@@ -482,7 +510,113 @@ def build_plan(
         standing_flags=list(standing),
         rescreen_advised=current is not None and current.step == "back",
         too_few_entries=current is not None and current.step_reason == "too_few_entries",
+        practice_changes=changes,
+        level_by_practice=level_by_practice,
     )
+
+
+@dataclass(frozen=True)
+class _PracticeInput:
+    """The practices' changes that apply, as ``_weeks`` uses them."""
+
+    excluded: frozenset[str] = frozenset()  # exercise ids a practice left out (and the person did not)
+    added: tuple[tuple[int, Exercise], ...] = ()  # (first plan week index, exercise), oldest first
+    levels: tuple[tuple[int, int], ...] = ()  # (plan week index, level), oldest first
+
+
+def _week_index(start: dt.date, on: dt.date) -> int:
+    """The plan week (0-based) a change made on ``on`` starts in; one made before the plan began (under an
+    earlier intake) counts from the first week."""
+    return max(0, min(plan_weeks() - 1, (on - start).days // 7))
+
+
+def _practice_changes(
+    lib: Library,
+    case: Case,
+    start: dt.date,
+    own_exclusions: Collection[str],
+    adjustments: Sequence[PracticeAdjustment],
+    *,
+    red_flag: bool,
+    lang: str,
+) -> tuple[list[PracticeChange], _PracticeInput]:
+    """Each change as the plan shows it (applied or why not), and what applies (module doc)."""
+    changes: list[PracticeChange] = []
+    excluded: list[str] = []
+    added: list[tuple[int, Exercise]] = []
+    levels: list[tuple[int, int]] = []
+    for adjustment in sorted(adjustments, key=lambda a: a.on):  # stable: the given order within a day
+        exercise = lib.exercises.get(adjustment.exercise_id or "")
+        title = exercise.title.get(lang) if exercise is not None else None
+        reason = _not_applied(adjustment, exercise, case, own_exclusions, red_flag=red_flag)
+        changes.append(PracticeChange(**adjustment.model_dump(), title=title, not_applied=reason))
+        if reason is not None:
+            continue
+        week = _week_index(start, adjustment.on)
+        if adjustment.kind == "exclude" and exercise is not None and exercise.id not in own_exclusions:
+            excluded.append(exercise.id)
+        elif adjustment.kind == "add" and exercise is not None:
+            added.append((week, exercise))
+        elif adjustment.kind == "level" and adjustment.level is not None:
+            levels.append((week, adjustment.level))
+    # An exercise a practice left out is never added back by another change.
+    kept = tuple((week, e) for week, e in added if e.id not in excluded)
+    changes = [
+        c.model_copy(update={"not_applied": "excluded_by_practice"})
+        if c.kind == "add" and c.applied and c.exercise_id in excluded
+        else c
+        for c in changes
+    ]
+    return changes, _PracticeInput(frozenset(excluded), kept, tuple(levels))
+
+
+def _not_applied(
+    adjustment: PracticeAdjustment,
+    exercise: Exercise | None,
+    case: Case,
+    own_exclusions: Collection[str],
+    *,
+    red_flag: bool,
+) -> NotApplied | None:
+    if adjustment.kind == "note":
+        return None
+    if red_flag:
+        return "red_flag"
+    if adjustment.kind == "level":
+        return None if adjustment.level in LEVELS else "unknown_level"
+    if exercise is None:
+        return "unknown_exercise"
+    if adjustment.kind == "add":
+        if not set(exercise.regions) & set(case.regions):
+            return "region"
+        if exercise.avoided_for(case):
+            return "ruled_out"
+        if exercise.id in own_exclusions:
+            return "excluded_by_person"
+    return None
+
+
+def practice_levels(
+    level0: int, steps: Sequence[int], levels: Sequence[tuple[int, int]]
+) -> tuple[list[int], list[bool]]:
+    """The level of each plan week (one more than steps) with the practices' levels set in their weeks,
+    and whether each week's level is a practice's (set in that week or earlier, no step has moved it)."""
+    set_in = dict(levels)  # a later change of the same week wins
+    values: list[int] = []
+    by_practice: list[bool] = []
+    for w in range(len(steps) + 1):
+        if w in set_in:
+            values.append(set_in[w])
+            by_practice.append(True)
+            continue
+        if w == 0:
+            values.append(level0)
+            by_practice.append(False)
+            continue
+        value = min(MAX_LEVEL, max(MIN_LEVEL, values[-1] + steps[w - 1]))
+        by_practice.append(by_practice[-1] and value == values[-1])
+        values.append(value)
+    return values, by_practice
 
 
 def _weeks(
@@ -495,8 +629,12 @@ def _weeks(
     exclusions: Collection[str],
     lang: str,
     feedback: Sequence[ExerciseFeedback] = (),
-) -> tuple[list[PlanWeek], list[MissingAlternative]]:
-    """All plan weeks, and the exercises left without an alternative in the current week."""
+    practice: _PracticeInput | None = None,
+) -> tuple[list[PlanWeek], list[MissingAlternative], list[bool]]:
+    """All plan weeks, the exercises left without an alternative in the current week, and per week
+    whether its level is one a practice set."""
+    practice = practice or _PracticeInput()
+    exclusions = [*exclusions, *sorted(practice.excluded)]
     finished = _finished_weeks(start, today)
     pains = weekly_pain(diary, start, until=today)
     known = [e for e in diary if _day(e) <= today]
@@ -505,7 +643,7 @@ def _weeks(
     # Weeks not yet finished stay at the level reached: a step up needs that week's entries first.
     steps = [decided[w].step if w < len(decided) else HOLD for w in range(total - 1)]
     level0 = start_level(case, assessment)
-    levels = apply_steps(level0, steps, low=MIN_LEVEL, high=MAX_LEVEL)
+    levels, by_practice = practice_levels(level0, steps, practice.levels)
     walking = _plan_params().walking_minutes
     minutes0 = walking.start + walking.step * (level0 - 1)
     minutes = apply_steps(minutes0, steps, low=walking.start, high=walking.max, size=walking.step)
@@ -515,6 +653,7 @@ def _weeks(
         by_level[level] = _select_slots(lib, case, level, exclusions, lang)
     rated = [f for f in feedback if f.recorded_at.date() <= today and f.exercise_id in lib.exercises]
     exercises = _Sessions(lib, case, start, exclusions, lang, levels, steps, decided, by_level).weeks(rated)
+    exercises = [_with_practice(week, w, practice, lang) for w, week in enumerate(exercises)]
     weeks: list[PlanWeek] = []
     for w in range(total):
         level = levels[w]
@@ -534,7 +673,27 @@ def _weeks(
             )
         )
     current_level = levels[min(finished, total - 1)]
-    return weeks, by_level[current_level][1]
+    missing = [
+        m.model_copy(update={"by_practice": True}) if m.exercise_id in practice.excluded else m
+        for m in by_level[current_level][1]
+    ]
+    return weeks, missing, by_practice
+
+
+def _with_practice(
+    week: list[PlanExercise], index: int, practice: _PracticeInput, lang: str
+) -> list[PlanExercise]:
+    """One week's exercises with the practices' marks: a stand-in for an exercise a practice left out,
+    and the exercises a practice added by this week (each once)."""
+    shown = [
+        e.model_copy(update={"by_practice": True}) if e.replaces in practice.excluded else e for e in week
+    ]
+    present = {e.id for e in shown}
+    for first, exercise in practice.added:
+        if first <= index and exercise.id not in present:
+            shown.append(_plan_exercise(exercise, lang).model_copy(update={"by_practice": True}))
+            present.add(exercise.id)
+    return shown
 
 
 # The traffic light's decisions after which no harder exercise is offered.

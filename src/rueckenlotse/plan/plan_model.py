@@ -45,6 +45,9 @@ class PlanExercise(BaseModel):
     adjusted: Adjusted | None = None
     instead_of: str | None = None
     next_level: str | None = None
+    # A practice the person shares their course with changed this item: it added the exercise, or the
+    # exercise stands in for one the practice left out (``replaces``). See ``Plan.practice_changes``.
+    by_practice: bool = False
 
 
 class MissingAlternative(BaseModel):
@@ -55,6 +58,51 @@ class MissingAlternative(BaseModel):
     title: str
     region: RegionValue
     level: PlanLevel
+    # Left out by a practice (not by the person): the person cannot take it back on the plan page.
+    by_practice: bool = False
+
+
+AdjustmentKind = Literal["exclude", "add", "level", "note"]
+# Why the builder did not apply a practice's change (``PracticeChange.not_applied``): the exercise (or
+# level) is not in the library, fits none of the person's regions, is ruled out by the Case (avoid_if), or
+# the person (or a practice) left it out; ``red_flag``: a red flag or warning sign keeps every exercise out
+# for now.
+NotApplied = Literal[
+    "unknown_exercise",
+    "unknown_level",
+    "region",
+    "ruled_out",
+    "excluded_by_person",
+    "excluded_by_practice",
+    "red_flag",
+]
+
+
+class PracticeAdjustment(BaseModel):
+    """A clinician's change to the plan, as the builder takes it (``store.shares`` reads the active ones
+    of the practices the person currently shares their course with): leave an exercise out, add one, set
+    the level from the week of ``on``, or a note for the person. ``note`` may come with any kind."""
+
+    model_config = _FROZEN
+    id: str
+    kind: AdjustmentKind
+    practice: str  # the practice's name, as the person reads it
+    on: date  # the day it was made (in UTC)
+    exercise_id: str | None = None
+    level: int | None = None  # checked by the builder (a level outside 1-3 is not applied)
+    note: str | None = None
+
+
+class PracticeChange(PracticeAdjustment):
+    """A practice's change as the plan shows it: the exercise's title in the plan's language, and whether
+    it is applied (``not_applied`` says why not)."""
+
+    title: str | None = None
+    not_applied: NotApplied | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.not_applied is None
 
 
 class ComfortEntry(BaseModel):
@@ -141,3 +189,8 @@ class Plan(BaseModel):
     rescreen_advised: bool = False
     # The last finished week had too few diary entries to decide a step.
     too_few_entries: bool = False
+    # Changes of the practices the person shares their course with (plan.builder, "Practice changes"),
+    # oldest first, each applied or not (under a red flag only notes apply). ``level_by_practice``: the
+    # current week's level is the one a practice set (no step of the traffic light has moved it since).
+    practice_changes: list[PracticeChange] = []
+    level_by_practice: bool = False

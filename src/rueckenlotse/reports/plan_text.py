@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
@@ -15,6 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..i18n.catalogue import Catalogue, load_catalogue
 from ..i18n.formatting import decimal, format_day
 from ..knowledge.loader import default_knowledge
 from ..plan.library import Library, default_library
@@ -84,6 +86,12 @@ def _standing_text(plan: Plan, lang: str) -> str:
     )
 
 
+@cache
+def _share_texts() -> Catalogue:
+    """The texts of a practice's changes (reports/texts_share.yaml)."""
+    return load_catalogue("rueckenlotse.reports", ["texts_share.yaml"])
+
+
 class _PlanView:
     def __init__(self, plan: Plan, lang: str, library: Library) -> None:
         self.plan = plan
@@ -134,6 +142,34 @@ class _PlanView:
             lines.append(Text(render("plan.too_few_entries", self.lang, count=3), style="yellow"))
         return lines
 
+    def st(self, key: str, **values: object) -> str:
+        return _share_texts().get(f"share.{key}", self.lang, **values)
+
+    def practice(self) -> list[RenderableType]:
+        """The changes of the practices the person shares their course with (only those that apply; under
+        a red flag only notes, and a line that the others wait)."""
+        changes = [c for c in self.plan.practice_changes if c.applied]
+        waiting = any(c.not_applied == "red_flag" for c in self.plan.practice_changes)
+        if not changes and not waiting:
+            return []
+        lines: list[RenderableType] = [_heading(self.st("heading"))]
+        for change in changes:
+            date = _date(change.on, self.lang)
+            if change.kind == "note":
+                lines.append(Text("• " + self.st("note", practice=change.practice, date=date), style="bold"))
+            elif change.kind == "level":
+                text = self.st("level", practice=change.practice, level=change.level, date=date)
+                lines.append(Text("• " + text, style="bold"))
+            else:
+                title = change.title or change.exercise_id or ""
+                text = self.st(change.kind, practice=change.practice, title=title, date=date)
+                lines.append(Text("• " + text, style="bold"))
+            if change.note:
+                lines.append(Text(f"  {change.note}"))
+        if waiting:
+            lines.append(Text(self.st("waiting"), style="yellow"))
+        return lines
+
     def advice(self) -> list[RenderableType]:
         if not self.plan.advice:
             return []
@@ -146,7 +182,14 @@ class _PlanView:
         head = Text(f"{item.title} – {self.dose(item)}", style="bold")
         if item.replaces is not None:
             replaced = self.lib.exercises[item.replaces].title.get(self.lang)
-            head.append(f"  ({self.t('plan.replaces', title=replaced)})", style="dim")
+            said = (
+                self.st("replaces", title=replaced)
+                if item.by_practice
+                else self.t("plan.replaces", title=replaced)
+            )
+            head.append(f"  ({said})", style="dim")
+        if item.by_practice:
+            head.append(f"  [{self.st('item_mark')}]", style="bold")
         body: list[RenderableType] = [head, Text(self.t("plan.how") + ":", style="italic")]
         body += [Text(f"  {n}. {step.get(self.lang)}") for n, step in enumerate(exercise.how, start=1)]
         body.append(Text(f"{self.t('plan.feel')}: {exercise.feel.get(self.lang)}"))
@@ -161,14 +204,19 @@ class _PlanView:
         lines: list[RenderableType] = [
             _heading(self.t("plan.this_week", week=plan.current_week)),
             Text("• " + self.t("plan.activity_line", minutes=plan.activity_minutes)),
-            Text("• " + self.t("plan.level_line", level=plan.current_level, name=level_name)),
+            Text(
+                "• "
+                + self.t("plan.level_line", level=plan.current_level, name=level_name)
+                + (f" ({self.st('level_mark')})" if plan.level_by_practice else "")
+            ),
             Text(""),
             _heading(self.t("plan.heading.exercises")),
         ]
         for item in plan.exercises:
             lines += [self.exercise(item), Text("")]
         for missing in plan.no_alternative:
-            lines.append(Text(self.t("plan.no_alternative", title=missing.title), style="yellow"))
+            mark = f" [{self.st('item_mark')}]" if missing.by_practice else ""
+            lines.append(Text(self.t("plan.no_alternative", title=missing.title) + mark, style="yellow"))
         lines.append(Panel(Text(self.t("plan.stop_general")), border_style="yellow"))
         return lines
 
@@ -227,9 +275,10 @@ class _PlanView:
         plan = self.plan
         sections: list[list[RenderableType]] = []
         if plan.red_flag:
-            sections += [self.red_flag(), self.advice()]
+            sections += [self.red_flag(), self.advice(), self.practice()]
         else:
             sections += [
+                self.practice(),
                 self.advice(),
                 self.follow_up(),
                 self.this_week(),

@@ -187,6 +187,18 @@ def can_manage_practice(principal: Principal, practice_id: str) -> bool:
     return can_review_intake(principal, practice_id)
 
 
+def can_read_course(principal: Principal, practice_id: str) -> bool:
+    """A course a person shares with a practice: its clinicians (after the second factor), never an API
+    token. Whether the person shares it (now) is the data's part: ``services.sharing`` checks the active
+    share in the same query that reads."""
+    return principal.role is Role.clinician and can_read_intake(principal, practice_id)
+
+
+def can_adjust_plan(principal: Principal, practice_id: str) -> bool:
+    """Changing a shared person's plan (and undoing a change): the practice's clinicians, as reading."""
+    return can_read_course(principal, practice_id)
+
+
 def require(allowed: bool) -> None:
     """Raise Forbidden unless allowed (``require(can_read_intake(p, practice_id))``)."""
     if not allowed:

@@ -6,7 +6,7 @@ One place for what the CLI (and later the web app) do with a person's data, so b
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,10 @@ from ..core.models import Assessment, Case
 from ..knowledge.loader import default_knowledge
 from ..plan.builder import build_plan
 from ..plan.models import DiaryEntry
-from ..plan.plan_model import Plan, StandingFlag
+from ..plan.plan_model import Plan, PracticeAdjustment, StandingFlag
 from ..plan.rescreen import Episode, EpisodeState, RaisedFlag, Rescreen, replay, replay_version, step
 from ..plan.trends import Escalation, FollowUpReport, follow_up_report
-from ..store import audit
+from ..store import audit, shares
 from ..store.audit import Actor
 from ..store.checkpoints import Checkpoint, DiaryTail
 from ..store.errors import StoreError
@@ -376,11 +376,22 @@ def report_for(
     return follow_up_report(entries, case=intake.case, assessed_at=intake.created_at, standing=standing)
 
 
-def current_plan(store: Store, person_id: str, *, today: dt.date | None = None, lang: str = "de") -> Plan:
+def current_plan(
+    store: Store,
+    person_id: str,
+    *,
+    today: dt.date | None = None,
+    lang: str = "de",
+    adjustments: Sequence[PracticeAdjustment] | None = None,
+) -> Plan:
     """The plan as it stands today: progression from the diary and the session's ratings, exclusions, the
-    newest assessment, and the red flags of the episode that no doctor has examined yet."""
+    newest assessment, the red flags of the episode that no doctor has examined yet, and the changes of
+    the practices the person shares their course with now (``adjustments`` instead, to try one out)."""
     intake = intake_of(store, person_id)
     latest = latest_of(store, person_id)
+    if adjustments is None:
+        with store.transaction(write=False) as session:
+            adjustments = shares.plan_adjustments(session, person_id)
     return build_plan(
         latest.case,
         assessment_in(latest, lang),
@@ -391,6 +402,7 @@ def current_plan(store: Store, person_id: str, *, today: dt.date | None = None, 
         lang=lang,
         standing=standing_flags(standing_of(store, person_id, lang=lang), lang=lang),
         feedback=[record.feedback for record in store.list_feedback(person_id)],
+        adjustments=adjustments,
     )
 
 

@@ -65,6 +65,13 @@ ACTIONS = frozenset(
         # A practice's cohort results (services.cohort): counts over its shared courses, without person.
         "read.cohort",  # the results page
         "export.cohort_csv",  # the results downloaded as CSV
+        # Shared courses (issue #18; services.sharing), with the person and the practice.
+        "share.grant",  # the person shares their course with the practice (again)
+        "share.revoke",  # the person stopped sharing their course with the practice
+        "list.courses",  # a practice's list of shared courses (no person: one row per listing)
+        "read.course",  # a shared course shown to a practice (diary trend, escalations, plan)
+        "adjust.plan",  # a practice changed the shared person's plan (exclude, add, level, note)
+        "undo.plan_adjustment",  # a practice undid one of its changes to the plan
     }
 )
 # Actions done by a practice (clinician or API token): kept, without the person, when the person is erased.

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from .schema import FormDraft
 from .web_sessions import MAX_TOKEN_LENGTH, digest
 
-KINDS = frozenset({"intake", "diary", "outcome", "calendar"})
+# "adjustment": a practice's plan-change form already saved (services.sharing), found by its form key.
+KINDS = frozenset({"intake", "diary", "outcome", "calendar", "adjustment"})
 
 
 @dataclass(frozen=True)

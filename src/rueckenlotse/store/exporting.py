@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..core.models import Region
 from ..plan.models import FUNCTION_ITEMS
-from . import audit, queries
+from . import audit, queries, shares
 from .records import DiaryRecord, FeedbackRecord, MeasureRecord, ProgressCallback
 from .schema import (
     Account,
@@ -35,7 +35,7 @@ from .schema import (
 EXPORT_FORMAT = "rueckenlotse-export"
 # 2: adds account, sessions and practice_intakes (revision 0003). 3: adds access_log (revision 0005).
 # 4: adds exercise_feedback (revision 0012) and reminders (revision 0013).
-# 5: adds measures, the outcome measure responses (revision 0014).
+# 5: adds measures (the outcome measure responses), shares and plan_adjustments (revision 0014).
 EXPORT_FORMAT_VERSION = 5
 
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
@@ -266,6 +266,8 @@ def export_person(session: Session, person: Person, progress: ProgressCallback) 
         ("sessions", lambda: session_section(session, person_id)),
         ("access_log", lambda: access_section(session, person_id)),
         ("reminders", lambda: reminder_section(session, person_id)),
+        ("shares", lambda: shares.share_section(session, person_id)),
+        ("plan_adjustments", lambda: shares.adjustment_section(session, person_id)),
     ]
     data: dict[str, Any] = {
         "format": EXPORT_FORMAT,

@@ -201,6 +201,19 @@ class Store:
             session.flush()
             return PersonRecord.from_row(person)
 
+    def name_person_if_unnamed(self, person_id: str, display_name: str | None) -> bool:
+        """Give the person this name if they have none yet (a signed-in patient's name left with an intake
+        they send to a practice); True when it was set. A name they have stays."""
+        name = clean_display_name(display_name)
+        if name is None:
+            return False
+        with self.transaction() as session:
+            person = person_row(session, person_id)
+            if person.display_name:
+                return False
+            person.display_name = name
+            return True
+
     def lock_person(self, person_id: str) -> None:
         """Hold the person's row until the unit of work ends, so that two writers of one person's record
         (a diary entry and its re-screen) take turns. PostgreSQL: ``FOR UPDATE``; SQLite needs nothing,

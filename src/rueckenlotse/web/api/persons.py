@@ -302,7 +302,8 @@ class AccessOut(ResponseModel):
     practice_name: str | None = Field(description="Its name, if the practice still exists.")
     action: str = Field(
         description="read.intake, read.intake_report, review.intake, export, purge.intake; "
-        "from the command line read.report, read.diary, read.plan, read.chart."
+        "from the command line read.report, read.diary, read.plan, read.chart; a shared course: "
+        "share.grant, share.revoke, read.course, adjust.plan, undo.plan_adjustment."
     )
     channel: str = Field(description="web, api or cli.")
 

@@ -12,6 +12,7 @@ from . import (
     account,
     auth,
     cohort,
+    course,
     data,
     diary,
     exercises,
@@ -26,6 +27,7 @@ from . import (
     reminders,
     reports,
     session,
+    sharing,
 )
 
 router = APIRouter()
@@ -46,3 +48,5 @@ router.include_router(info.router)
 router.include_router(exercises.router)
 router.include_router(reminders.router)
 router.include_router(pwa.router)
+router.include_router(sharing.router)
+router.include_router(course.router)

@@ -30,6 +30,7 @@ from ...store import Store, throttling
 from ...store.account_records import Throttled
 from ...store.accounts import EmailTaken, checked_email
 from ...store.repository import InvalidValue, clean_display_name
+from ..course_view import plan_notes
 from ..deps import (
     checked_form,
     client_of,
@@ -289,6 +290,8 @@ def _plan_response(
         "next_week": next_week_of(plan),
         "next_notes": adjustment_notes(next_week_of(plan), web_of(request).texts, lang, next_week=True),
     }
+    # Changes of the practices the person shares their course with (issue #18).
+    context["practice_notes"], context["practice_waiting"] = plan_notes(web_of(request).texts, plan, lang)
     return render(request, "patient_plan.html", context, lang=lang, status=status)
 
 

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...i18n.formatting import format_day
-from ...services import data_rights
+from ...services import data_rights, sharing
 from ...services.auth import Principal, can_read_intake, can_review_intake, require
 from ...store.account_records import Forbidden, IntakeDetail, PracticeRecord
 from ...store.errors import NotFound
@@ -157,6 +157,8 @@ def _detail_page(
         "signs": [label for f in _evidence(detail) if (label := view.sign_label(f)) is not None],
         "tables": view.answers(detail.case),
         "can_review": can_review_intake(principal, intake.practice_id),
+        # The person shares their course with this practice (issue #18): a link to it.
+        "course_shared": sharing.has_active_share(store_of(request), intake.person_id, intake.practice_id),
     }
     return render(request, "practice_detail.html", context, lang=lang, status=400 if delete_error else 200)
 

@@ -33,6 +33,7 @@ from ... import assess
 from ...core.errors import InvalidCase
 from ...core.models import Assessment, Case, Triage
 from ...questionnaire import answers_to_case, effective_answers, missing_required, next_question
+from ...services.auth import Role
 from ...services.followup import record_intake
 from ...settings import Settings
 from ...store.account_records import IntakeContact, IntakeDetail, PracticeRecord, Throttled
@@ -45,7 +46,7 @@ from ..practice_contact import FIELDS as CONTACT_FIELDS
 from ..practice_contact import ContactForm, read_contact
 from ..presenter import Presenter
 from ..render import Form, PageError, render, web_of
-from ..security.session import practices_of
+from ..security.session import practices_of, principal_of
 from ..security.state import FIELD as STATE_FIELD
 from ..security.state import IntakeState
 from .home import question_page
@@ -164,6 +165,7 @@ def _confirm_page(
         "values": contact.values if contact else {},
         "errors": errors,
         "emergency": assess(sending.case, lang=lang).triage is Triage.emergency,
+        "own_account": own_person(request) is not None,
     }
     return render(request, "practice_confirm.html", context, lang=lang, status=400 if errors else 200)
 
@@ -230,29 +232,44 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def own_person(request: Request) -> str | None:
+    """The person of a fully signed-in patient: what they send through a practice link is their own
+    assessment (kept in their area, and the course they may then share with the practice, issue #18).
+    None for everyone else: their send makes a new pseudonymous person."""
+    principal = principal_of(request)
+    if principal.role is not Role.patient or not principal.signed_in or principal.person_id is None:
+        return None
+    return principal.person_id
+
+
 def _submit(
     request: Request, sending: Sending, key: str | None, receipt: str, contact: IntakeContact
 ) -> None:
     """A new pseudonymous person (named, if the person gave a name) with this intake, attached to the
-    practice; nothing new when this result was sent before (the first send's intake stands)."""
+    practice; for a signed-in patient their own person (named only if it has no name yet). Nothing new
+    when this result was sent before (the first send's intake stands)."""
     practices = practices_of(request)
     practice = sending.practice
     if key is not None and practices.intake_by_submission(practice.id, key) is not None:
         return
     store = store_of(request)
-    person = store.create_person(contact.name)
-    result = record_intake(store, person.id, sending.case, lang=sending.lang)
+    own = own_person(request)
+    if own is not None:
+        store.name_person_if_unnamed(own, contact.name)
+    person_id = own if own is not None else store.create_person(contact.name).id
+    result = record_intake(store, person_id, sending.case, lang=sending.lang)
     intake = practices.submit_intake(
         practice.id,
-        person.id,
+        person_id,
         result.record.id,
         submission_key=key,
         receipt_hash=_digest(receipt),
         contact=contact,
     )
-    if intake.assessment_id != result.record.id:
-        # Another process stored the same send a moment earlier: that intake stands, this copy goes.
-        store.erase_person(person.id)
+    if intake.assessment_id != result.record.id and own is None:
+        # Another process stored the same send a moment earlier: that intake stands, this copy goes. (A
+        # signed-in patient's copy stays in their own history: their person is never erased here.)
+        store.erase_person(person_id)
 
 
 # ---- the receipt -----------------------------------------------------------------------------------

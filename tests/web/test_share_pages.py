@@ -1,0 +1,177 @@
+"""Sharing and the practice's changes over HTTP (issue #18): field errors in German and English, odd input
+never a server error, the form key (a second post of the same form changes nothing), undo twice, and a
+revocation that closes the course at once, for pages and forms alike."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from rueckenlotse.store.practices import Practices
+
+from .authz_support import Practice, person_of_email, send_signed_in, sql
+from .conftest import LiveServer
+from .test_auth import Clinician, csrf_of, new_clinician, open_store, own_client, sign_in
+from .test_patient import new_patient
+
+
+@dataclass
+class Shared:
+    patient: httpx.Client
+    doctor: httpx.Client
+    clinician: Clinician
+    practice: Practice
+    person: str
+    course: str  # the course page's path
+
+
+@pytest.fixture
+def shared(live_server: LiveServer) -> Iterator[Shared]:
+    with open_store(live_server) as store:
+        clinician = new_clinician(store)
+        record = Practices(store).practice(clinician.practice_id)
+    practice = Practice(record.id, record.name, record.intake_code, "", "", "")
+    with own_client(live_server) as patient, own_client(live_server) as doctor:
+        email = new_patient(patient, name="Paula Teilt")
+        person = person_of_email(live_server.data_dir / "web.db", email)
+        intake = send_signed_in(live_server, patient, practice, person)
+        page = patient.get("/mein-bereich/teilen")
+        granted = patient.post(
+            "/mein-bereich/teilen/freigeben",
+            data={"csrf_token": csrf_of(page), "practice": practice.id, "consent": "ja"},
+        )
+        assert granted.status_code == 303 and granted.headers["location"] == "/mein-bereich/teilen#praxis-1"
+        sign_in(doctor, clinician)
+        yield Shared(patient, doctor, clinician, practice, person, f"/praxis/verlauf/{intake}")
+
+
+def adjust(shared: Shared, **fields: str) -> httpx.Response:
+    page = shared.doctor.get(shared.course)
+    data = {"csrf_token": csrf_of(page), "form_key": secrets.token_urlsafe(32), **fields}
+    return shared.doctor.post(shared.course + "/anpassen", data=data)
+
+
+def changes(live_server: LiveServer, person: str) -> list[tuple[str, str | None]]:
+    with sql(live_server.data_dir / "web.db") as db:
+        query = "SELECT kind, undone_at FROM plan_adjustments WHERE person_id = ? ORDER BY created_at"
+        return [(kind, undone) for kind, undone in db.execute(query, (person,)).fetchall()]
+
+
+def test_consent_is_needed_and_only_ones_own_practices_count(shared: Shared, live_server: LiveServer) -> None:
+    page = shared.patient.get("/mein-bereich/teilen?lang=en")
+    assert page.status_code == 200 and "Share your course with your practice" in page.text
+    assert "Shared since" in page.text and "Stop sharing" in page.text
+    token = csrf_of(page)
+    with open_store(live_server) as store:
+        other = Practices(store).create_practice(f"Fremde Praxis {secrets.token_hex(3)}")
+    refused = shared.patient.post(
+        "/mein-bereich/teilen/freigeben", data={"csrf_token": token, "practice": other.id, "consent": "ja"}
+    )
+    assert (
+        refused.status_code == 422
+        and "nicht unter Ihren Praxen" in refused.text
+        and other.name not in refused.text
+    )
+    stopped = shared.patient.post(
+        "/mein-bereich/teilen/beenden", data={"csrf_token": token, "practice": shared.practice.id}
+    )
+    assert stopped.status_code == 303
+    no_consent = shared.patient.post(
+        "/mein-bereich/teilen/freigeben", data={"csrf_token": token, "practice": shared.practice.id}
+    )
+    assert no_consent.status_code == 422
+    assert re.search(r'id="consent-1"[^>]*aria-invalid="true"', no_consent.text)
+    assert "Bitte bestätigen Sie zuerst" in no_consent.text
+    for odd in ("", "x" * 5000, "' OR 1=1 --"):
+        answer = shared.patient.post(
+            "/mein-bereich/teilen/beenden", data={"csrf_token": token, "practice": odd}
+        )
+        assert answer.status_code == 422, (odd[:20], answer.status_code)
+
+
+def test_refused_changes_are_shown_at_their_field_never_a_server_error(
+    shared: Shared, live_server: LiveServer
+) -> None:
+    cases = [
+        ({"kind": "note", "note": "   "}, "note-text", "Bitte schreiben Sie eine Notiz."),
+        ({"kind": "note", "note": "x" * 1001}, "note-text", "höchstens 1000 Zeichen"),
+        ({"kind": "exclude", "exercise": "neck_turns"}, "exclude-exercise", "nicht im Plan dieser Woche"),
+        ({"kind": "exclude"}, "exclude-exercise", "Bitte wählen Sie eine Übung."),
+        ({"kind": "add", "exercise": "neck_turns"}, "add-exercise", "keiner Region"),
+        ({"kind": "add", "exercise": "<script>"}, "add-exercise", "gibt es in der Übungssammlung nicht"),
+        ({"kind": "level", "level": "7"}, "level-1", "Stufe 1, 2 oder 3"),
+        ({"kind": "level", "level": "zwei"}, "level-1", "Stufe 1, 2 oder 3"),
+    ]
+    for fields, field_id, message in cases:
+        response = adjust(shared, **fields)
+        assert response.status_code == 422, (fields, response.status_code)
+        assert f'id="{field_id}-error"' in response.text and message in response.text, fields
+    for kind in ("", "delete", "x" * 300):
+        assert adjust(shared, kind=kind).status_code == 400
+    assert changes(live_server, shared.person) == []
+
+
+def test_the_same_form_changes_the_plan_once_and_undo_twice_is_one_undo(
+    shared: Shared, live_server: LiveServer
+) -> None:
+    page = shared.doctor.get(shared.course)
+    data = {
+        "csrf_token": csrf_of(page),
+        "form_key": secrets.token_urlsafe(32),
+        "kind": "level",
+        "level": "2",
+        "note": "Etwas leichter",
+    }
+    first = shared.doctor.post(shared.course + "/anpassen", data=data)
+    again = shared.doctor.post(shared.course + "/anpassen", data=data)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == shared.course + "#anpassungen"
+    assert changes(live_server, shared.person) == [("level", None)]
+    plan = shared.patient.get("/mein-bereich/plan")
+    assert "Von Ihrer Praxis angepasst" in plan.text and "Etwas leichter" in plan.text
+    assert "Stufe von Ihrer Praxis festgelegt" in plan.text
+    with sql(live_server.data_dir / "web.db") as db:
+        (adjustment,) = db.execute(
+            "SELECT id FROM plan_adjustments WHERE person_id = ?", (shared.person,)
+        ).fetchone()
+    token = csrf_of(shared.doctor.get(shared.course))
+    for _ in range(2):
+        undone = shared.doctor.post(
+            shared.course + "/zuruecknehmen", data={"csrf_token": token, "adjustment": adjustment}
+        )
+        assert undone.status_code == 303
+    assert [undone for _, undone in changes(live_server, shared.person)] != [None]
+    course = shared.doctor.get(shared.course)
+    assert "zurückgenommen am" in course.text
+    assert "Etwas leichter" not in shared.patient.get("/mein-bereich/plan").text
+    unknown = shared.doctor.post(
+        shared.course + "/zuruecknehmen", data={"csrf_token": token, "adjustment": "0" * 32}
+    )
+    assert unknown.status_code == 404
+
+
+def test_a_revocation_closes_the_course_at_once_and_the_detail_links_it_only_while_shared(
+    shared: Shared, live_server: LiveServer
+) -> None:
+    intake = shared.course.rsplit("/", 1)[1]
+    detail = shared.doctor.get(f"/praxis/eingang/{intake}")
+    assert 'id="course-link"' in detail.text
+    token = csrf_of(shared.doctor.get(shared.course))
+    page = shared.patient.get("/mein-bereich/teilen")
+    shared.patient.post(
+        "/mein-bereich/teilen/beenden", data={"csrf_token": csrf_of(page), "practice": shared.practice.id}
+    )
+    missing = shared.doctor.get("/praxis/verlauf/" + "0" * 32)
+    closed = shared.doctor.get(shared.course)
+    assert closed.status_code == missing.status_code == 404
+    assert closed.text.replace(intake, "X") == missing.text.replace("0" * 32, "X")
+    form = {"csrf_token": token, "kind": "note", "note": "Noch da?", "form_key": secrets.token_urlsafe(32)}
+    assert shared.doctor.post(shared.course + "/anpassen", data=form).status_code == 404
+    assert 'id="course-link"' not in shared.doctor.get(f"/praxis/eingang/{intake}").text
+    assert changes(live_server, shared.person) == []
+    assert "Paula Teilt" not in shared.doctor.get("/praxis/verlauf").text
