@@ -235,3 +235,20 @@ def test_hostile_questionnaire_texts_stay_plain_data(kb: KnowledgeBase) -> None:
     questionnaire = build_questionnaire(kb, Layout(items))
     assert all(i["text"] == hostile.de for i in questionnaire["item"])
     assert questionnaire["item"][0]["_text"]["extension"][0]["extension"][1]["valueString"] == hostile.en
+
+
+@pytest.mark.parametrize("resource_type", [None, 5, "Beobachtung", ["Observation"]])
+def test_an_unknown_contained_resource_type_is_refused_not_a_traceback(
+    response: dict[str, Any], kb: KnowledgeBase, resource_type: Any
+) -> None:
+    # fhir.resources itself fails on these with a TypeError or KeyError
+    data = {**response, "contained": [{"resourceType": resource_type}]}
+    assert [e[:2] for e in errors(data, kb)] == [("contained[0].resourceType", "unknown_resource_type")]
+
+
+def test_a_string_where_fhir_resources_expects_an_element_is_refused(
+    response: dict[str, Any], kb: KnowledgeBase
+) -> None:
+    # fhir.resources reads such a string as JSON and fails on what it finds (an AttributeError)
+    data = {**response, "_authored": "5"}
+    assert [e[:2] for e in errors(data, kb, "en")] == [("(response)", "fhir_unreadable")]

@@ -13,8 +13,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ...core.errors import FieldError, InvalidCase, InvalidInput
 from ...core.kb import KnowledgeBase
@@ -147,15 +148,59 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return out or "(response)"
 
 
-def _check_fhir(data: Mapping[str, Any], lang: str) -> list[FieldError]:
+def _known_type(name: object) -> bool:
+    if not isinstance(name, str):
+        return False
     try:
-        QuestionnaireResponse.model_validate(dict(data))
+        get_fhir_model_class(name)
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+def _unknown_resource_types(data: object) -> list[tuple[str, dict[str, object]]]:
+    """Every "resourceType" naming no FHIR R4B type, with where it is (fhir.resources would fail on it
+    with a TypeError or KeyError, not a validation error)."""
+    found: list[tuple[str, dict[str, object]]] = []
+    stack: list[tuple[tuple[int | str, ...], object]] = [((), data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, Mapping):
+            if "resourceType" in node and not _known_type(node["resourceType"]):
+                found.append((_loc((*path, "resourceType")), {"got": shown(node["resourceType"])}))
+            stack += [((*path, str(k)), v) for k, v in node.items()]
+        elif isinstance(node, list):
+            stack += [((*path, i), v) for i, v in enumerate(node)]
+    return sorted(found, key=lambda f: f[0])
+
+
+def structure_problems(
+    model: type[BaseModel], data: Mapping[str, Any]
+) -> list[tuple[str, str, dict[str, object]]]:
+    """What the ``fhir.resources`` R4B model finds wrong with ``data``, as (field, kind, values) for the
+    caller's texts: "unknown_resource_type" (got), "fhir_invalid" (msg) or "fhir_unreadable" when the
+    library itself fails on the input (it reads some misplaced strings as JSON and then trips over them):
+    hostile input is refused, never a traceback. A RecursionError is left to the caller."""
+    unknown = _unknown_resource_types(data)
+    if unknown:
+        return [(field, "unknown_resource_type", values) for field, values in unknown]
+    try:
+        model.model_validate(dict(data))
     except ValidationError as e:
         return [
-            _error(_loc(err["loc"]), "fhir_invalid", lang, msg=err["msg"])
-            for err in e.errors(include_url=False)
+            (_loc(err["loc"]), "fhir_invalid", {"msg": err["msg"]}) for err in e.errors(include_url=False)
         ]
+    except RecursionError:
+        raise
+    except Exception:  # the library's own failure on odd input is a refusal too
+        return [("(response)" if model is QuestionnaireResponse else "(bundle)", "fhir_unreadable", {})]
     return []
+
+
+def _check_fhir(data: Mapping[str, Any], lang: str) -> list[FieldError]:
+    return [
+        _error(f, kind, lang, **values) for f, kind, values in structure_problems(QuestionnaireResponse, data)
+    ]
 
 
 def _check_header(data: Mapping[str, Any], lang: str) -> list[FieldError]:
