@@ -38,7 +38,9 @@ def _help(link_id: str, text: LocalText | None) -> list[Json]:
 
 
 def _field(item: FieldItem) -> Json:
-    out: Json = {"linkId": item.link_id, "type": item.type, **_texts("text", item.text)}
+    # A coded answer is item type "choice" in R4/R4B ("coding" is R5's name; fhir.resources accepts either).
+    kind = "choice" if item.type == "coding" else item.type
+    out: Json = {"linkId": item.link_id, "type": kind, **_texts("text", item.text)}
     if item.required:
         out["required"] = True
     if item.repeats:
