@@ -163,6 +163,25 @@ def test_an_entry_posted_after_the_session_ended_is_saved_after_signing_in(
     assert days_text(client.get(DIARY)).count("Nach langer Pause geschrieben") == 1
 
 
+def test_a_kept_entry_that_needs_a_correction_is_shown_with_its_error_after_signing_in(
+    client: httpx.Client,  # noqa: F811
+    live_server: LiveServer,
+) -> None:
+    """A kept form that cannot be saved as it is (here a pain of 11) comes back after signing in, filled
+    in, with the error at its field; nothing is saved until it is corrected."""
+    email = new_patient(client)
+    data = filled(client.get(DIARY), note="Mit Tippfehler", pain_low_back="11")
+    end_sessions(live_server, email)
+    assert client.post(DIARY, data=data).headers["location"] == "/anmelden?entwurf=1"
+    signed = sign_in(client, email)
+    assert signed.status_code == 303 and signed.headers["location"] == "/mein-bereich/tagebuch?entwurf=1"
+    kept = client.get(signed.headers["location"])
+    assert "Mit Tippfehler" in kept.text, kept.text[-3000:]
+    assert kept.status_code == 422
+    assert "Mit Tippfehler" in kept.text and 'aria-invalid="true"' in kept.text
+    assert "Mit Tippfehler" not in days_text(client.get(DIARY))
+
+
 def test_a_kept_entry_is_saved_only_for_its_own_person(live_server: LiveServer) -> None:
     with own_client(live_server) as anna:
         anna_email = new_patient(anna)

@@ -31,10 +31,12 @@ from ..core.errors import InvalidInput
 from ..core.models import Triage
 from ..i18n.formatting import format_day
 from ..i18n.zone import local_zone
+from ..plan.models import DiaryEntry
 from ..services.followup import AlreadySaved, EntryResult, NoIntake, add_entry, edit_entry, intake_of
 from ..store import Store
 from ..store.audit import Actor
 from ..store.records import DiaryRecord
+from ..validation import validate_model
 from .deps import path_for
 from .render import Form, Web
 from .security.csrf import FIELD as CSRF_FIELD
@@ -201,6 +203,21 @@ class Saved:
 @dataclass(frozen=True)
 class Refused:
     errors: dict[str, str]
+
+
+def entry_errors(
+    web: Web, form: Form, regions: Sequence[str], lang: str, *, earliest: dt.datetime
+) -> dict[str, str]:
+    """Every field error ``save`` would refuse the form with (the form's own checks, then the entry's
+    model: a pain of 11 passes the first), without saving: a kept form shown again names them all."""
+    data, errors = read_entry(web, form, regions, lang, earliest=earliest, now=now_local())
+    if errors:
+        return errors
+    try:
+        validate_model(DiaryEntry, data, web.kb, lang)
+    except InvalidInput as e:
+        return {field_id(error.field): error.message for error in e.errors}
+    return {}
 
 
 def save(

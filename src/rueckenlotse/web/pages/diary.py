@@ -49,15 +49,13 @@ def _diary_get(request: Request, principal: Principal, lang: str) -> Response:
     kept = diary_form.kept_form(store, request, person) if request.query_params.get("entwurf") else None
     if kept is None:
         deleted = request.query_params.get("geloescht") == "1"
-    return _diary(request, principal, lang, outcome=outcome, deleted=deleted)
+        return _diary(request, principal, lang, outcome=outcome, deleted=deleted)
     try:
         intake_at = intake_of(store, person).created_at
         regions = list(intake_of(store, person).case.regions)
     except NoIntake:
         return _diary(request, principal, lang)
-    _, errors = diary_form.read_entry(
-        web, kept, regions, lang, earliest=intake_at, now=diary_form.now_local()
-    )
+    errors = diary_form.entry_errors(web, kept, regions, lang, earliest=intake_at)
     return _diary(
         request, principal, lang, form=kept, errors=errors, status=422 if errors else 200, kept=True
     )
