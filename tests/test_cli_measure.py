@@ -79,3 +79,26 @@ def test_without_intake_or_answers(db: str) -> None:
     assert run(db, "measure", "due", "--person", person_id).returncode == 2
     empty = run(db, "measure", "record", "--person", person_id, "--measure", "peg")
     assert empty.returncode == 2 and "--answer" in empty.stderr
+
+
+def test_fhir_export_of_the_answers(db: str, person: str, tmp_path: Path) -> None:
+    """`measure fhir`: a valid R4B Bundle in a private file; every score read back; an unknown person is
+    a message, not a traceback."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    from rueckenlotse.reports.fhir.measures_import import parse_measure_bundle
+
+    peg = ["--answer", "pain=7", "--answer", "enjoyment=6", "--answer", "activity=5"]
+    assert run(db, "measure", "record", "--person", person, "--measure", "peg", *peg).returncode == 0
+    activity = ["--answer", "activity-1-name=Gehen", "--answer", "activity-1-value=4"]
+    assert run(db, "measure", "record", "--person", person, "--measure", "psfs", *activity).returncode == 0
+    out = tmp_path / "verlauf.fhir.json"
+    done = run(db, "measure", "fhir", "--person", person, "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    bundle = json.loads(out.read_text(encoding="utf-8"))
+    Bundle.model_validate(bundle)
+    read = sorted((r.measure_id, r.week, r.score) for r in parse_measure_bundle(bundle))
+    assert read == [("peg", 0, 6.0), ("psfs", 0, 4.0)]
+    missing = run(db, "measure", "fhir", "--person", "0" * 32)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr

@@ -65,6 +65,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     # Outcome measures (issue #18): what is due with the course, and a response.
     ("GET", "/persons/{person_id}/measures"): _person_route(200),
     ("POST", "/persons/{person_id}/measures"): _person_route(201),
+    ("GET", "/persons/{person_id}/measures/fhir"): _person_route(200),
     # Data rights (SR-AUD-2, SR-DR-1): the owner alone, as every person route.
     ("GET", "/persons/{person_id}/access-log"): _person_route(200),
     ("GET", "/persons/{person_id}/export"): _person_route(200),

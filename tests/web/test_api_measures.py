@@ -72,3 +72,29 @@ def test_due_post_and_course(world: World) -> None:
             True,
             None,
         )
+
+
+def test_the_course_as_fhir_keeps_every_score(world: World) -> None:
+    """The FHIR Bundle of one's answers: valid R4B (fhir.resources), the PEG score under its LOINC code,
+    read back to the same score, and the download in the person's access log."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    from rueckenlotse.reports.fhir.measures_import import parse_measure_bundle
+
+    person = world.parties["patient_b"].person_id
+    with world.client("patient_b") as client:
+        response = client.get(f"/persons/{person}/measures/fhir")
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/fhir+json")
+        bundle = response.json()
+        Bundle.model_validate(bundle)
+        scores = [
+            o["valueQuantity"]["value"]
+            for o in (e["resource"] for e in bundle["entry"])
+            if o["resourceType"] == "Observation"
+            and any(c.get("code") == "91147-9" for c in o["code"]["coding"])
+        ]
+        assert scores == [5.0]
+        assert [(r.measure_id, r.week, r.score) for r in parse_measure_bundle(bundle)] == [("peg", 0, 5.0)]
+        log = client.get(f"/persons/{person}/access-log").json()
+        assert any(e["action"] == "export.measures_fhir" for e in log)

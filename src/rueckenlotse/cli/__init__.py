@@ -40,7 +40,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "plan": "Selbsthilfe-Plan: Bewegung, Übungen, Wissen (self-management plan).",
     "diary": "Schmerz- und Bewegungstagebuch (pain and activity diary).",
     "measure": "Fragebögen zum Verlauf: offen, ausfüllen, Verlauf (outcome measures).",
-    "practice": "Practices: create one, add clinicians, make API tokens, purge old intakes.",
+    "practice": "Practices: create one, add clinicians, make API tokens, purge old intakes, shared courses.",
     "admin": "Administration: API tokens, intake link, members, disable accounts, sessions, second factor.",
     "keys": "Data keys: make a new one, show which key each stored secret needs, rotate.",
     "fhir": "FHIR R4 (R4B): einen Fall als Bundle ausgeben, Antworten einlesen "

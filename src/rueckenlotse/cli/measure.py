@@ -6,7 +6,9 @@ the API use too. User errors exit with code 2 and a field-level message on stder
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -238,11 +240,42 @@ def measure_show(person: PersonOption, db: DbOption = None, lang: LangOption = L
         console.print(_series_table(one, lang))
 
 
+def measure_fhir(
+    person: PersonOption,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file (private, 0600), not stdout.")
+    ] = None,
+    db: DbOption = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Export every questionnaire answered as a FHIR R4 Bundle (JSON): questionnaires, answers and scores
+    (LOINC codes where the measure has them, e.g. PEG).
+
+    Example: rueckenlotse measure fhir --person 3f2a… -o verlauf.fhir.json
+    """
+    from ..services.measures import measures_fhir
+    from ..store.audit import SYSTEM_CLI
+
+    with user_errors(lang), open_store(db) as store:
+        bundle = measures_fhir(store, person, actor=SYSTEM_CLI, lang=lang.value)
+    text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from ..private_files import write_private
+
+    try:
+        write_private(output, text.encode("utf-8"))
+    except OSError as e:
+        fail(_t("write_failed", lang, path=output, why=e.strerror or type(e).__name__), [])
+
+
 def register(app: typer.Typer) -> None:
-    """Add the `measure` group (due, record, show) to the main application."""
+    """Add the `measure` group (due, record, show, fhir) to the main application."""
     measure_app.command("due")(measure_due)
     measure_app.command("record")(measure_record)
     measure_app.command("show")(measure_show)
+    measure_app.command("fhir")(measure_fhir)
     app.add_typer(measure_app, name="measure")
 
 

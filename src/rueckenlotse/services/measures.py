@@ -237,3 +237,35 @@ def measures_csv(store: Store, person_id: str, *, actor: Actor) -> str:
     with store.transaction() as session:
         audit.record(session, actor, "export.measures_csv", person_id=person_id)
     return text
+
+
+def measures_fhir(
+    store: Store, person_id: str, *, actor: Actor, lang: str = "de", at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The person's measure responses as a FHIR R4B collection Bundle (``reports.fhir.measures``):
+    Questionnaires, QuestionnaireResponses and score Observations (LOINC where the measure has codes).
+    Subscales are scored again from the kept answers, as the course page does. Audited like the CSV.
+    Raises NoIntake."""
+    # Imported here: fhir.resources takes a second to import, which the pages and commands without FHIR
+    # should not pay.
+    from ..reports.fhir.measures import MeasureRecord as FhirRecord
+    from ..reports.fhir.measures import measures_bundle
+
+    intake = intake_of(store, person_id)
+    catalogue = default_measures()
+    records = [
+        FhirRecord(
+            r.measure_id,
+            r.week,
+            r.recorded_at,
+            r.score,
+            _subscales(catalogue, catalogue.get(r.measure_id), r.answers, intake),
+            r.answers,
+        )
+        for r in responses_of(store, person_id)
+        if r.measure_id in catalogue.ids and r.score is not None
+    ]
+    bundle = measures_bundle(person_id, records, at=at or _now().replace(microsecond=0), lang=lang)
+    with store.transaction() as session:
+        audit.record(session, actor, "export.measures_fhir", person_id=person_id)
+    return bundle

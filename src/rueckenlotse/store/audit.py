@@ -40,6 +40,7 @@ ACTIONS = frozenset(
         "export",  # the person's data downloaded (JSON)
         "export.diary_csv",  # the person's diary downloaded as CSV
         "export.measures_csv",  # the person's outcome measures downloaded as CSV
+        "export.measures_fhir",  # the person's outcome measures as a FHIR Bundle
         "edit.diary_entry",  # a diary entry corrected (its new content is the entry; never here)
         "delete.diary_entry",  # a diary entry deleted (escalations it led to stay in the assessments)
         "read.report",  # a report (patient or clinician) made from the person's stored data (CLI)

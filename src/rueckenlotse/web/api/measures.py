@@ -22,11 +22,13 @@ from ...core.measures import Change
 from ...knowledge.loader import default_knowledge
 from ...knowledge.measures import NAME_LENGTH, NAME_PATTERN, MeasureItem
 from ...plan.measures import MeasureSeries, default_measures, week_label
+from ...services import data_rights
 from ...services.followup import AlreadySaved, NoIntake
 from ...services.measures import (
     NotDue,
     RecordedResponse,
     due_for,
+    measures_fhir,
     record_response,
     responses_of,
     series_for,
@@ -159,7 +161,7 @@ def _read(store: Store, person_id: str, lang: str) -> MeasuresOut:
     summary="Fragebögen und Verlauf / Questionnaires and course",
     description="Welche Fragebögen jetzt offen sind (je Woche der Beschwerden), und der Verlauf jedes "
     "beantworteten mit besser / gleich / schlechter gegenüber dem ersten Wert.\n\nWhich questionnaires are "
-    "open now (per week of the episode), and the course of each one answered, with better / same / worse "
+    "open now (per week after the intake), and the course of each one answered, with better / same / worse "
     "against the first value.",
     response_model=MeasuresOut,
     responses=problem_responses(401, 404, 409, 422),
@@ -170,6 +172,30 @@ def list_measures(
     _readable(principal, person_id)
     out = _read(_store(request), person_id, lang)
     return JSONResponse(out.model_dump(mode="json"), headers=NO_STORE)
+
+
+@router.get(
+    "/persons/{person_id}/measures/fhir",
+    operation_id="measuresFhir",
+    summary="Fragebögen als FHIR / Questionnaires as FHIR",
+    description="Alle beantworteten Fragebögen als FHIR-R4-Bundle (collection): Questionnaire, "
+    "QuestionnaireResponse und je eine Observation des Werts, mit LOINC-Codes, wo es sie gibt (PEG). Der "
+    "Abruf wird protokolliert.\n\nEvery questionnaire answered as a FHIR R4 collection Bundle: "
+    "Questionnaire, QuestionnaireResponse and one Observation of each score, with LOINC codes where they "
+    "exist (PEG). The download is recorded in the access log.",
+    responses=problem_responses(401, 404, 409, 422),
+)
+def measures_fhir_bundle(
+    person_id: PersonId, principal: SignedIn, request: Request, lang: Annotated[Lang, Depends(language)]
+) -> JSONResponse:
+    _readable(principal, person_id)
+    actor = data_rights.actor_of(principal, "api")
+    try:
+        bundle = measures_fhir(_store(request), person_id, actor=actor, lang=lang)
+    except NoIntake:
+        raise ApiProblem("no-intake") from None
+    headers = {**NO_STORE, "Content-Disposition": 'attachment; filename="rueckenlotse-fragebogen.fhir.json"'}
+    return JSONResponse(bundle, headers=headers, media_type="application/fhir+json")
 
 
 def _item_schema(item: MeasureItem) -> dict[str, Any]:
