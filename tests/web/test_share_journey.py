@@ -1,19 +1,25 @@
 """Sharing a course with a practice, in Debian's Chromium (issue #18).
 
 A patient with an account sends an intake to a practice through its link while signed in (so it is their
-own), keeps a diary over six weeks (dates set in the form, and a few entries with the function items
-through the API), and shares the course with the practice. The clinician signs in with password and
-TOTP code, finds the course, sees the trend, leaves out an exercise with a note (a note without text is
-refused at its field first). The patient's plan shows "Von Ihrer Praxis angepasst" with the note, and
+own); the intake is then moved six weeks and more back. The patient keeps a diary over those six weeks
+(dates set in the form, and a few entries with the function items through the API), answered the outcome
+measures of weeks 0, 2 and 4 back then (recorded by the service on those past days: the browser cannot
+go back in time), and shares the course with the practice; then answers week 6's PEG, PSFS and PGIC in
+the browser form. The clinician signs in with password and TOTP code, finds the course, sees the diary's
+trend and each measure's chart and table with week 6 judged by the measure's minimal important change
+(PEG 7 → 4: at least 30 % less, "besser"; PSFS 3.5 → 4.5: less than 2 points, "gleich"; PGIC "viel
+besser": "besser"), and leaves out an exercise with a note (a note without text is refused at its field
+first). The patient's plan shows "Von Ihrer Praxis angepasst" with the note, and
 the exercise is gone. The patient stops sharing: the clinician's course address answers 404 at once,
 the plan is the patient's own again, and the audit trail holds the grant, the views, the change and the
-revocation. axe runs on every new page; screenshots at 390 and 1280 px: share-page, clinician-courses,
-clinician-course, share-plan-adjusted.
+revocation. axe runs on every new page; screenshots at 390 and 1280 px: share-page, share-measures,
+clinician-courses, clinician-course, share-plan-adjusted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -21,6 +27,8 @@ from urllib.parse import urlsplit
 import pyotp
 import pytest
 
+from rueckenlotse.i18n.formatting import format_day
+from rueckenlotse.services.measures import record_response
 from rueckenlotse.store.audit import all_events
 from rueckenlotse.store.practices import Practices
 
@@ -39,6 +47,10 @@ if TYPE_CHECKING:
 
 NOTE = "Bitte vorerst ohne diese Übung – wir sprechen beim nächsten Termin darüber."
 DAYS = 44  # the diary spans six weeks and more
+ACTIVITIES = ("Treppen steigen", "Eine Stunde sitzen")
+# The measures of weeks 0, 2 and 4, answered back then: PEG (all three items alike), PSFS (the two
+# activities), PGIC (not at week 0). Week 6 is answered in the browser: PEG 4, PSFS 4 and 5, PGIC 2.
+PAST_MEASURES = ((0, 7, (3, 4), None), (2, 6, (4, 4), 4), (4, 5, (4, 5), 3))
 
 
 def fits_the_width(page: Page) -> bool:
@@ -104,6 +116,24 @@ def test_share_adjust_and_revoke(
             }
             assert web.post(f"/api/v1/persons/{person}/diary", json=entry).status_code == 201
 
+        # ---- the measures of weeks 0, 2 and 4, answered on their days (weeks count from the intake) ----
+        with open_store(live_server) as store:
+            intake_at = store.list_assessments(person)[0].created_at
+            for week, peg, psfs, pgic in PAST_MEASURES:
+                at = intake_at + dt.timedelta(weeks=week, hours=1)
+                record_response(
+                    store,
+                    person,
+                    "peg",
+                    dict.fromkeys(("pain", "enjoyment", "activity"), peg),
+                    week=week,
+                    at=at,
+                )
+                rated = [{"name": n, "value": v} for n, v in zip(ACTIVITIES, psfs, strict=True)]
+                record_response(store, person, "psfs", {"activity": rated}, week=week, at=at)
+                if pgic is not None:
+                    record_response(store, person, "pgic", {"change": pgic}, week=week, at=at)
+
         # ---- the patient shares the course (consent first) ----
         patient.goto("/mein-bereich")
         submit(patient.get_by_role("link", name="Teilen"))
@@ -122,6 +152,26 @@ def test_share_adjust_and_revoke(
         save_screenshots(patient, screenshot_dir, "share-page")
         assert_accessible(patient, axe_source)
         shown_before = exercise_titles(patient)
+
+        # ---- week 6's questionnaires, in the browser form (the PSFS keeps the activities named first) ----
+        patient.goto("/mein-bereich/fragebogen")
+        assert "Woche 6" in patient.locator("#form-peg").locator("xpath=..").inner_text()
+        for item in ("pain", "enjoyment", "activity"):
+            patient.locator(f"#form-peg #{item}-4").check()
+        submit(patient.locator("#form-peg").get_by_role("button", name=re.compile("^Antworten speichern")))
+        assert "?gespeichert=peg" in patient.url
+        assert patient.locator("#form-psfs #activity-1-name").input_value() == ACTIVITIES[0]
+        assert patient.locator("#form-psfs #activity-2-name").input_value() == ACTIVITIES[1]
+        patient.locator("#form-psfs #activity-1-value-4").check()
+        patient.locator("#form-psfs #activity-2-value-5").check()
+        submit(patient.locator("#form-psfs").get_by_role("button", name=re.compile("^Antworten speichern")))
+        assert "?gespeichert=psfs" in patient.url
+        patient.locator("#form-pgic #change-2").check()
+        save_screenshots(patient, screenshot_dir, "share-measures")
+        submit(patient.locator("#form-pgic").get_by_role("button", name=re.compile("^Antworten speichern")))
+        assert "?gespeichert=pgic" in patient.url
+        assert patient.locator("#form-peg, #form-psfs, #form-pgic").count() == 0  # nothing of week 6 open
+        assert_accessible(patient, axe_source)
 
         # ---- the clinician signs in, finds the course and sees the trend ----
         doctor = doctor_context.new_page()
@@ -142,12 +192,39 @@ def test_share_adjust_and_revoke(
         submit(rows.nth(0).get_by_role("link", name="Petra Beispiel"))
         course_url = doctor.url
         assert "/praxis/verlauf/" in course_url and person not in course_url  # addressed by the intake
-        assert doctor.locator("figure.course-chart svg").count() == 1
+        assert doctor.locator("section[aria-labelledby='trend-title'] figure.course-chart svg").count() == 1
         weeks = doctor.locator("#course-weeks tbody tr")
         assert weeks.count() >= 6
         function_cells = [weeks.nth(i).locator("td").nth(3).inner_text() for i in range(weeks.count())]
         assert any(cell.strip() not in ("", "–") for cell in function_cells)
+        # ---- ... and each measure: its chart, its table with week 6, judged by the measure's MIC ----
+        measures = doctor.locator("#course-measures")
+        assert measures.locator("figure.course-chart svg[role='img']").count() == 3
+        assert measure_rows(doctor, "peg") == [
+            ("Beginn", "7", "Ausgangswert"),
+            ("Woche 2", "6", "gleich"),  # 1 of 7 less: under 30 %
+            ("Woche 4", "5", "gleich"),  # 2 of 7 less: still under 30 % (2.1)
+            ("Woche 6", "4", "besser"),  # 3 of 7 less: 43 %
+        ]
+        assert measure_rows(doctor, "psfs") == [
+            ("Beginn", "3,5", "Ausgangswert"),
+            ("Woche 2", "4", "gleich"),
+            ("Woche 4", "4,5", "gleich"),
+            ("Woche 6", "4,5", "gleich"),  # 1 point more: under the 2 points
+        ]
+        assert measure_rows(doctor, "pgic") == [
+            ("Woche 2", "gleich geblieben", "gleich"),
+            ("Woche 4", "etwas besser", "gleich"),
+            ("Woche 6", "viel besser", "besser"),
+        ]
+        today_text = format_day(dt.datetime.now(dt.UTC).date(), "de")
+        assert today_text in doctor.locator("#course-peg-table tbody tr").last.inner_text()
+        assert "Zuletzt: besser als beim ersten Mal." in doctor.locator("#course-peg").inner_text()
+        assert "mindestens 30 Prozent" in doctor.locator("#course-peg-explain").inner_text()
+        assert "Zuletzt: etwa gleich" in doctor.locator("#course-psfs").inner_text()
+        assert "nach Einschätzung der Person selbst" in doctor.locator("#course-pgic").inner_text()
         assert fits_the_width(doctor)
+        assert_accessible(doctor, axe_source)
 
         # ---- a note without text is refused at its field; then an exercise is left out, with a note ----
         submit(doctor.locator("#form-note").get_by_role("button", name="Notiz senden"))
@@ -205,6 +282,18 @@ def test_share_adjust_and_revoke(
     assert [a for a in mine if a[0] == "read.course"].count(("read.course", "clinician")) >= 3
     order = [action for action, _ in mine if action in ("share.grant", "adjust.plan", "share.revoke")]
     assert order == ["share.grant", "adjust.plan", "share.revoke"]
+
+
+def measure_rows(page: Page, measure: str) -> list[tuple[str, str, str]]:
+    """A measure's table on the course page: (week, value, judgement) of each row (the date left out)."""
+    rows = page.locator(f"#course-{measure}-table tbody tr")
+    found = []
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        week = row.locator("th").inner_text().splitlines()[0].strip()
+        cells = row.locator("td")
+        found.append((week, cells.nth(0).inner_text().strip(), cells.nth(1).inner_text().strip()))
+    return found
 
 
 def exercise_titles(page: Page) -> list[str]:

@@ -4,6 +4,7 @@ revocation that closes the course at once, for pages and forms alike."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from collections.abc import Iterator
@@ -11,13 +12,17 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from rueckenlotse.services.measures import record_response
 from rueckenlotse.store.practices import Practices
 
 from .authz_support import Practice, person_of_email, send_signed_in, sql
 from .conftest import LiveServer
 from .test_auth import Clinician, csrf_of, new_clinician, open_store, own_client, sign_in
 from .test_patient import new_patient
+
+PEG_ITEMS = ("pain", "enjoyment", "activity")
 
 
 @dataclass
@@ -175,3 +180,46 @@ def test_a_revocation_closes_the_course_at_once_and_the_detail_links_it_only_whi
     assert 'id="course-link"' not in shared.doctor.get(f"/praxis/eingang/{intake}").text
     assert changes(live_server, shared.person) == []
     assert "Paula Teilt" not in shared.doctor.get("/praxis/verlauf").text
+
+
+def test_the_course_shows_each_measure_with_its_chart_table_and_judgement(
+    shared: Shared, live_server: LiveServer
+) -> None:
+    """The outcome measures in the practice's view: none yet, then PEG and PGIC over four weeks, each with
+    its chart inline (ids of its own), its table and "besser / gleich / schlechter" by the measure's MIC."""
+    assert "Noch keine Fragebögen beantwortet." in shared.doctor.get(shared.course).text
+    with open_store(live_server) as store:
+        with store.transaction() as session:
+            back = dt.datetime.now(dt.UTC) - dt.timedelta(days=29)
+            session.execute(
+                text("UPDATE assessments SET created_at = :t WHERE person_id = :p"),
+                {"t": back, "p": shared.person},
+            )
+        intake_at = store.list_assessments(shared.person)[0].created_at
+        for week, peg, pgic in ((0, 8, None), (2, 6, 4), (4, 5, 7)):
+            at = intake_at + dt.timedelta(weeks=week, hours=1)
+            record_response(store, shared.person, "peg", dict.fromkeys(PEG_ITEMS, peg), week=week, at=at)
+            if pgic is not None:
+                record_response(store, shared.person, "pgic", {"change": pgic}, week=week, at=at)
+    page = shared.doctor.get(shared.course)
+    assert page.status_code == 200
+    section = re.search(
+        r'<section aria-labelledby="measures-title".*?</section>\s*</section>', page.text, re.S
+    )
+    assert section is not None
+    html = section.group(0)
+    # PEG 8 → 6 is 25 % less (same), 8 → 5 is 37.5 % less (better: at least 30 %).
+    peg = re.search(r'<table class="course-table" id="course-peg-table">.*?</table>', html, re.S)
+    assert peg is not None
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", peg.group(0))
+    assert cells == ["8", "Ausgangswert", "6", "gleich", "5", "besser"]
+    assert "Zuletzt: besser als beim ersten Mal." in html
+    assert "mindestens 30 Prozent weniger oder mehr" in html  # what "besser" means for the PEG
+    # PGIC rates the change itself: 7 is "very much worse".
+    assert "nach Einschätzung der Person selbst" in html and "Ihrer eigenen" not in html
+    for measure in ("peg", "pgic"):
+        assert f'aria-labelledby="course-{measure}-chart-title course-{measure}-chart-desc"' in html
+        assert f'<title id="course-{measure}-chart-title">' in html
+    assert 'id="t"' not in page.text and 'id="d"' not in page.text
+    english = shared.doctor.get(shared.course + "?lang=en").text
+    assert "Follow-up questionnaires" in english and "as the person rates it" in english

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from ..core.models import Case
 from ..plan.library import LEVELS, default_library
+from ..plan.measures import MeasureSeries
 from ..plan.plan_model import Plan, PracticeAdjustment
 from ..plan.trends import FollowUpReport
 from ..store import audit, drafts, shares
@@ -41,6 +42,7 @@ from ..store.shares import (
     ShareRecord,
 )
 from .followup import NoIntake, current_plan, latest_of, report_for
+from .measures import series_for
 
 __all__ = [
     "AdjustmentRecord",
@@ -165,6 +167,9 @@ class Course:
     adjustments: list[AdjustmentRecord]  # of this practice, oldest first, undone ones too
     latest_triage: str | None = None
     addable: list[str] = field(default_factory=list)  # exercise ids the practice may add now
+    # The outcome measures with "better / same / worse" by each one's minimal important change (part of
+    # what ``read.course`` records: read after the check that the share is active).
+    measures: list[MeasureSeries] = field(default_factory=list)
 
 
 def read_course(
@@ -188,6 +193,7 @@ def read_course(
         report = report_for(store, person_id, lang=lang)
         plan = current_plan(store, person_id, today=today, lang=lang)
         latest = latest_of(store, person_id)
+        measures = series_for(store, person_id)
     except NoIntake:
         return Course(found[0], None, None, [], changes)
     rescreens = [_rescreen(a) for a in store.list_assessments(person_id) if a.source == "diary_rescreen"]
@@ -199,6 +205,7 @@ def read_course(
         changes,
         latest.assessment.triage.value,
         addable_exercises(plan, latest.case),
+        measures,
     )
 
 

@@ -1,8 +1,9 @@
 """What the practice's course page shows (issue #18), as plain values for ``practice_course.html``, and
 what the person's plan page shows of a practice's changes.
 
-``course_context`` is the one builder of the course page's context: the lead's outcome measures join it
-as ``measures_html`` (rendered HTML, marked safe by its builder); the template keeps a place for it.
+``course_context`` is the one builder of the course page's context, the outcome measures included (each
+measure's chart inline, its table and "besser / gleich / schlechter" by ``web.measure_view``, the same
+builder and macro as the person's own course page).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..reports.diary_svg import ChartText, diary_svg
 from ..services.sharing import AdjustmentRecord, Course
 from ..store.account_records import PracticeRecord
 from .i18n import WebTexts
+from .measure_view import series_view
 from .practice_view import PracticeView
 
 FORMS = ("exclude", "add", "level", "note")
@@ -193,11 +195,9 @@ def course_context(
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
-    measures_html: Markup | None = None,
 ) -> dict[str, Any]:
     """Everything ``practice_course.html`` shows. ``errors``: field id → message of a refused form (the
-    page then answers 422); ``values``: what that form held; ``measures_html``: the outcome measures'
-    chart, once the lead wires it in."""
+    page then answers 422); ``values``: what that form held."""
     lang, texts, plan = view.lang, view.texts, course.plan
     lib = default_library()
     shared = course.course
@@ -246,7 +246,7 @@ def course_context(
         "form_keys": {form: secrets.token_urlsafe(32) for form in FORMS},
         "errors": errors or {},
         "values": values or {},
-        "measures_html": measures_html,
+        "measures": [series_view(texts, m, lang, reader="practice") for m in course.measures if m.points],
     }
 
 

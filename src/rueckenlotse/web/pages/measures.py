@@ -20,16 +20,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...core.errors import InvalidInput
-from ...i18n.formatting import decimal
 from ...knowledge.measures import Measure, MeasureItem
 from ...plan.followup_texts import render as followup_text
 from ...plan.measures import (
     DueMeasure,
-    MeasureSeries,
-    change_text,
     default_measures,
     form_answers,
-    score_text,
     week_label,
 )
 from ...reports.measure_svg import measure_chart
@@ -48,6 +44,7 @@ from ...services.measures import (
 from .. import diary_form
 from ..deps import checked_form, path_for, person_of, see_other, signed_in_patient, store_of
 from ..i18n import request_lang
+from ..measure_view import series_view
 from ..render import Form, PageError, render, web_of
 from .patient import HOME, display_name_of, local_date
 
@@ -275,41 +272,6 @@ async def course_page(request: Request) -> Response:
     return await run_in_threadpool(_course, request, principal, lang)
 
 
-def _series_view(request: Request, series: MeasureSeries, lang: str) -> dict[str, Any]:
-    catalogue = default_measures()
-    texts = web_of(request).texts
-    measure = series.measure
-    rows = []
-    for point in series.points:
-        when = week_label(catalogue, point.week, lang)
-        if point.response_id is None:
-            when = texts.get("course.from_intake", lang, week=when)
-        subscales = [
-            f"{s.title.get(lang)}: {decimal(f'{point.subscales[s.id]:g}', lang)}"
-            for s in measure.scoring.subscales
-            if s.id in point.subscales
-        ]
-        rows.append(
-            {
-                "when": when,
-                "date": local_date(point.recorded_at.date(), lang),
-                "value": score_text(measure, point.score, lang),
-                "subscales": subscales,
-                "change": point.change,
-                "change_text": change_text(catalogue, point.change, lang, baseline=point.baseline),
-            }
-        )
-    latest = series.latest
-    return {
-        "id": measure.id,
-        "title": measure.title.get(lang),
-        "explain": measure.change.explain.get(lang),
-        "rows": rows,
-        "category": measure.change.kind == "category",
-        "latest": latest.change if latest is not None and not latest.baseline else None,
-    }
-
-
 def _course(request: Request, principal: Principal, lang: str) -> Response:
     store, person = store_of(request), person_of(principal)
     name = display_name_of(request, principal)
@@ -320,7 +282,7 @@ def _course(request: Request, principal: Principal, lang: str) -> Response:
         return render(request, "patient_none.html", {"name": name}, lang=lang)
     context: dict[str, Any] = {
         "name": name,
-        "series": [_series_view(request, s, lang) for s in series],
+        "series": [series_view(web_of(request).texts, s, lang, reader="patient") for s in series],
         "due": bool(due),
     }
     return render(request, "patient_course.html", context, lang=lang)
