@@ -12,6 +12,7 @@ from rueckenlotse.core.models import Case
 from rueckenlotse.plan.models import DiaryEntry
 from rueckenlotse.services import sharing
 from rueckenlotse.services.followup import add_entry, record_intake
+from rueckenlotse.services.measures import record_response
 from rueckenlotse.services.sharing import PlanChange
 from rueckenlotse.store import Practices, Store
 from rueckenlotse.store.audit import Actor, all_events
@@ -58,10 +59,13 @@ def test_share_course_and_unshare(db_url: str, world: dict[str, str]) -> None:
             person,
             PlanChange("exclude", exercise_id="pelvic_tilt", note="Erst einmal nicht"),
         )
+        intake_day = store.list_assessments(person)[0].created_at
+        record_response(store, person, "peg", {"pain": 7, "enjoyment": 6, "activity": 5}, at=intake_day)
     course = run("practice", "course", "--practice", north, "--person", person, "--db", db_url)
     assert course.returncode == 0, course.stderr
     out = course.stdout
     assert "Verlauf von Anna für die Praxis Praxis Nord" in out and "Wochenwerte aus dem Tagebuch" in out
+    assert "Schmerz und Alltag (PEG, angepasst)" in out and "Ausgangswert" in out  # the measures
     assert "weggelassen: Becken kippen – gilt" in out and "Notiz: Erst einmal nicht" in out
     assert (
         "Von Ihrer Praxis angepasst" in out

@@ -193,7 +193,7 @@ def _field_names(item: MeasureItem) -> list[str]:
 
 
 # ---- measure show ----------------------------------------------------------------------------------------
-def _series_table(series: MeasureSeries, lang: Lang) -> RenderableType:
+def series_table(series: MeasureSeries, lang: Lang) -> RenderableType:
     from rich.table import Table
 
     from ..i18n.formatting import format_day
@@ -237,7 +237,7 @@ def measure_show(person: PersonOption, db: DbOption = None, lang: LangOption = L
     if not series:
         console.print(_t("no_values", lang))
     for one in series:
-        console.print(_series_table(one, lang))
+        console.print(series_table(one, lang))
 
 
 def measure_fhir(

@@ -184,6 +184,7 @@ def practice_course(
     from ..store.audit import SYSTEM_CLI
     from ..store.practices import Practices
     from .common import make_console
+    from .measure import series_table
 
     with user_errors(lang), open_store(db) as store:
         name = Practices(store).practice(practice).name
@@ -192,6 +193,9 @@ def practice_course(
     console = make_console()
     for line in course_lines(course, name, lang):
         console.print(line, highlight=False, markup=False)
+    # Each outcome measure as `measure show` prints it: every value, better / same / worse vs the first.
+    for series in course.measures:
+        console.print(series_table(series, lang))
     if course.plan is not None:
         console.print(render_plan(course.plan, lang.value))
 
