@@ -72,8 +72,15 @@ def test_every_action_a_person_can_see_has_its_text_on_the_access_page() -> None
     from rueckenlotse.web.i18n import load_texts
 
     texts = load_texts()
-    # list.inbox, list.courses, erase, rotate.keys and the administration (admin.*) are recorded without a
-    # person: never on a person's access page.
-    without_person = {"list.inbox", "list.courses", "erase", "rotate.keys"}
+    # list.inbox, list.courses, the cohort results, erase, rotate.keys and the administration (admin.*) are
+    # recorded without a person: never on a person's access page.
+    without_person = {
+        "list.inbox",
+        "list.courses",
+        "read.cohort",
+        "export.cohort_csv",
+        "erase",
+        "rotate.keys",
+    }
     without_person |= {a for a in ACTIONS if a.startswith("admin.")}
     assert [a for a in sorted(ACTIONS - without_person) if f"patient.access.what.{a}" not in texts] == []

@@ -183,7 +183,13 @@ def list_measures(
     "Abruf wird protokolliert.\n\nEvery questionnaire answered as a FHIR R4 collection Bundle: "
     "Questionnaire, QuestionnaireResponse and one Observation of each score, with LOINC codes where they "
     "exist (PEG). The download is recorded in the access log.",
-    responses=problem_responses(401, 404, 409, 422),
+    responses={
+        **problem_responses(401, 404, 409, 422),
+        200: {
+            "description": "FHIR R4 Bundle",
+            "content": {"application/fhir+json": {"schema": {"type": "object"}}},
+        },
+    },
 )
 def measures_fhir_bundle(
     person_id: PersonId, principal: SignedIn, request: Request, lang: Annotated[Lang, Depends(language)]

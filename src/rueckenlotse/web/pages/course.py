@@ -145,7 +145,7 @@ def _course_page(
 
 
 @router.get("/praxis/verlauf/{intake_id}")
-def course_page(request: Request, intake_id: str) -> Response:
+def practice_course_page(request: Request, intake_id: str) -> Response:
     try:
         principal = signed_in_clinician(request)
     except NotAllowed as e:
@@ -214,7 +214,7 @@ async def adjust_plan(request: Request, intake_id: str) -> Response:
         return await run_in_threadpool(
             lambda: _course_page(request, principal, found, errors=errors, values=values)
         )
-    return see_other(path_for(request, "course_page", intake_id=intake_id) + f"#{CHANGES_ANCHOR}")
+    return see_other(path_for(request, "practice_course_page", intake_id=intake_id) + f"#{CHANGES_ANCHOR}")
 
 
 @router.post("/praxis/verlauf/{intake_id}/zuruecknehmen")
@@ -232,4 +232,4 @@ async def undo_adjustment(request: Request, intake_id: str) -> Response:
         )
     except NotShared:
         raise PageError(404, "404") from None
-    return see_other(path_for(request, "course_page", intake_id=intake_id) + f"#{CHANGES_ANCHOR}")
+    return see_other(path_for(request, "practice_course_page", intake_id=intake_id) + f"#{CHANGES_ANCHOR}")
