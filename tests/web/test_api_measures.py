@@ -81,8 +81,10 @@ def test_the_course_as_fhir_keeps_every_score(world: World) -> None:
 
     from rueckenlotse.reports.fhir.measures_import import parse_measure_bundle
 
-    person = world.parties["patient_b"].person_id
-    with world.client("patient_b") as client:
+    person = world.parties["patient_a"].person_id
+    with world.client("patient_a") as client:
+        path = f"/persons/{person}/measures"
+        assert client.post(path, json={"measure_id": "peg", "answers": PEG}).status_code == 201
         response = client.get(f"/persons/{person}/measures/fhir")
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/fhir+json")
