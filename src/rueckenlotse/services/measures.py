@@ -16,7 +16,7 @@ One place for what the web pages, the API and the command line do, so all behave
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,14 +74,34 @@ def _without_improvement(store: Store, person_id: str) -> dict[int, dt.date]:
     }
 
 
+def _checks_matter(
+    catalogue: MeasureCatalogue, regions: Collection[str], answered: Collection[tuple[str, int]]
+) -> bool:
+    """Whether a measure asked only without improvement (STarT Back again) may still be due: one for these
+    regions with a week after its latest answer. Only then is the diary's trend worth replaying (it reads
+    the whole diary, and the patient's home page asks what is due on every visit)."""
+    for measure in catalogue.measures:
+        if not measure.schedule.only_without_improvement:
+            continue
+        if measure.regions and not set(measure.regions) & set(regions):
+            continue
+        latest = max((week for m, week in answered if m == measure.id), default=-1)
+        if max(measure.schedule.weeks) > latest:
+            return True
+    return False
+
+
 def _due(store: Store, person_id: str, intake: AssessmentRecord, today: dt.date) -> list[DueMeasure]:
+    catalogue, regions = default_measures(), list(intake.case.regions)
+    answered = MeasureResponses(store).answered(person_id)
+    checks = _checks_matter(catalogue, regions, answered)
     return due_measures(
-        default_measures(),
-        regions=list(intake.case.regions),
+        catalogue,
+        regions=regions,
         intake_at=intake.created_at,
         today=today,
-        answered=MeasureResponses(store).answered(person_id),
-        without_improvement=_without_improvement(store, person_id),
+        answered=answered,
+        without_improvement=_without_improvement(store, person_id) if checks else {},
     )
 
 
