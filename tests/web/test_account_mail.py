@@ -21,12 +21,14 @@ from sqlalchemy import select, update
 
 from rueckenlotse.store import Store
 from rueckenlotse.store.audit import events_of_person
+from rueckenlotse.store.practices import Practices
 from rueckenlotse.store.schema import Account, WebSession
 
 from ..mail_server import Inbox, body_of, link_in
 from ..serving import served
 from .conftest import SERVER_OWN, LiveServer
-from .test_auth import PASSWORD, accounts, login, own_client, post_form, session_cookie
+from .practice_link_helpers import confirm, practice_result, send
+from .test_auth import PASSWORD, accounts, login, new_clinician, own_client, post_form, session_cookie
 
 
 @pytest.fixture(scope="session")
@@ -304,9 +306,12 @@ def test_without_a_mail_server_the_page_says_so(mailless_server: str) -> None:
 
 
 # ---- registering --------------------------------------------------------------------------------------
+def register_fields(email: str, password: str = NEW_PASSWORD) -> dict[str, str]:
+    return {"email": email, "password": password, "password_repeat": password, "display_name": ""}
+
+
 def register(client: httpx.Client, email: str, password: str) -> httpx.Response:
-    form = {"email": email, "password": password, "password_repeat": password, "display_name": ""}
-    return post_form(client, "/registrieren", form)
+    return post_form(client, "/registrieren", register_fields(email, password))
 
 
 def test_registering_answers_the_same_for_a_new_and_a_taken_address(
@@ -332,6 +337,33 @@ def test_registering_answers_the_same_for_a_new_and_a_taken_address(
     assert 'id="unverified-address"' in client.get("/mein-bereich").text
     assert "ist bestätigt" in client.get(path_of(link_in(verify))).text
     assert 'id="unverified-address"' not in client.get("/mein-bereich").text
+
+
+def test_registering_from_a_receipt_claims_the_sent_intake_where_mail_is_sent(
+    store: Store, devices: Callable[[], httpx.Client], mail_inbox: Inbox
+) -> None:
+    """With mail the form signs nobody in: the new account owns the intake's person at once, and the
+    person sees it after signing in; a taken address leaves the receipt for a later registration."""
+    web = devices()
+    practice = Practices(store).practice(new_clinician(store).practice_id)
+    sent = send(web, confirm(web, practice_result(web, practice.intake_code)))
+    receipt = sent.headers["location"]
+    taken, _ = new_patient(store)
+    answer = post_form(
+        web, "/registrieren", {**register_fields(taken), "receipt": receipt[7:]}, receipt + "/konto"
+    )
+    assert answer.status_code == 200 and "Fast geschafft" in answer.text
+    assert 'id="receipt-register"' in devices().get(receipt).text  # still claimable
+    new = f"beleg-{secrets.token_hex(4)}@example.org"
+    answer = post_form(
+        devices(), "/registrieren", {**register_fields(new), "receipt": receipt[7:]}, receipt + "/konto"
+    )
+    assert answer.status_code == 200 and "Fast geschafft" in answer.text
+    assert "/adresse-bestaetigen?code=" in link_in(mail_inbox.wait_for(new)[0])
+    client = signed_in(devices, new, NEW_PASSWORD)
+    sharing = client.get("/mein-bereich/teilen")
+    assert sharing.status_code == 200 and practice.name in sharing.text
+    assert 'id="receipt-register"' not in devices().get(receipt).text
 
 
 def test_a_mail_in_english_for_an_english_visitor(store: Store, web: httpx.Client, mail_inbox: Inbox) -> None:

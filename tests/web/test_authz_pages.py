@@ -603,6 +603,19 @@ MATRIX: list[Row] = [
     Row("GET", "/beleg/{token}", everyone(NOT_FOUND), target="missing"),
     Row("GET", "/beleg/{token}/{kind}.pdf", everyone(OK), target="X"),
     Row("GET", "/beleg/{token}/{kind}.pdf", everyone(NOT_FOUND), target="missing"),
+    # Registering from the receipt (its intake becomes the new account's record): a signed-in patient
+    # never gets a second account.
+    Row(
+        "GET",
+        "/beleg/{token}/konto",
+        {
+            **everyone(Expect(200, shows=("X.practice",))),
+            Role.patient_a: TO_MY_AREA,
+            Role.patient_b: TO_MY_AREA,
+        },
+        target="X",
+    ),
+    Row("GET", "/beleg/{token}/konto", everyone(NOT_FOUND), target="missing"),
     # Registration and saving: a signed-in patient never gets a second account.
     Row(
         "GET",

@@ -5,6 +5,7 @@ reviewed. Screenshots: clinician-inbox, clinician-detail. axe runs on the inbox 
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from rueckenlotse.store.practices import Practices
 from .. import needs
 from .conftest import DESKTOP, MOBILE, LiveServer, save_screenshots, submit
 from .practice_link_helpers import MIN_SECONDS
-from .test_auth import new_clinician, open_store, wrong_code
+from .test_auth import PASSWORD, new_clinician, open_store, wrong_code
 from .test_axe import BLOCKING, run_axe
 from .test_journeys import SELF_CARE, answer_until_result
 
@@ -220,6 +221,18 @@ def test_practice_link_journey_with_consent_contact_receipt_and_not_asked(
         assert page.locator("#receipt-reference").inner_text() == reference
         with open_store(live_server) as store:
             assert len(Practices(store).inbox(clinician.practice_id)) == 1
+        # Without an account before: one made from the receipt takes the intake along (issue #18).
+        submit(page.locator("#receipt-register"))
+        assert practice.name in page.locator("#receipt").inner_text()
+        assert_accessible(page, axe_source, "register-from-receipt")
+        page.screenshot(path=str(folder / f"practice-receipt-register-{width}.png"), full_page=True)
+        page.get_by_label("E-Mail-Adresse").fill(f"erika-{secrets.token_hex(4)}@example.org")
+        page.get_by_label("Passwort", exact=True).fill(PASSWORD)
+        page.get_by_label("Passwort noch einmal").fill(PASSWORD)
+        submit(page.get_by_role("button", name="Konto anlegen"))
+        assert page.url.endswith("/mein-bereich")
+        page.goto("/mein-bereich/teilen")
+        assert practice.name in page.locator("main").inner_text()
 
         doctor = context.new_page()
         context.clear_cookies()

@@ -25,7 +25,7 @@ from .account_records import AccountRecord, PasswordScheme, SessionRecord, Throt
 from .errors import NotFound, person_not_found
 from .records import PersonRecord
 from .repository import InvalidValue, Store, clean_display_name
-from .schema import EMAIL_LENGTH, Account, Person, Practice, PracticeMember, utc_now
+from .schema import EMAIL_LENGTH, Account, Person, Practice, PracticeIntake, PracticeMember, utc_now
 from .sealing import Sealer, SealingError
 from .throttling import ThrottlePolicy
 
@@ -44,6 +44,14 @@ MAILS_PER_ADDRESS = 3
 class EmailTaken(InvalidValue):
     def __init__(self) -> None:
         super().__init__("email_taken")
+
+
+class ReceiptUnusable(InvalidValue):
+    """A receipt that cannot become a new account's record: unknown, or its person has an account already
+    (the same answer for both: the form must not tell which receipts exist)."""
+
+    def __init__(self) -> None:
+        super().__init__("receipt_unusable")
 
 
 def normalise_email(email: str) -> str:
@@ -97,21 +105,56 @@ class Accounts:
     # --- accounts -------------------------------------------------------------------------------------
 
     def register_patient(
-        self, email: str, password: str, display_name: str | None = None
+        self,
+        email: str,
+        password: str,
+        display_name: str | None = None,
+        *,
+        receipt_hash: str | None = None,
+        now: datetime | None = None,
     ) -> tuple[AccountRecord, PersonRecord]:
-        """A patient account together with the one person it owns (both or neither)."""
+        """A patient account together with the one person it owns (both or neither).
+
+        With ``receipt_hash`` (the digest of a practice intake's receipt token, the proof of having sent it)
+        the account owns that intake's person instead of a new one, provided no account owns it yet
+        (ReceiptUnusable otherwise): someone who sent an intake without an account keeps it as the first
+        record of their area, and can then share their course with that practice (issue #18). Two
+        registrations racing for one receipt cannot both win: ``accounts.person_id`` is unique.
+        """
         address = checked_email(email)
         name = clean_display_name(display_name)
         self._passwords.check_new(address, password)
         password_hash = self._passwords.hash(password)
+        moment = aware(now)
         with _new_account(self._store) as session:
-            person = Person(display_name=name)
-            session.add(person)
-            session.flush()
+            if receipt_hash is None:
+                person = Person(display_name=name)
+                session.add(person)
+                session.flush()
+            else:
+                person, practice_id = _unowned_person_of_receipt(session, receipt_hash)
+                if name:
+                    person.display_name = name
             account = Account(email=address, password_hash=password_hash, role="patient", person_id=person.id)
             session.add(account)
             session.flush()
+            if receipt_hash is not None:
+                actor = audit.Actor("patient", account.id, "web")
+                audit.record(
+                    session, actor, "claim.receipt", person_id=person.id, practice_id=practice_id, now=moment
+                )
             return AccountRecord.from_row(account), PersonRecord.from_row(person)
+
+    def claimable_receipt(self, receipt_hash: str) -> str | None:
+        """The name of the practice the receipt's intake went to, if the intake can still become a new
+        account's record (see ``register_patient``); None otherwise."""
+        with self._store.transaction(write=False) as session:
+            try:
+                _, practice_id = _unowned_person_of_receipt(session, receipt_hash)
+            except ReceiptUnusable:
+                return None
+            practice = session.get(Practice, practice_id)
+            return practice.name if practice is not None else None
 
     def create_clinician(self, email: str, password: str, practice_id: str) -> AccountRecord:
         """A clinician account, member of the practice. It must set up TOTP before it sees any intake."""
@@ -537,9 +580,31 @@ def _new_account(store: Store) -> Iterator[Session]:
             yield session
     except IntegrityError as e:
         # SQLite names the column, PostgreSQL the constraint (uq_accounts_email): both say "email".
-        if "email" in str(e.orig).lower():
+        message = str(e.orig).lower()
+        if "email" in message:
             raise EmailTaken() from None
+        # Another registration took the receipt's person a moment earlier (the unique person_id), or the
+        # person was erased meanwhile (its foreign key).
+        if "person" in message or "foreign key" in message:
+            raise ReceiptUnusable() from None
         raise
+
+
+def _unowned_person_of_receipt(session: Session, receipt_hash: str) -> tuple[Person, str]:
+    """The person of the intake this receipt names and the intake's practice, if no account owns the
+    person; ReceiptUnusable otherwise."""
+    row = session.execute(
+        select(PracticeIntake.person_id, PracticeIntake.practice_id).where(
+            PracticeIntake.receipt_hash == receipt_hash
+        )
+    ).first()
+    if row is None:
+        raise ReceiptUnusable()
+    owned = session.scalar(select(Account.id).where(Account.person_id == row.person_id))
+    person = session.get(Person, row.person_id)
+    if owned is not None or person is None:
+        raise ReceiptUnusable()
+    return person, row.practice_id
 
 
 def _audit(session: Session, account: Account, action: str, now: datetime) -> None:

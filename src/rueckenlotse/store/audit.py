@@ -67,6 +67,8 @@ ACTIONS = frozenset(
         "read.cohort",  # the results page
         "export.cohort_csv",  # the results downloaded as CSV
         # Shared courses (issue #18; services.sharing), with the person and the practice.
+        # An intake sent through a practice link without an account became a new account's first record.
+        "claim.receipt",
         "share.grant",  # the person shares their course with the practice (again)
         "share.revoke",  # the person stopped sharing their course with the practice
         "list.courses",  # a practice's list of shared courses (no person: one row per listing)

@@ -25,6 +25,7 @@ from ...store.accounts import EmailTaken, normalise_email
 from ...store.repository import InvalidValue
 from ..deps import checked_form, client_of, path_for, see_other, throttled_page
 from ..i18n import request_lang
+from ..receipt_claim import Claim
 from ..render import render, web_of
 from ..security.hashing import run_hashing
 from ..security.session import accounts_of, principal_of, session_token
@@ -59,7 +60,13 @@ def unverified_address(request: Request, principal: Principal) -> bool:
 
 # ---- registering, where mail can be sent ---------------------------------------------------------------
 async def registered_by_mail(
-    request: Request, values: dict[str, str], password: str, state: str, lang: str
+    request: Request,
+    values: dict[str, str],
+    password: str,
+    state: str,
+    lang: str,
+    *,
+    claim: Claim | None = None,
 ) -> Response:
     """The answer to a valid registration form when mail can be sent: the same page for a new address and
     for one that has an account already, so the form tells nobody which addresses are known.
@@ -68,6 +75,10 @@ async def registered_by_mail(
     an account, with a link to set a new password. Nobody is signed in here (that would tell the two
     apart): the page asks to sign in with the password just chosen, and an assessment waiting to be saved
     goes along in that form and is saved at the sign-in (to whichever account the password opens).
+
+    With ``claim`` a new account owns the receipt's intake at once (ReceiptUnusable when another
+    registration took it a moment earlier; that says nothing about the address). A known address leaves
+    the receipt unclaimed: its owner may claim it later with another registration, never by this form.
     """
     accounts = accounts_of(request)
     account: AccountRecord | None = None
@@ -75,7 +86,11 @@ async def registered_by_mail(
     try:
         # Argon2 through the bounded hashing queue, like sign-in and the form without mail.
         account, _ = await run_hashing(
-            accounts.register_patient, values["email"], password, values["display_name"]
+            accounts.register_patient,
+            values["email"],
+            password,
+            values["display_name"],
+            receipt_hash=claim.digest if claim else None,
         )
     except EmailTaken:
         issued = await run_in_threadpool(

@@ -28,8 +28,9 @@ from ...services.followup import (
 from ...services.measures import due_for
 from ...store import Store, throttling
 from ...store.account_records import Throttled
-from ...store.accounts import EmailTaken, checked_email
+from ...store.accounts import EmailTaken, ReceiptUnusable, checked_email
 from ...store.repository import InvalidValue, clean_display_name
+from .. import receipt_claim
 from ..course_view import plan_notes
 from ..deps import (
     checked_form,
@@ -68,10 +69,10 @@ async def register_page(request: Request) -> Response:
     lang = request_lang(request)
     if principal_of(request).role is Role.patient:
         return see_other(path_for(request, "home"))
-    return _register_form(request, lang)
+    return register_form(request, lang)
 
 
-def _register_form(
+def register_form(
     request: Request,
     lang: str,
     *,
@@ -79,8 +80,19 @@ def _register_form(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     saving: bool = False,
+    claim: receipt_claim.Claim | None = None,
+    claim_taken: bool = False,
 ) -> Response:
-    context = {"state": state, "values": values or {}, "errors": errors or {}, "saving": saving}
+    """The registration form; with ``claim``, for making a sent intake the account's first record (its
+    receipt token in a hidden field); ``claim_taken``: the receipt can no longer be claimed (say so)."""
+    context = {
+        "state": state,
+        "values": values or {},
+        "errors": errors or {},
+        "saving": saving,
+        "claim": claim,
+        "claim_taken": claim_taken,
+    }
     status = 422 if errors else 200
     return render(request, "patient_register.html", context, lang=lang, status=status)
 
@@ -95,16 +107,28 @@ async def register(request: Request) -> Response:
         await run_in_threadpool(_registration_slot, request, take=False)
     except Throttled as e:
         return _throttled(request, e, lang)
-    saved = pending_case(request, form.get(STATE_FIELD), lang)
     values = {name: (form.get(name) or "")[:MAX_FIELD_CHARS] for name in ("email", "display_name")}
     password, repeat = form.get("password") or "", form.get("password_repeat") or ""
     errors = _registration_errors(request, values, password, repeat, lang)
+    token = (form.get(receipt_claim.FIELD) or "")[: receipt_claim.TOKEN_LENGTH + 1]
+    claim = await run_in_threadpool(receipt_claim.claim_of, request, token) if token else None
+    if token and claim is None:
+        # Claimed meanwhile (or never a receipt): say so; the form, sent again, makes a plain account.
+        errors[receipt_claim.FIELD] = InvalidValue("receipt_unusable").message(lang)
+    # A sent intake becomes the record; an assessment brought along from the result page does not
+    # travel with a receipt (the receipt page has none to bring).
+    saved = None if token else pending_case(request, form.get(STATE_FIELD), lang)
     if not errors and mail_available(request):
         try:
             await run_in_threadpool(_registration_slot, request, take=True)
+            return await registered_by_mail(
+                request, values, password, saved[0] if saved else "", lang, claim=claim
+            )
         except Throttled as e:
             return _throttled(request, e, lang)
-        return await registered_by_mail(request, values, password, saved[0] if saved else "", lang)
+        except ReceiptUnusable as e:
+            errors[receipt_claim.FIELD] = e.message(lang)
+            return register_form(request, lang, values=values, errors=errors)
     account = None
     if not errors:
         try:
@@ -112,16 +136,24 @@ async def register(request: Request) -> Response:
             # Argon2 takes a while on purpose: in the thread pool, never on the event loop (which would
             # stall every other request, the health check too, for as long).
             account, _ = await run_hashing(
-                accounts_of(request).register_patient, values["email"], password, values["display_name"]
+                accounts_of(request).register_patient,
+                values["email"],
+                password,
+                values["display_name"],
+                receipt_hash=claim.digest if claim else None,
             )
         except Throttled as e:
             return _throttled(request, e, lang)
         except EmailTaken:
             errors["email"] = web_of(request).texts.get("patient.register.error.email_taken", lang)
+        except ReceiptUnusable as e:
+            errors[receipt_claim.FIELD] = e.message(lang)
+            claim = None
         except InvalidValue as e:
             errors["email"] = e.message(lang)
     if account is None:
-        return _register_form(request, lang, state=saved[0] if saved else "", values=values, errors=errors)
+        state = saved[0] if saved else ""
+        return register_form(request, lang, state=state, values=values, errors=errors, claim=claim)
     assert account.person_id is not None
     if saved is not None:
         await run_in_threadpool(record_intake, store_of(request), account.person_id, saved[1], lang=lang)
@@ -194,7 +226,7 @@ async def save_assessment(request: Request) -> Response:
     if form.get("via") == "anmelden":
         context = {"email": "", "failed": False, "reason": None, "state": saved[0]}
         return render(request, "auth_login.html", context, lang=lang)
-    return _register_form(request, lang, state=saved[0], saving=True)
+    return register_form(request, lang, state=saved[0], saving=True)
 
 
 def _save_for(request: Request, principal: Principal, saved: tuple[str, Case] | None, lang: str) -> bool:

@@ -39,6 +39,7 @@ from ...settings import Settings
 from ...store.account_records import IntakeContact, IntakeDetail, PracticeRecord, Throttled
 from ...store.intake_limits import IntakeLimits, count_send
 from ...validation import validate_case
+from .. import receipt_claim
 from ..deps import checked_form, client_of, path_for, see_other, store_of, throttled_page
 from ..downloads import pdf_download, report_pdf
 from ..i18n import request_lang
@@ -50,6 +51,7 @@ from ..security.session import practices_of, principal_of
 from ..security.state import FIELD as STATE_FIELD
 from ..security.state import IntakeState
 from .home import question_page
+from .patient import register_form
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,7 +59,7 @@ MAX_CODE = 64
 TOKEN_FIELD = "confirm"
 CONFIRM_SALT = "rueckenlotse.practice-confirm.v1"
 CONFIRM_MAX_AGE = 2 * 60 * 60  # a confirmation page open longer is confirmed again
-RECEIPT_LENGTH = 43  # 32 bytes in base64url without padding
+RECEIPT_LENGTH = receipt_claim.TOKEN_LENGTH
 AGREED = "ja"
 
 
@@ -229,7 +231,7 @@ def receipt_token(request: Request, key: str | None) -> str:
 
 
 def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return receipt_claim.receipt_digest(token)
 
 
 def own_person(request: Request) -> str | None:
@@ -285,7 +287,12 @@ async def practice_receipt(request: Request, token: str) -> Response:
     practice, detail = await run_in_threadpool(_receipt, request, token)
     lang = request_lang(request)
     result: Any = Presenter(web_of(request).kb, lang).result(_assessment_in(detail, lang))
+    # Someone without an account may make one from here: the intake becomes its first record, and the
+    # course can then be shared with the practice (a signed-in patient's own sends are theirs already).
+    signed_in = (await run_in_threadpool(principal_of, request)).role is Role.patient
+    claim = None if signed_in else await run_in_threadpool(receipt_claim.claim_of, request, token)
     context = {
+        "claimable": claim is not None,
         "practice": practice,
         "reference": detail.intake.reference,
         "r": result,
@@ -294,6 +301,17 @@ async def practice_receipt(request: Request, token: str) -> Response:
         "emergency": detail.intake.triage == Triage.emergency.value,
     }
     return render(request, "practice_receipt.html", context, lang=lang)
+
+
+@router.api_route("/beleg/{token}/konto", methods=["GET", "HEAD"])
+async def receipt_register_page(request: Request, token: str) -> Response:
+    """The registration form that makes this receipt's intake the new account's first record."""
+    await run_in_threadpool(_receipt, request, token)  # 404 for a token that names no intake
+    lang = request_lang(request)
+    if (await run_in_threadpool(principal_of, request)).role is Role.patient:
+        return see_other(path_for(request, "home"))
+    claim = await run_in_threadpool(receipt_claim.claim_of, request, token)
+    return register_form(request, lang, claim=claim, claim_taken=claim is None)
 
 
 def _assessment_in(detail: IntakeDetail, lang: str) -> Assessment:
