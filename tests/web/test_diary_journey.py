@@ -99,7 +99,7 @@ def test_an_entry_typed_while_the_session_ran_out_is_saved_after_signing_in(
 
     submit(page.get_by_role("button", name="Eintrag speichern"))
     page.wait_for_url("**/anmelden?entwurf=1")
-    assert "Ihr Tagebucheintrag ist aufbewahrt" in page.locator("main").inner_text()
+    assert "ist aufbewahrt und wird gespeichert" in page.locator("main").inner_text()
     assert_accessible(page, axe_source)
     save_screenshots(page, screenshot_dir, "diary-kept-login")
     page.locator("#email").fill(email)
