@@ -147,7 +147,7 @@ def test_an_entry_posted_after_the_session_ended_is_saved_after_signing_in(
     posted = client.post(DIARY, data=data)
     assert posted.status_code == 303 and posted.headers["location"] == "/anmelden?entwurf=1"
     login = client.get(posted.headers["location"])
-    assert "Ihr Tagebucheintrag ist aufbewahrt" in login.text
+    assert "ist aufbewahrt und wird gespeichert" in login.text
     signed = sign_in(client, email)
     assert signed.status_code == 303 and SAVED.match(signed.headers["location"]), signed.headers
     shown = client.get(signed.headers["location"])
@@ -159,7 +159,7 @@ def test_an_entry_posted_after_the_session_ended_is_saved_after_signing_in(
     end_sessions(live_server, email)
     assert sign_in(client, email).headers["location"] == "/mein-bereich"
     stale = client.post(DIARY, data=data)
-    assert stale.status_code == 403 and "diary_draft" not in stale.headers.get("set-cookie", "")
+    assert stale.status_code == 403 and "kept_form" not in stale.headers.get("set-cookie", "")
     assert days_text(client.get(DIARY)).count("Nach langer Pause geschrieben") == 1
 
 
@@ -188,11 +188,11 @@ def test_a_kept_entry_is_saved_only_for_its_own_person(live_server: LiveServer) 
         data = filled(anna.get(DIARY), note="Annas Notiz")
         end_sessions(live_server, anna_email)
         assert anna.post(DIARY, data=data).status_code == 303
-        kept = anna.cookies.get("diary_draft")
+        kept = anna.cookies.get("kept_form")
         assert kept
     with own_client(live_server) as ben:
         ben_email = new_patient(ben)
-        ben.cookies.set("diary_draft", kept)
+        ben.cookies.set("kept_form", kept)
         end_sessions(live_server, ben_email)
         signed = sign_in(ben, ben_email)
         assert signed.headers["location"] == "/mein-bereich"  # not Anna's entry, not into Ben's diary
@@ -208,7 +208,7 @@ def test_an_unsigned_form_after_the_session_ended_is_not_kept(
     end_sessions(live_server, email)
     posted = client.post(DIARY, data=data)
     assert posted.status_code == 303 and posted.headers["location"] == "/anmelden"
-    assert "diary_draft" not in posted.headers.get("set-cookie", "")
+    assert "kept_form" not in posted.headers.get("set-cookie", "")
 
 
 # ---- correcting and deleting an entry, the CSV export --------------------------------------------------

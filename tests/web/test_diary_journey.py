@@ -4,7 +4,10 @@
   ERR_CACHE_MISS), reload shows the same page again, and answering from there goes on as usual.
 - The diary: an entry typed while the session ran out is kept; after signing in again it is saved once,
   with a message naming its time, and reloading the page after saving saves nothing again.
-Screenshots go to $RUECKENLOTSE_SCREENSHOTS (diary-kept-login, diary-kept-saved, intake-back).
+- The measures: answers given while the session ran out are kept alike (``web.kept_forms``), and saved
+  once after signing in again.
+Screenshots go to $RUECKENLOTSE_SCREENSHOTS (diary-kept-login, diary-kept-saved, measures-kept-saved,
+intake-back).
 """
 
 from __future__ import annotations
@@ -17,13 +20,15 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import func, select
 
 from rueckenlotse.reports.diary_svg import WIDTH as CHART_UNITS
+from rueckenlotse.store.schema import MeasureResponse
 
 from .conftest import DESKTOP, MOBILE, LiveServer, save_screenshots, submit
 from .test_auth import open_store, own_client
 from .test_axe import axe_source  # noqa: F401 (a fixture)
-from .test_diary_forms import BERLIN, DIARY, end_sessions, filled, move_intake_back
+from .test_diary_forms import BERLIN, DIARY, end_sessions, filled, move_intake_back, person_of_email
 from .test_patient import PASSWORD, new_patient
 from .test_patient_journey import assert_accessible
 
@@ -99,7 +104,7 @@ def test_an_entry_typed_while_the_session_ran_out_is_saved_after_signing_in(
 
     submit(page.get_by_role("button", name="Eintrag speichern"))
     page.wait_for_url("**/anmelden?entwurf=1")
-    assert "Ihr Tagebucheintrag ist aufbewahrt" in page.locator("main").inner_text()
+    assert "ist aufbewahrt und wird gespeichert" in page.locator("main").inner_text()
     assert_accessible(page, axe_source)
     save_screenshots(page, screenshot_dir, "diary-kept-login")
     page.locator("#email").fill(email)
@@ -116,6 +121,46 @@ def test_an_entry_typed_while_the_session_ran_out_is_saved_after_signing_in(
     page.go_back()
     page.goto("/mein-bereich/tagebuch")
     assert page.locator(".diary-days").inner_text().count("Nach der Mittagspause getippt") == 1
+
+
+def test_answers_given_while_the_session_ran_out_are_saved_after_signing_in(
+    sized_page: Page,
+    live_server: LiveServer,
+    screenshot_dir: Path,
+    axe_source: str,  # noqa: F811
+) -> None:
+    page = sized_page
+    with own_client(live_server) as web:
+        email = new_patient(web)
+        host = urlsplit(live_server.url).hostname
+        page.context.add_cookies(
+            [{"name": c.name, "value": c.value or "", "domain": host, "path": "/"} for c in web.cookies.jar]
+        )
+    page.goto("/mein-bereich/fragebogen")
+    peg = page.locator("#form-peg")
+    for field, value in (("pain", 6), ("enjoyment", 5), ("activity", 7)):
+        peg.locator(f"#{field}-{value}").check()
+    end_sessions(live_server, email)  # the person was away longer than the idle timeout
+
+    submit(peg.get_by_role("button", name=re.compile("^Antworten speichern")))
+    page.wait_for_url("**/anmelden?entwurf=1")
+    assert "ist aufbewahrt und wird gespeichert" in page.locator("main").inner_text()
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    submit(page.get_by_role("button", name="Anmelden"))
+
+    page.wait_for_url("**/mein-bereich/fragebogen?gespeichert=peg")
+    assert "Ihre Antworten sind gespeichert" in page.locator("main").inner_text()
+    assert page.locator("#form-peg").count() == 0 and page.locator("#form-psfs").count() == 1
+    assert_accessible(page, axe_source)
+    save_screenshots(page, screenshot_dir, "measures-kept-saved")
+    page.reload()  # a GET: nothing is saved again
+    with open_store(live_server) as store, store.transaction(write=False) as session:
+        person = person_of_email(store, email)
+        count = session.scalar(
+            select(func.count()).select_from(MeasureResponse).where(MeasureResponse.person_id == person)
+        )
+    assert count == 1
 
 
 def test_reloading_after_saving_in_the_browser_saves_once(

@@ -1,15 +1,14 @@
-"""The diary entry form: reading it (with its date and time), saving it once, keeping it over a sign-in.
+"""The diary entry form: reading it (with its date and time), saving it once.
 
-Three promises of the form, made here so the diary page and the sign-in page keep them alike:
+Its promises, made here so the diary page and the sign-in page keep them alike:
 
 - Saved once: each rendered form carries a random idempotency key; a reload or a second click posts the
   same key and saves nothing new (``services.followup.AlreadySaved``). The page after saving is a GET
   (post/redirect/get); what the re-screen said is kept for an hour as a draft of kind ``outcome``, so
   the redirect's URL carries only the entry's id.
-- Kept over the end of a session: the form also carries its owner (the person and the key, signed with
-  the app's secret). A form posted after the session ended, CSRF-valid and signed, is kept for 24 hours
-  as a ``diary`` draft bound to that person; a cookie holds the draft's token. Signing in again as the
-  same person saves it (``resume``), and the diary says "Ihr Eintrag von 14:32 wurde gespeichert".
+- Kept over the end of a session (``web.kept_forms``, alike for the measures and the session's
+  feedback): a form posted after the session ended is saved after signing in again, and the diary says
+  "Ihr Eintrag von 14:32 wurde gespeichert".
 - Dated: a date and time field (RUECKENLOTSE_TIME_ZONE, default now) allows back-dating within the
   episode: not before the intake, not in the future.
 """
@@ -23,36 +22,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeSerializer
-from starlette.requests import Request
-from starlette.responses import Response
-
 from ..core.errors import InvalidInput
 from ..core.models import Triage
 from ..i18n.formatting import format_day
 from ..i18n.zone import local_zone
-from ..plan.models import DiaryEntry
-from ..services.followup import AlreadySaved, EntryResult, NoIntake, add_entry, edit_entry, intake_of
+from ..services.followup import AlreadySaved, EntryResult, add_entry, edit_entry, intake_of
 from ..store import Store
 from ..store.audit import Actor
 from ..store.records import DiaryRecord
-from ..validation import validate_model
-from .deps import path_for
 from .render import Form, Web
-from .security.csrf import FIELD as CSRF_FIELD
-from .security.csrf import is_secure
 
 ENTRY_KEY = "entry_key"
-OWNER = "entry_owner"
 DATE = "entry_date"
 TIME = "entry_time"
-DRAFT_TTL = dt.timedelta(hours=24)
 OUTCOME_TTL = dt.timedelta(hours=1)
 # A little slack for a clock on the phone that runs ahead of the server's.
 FUTURE_SLACK = dt.timedelta(minutes=5)
 _KEY = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _ENTRY_ID = re.compile(r"^[0-9a-f]{32}$")
-_OWNER_SALT = "rueckenlotse.diary-owner.v1"
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
 
@@ -68,30 +55,6 @@ def new_key() -> str:
 def form_key(form: Form) -> str | None:
     key = form.get(ENTRY_KEY) or ""
     return key if _KEY.match(key) else None
-
-
-def _owner_serializer(web: Web) -> URLSafeSerializer:
-    return URLSafeSerializer(web.codec.secret, salt=_OWNER_SALT)
-
-
-def owner_token(web: Web, person_id: str, key: str) -> str:
-    text = _owner_serializer(web).dumps({"p": person_id, "k": key})
-    return text if isinstance(text, str) else text.decode("ascii")
-
-
-def owner_of(web: Web, form: Form) -> str | None:
-    """The person whose diary page rendered this form, when its signature and key check out."""
-    key, token = form_key(form), form.get(OWNER) or ""
-    if key is None or not token or len(token) > 512:
-        return None
-    try:
-        payload = _owner_serializer(web).loads(token)
-    except BadSignature:
-        return None
-    if not isinstance(payload, dict) or payload.get("k") != key or not isinstance(payload.get("p"), str):
-        return None
-    person: str = payload["p"]
-    return person
 
 
 def now_local() -> dt.datetime:
@@ -205,21 +168,6 @@ class Refused:
     errors: dict[str, str]
 
 
-def entry_errors(
-    web: Web, form: Form, regions: Sequence[str], lang: str, *, earliest: dt.datetime
-) -> dict[str, str]:
-    """Every field error ``save`` would refuse the form with (the form's own checks, then the entry's
-    model: a pain of 11 passes the first), without saving: a kept form shown again names them all."""
-    data, errors = read_entry(web, form, regions, lang, earliest=earliest, now=now_local())
-    if errors:
-        return errors
-    try:
-        validate_model(DiaryEntry, data, web.kb, lang)
-    except InvalidInput as e:
-        return {field_id(error.field): error.message for error in e.errors}
-    return {}
-
-
 def save(
     web: Web, store: Store, person_id: str, form: Form, lang: str, *, resumed: bool = False
 ) -> Saved | Refused:
@@ -289,71 +237,6 @@ def saved_outcome(
     outcome["time"] = moment.strftime("%H:%M")
     outcome["date"] = format_day(moment.date(), lang)
     return outcome
-
-
-# ---- a form posted after the session ended -------------------------------------------------------------
-DRAFT_COOKIE = "diary_draft"
-
-
-def keep_for_later(web: Web, store: Store, request: Request, form: Form, lang: str) -> str | None:
-    """Keep a signed form posted without a live session; the cookie token for it, or None when the form
-    is not a signed diary form (then there is nothing to keep)."""
-    person_id = owner_of(web, form)
-    if person_id is None:
-        return None
-    token = new_key()
-    pairs = [[name, value] for name, value in form.pairs if name != CSRF_FIELD]
-    try:
-        store.put_draft(token, "diary", {"pairs": pairs, "lang": lang}, ttl=DRAFT_TTL, person_id=person_id)
-    except Exception:  # the person was erased meanwhile (foreign key): nothing to keep for
-        return None
-    return token
-
-
-def set_draft_cookie(web: Web, request: Request, response: Response, token: str) -> None:
-    response.set_cookie(
-        DRAFT_COOKIE,
-        token,
-        path="/",
-        httponly=True,
-        secure=is_secure(request, web.settings.https),
-        samesite="lax",
-        max_age=int(DRAFT_TTL.total_seconds()),
-    )
-
-
-def resume(web: Web, store: Store, request: Request, person_id: str | None, lang: str) -> str | None:
-    """Right after signing in: save the entry kept for this person, if any. The diary path to go to
-    (its saved entry, or the kept form with its errors), or None when nothing was kept for them."""
-    token = request.cookies.get(DRAFT_COOKIE)
-    draft = store.get_draft(token, "diary") if token else None
-    if draft is None or person_id is None or draft.person_id != person_id:
-        return None
-    pairs = [(str(name), str(value)) for name, value in draft.payload.get("pairs", [])]
-    try:
-        outcome = save(web, store, person_id, Form(pairs), lang, resumed=True)
-    except NoIntake:
-        return None
-    if isinstance(outcome, Saved):
-        store.drop_draft(token)
-        return path_for(request, "diary_page") + "?gespeichert=" + outcome.entry_id
-    return path_for(request, "diary_page") + "?entwurf=1"
-
-
-def kept_form(store: Store, request: Request, person_id: str) -> Form | None:
-    """The form kept for this person (still with errors after signing in again), if any."""
-    token = request.cookies.get(DRAFT_COOKIE)
-    draft = store.get_draft(token, "diary") if token else None
-    if draft is None or draft.person_id != person_id:
-        return None
-    return Form([(str(name), str(value)) for name, value in draft.payload.get("pairs", [])])
-
-
-def drop_kept(store: Store, request: Request, response: Response) -> None:
-    token = request.cookies.get(DRAFT_COOKIE)
-    if token:
-        store.drop_draft(token)
-        response.delete_cookie(DRAFT_COOKIE, path="/")
 
 
 # ---- correcting an entry --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from ...services.auth import Principal, Role
 from ...services.followup import record_intake
 from ...store.account_records import Throttled
 from ...store.repository import InvalidValue
-from .. import diary_form
+from .. import kept_forms
 from ..deps import (
     CODE_PATH,
     LOGIN_PATH,
@@ -134,8 +134,8 @@ async def login(request: Request) -> Response:
         response = see_other(path_for(request, "code_page"))
     else:
         await run_in_threadpool(_keep_pending, request, account.role, account.person_id, saved, lang)
-        kept = await run_in_threadpool(_resume_diary, request, account.person_id, lang)
-        response = see_other(kept or path_for(request, "home"))
+        kept = await run_in_threadpool(kept_forms.resume, request, account.person_id, lang)
+        response = _after_sign_in(request, kept, path_for(request, "home"))
     set_session_cookie(request, response, token)
     return response
 
@@ -148,11 +148,15 @@ def _keep_pending(
         record_intake(store_of(request), person_id, saved[1], lang=lang)
 
 
-def _resume_diary(request: Request, person_id: str | None, lang: str) -> str | None:
-    """A diary entry posted after the session ended is saved now (``diary_form.resume``): where to go."""
-    if person_id is None or not request.cookies.get(diary_form.DRAFT_COOKIE):
-        return None
-    return diary_form.resume(web_of(request), store_of(request), request, person_id, lang)
+def _after_sign_in(request: Request, kept: kept_forms.Resumed | None, home: str) -> Response:
+    """Home, or the page of a form kept over the end of the session (``kept_forms.resume`` saved it or
+    shows it again with its errors); a kept form that is done with takes its cookie along."""
+    if kept is None:
+        return see_other(home)
+    response = see_other(kept.location)
+    if kept.finished:
+        kept_forms.forget(request, response)
+    return response
 
 
 def _login_form(
@@ -229,8 +233,8 @@ async def code_step(request: Request) -> Response:
     if new_token is None:
         return await run_in_threadpool(_code_form, request, account_id, lang, wrong=True, state=pending)
     await run_in_threadpool(_keep_pending, request, principal.role.value, principal.person_id, saved, lang)
-    kept = await run_in_threadpool(_resume_diary, request, principal.person_id, lang)
-    response = see_other(kept or home_of(request, principal))
+    kept = await run_in_threadpool(kept_forms.resume, request, principal.person_id, lang)
+    response = _after_sign_in(request, kept, home_of(request, principal))
     set_session_cookie(request, response, new_token)
     return response
 

@@ -23,7 +23,7 @@ from ...reports.diary_svg import ChartText, diary_svg
 from ...services import data_rights
 from ...services.auth import Principal
 from ...services.followup import NoIntake, NoSuchEntry, delete_entry, diary_csv, intake_of, report_for
-from .. import diary_form
+from .. import diary_form, kept_forms
 from ..deps import checked_form, path_for, person_of, see_other, signed_in_patient, store_of
 from ..i18n import WebTexts, request_lang
 from ..render import Form, PageError, render, web_of
@@ -46,46 +46,32 @@ async def diary_page(request: Request) -> Response:
 def _diary_get(request: Request, principal: Principal, lang: str) -> Response:
     store, web, person = store_of(request), web_of(request), person_of(principal)
     outcome = diary_form.saved_outcome(web, store, person, request.query_params.get("gespeichert"), lang)
-    kept = diary_form.kept_form(store, request, person) if request.query_params.get("entwurf") else None
+    kept = kept_forms.kept(request, kept_forms.DIARY, person)
     if kept is None:
         deleted = request.query_params.get("geloescht") == "1"
         return _diary(request, principal, lang, outcome=outcome, deleted=deleted)
-    try:
-        intake_at = intake_of(store, person).created_at
-        regions = list(intake_of(store, person).case.regions)
-    except NoIntake:
-        return _diary(request, principal, lang)
-    errors = diary_form.entry_errors(web, kept, regions, lang, earliest=intake_at)
-    return _diary(
-        request, principal, lang, form=kept, errors=errors, status=422 if errors else 200, kept=True
-    )
+    status = 422 if kept.errors else 200
+    return _diary(request, principal, lang, form=kept.form, errors=kept.errors, status=status, kept=True)
 
 
 @router.post(HOME + "/tagebuch")
 async def diary_entry(request: Request) -> Response:
-    form = await checked_form(request)
-    lang = request_lang(request)
-    web, store = web_of(request), store_of(request)
-    principal = signed_in_patient(request)
-    if principal is None:
-        # The session ended while the form was open: keep the signed form, save it after signing in.
-        token = await run_in_threadpool(diary_form.keep_for_later, web, store, request, form, lang)
-        response = see_other(path_for(request, "login_page") + ("?entwurf=1" if token else ""))
-        if token is not None:
-            diary_form.set_draft_cookie(web, request, response, token)
-        return response
-    person = person_of(principal)
+    """One entry: saved once (its key), then 303 to what it changed; errors: 422 with the form kept. Posted
+    after the session ended, it is kept and saved after signing in (``kept_forms``)."""
+    posted = await kept_forms.posted(request, kept_forms.DIARY)
+    if isinstance(posted, Response):
+        return posted
     try:
-        outcome = await run_in_threadpool(diary_form.save, web, store, person, form, lang)
+        outcome = await kept_forms.save(request, posted)
     except NoIntake:
-        return render(request, "patient_none.html", {"name": display_name_of(request, principal)}, lang=lang)
-    if isinstance(outcome, diary_form.Refused):
-        return _diary(request, principal, lang, form=form, errors=outcome.errors, status=422)
+        name = display_name_of(request, posted.principal)
+        return render(request, "patient_none.html", {"name": name}, lang=posted.lang)
+    if isinstance(outcome, kept_forms.Refused):
+        return _diary(
+            request, posted.principal, posted.lang, form=posted.form, errors=outcome.errors, status=422
+        )
     # Post/redirect/get: a reload shows the saved entry again and never posts it a second time.
-    response = see_other(path_for(request, "diary_page") + "?gespeichert=" + outcome.entry_id)
-    if request.cookies.get(diary_form.DRAFT_COOKIE):
-        await run_in_threadpool(diary_form.drop_kept, store, request, response)
-    return response
+    return await kept_forms.done(request, posted, outcome)
 
 
 def _diary(
@@ -141,7 +127,7 @@ def _diary(
     entry_key = (form and diary_form.form_key(form)) or diary_form.new_key()
     context: dict[str, Any] = {
         "name": display_name_of(request, principal),
-        "entry_owner": diary_form.owner_token(web_of(request), person, entry_key),
+        "entry_owner": kept_forms.owner_token(web_of(request), kept_forms.DIARY, person, entry_key),
         "regions": [(r, kb.text(f"region.{r}.label", lang)) for r in intake.case.regions],
         "reaches": [(r, followup_text(f"reach.{r}.label", lang)) for r in PAIN_REACH_ORDER],
         "signs": [(s, followup_text(f"sign.{s}.label", lang)) for s in OFFERED_WARNING_SIGNS],

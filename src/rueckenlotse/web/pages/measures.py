@@ -19,30 +19,27 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...core.errors import InvalidInput
 from ...knowledge.measures import Measure, MeasureItem
 from ...plan.followup_texts import render as followup_text
 from ...plan.measures import (
     DueMeasure,
     default_measures,
-    form_answers,
     week_label,
 )
 from ...reports.measure_svg import measure_chart
 from ...services import data_rights
 from ...services.auth import Principal
-from ...services.followup import AlreadySaved, NoIntake, report_for
+from ...services.followup import NoIntake, report_for
 from ...services.measures import (
     NotDue,
     due_for,
     measures_csv,
     next_due,
-    record_response,
     responses_of,
     series_for,
 )
-from .. import diary_form
-from ..deps import checked_form, path_for, person_of, see_other, signed_in_patient, store_of
+from .. import diary_form, kept_forms
+from ..deps import path_for, person_of, see_other, signed_in_patient, store_of
 from ..i18n import request_lang
 from ..measure_view import series_view
 from ..render import Form, PageError, render, web_of
@@ -59,68 +56,57 @@ _MEASURE_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # ---- the questionnaires due now ----------------------------------------------------------------------
 @router.api_route(MEASURES, methods=["GET", "HEAD"])
 async def measures_page(request: Request) -> Response:
-    """The measures due now; ``?gespeichert=<measure id>`` after saving (post/redirect/get)."""
+    """The measures due now; ``?gespeichert=<measure id>`` after saving (post/redirect/get), ``?entwurf=1``
+    the form kept over a sign-in when it still needs a correction."""
     principal = signed_in_patient(request)
     if principal is None:
         return see_other(path_for(request, "login_page"))
     lang = request_lang(request)
     saved = request.query_params.get("gespeichert") or ""
     return await run_in_threadpool(
-        partial(_measures, request, principal, lang, saved=saved if _MEASURE_ID.match(saved) else None)
+        partial(_measures_get, request, principal, lang, saved=saved if _MEASURE_ID.match(saved) else None)
     )
+
+
+def _measures_get(request: Request, principal: Principal, lang: str, *, saved: str | None) -> Response:
+    kept = kept_forms.kept(request, kept_forms.MEASURES, person_of(principal))
+    measure_id = kept.form.get("measure") if kept is not None else None
+    if kept is None or measure_id not in default_measures().ids:
+        return _measures(request, principal, lang, saved=saved)
+    assert measure_id is not None
+    return _measures(request, principal, lang, posted=(measure_id, kept.form), errors=kept.errors, kept=True)
 
 
 @router.post(MEASURES)
 async def measures_submit(request: Request) -> Response:
-    """One measure's answers: saved once (its key), then 303 to the page; errors: 422 with the form kept."""
-    form = await checked_form(request)
-    principal = signed_in_patient(request)
-    if principal is None:
-        return see_other(path_for(request, "login_page"))
-    lang = request_lang(request)
-    measure_id = form.get("measure") or ""
-    key = diary_form.form_key(form)
-    week_text = form.get("week") or ""
-    if (
-        measure_id not in default_measures().ids
-        or key is None
-        or not week_text.isdigit()
-        or len(week_text) > 3
-    ):
-        raise PageError(400, "400")
-    measure = default_measures().get(measure_id)
-    answers, fields = form_answers(measure, form.get)
-    store, person = store_of(request), person_of(principal)
-    save = partial(
-        record_response,
-        store,
-        person,
-        measure_id,
-        answers,
-        week=int(week_text),
-        lang=lang,
-        idempotency_key=key,
-    )
+    """One measure's answers: saved once (its key), then 303 to the page; errors: 422 with the form kept.
+    Posted after the session ended, they are kept and saved after signing in (``kept_forms``)."""
+    posted = await kept_forms.posted(request, kept_forms.MEASURES)
+    if isinstance(posted, Response):
+        return posted
     try:
-        await run_in_threadpool(save)
-    except AlreadySaved:
-        pass  # a reload or a second click: the first post saved it
+        outcome = await kept_forms.save(request, posted)
+    except kept_forms.BadForm:
+        raise PageError(400, "400") from None
     except NoIntake:
-        return render(request, "patient_none.html", {"name": display_name_of(request, principal)}, lang=lang)
+        name = display_name_of(request, posted.principal)
+        return render(request, "patient_none.html", {"name": name}, lang=posted.lang)
     except NotDue:
         # Answered meanwhile (another tab) or no longer due: the page says what is open now.
         return see_other(path_for(request, "measures_page"))
-    except InvalidInput as e:
-        errors = {fields.get(error.field, _first_field(measure)): error.message for error in e.errors}
+    if isinstance(outcome, kept_forms.Refused):
+        measure_id = posted.form.get("measure") or ""
         return await run_in_threadpool(
-            partial(_measures, request, principal, lang, posted=(measure_id, form), errors=errors)
+            partial(
+                _measures,
+                request,
+                posted.principal,
+                posted.lang,
+                posted=(measure_id, posted.form),
+                errors=outcome.errors,
+            )
         )
-    return see_other(path_for(request, "measures_page") + "?gespeichert=" + measure_id)
-
-
-def _first_field(measure: Measure) -> str:
-    item = measure.items[0]
-    return f"{item.id}-1-name" if item.kind == "named_scale" else item.id
+    return await kept_forms.done(request, posted, outcome)
 
 
 def _kept_names(request: Request, person: str, measure: Measure) -> list[str]:
@@ -211,6 +197,7 @@ def _measures(
     saved: str | None = None,
     posted: tuple[str, Form] | None = None,
     errors: dict[str, str] | None = None,
+    kept: bool = False,
 ) -> Response:
     store, person = store_of(request), person_of(principal)
     name = display_name_of(request, principal)
@@ -226,6 +213,8 @@ def _measures(
     for item in due:
         form, kept_names = _form_for(request, person, item, posted)
         is_posted = posted is not None and posted[0] == item.measure.id
+        # A new key for a new form; a form shown again with errors keeps its own (one save per form).
+        key = (diary_form.form_key(form) if is_posted else None) or diary_form.new_key()
         forms.append(
             {
                 "id": item.measure.id,
@@ -242,8 +231,8 @@ def _measures(
                 "items": [_item_view(i, lang) for i in item.measure.items],
                 "form": form,
                 "kept_names": kept_names,
-                # A new key for a new form; a form shown again with errors keeps its own (one save per form).
-                "key": (diary_form.form_key(form) if is_posted else None) or diary_form.new_key(),
+                "key": key,
+                "owner": kept_forms.owner_token(web_of(request), kept_forms.MEASURES, person, key),
                 "errors": errors if is_posted and errors else {},
                 "more_open": _more_open(item.measure, form, errors if is_posted and errors else {}),
             }
@@ -255,6 +244,7 @@ def _measures(
         "saved_title": catalogue.get(saved).title.get(lang) if saved in catalogue.ids else None,
         "next_date": local_date(upcoming, lang) if upcoming and not due else None,
         "errors": errors or {},
+        "kept": kept,
         "error_labels": _error_labels(request, posted_measure, lang) if posted_measure else {},
         "red_flag_text": report.red_flag_text.get(lang) if report.red_flag_text else None,
         "red_flag_title": followup_text("red_flag.title", lang),

@@ -8,7 +8,6 @@ or a diary warning sign stands the page shows no exercise and no form, only the 
 
 from __future__ import annotations
 
-import re
 from functools import partial
 from typing import Any
 
@@ -21,17 +20,14 @@ from ...plan.followup_texts import render as followup_text
 from ...plan.library import default_library
 from ...services import data_rights
 from ...services.auth import Principal
-from ...services.followup import AlreadySaved, NoIntake
+from ...services.followup import NoIntake
 from ...services.sessions import (
     NotInSession,
-    NotOffered,
-    UnknownRating,
     feedback_csv,
-    record_feedback,
     today_session,
 )
-from .. import diary_form
-from ..deps import checked_form, path_for, person_of, see_other, signed_in_patient, store_of
+from .. import diary_form, kept_forms
+from ..deps import path_for, person_of, see_other, signed_in_patient, store_of
 from ..i18n import request_lang
 from ..render import Form, PageError, render, web_of
 from ..session_notes import adjustment_notes
@@ -41,70 +37,52 @@ router = APIRouter(include_in_schema=False)
 
 SESSION = HOME + "/heute"
 FEEDBACK_CSV_NAME = "rueckenlotse-uebungen.csv"
-# The choices of the form (the plan's ratings); "take_next" comes only from the offer's own button.
-FORM_RATINGS = ("too_easy", "fits", "too_hard", "pain_after")
+FORM_RATINGS = kept_forms.FORM_RATINGS
 REST_SECONDS = 30  # the rest timer between two rounds of an exercise given in repetitions
-_EXERCISE = re.compile(r"^[a-z0-9_]{1,64}$")
-
-
-def anchor(exercise_id: str) -> str:
-    return "uebung-" + exercise_id
+_EXERCISE = kept_forms.EXERCISE
+anchor = kept_forms.exercise_anchor
 
 
 @router.api_route(SESSION, methods=["GET", "HEAD"])
 async def session_page(request: Request) -> Response:
-    """Today's exercises; ``?gespeichert=<exercise id>`` after saving shows what was saved."""
+    """Today's exercises; ``?gespeichert=<exercise id>`` after saving shows what was saved, ``?entwurf=1``
+    the form kept over a sign-in when it still needs a correction."""
     principal = signed_in_patient(request)
     if principal is None:
         return see_other(path_for(request, "login_page"))
     lang = request_lang(request)
     saved = request.query_params.get("gespeichert") or ""
     return await run_in_threadpool(
-        _session, request, principal, lang, saved=saved if _EXERCISE.match(saved) else None
+        partial(_session_get, request, principal, lang, saved=saved if _EXERCISE.match(saved) else None)
     )
+
+
+def _session_get(request: Request, principal: Principal, lang: str, *, saved: str | None) -> Response:
+    kept = kept_forms.kept(request, kept_forms.SESSION, person_of(principal))
+    if kept is None:
+        return _session(request, principal, lang, saved=saved)
+    return _session(request, principal, lang, errors=kept.errors, form=kept.form, kept=True)
 
 
 @router.post(SESSION)
 async def session_feedback(request: Request) -> Response:
-    """One exercise done and/or rated; 303 back to it. A form posted twice (its key) saves once."""
-    form = await checked_form(request)
-    principal = signed_in_patient(request)
-    if principal is None:
-        return see_other(path_for(request, "login_page"))
-    lang = request_lang(request)
-    exercise_id = form.get("exercise") or ""
-    key = diary_form.form_key(form)
-    if not _EXERCISE.match(exercise_id) or key is None:
-        raise PageError(400, "400")
-    rating = form.get("rating") or None
-    done = form.get("done") == "1"
-    texts = web_of(request).texts
-    field = "rating-" + exercise_id
-    if rating is not None and rating not in (*FORM_RATINGS, "take_next"):
-        errors = {field: texts.get("session.error.rating", lang)}
-        return await run_in_threadpool(_session, request, principal, lang, errors=errors, form=form)
-    if rating is None and not done:
-        errors = {field: texts.get("session.error.empty", lang)}
-        return await run_in_threadpool(_session, request, principal, lang, errors=errors, form=form)
-    store, person = store_of(request), person_of(principal)
+    """One exercise done and/or rated; 303 back to it. A form posted twice (its key) saves once; posted
+    after the session ended, it is kept and saved after signing in (``kept_forms``)."""
+    posted = await kept_forms.posted(request, kept_forms.SESSION)
+    if isinstance(posted, Response):
+        return posted
     try:
-        await run_in_threadpool(
-            partial(
-                record_feedback, store, person, exercise_id, done=done, rating=rating, idempotency_key=key
-            )
-        )
-    except AlreadySaved:
-        pass  # a reload or a second click: the first post saved it
+        outcome = await kept_forms.save(request, posted)
+    except (kept_forms.BadForm, NotInSession):
+        raise PageError(400, "400") from None
     except NoIntake:
-        return render(request, "patient_none.html", {"name": display_name_of(request, principal)}, lang=lang)
-    except NotInSession:
-        raise PageError(400, "400") from None
-    except NotOffered:
-        errors = {field: texts.get("session.error.not_offered", lang)}
-        return await run_in_threadpool(_session, request, principal, lang, errors=errors)
-    except UnknownRating:  # pragma: no cover - refused above already
-        raise PageError(400, "400") from None
-    return see_other(path_for(request, "session_page") + f"?gespeichert={exercise_id}#{anchor(exercise_id)}")
+        name = display_name_of(request, posted.principal)
+        return render(request, "patient_none.html", {"name": name}, lang=posted.lang)
+    if isinstance(outcome, kept_forms.Refused):
+        return await run_in_threadpool(
+            partial(_session, request, posted.principal, posted.lang, errors=outcome.errors, form=posted.form)
+        )
+    return await kept_forms.done(request, posted, outcome)
 
 
 @router.get(HOME + "/tagebuch/uebungen.csv")
@@ -132,6 +110,7 @@ def _session(
     saved: str | None = None,
     errors: dict[str, str] | None = None,
     form: Form | None = None,
+    kept: bool = False,
 ) -> Response:
     store, person = store_of(request), person_of(principal)
     name = display_name_of(request, principal)
@@ -150,6 +129,14 @@ def _session(
         if parts:
             status_lines[item.id] = ", ".join(parts)
     titles = {item.id: item.title for item in plan.exercises}
+    # Each exercise's two forms (feedback; taking the harder one) with a new key and its owner.
+    web = web_of(request)
+    keys = {item.id: diary_form.new_key() for item in plan.exercises}
+    owners = {
+        key: kept_forms.owner_token(web, kept_forms.SESSION, person, key)
+        for base in keys.values()
+        for key in (base, base + "x")
+    }
     posted = form.get("exercise") if form is not None else None
     context: dict[str, Any] = {
         "name": name,
@@ -165,7 +152,9 @@ def _session(
         "notes": adjustment_notes(plan.exercises, texts, lang, next_week=False),
         "next_week": today.next_week,
         "next_notes": adjustment_notes(today.next_week, texts, lang, next_week=True),
-        "keys": {item.id: diary_form.new_key() for item in plan.exercises},
+        "keys": keys,
+        "owners": owners,
+        "kept": kept,
         "ratings": FORM_RATINGS,
         "posted": posted,
         "posted_rating": form.get("rating") if form is not None else None,
