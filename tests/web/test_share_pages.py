@@ -223,3 +223,20 @@ def test_the_course_shows_each_measure_with_its_chart_table_and_judgement(
     assert 'id="t"' not in page.text and 'id="d"' not in page.text
     english = shared.doctor.get(shared.course + "?lang=en").text
     assert "Follow-up questionnaires" in english and "as the person rates it" in english
+
+
+def test_an_exercise_the_practice_added_is_marked_on_the_session_page(
+    shared: Shared, live_server: LiveServer
+) -> None:
+    """The person sees who put an exercise into today's session, as on the plan page."""
+    before = shared.patient.get("/mein-bereich/heute")
+    assert before.status_code == 200 and "von Ihrer Praxis angepasst" not in before.text
+    shown = set(re.findall(r'id="uebung-([a-z0-9_]+)"', before.text))
+    added = next(e for e in ("dead_bug", "curl_up", "side_plank_knees", "lifting_practice") if e not in shown)
+    assert adjust(shared, kind="add", exercise=added, note="").status_code == 303
+    after = shared.patient.get("/mein-bereich/heute")
+    article = re.search(rf'<article[^>]*id="uebung-{added}".*?</article>', after.text, re.S)
+    assert article is not None and "von Ihrer Praxis angepasst" in article.group(0)
+    for other in shown:
+        block = re.search(rf'<article[^>]*id="uebung-{other}".*?</article>', after.text, re.S)
+        assert block is not None and "von Ihrer Praxis angepasst" not in block.group(0)
