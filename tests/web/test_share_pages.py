@@ -217,6 +217,11 @@ def test_the_course_shows_each_measure_with_its_chart_table_and_judgement(
     assert "mindestens 30 Prozent weniger oder mehr" in html  # what "besser" means for the PEG
     # PGIC rates the change itself: 7 is "very much worse".
     assert "nach Einschätzung der Person selbst" in html and "Ihrer eigenen" not in html
+    # The practice reads the measure's name for a practice; the person reads their own question.
+    assert "Veränderung aus Sicht der Person (PGIC, angepasst)" in html and "Ihr Befinden" not in html
+    own = shared.patient.get("/mein-bereich/verlauf")
+    assert "Wie hat sich Ihr Befinden verändert? (PGIC, angepasst)" in own.text
+    assert "aus Sicht der Person" not in own.text
     for measure in ("peg", "pgic"):
         assert f'aria-labelledby="course-{measure}-chart-title course-{measure}-chart-desc"' in html
         assert f'<title id="course-{measure}-chart-title">' in html

@@ -201,7 +201,10 @@ def series_table(series: MeasureSeries, lang: Lang) -> RenderableType:
 
     catalogue = default_measures()
     measure = series.measure
-    table = Table(title=measure.title.get(lang.value), caption=measure.change.explain.get(lang.value))
+    # The command line is read by staff, never by the person: the practice's wording where there is one.
+    title = measure.practice_title or measure.title
+    explain = measure.change.practice_explain or measure.change.explain
+    table = Table(title=title.get(lang.value), caption=explain.get(lang.value))
     column = "col_rating" if measure.change.kind == "category" else "col_change"
     for key in ("col_week", "col_date", "col_value", column):
         table.add_column(_t(key, lang))

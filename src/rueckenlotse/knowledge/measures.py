@@ -217,6 +217,8 @@ class Change(BaseModel):
     worse: tuple[int, ...] = ()
     sources: Annotated[tuple[str, ...], Field(min_length=1)]
     explain: LocalText
+    # The same for a practice reading a shared course, where ``explain`` speaks to the person ("Sie …").
+    practice_explain: LocalText | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Change:
@@ -253,6 +255,9 @@ class Measure(BaseModel):
     model_config = _LISTS
     id: Id
     title: LocalText
+    # The measure's name for a practice, where the person's title is a question or speaks as the person
+    # ("Meine wichtigen Tätigkeiten"); the person's title otherwise.
+    practice_title: LocalText | None = None
     short: LocalText
     intro: LocalText
     sources: Annotated[tuple[str, ...], Field(min_length=1)]

@@ -64,8 +64,15 @@ def _same_band(measure: Measure, baseline: float) -> tuple[float, float] | None:
     return max(measure.range.min, baseline - reach), min(measure.range.max, baseline + reach)
 
 
-def measure_chart(series: MeasureSeries, lang: str, *, catalogue: MeasureCatalogue | None = None) -> str:
-    """The SVG document of one measure's series in ``lang`` (the series must hold a point)."""
+def measure_chart(
+    series: MeasureSeries,
+    lang: str,
+    *,
+    catalogue: MeasureCatalogue | None = None,
+    for_practice: bool = False,
+) -> str:
+    """The SVG document of one measure's series in ``lang`` (the series must hold a point); named as a
+    practice reads it (``practice_title``) with ``for_practice``."""
     catalogue = catalogue or default_measures()
     texts = chart_texts()
     measure = series.measure
@@ -99,7 +106,7 @@ def measure_chart(series: MeasureSeries, lang: str, *, catalogue: MeasureCatalog
         )
         for p in points
     ]
-    title = measure.title.get(lang)
+    title = ((measure.practice_title if for_practice else None) or measure.title).get(lang)
     description = texts.get(
         "measure_chart.description", lang, title=title, direction=direction, points="; ".join(point_texts)
     )

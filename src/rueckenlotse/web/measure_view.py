@@ -49,15 +49,16 @@ class MeasureView:
 
 
 def inline_chart(series: MeasureSeries, lang: str) -> Markup:
-    """The measure's chart for a page that holds several: its title and description with ids of their own
-    (``course-<measure>-chart-title`` / ``-desc``). No script, no style attribute (``measure_svg``)."""
+    """The measure's chart for a practice's page that holds several: its title and description with ids
+    of their own (``course-<measure>-chart-title`` / ``-desc``). No script, no style attribute
+    (``measure_svg``)."""
     prefix = f"course-{series.measure.id}-chart"
     replacements = {
         'aria-labelledby="t d"': f'aria-labelledby="{prefix}-title {prefix}-desc"',
         '<title id="t">': f'<title id="{prefix}-title">',
         '<desc id="d">': f'<desc id="{prefix}-desc">',
     }
-    svg = _SVG_IDS.sub(lambda m: replacements[m.group(0)], measure_chart(series, lang))
+    svg = _SVG_IDS.sub(lambda m: replacements[m.group(0)], measure_chart(series, lang, for_practice=True))
     return Markup(svg)  # noqa: S704  # written by measure_chart, every text escaped there
 
 
@@ -93,10 +94,14 @@ def series_view(texts: WebTexts, series: MeasureSeries, lang: str, *, reader: Re
         # The person reads "nach Ihrer eigenen Einschätzung"; the practice "nach Einschätzung der Person".
         itself = "course.itself_" if reader == "patient" else "course_view.itself_"
         latest_text = texts.get(f"{itself if category else 'course.latest_'}{latest}", lang)
+    title, explain = measure.title, measure.change.explain
+    if reader == "practice":
+        title = measure.practice_title or title
+        explain = measure.change.practice_explain or explain
     return MeasureView(
         measure.id,
-        measure.title.get(lang),
-        measure.change.explain.get(lang),
+        title.get(lang),
+        explain.get(lang),
         rows,
         category,
         latest,
