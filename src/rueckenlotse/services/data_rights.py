@@ -31,7 +31,13 @@ def actor_of(principal: Principal, channel: str, *, token_id: str | None = None)
         return Actor("api_token", token_id, channel)
     if principal.role is Role.clinician:
         return Actor("clinician", principal.account_id, channel)
-    return Actor("patient", principal.account_id, channel)
+    return patient_actor(principal.account_id, channel)
+
+
+def patient_actor(account_id: str | None, channel: str) -> Actor:
+    """The audit actor of a patient's account: also right after signing in, before a request of the
+    session names its principal (a form kept over the end of a session, saved then)."""
+    return Actor("patient", account_id, channel)
 
 
 def record(

@@ -18,8 +18,11 @@ from .schema import FormDraft
 from .web_sessions import MAX_TOKEN_LENGTH, digest
 
 # "adjustment": a practice's plan-change form already saved (services.sharing), found by its form key.
-# "diary", "measures", "session": a patient's form posted after the session ended (web.kept_forms).
-KINDS = frozenset({"intake", "diary", "measures", "session", "outcome", "calendar", "adjustment"})
+# "diary", "diary_edit", "measures", "session": a patient's form posted after the session ended
+# (web.kept_forms).
+KINDS = frozenset(
+    {"intake", "diary", "diary_edit", "measures", "session", "outcome", "calendar", "adjustment"}
+)
 
 
 @dataclass(frozen=True)

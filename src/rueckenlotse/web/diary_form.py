@@ -6,9 +6,9 @@ Its promises, made here so the diary page and the sign-in page keep them alike:
   same key and saves nothing new (``services.followup.AlreadySaved``). The page after saving is a GET
   (post/redirect/get); what the re-screen said is kept for an hour as a draft of kind ``outcome``, so
   the redirect's URL carries only the entry's id.
-- Kept over the end of a session (``web.kept_forms``, alike for the measures and the session's
-  feedback): a form posted after the session ended is saved after signing in again, and the diary says
-  "Ihr Eintrag von 14:32 wurde gespeichert".
+- Kept over the end of a session (``web.kept_forms``, alike for an entry's correction, the measures and
+  the session's feedback): a form posted after the session ended is saved after signing in again, and
+  the diary says "Ihr Eintrag von 14:32 wurde gespeichert".
 - Dated: a date and time field (RUECKENLOTSE_TIME_ZONE, default now) allows back-dating within the
   episode: not before the intake, not in the future.
 """
@@ -262,10 +262,21 @@ def entry_of(store: Store, person_id: str, entry_id: str) -> DiaryRecord | None:
 
 
 def save_edit(
-    web: Web, store: Store, person_id: str, record: DiaryRecord, form: Form, lang: str, *, actor: Actor
+    web: Web,
+    store: Store,
+    person_id: str,
+    record: DiaryRecord,
+    form: Form,
+    lang: str,
+    *,
+    actor: Actor,
+    resumed: bool = False,
 ) -> Saved | Refused:
     """Correct the entry from the posted form; what the web form does not show (function items, exercise
-    logs from the API or the command line) is kept as it was."""
+    logs from the API or the command line) is kept as it was. ``resumed``: a correction kept over the end
+    of a session, saved after signing in (the diary says so).
+
+    Raises NoSuchEntry when the entry is deleted meanwhile, NoIntake without an intake."""
     intake = intake_of(store, person_id)
     data, errors = read_entry(
         web, form, list(intake.case.regions), lang, earliest=intake.created_at, now=now_local()
@@ -277,7 +288,7 @@ def save_edit(
         result = edit_entry(store, person_id, record.id, kept | data, actor=actor, lang=lang)
     except InvalidInput as e:
         return Refused({field_id(error.field): error.message for error in e.errors})
-    outcome = outcome_of(web, result, lang) | {"resumed": False, "edited": True}
+    outcome = outcome_of(web, result, lang) | {"resumed": resumed, "edited": True}
     store.put_draft(
         _outcome_token(person_id, record.id), "outcome", outcome, ttl=OUTCOME_TTL, person_id=person_id
     )

@@ -134,7 +134,7 @@ async def login(request: Request) -> Response:
         response = see_other(path_for(request, "code_page"))
     else:
         await run_in_threadpool(_keep_pending, request, account.role, account.person_id, saved, lang)
-        kept = await run_in_threadpool(kept_forms.resume, request, account.person_id, lang)
+        kept = await run_in_threadpool(kept_forms.resume, request, account.person_id, account.id, lang)
         response = _after_sign_in(request, kept, path_for(request, "home"))
     set_session_cookie(request, response, token)
     return response
@@ -233,7 +233,7 @@ async def code_step(request: Request) -> Response:
     if new_token is None:
         return await run_in_threadpool(_code_form, request, account_id, lang, wrong=True, state=pending)
     await run_in_threadpool(_keep_pending, request, principal.role.value, principal.person_id, saved, lang)
-    kept = await run_in_threadpool(kept_forms.resume, request, principal.person_id, lang)
+    kept = await run_in_threadpool(kept_forms.resume, request, principal.person_id, account_id, lang)
     response = _after_sign_in(request, kept, home_of(request, principal))
     set_session_cookie(request, response, new_token)
     return response

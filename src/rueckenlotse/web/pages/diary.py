@@ -187,37 +187,50 @@ CSV_FILE_NAME = "rueckenlotse-tagebuch.csv"
 
 @router.api_route(ENTRY, methods=["GET", "HEAD"])
 async def diary_entry_page(request: Request, entry_id: str) -> Response:
-    """One entry to correct or delete; 404 for an id that is not one of the patient's own entries."""
+    """One entry to correct or delete; 404 for an id that is not one of the patient's own entries;
+    ``?entwurf=1`` the correction kept over a sign-in when it still needs a correction."""
     principal = signed_in_patient(request)
     if principal is None:
         return see_other(path_for(request, "login_page"))
     lang = request_lang(request)
-    record = await run_in_threadpool(diary_form.entry_of, store_of(request), person_of(principal), entry_id)
+    return await run_in_threadpool(_entry_get, request, principal, entry_id, lang)
+
+
+def _entry_get(request: Request, principal: Principal, entry_id: str, lang: str) -> Response:
+    person = person_of(principal)
+    record = diary_form.entry_of(store_of(request), person, entry_id)
     if record is None:
         raise PageError(404, "404")
-    return await run_in_threadpool(
-        _entry_page, request, principal, record, lang, diary_form.form_of(record), {}
-    )
+    kept = kept_forms.kept(request, kept_forms.DIARY_EDIT, person)
+    if kept is None:
+        return _entry_page(request, principal, record, lang, diary_form.form_of(record), {})
+    return _entry_page(request, principal, record, lang, kept.form, kept.errors, kept=True)
 
 
 @router.post(ENTRY)
 async def diary_entry_edit(request: Request, entry_id: str) -> Response:
-    form = await checked_form(request)
-    principal = signed_in_patient(request)
-    if principal is None:
-        return see_other(path_for(request, "login_page"))
-    lang = request_lang(request)
-    store, person = store_of(request), person_of(principal)
-    record = await run_in_threadpool(diary_form.entry_of, store, person, entry_id)
-    if record is None:
+    """The correction: saved (the same correction again changes nothing), then 303 to the diary; errors:
+    422 with the form kept. Posted after the session ended, it is kept and saved after signing in
+    (``kept_forms``); only for this entry, which its signed owner field names."""
+    posted = await kept_forms.posted(request, kept_forms.DIARY_EDIT)
+    if isinstance(posted, Response):
+        return posted
+    try:
+        outcome = await kept_forms.save(request, posted)
+    except (NoSuchEntry, NoIntake):
+        raise PageError(404, "404") from None
+    if isinstance(outcome, kept_forms.Refused):
+        return await run_in_threadpool(_refused_edit, request, posted, entry_id, outcome.errors)
+    return await kept_forms.done(request, posted, outcome)
+
+
+def _refused_edit(
+    request: Request, posted: kept_forms.Posted, entry_id: str, errors: dict[str, str]
+) -> Response:
+    record = diary_form.entry_of(store_of(request), posted.person, entry_id)
+    if record is None:  # deleted in the instant between: as for any entry that is gone
         raise PageError(404, "404")
-    actor = data_rights.actor_of(principal, "web")
-    outcome = await run_in_threadpool(
-        partial(diary_form.save_edit, web_of(request), store, person, record, form, lang, actor=actor)
-    )
-    if isinstance(outcome, diary_form.Refused):
-        return await run_in_threadpool(_entry_page, request, principal, record, lang, form, outcome.errors)
-    return see_other(path_for(request, "diary_page") + "?gespeichert=" + outcome.entry_id)
+    return _entry_page(request, posted.principal, record, posted.lang, posted.form, errors)
 
 
 @router.post(ENTRY + "/loeschen")
@@ -248,7 +261,14 @@ async def diary_csv_export(request: Request) -> Response:
 
 
 def _entry_page(
-    request: Request, principal: Principal, record: Any, lang: str, form: Form, errors: dict[str, str]
+    request: Request,
+    principal: Principal,
+    record: Any,
+    lang: str,
+    form: Form,
+    errors: dict[str, str],
+    *,
+    kept: bool = False,
 ) -> Response:
     store, person = store_of(request), person_of(principal)
     try:
@@ -258,9 +278,17 @@ def _entry_page(
     kb = web_of(request).kb
     report = report_for(store, person)
     moment = record.entry.recorded_at.astimezone(diary_form.DIARY_ZONE)
+    # A new key for a new form; a form shown again with errors keeps its own.
+    entry_key = diary_form.form_key(form) or diary_form.new_key()
+    owner = kept_forms.owner_token(
+        web_of(request), kept_forms.DIARY_EDIT, person, entry_key, entry_id=record.id
+    )
     context: dict[str, Any] = {
         "name": display_name_of(request, principal),
         "entry_id": record.id,
+        "entry_key": entry_key,
+        "entry_owner": owner,
+        "kept": kept,
         "when": local_date(moment.date(), lang) + ", " + moment.strftime("%H:%M"),
         "regions": [(r, kb.text(f"region.{r}.label", lang)) for r in intake.case.regions],
         "reaches": [(r, followup_text(f"reach.{r}.label", lang)) for r in PAIN_REACH_ORDER],
