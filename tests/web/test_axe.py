@@ -341,3 +341,34 @@ def test_the_check_finds_a_planted_violation(page: Page, axe_source: str) -> Non
     page.evaluate("document.querySelector('label[for=answer-1]').remove()")
     ids = {v["id"] for v in run_axe(page, axe_source) if v.get("impact") in BLOCKING}
     assert "label" in ids
+
+
+@pytest.mark.safety("SR-ACC-1")
+def test_a_kept_correction_with_an_error(
+    page: Page, axe_source: str, live_server: LiveServer, screenshot_dir: Path
+) -> None:
+    """A diary entry's correction posted after the session ended, back on the entry's page with its error
+    after signing in (``web.kept_forms``; the behaviour: test_kept_forms.py)."""
+    from urllib.parse import urlsplit
+
+    from .test_auth import own_client
+    from .test_diary_forms import end_sessions, saved_entry, sign_in
+    from .test_kept_forms import edit_form
+    from .test_patient import new_patient
+
+    with own_client(live_server) as web:
+        email = new_patient(web)
+        path = saved_entry(web, note="Spaziergang am Morgen")
+        data = edit_form(web, path, pain_low_back="zwölf", note="Spaziergang am Abend")
+        end_sessions(live_server, email)
+        assert web.post(path, data=data).headers["location"] == "/anmelden?entwurf=1"
+        assert sign_in(web, email).headers["location"] == path + "?entwurf=1"
+        host = urlsplit(live_server.url).hostname
+        page.context.add_cookies(
+            [{"name": c.name, "value": c.value or "", "domain": host, "path": "/"} for c in web.cookies.jar]
+        )
+    page.goto(live_server.url + path + "?entwurf=1")
+    assert page.locator("#pain-low_back-error").is_visible()
+    blocking = [v for v in run_axe(page, axe_source) if v.get("impact") in BLOCKING]
+    assert not blocking, json.dumps(blocking, indent=2)[:4000]
+    save_screenshots(page, screenshot_dir, "axe-diary-edit-kept-error")
