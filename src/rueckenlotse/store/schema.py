@@ -237,10 +237,12 @@ class DiaryCheckpoint(Base):
 class FormDraft(Base):
     """A form kept on the server for a short while (revision 0010), found by the hash of a random token.
 
-    Two kinds: ``intake`` (the questionnaire's signed state between a POST and the GET it redirects to,
-    so that no answer travels in a URL and the web tier keeps nothing in memory) and ``diary`` (an entry
-    posted after the session had ended, saved when the same person signs in again). Expired rows are
-    purged whenever a draft is written.
+    The kinds are ``store.drafts.KINDS``: ``intake`` (the questionnaire's signed state between a POST and
+    the GET it redirects to, so that no answer travels in a URL and the web tier keeps nothing in memory);
+    a patient's form posted after the session had ended, saved when the same person signs in again
+    (``diary``, ``diary_edit``, ``measures``, ``session``: ``web.kept_forms``); and short-lived answers of
+    the pages (``outcome``, ``calendar``, ``adjustment``). Expired rows are purged whenever a draft is
+    written.
     """
 
     __tablename__ = "form_drafts"
