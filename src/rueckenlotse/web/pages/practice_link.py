@@ -59,7 +59,6 @@ MAX_CODE = 64
 TOKEN_FIELD = "confirm"
 CONFIRM_SALT = "rueckenlotse.practice-confirm.v1"
 CONFIRM_MAX_AGE = 2 * 60 * 60  # a confirmation page open longer is confirmed again
-RECEIPT_LENGTH = receipt_claim.TOKEN_LENGTH
 AGREED = "ja"
 
 
@@ -230,10 +229,6 @@ def receipt_token(request: Request, key: str | None) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def _digest(token: str) -> str:
-    return receipt_claim.receipt_digest(token)
-
-
 def own_person(request: Request) -> str | None:
     """The person of a fully signed-in patient: what they send through a practice link is their own
     assessment (kept in their area, and the course they may then share with the practice, issue #18).
@@ -265,7 +260,7 @@ def _submit(
         person_id,
         result.record.id,
         submission_key=key,
-        receipt_hash=_digest(receipt),
+        receipt_hash=receipt_claim.receipt_digest(receipt),
         contact=contact,
     )
     if intake.assessment_id != result.record.id and own is None:
@@ -276,7 +271,8 @@ def _submit(
 
 # ---- the receipt -----------------------------------------------------------------------------------
 def _receipt(request: Request, token: str) -> tuple[PracticeRecord, IntakeDetail]:
-    found = practices_of(request).receipt(_digest(token)) if len(token) == RECEIPT_LENGTH else None
+    digest = receipt_claim.receipt_digest(token)
+    found = practices_of(request).receipt(digest) if len(token) == receipt_claim.TOKEN_LENGTH else None
     if found is None:
         raise PageError(404, "receipt")
     return found
