@@ -202,8 +202,7 @@ def series_table(series: MeasureSeries, lang: Lang) -> RenderableType:
     catalogue = default_measures()
     measure = series.measure
     # The command line is read by staff, never by the person: the practice's wording where there is one.
-    title = measure.practice_title or measure.title
-    explain = measure.change.practice_explain or measure.change.explain
+    title, explain = measure.wording(for_practice=True)
     table = Table(title=title.get(lang.value), caption=explain.get(lang.value))
     column = "col_rating" if measure.change.kind == "category" else "col_change"
     for key in ("col_week", "col_date", "col_value", column):

@@ -274,6 +274,13 @@ class Measure(BaseModel):
     change: Change
     schedule: Schedule
 
+    def wording(self, *, for_practice: bool) -> tuple[LocalText, LocalText]:
+        """The measure's title and the sentence on what "better / worse" means, for the person or, with
+        ``for_practice``, for a practice (and the command line): its own wording where it has one."""
+        if not for_practice:
+            return self.title, self.change.explain
+        return self.practice_title or self.title, self.change.practice_explain or self.change.explain
+
     @property
     def change_rule(self) -> ChangeRule:
         """The rule ``core.measures.judge_change`` judges this measure's change by."""

@@ -106,7 +106,7 @@ def measure_chart(
         )
         for p in points
     ]
-    title = ((measure.practice_title if for_practice else None) or measure.title).get(lang)
+    title = measure.wording(for_practice=for_practice)[0].get(lang)
     description = texts.get(
         "measure_chart.description", lang, title=title, direction=direction, points="; ".join(point_texts)
     )

@@ -94,10 +94,7 @@ def series_view(texts: WebTexts, series: MeasureSeries, lang: str, *, reader: Re
         # The person reads "nach Ihrer eigenen Einschätzung"; the practice "nach Einschätzung der Person".
         itself = "course.itself_" if reader == "patient" else "course_view.itself_"
         latest_text = texts.get(f"{itself if category else 'course.latest_'}{latest}", lang)
-    title, explain = measure.title, measure.change.explain
-    if reader == "practice":
-        title = measure.practice_title or title
-        explain = measure.change.practice_explain or explain
+    title, explain = measure.wording(for_practice=reader == "practice")
     return MeasureView(
         measure.id,
         title.get(lang),
