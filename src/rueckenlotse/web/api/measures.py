@@ -159,7 +159,7 @@ def _read(store: Store, person_id: str, lang: str) -> MeasuresOut:
     "/persons/{person_id}/measures",
     operation_id="listMeasures",
     summary="Fragebögen und Verlauf / Questionnaires and course",
-    description="Welche Fragebögen jetzt offen sind (je Woche der Beschwerden), und der Verlauf jedes "
+    description="Welche Fragebögen jetzt offen sind (je Woche nach der Anamnese), und der Verlauf jedes "
     "beantworteten mit besser / gleich / schlechter gegenüber dem ersten Wert.\n\nWhich questionnaires are "
     "open now (per week after the intake), and the course of each one answered, with better / same / worse "
     "against the first value.",
