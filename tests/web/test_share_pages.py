@@ -17,12 +17,14 @@ from sqlalchemy import text
 from rueckenlotse.services.measures import record_response
 from rueckenlotse.store.practices import Practices
 
-from .authz_support import Practice, person_of_email, send_signed_in, sql
+from .authz_support import AGES, Practice, person_of_email, send_signed_in, sql
 from .conftest import LiveServer
+from .pages_helpers import SELF_CARE_PLAN, answer_all
 from .test_auth import Clinician, csrf_of, new_clinician, open_store, own_client, sign_in
 from .test_patient import new_patient
 
 PEG_ITEMS = ("pain", "enjoyment", "activity")
+OLDER = 70  # past the age-bound warning signs
 
 
 @dataclass
@@ -245,3 +247,17 @@ def test_an_exercise_the_practice_added_is_marked_on_the_session_page(
     for other in shown:
         block = re.search(rf'<article[^>]*id="uebung-{other}".*?</article>', after.text, re.S)
         assert block is not None and "von Ihrer Praxis angepasst" not in block.group(0)
+
+
+@pytest.mark.parametrize("age", [min(AGES), max(AGES), OLDER])
+def test_the_helpers_ages_give_a_self_care_result_and_an_older_age_does_not(
+    age: int, live_server: LiveServer
+) -> None:
+    """The shared courses above start from the helpers' self-care intake with an age from AGES: each end of
+    that range must stay self-care, or a long-running test worker turns it into a red flag and the
+    practice's changes are refused (as happened with an unbounded counter). The older age shows the guard
+    can fail."""
+    with own_client(live_server) as client:
+        result, _ = answer_all(client, client.get("/intake"), {**SELF_CARE_PLAN, "age": str(age)})
+    assert result.status_code == 200
+    assert ("Selbst gut für sich sorgen" in result.text) is (age in AGES)
