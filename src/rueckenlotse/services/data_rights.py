@@ -35,8 +35,7 @@ def actor_of(principal: Principal, channel: str, *, token_id: str | None = None)
 
 
 def patient_actor(account_id: str | None, channel: str) -> Actor:
-    """The audit actor of a patient's account: also right after signing in, before a request of the
-    session names its principal (a form kept over the end of a session, saved then)."""
+    """The audit actor of a patient's account."""
     return Actor("patient", account_id, channel)
 
 

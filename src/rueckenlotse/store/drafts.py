@@ -18,10 +18,21 @@ from .schema import FormDraft
 from .web_sessions import MAX_TOKEN_LENGTH, digest
 
 # "adjustment": a practice's plan-change form already saved (services.sharing), found by its form key.
-# "diary", "diary_edit", "measures", "session": a patient's form posted after the session ended
-# (web.kept_forms).
+# "diary", "diary_edit", "measures", "session": a patient's form posted after the session ended;
+# "course_adjust": a clinician's plan-change form posted after the session ended, kept for the person whose
+# course it changes (web.kept_forms). The column is free text (String(20)): a new kind needs no migration.
 KINDS = frozenset(
-    {"intake", "diary", "diary_edit", "measures", "session", "outcome", "calendar", "adjustment"}
+    {
+        "intake",
+        "diary",
+        "diary_edit",
+        "measures",
+        "session",
+        "course_adjust",
+        "outcome",
+        "calendar",
+        "adjustment",
+    }
 )
 
 

@@ -240,7 +240,9 @@ class FormDraft(Base):
     The kinds are ``store.drafts.KINDS``: ``intake`` (the questionnaire's signed state between a POST and
     the GET it redirects to, so that no answer travels in a URL and the web tier keeps nothing in memory);
     a patient's form posted after the session had ended, saved when the same person signs in again
-    (``diary``, ``diary_edit``, ``measures``, ``session``: ``web.kept_forms``); and short-lived answers of
+    (``diary``, ``diary_edit``, ``measures``, ``session``: ``web.kept_forms``), and a clinician's change to
+    a shared person's plan likewise (``course_adjust``: kept for that person, saved when the same clinician
+    signs in again); and short-lived answers of
     the pages (``outcome``, ``calendar``, ``adjustment``). Expired rows are purged whenever a draft is
     written.
     """

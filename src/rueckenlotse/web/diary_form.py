@@ -52,8 +52,9 @@ def new_key() -> str:
     return secrets.token_urlsafe(32)
 
 
-def form_key(form: Form) -> str | None:
-    key = form.get(ENTRY_KEY) or ""
+def form_key(form: Form, field: str = ENTRY_KEY) -> str | None:
+    """The form's idempotency key (in ``field``), when it looks like one of ours."""
+    key = form.get(field) or ""
     return key if _KEY.match(key) else None
 
 

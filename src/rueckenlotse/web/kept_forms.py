@@ -1,25 +1,33 @@
-"""The patient's forms that survive the end of a session: the diary entry, the correction of an entry,
-an outcome measure's answers, an exercise's feedback. One mechanism for all four, so they promise alike:
+"""The forms that survive the end of a session: the patient's diary entry, correction of an entry, outcome
+measure's answers and exercise's feedback, and the clinician's change to a shared person's plan. One
+mechanism for all five, so they promise alike:
 
-- Owned: each rendered form carries its owner, the person and the form's idempotency key signed with the
-  app's secret (``owner_token``), with a salt of its own per kind: a diary form's signature does not pass
-  as a measure's. A form about one thing of the person's (the correction: its entry, ``Kind.bound``) has
-  that signed too, in a hidden field that must name what the URL it is posted to names. A form posted
-  without a live session is attributed by that field only.
-- Kept: such a form, CSRF-valid and signed, is kept for 24 hours as a draft of its kind bound to that
-  person; the cookie ``kept_form`` holds ``<kind>.<token>``, and the browser goes to the sign-in page with
-  ``?entwurf=1`` (it says the entry is kept). An unsigned, forged or foreign form is not kept: just the
-  sign-in page, as for any page.
-- Saved once, for its own person: right after signing in (``resume``) the draft is saved with the same
-  call the form's POST makes, with the form's key, so a replay never writes twice (a correction: the
-  same correction again changes nothing); only when the person signed in is the draft's own, and in the
-  audit trail as that person's account. Saved, the browser goes to the page that says so; refused, to
-  the kept form with its errors at their fields (``?entwurf=1``, 422); no longer savable (answered
-  meanwhile, not in today's plan any more, the entry deleted), to the form's page, and the draft is gone.
+- Owned: each rendered form carries its owner and the form's idempotency key signed with the app's
+  secret (``owner_token``), with a salt of its own per kind: a diary form's signature does not pass as a
+  measure's, a patient's not as a clinician's. The owner is the patient's person, or for the clinician's
+  kind (``Kind.owner`` "account") the clinician's account. A form about one thing (the correction: its
+  entry; the plan change: the course's intake; ``Kind.bound``) has that signed too, in a hidden field that
+  must name what the URL it is posted to names. A form posted without a live session is attributed by
+  that field only.
+- Kept: such a form, CSRF-valid and signed, is kept for 24 hours as a draft of its kind bound to a person
+  (the patient's own; for a clinician's form the person whose course it changes, ``Kind.subject``, so
+  erasing that person erases the draft too, and the owning account in the draft); the cookie
+  ``kept_form`` holds ``<kind>.<token>``, and the browser goes to the sign-in page with ``?entwurf=1``
+  (it says the form is kept). An unsigned, forged or foreign form is not kept: just the sign-in page, as
+  for any page.
+- Saved once, for its own owner: right after signing in (``resume``; a clinician after the second factor)
+  the draft is saved with the same call the form's POST makes, with the form's key, so a replay never
+  writes twice (a correction: the same correction again changes nothing); only when the one signed in is
+  the draft's owner, with everything the POST checks checked again (a clinician: still allowed to change
+  this course, the share still active), and in the audit trail as that account. Saved, the browser goes
+  to the page that says so; refused, to the kept form with its errors at their fields (``?entwurf=1``,
+  422); no longer savable (answered meanwhile, not in today's plan any more, the entry deleted, the
+  course no longer shared), to the form's page (the practice's course list), and the draft is gone.
 
-``posted`` is the POST preamble the four handlers share (the CSRF check, the language, the signed-in
-patient, else keeping the form); ``done`` the redirect after saving. Drafts from before this module
-(cookie ``diary_draft``) are still read as diary drafts, so entries in flight over a deploy survive.
+``posted`` is the POST preamble the patient's four handlers share (the CSRF check, the language, the
+signed-in patient, else ``sign_in_keeping`` the form); ``done`` the redirect after saving, ``finished``
+its part that is done with a kept form. Drafts from before this module (cookie ``diary_draft``) are still
+read as diary drafts, so entries in flight over a deploy survive.
 """
 
 from __future__ import annotations
@@ -40,19 +48,21 @@ from starlette.responses import Response
 from ..core.errors import InvalidInput
 from ..knowledge.measures import Measure
 from ..plan.measures import default_measures, form_answers
-from ..services import data_rights
-from ..services.auth import Principal
+from ..services import data_rights, sharing
+from ..services.auth import Principal, Role
 from ..services.followup import AlreadySaved, NoIntake, NoSuchEntry
 from ..services.measures import NotDue, record_response
 from ..services.sessions import NotInSession, NotOffered, UnknownRating, record_feedback
+from ..services.sharing import NotShared
 from ..store import Store
-from ..store.audit import Actor
-from . import diary_form
+from ..store.drafts import Draft
+from . import course_form, diary_form
 from .deps import checked_form, path_for, person_of, see_other, signed_in_patient, store_of
 from .i18n import request_lang
 from .render import Form, Web, web_of
 from .security.csrf import FIELD as CSRF_FIELD
 from .security.csrf import is_secure
+from .security.session import practices_of
 
 KEY = diary_form.ENTRY_KEY
 OWNER = "entry_owner"
@@ -82,7 +92,13 @@ class BadForm(Exception):
     """Not a form of ours (no key, an unknown measure or exercise): 400 when posted, dropped when kept."""
 
 
-Save = Callable[[Web, Store, str, Form, str, dt.datetime | None, Actor], Saved | Refused]
+Save = Callable[[Web, Store, str, Form, str, dt.datetime | None, Principal], Saved | Refused]
+# A clinician's form: the person it is about, from the owning account and the URL's path parameters (None:
+# nothing of theirs to keep it for).
+Subject = Callable[[Request, str, Mapping[str, str]], str | None]
+
+PERSON = "person"  # owned by the patient's person (the signed-in patient's ``person_id``)
+ACCOUNT = "account"  # owned by the clinician's account (the signed-in clinician's ``account_id``)
 
 
 @dataclass(frozen=True)
@@ -91,8 +107,8 @@ class Kind:
 
     name: str  # the draft kind in the store (store.drafts.KINDS)
     salt: str
-    # (web, store, person, form, lang, kept_at: when a kept form was posted, else None, actor: the
-    # signed-in patient's account, for the audit trail)
+    # (web, store, person: the draft's, form, lang, kept_at: when a kept form was posted, else None,
+    # principal: the one signed in, who saves it: the audit trail's actor)
     save: Save
     page: str  # the route name of the page after saving (saved: its query; no longer savable: as is)
     gone: tuple[type[Exception], ...]  # raised by save: the kept form can no longer be saved
@@ -102,11 +118,28 @@ class Kind:
     # The route name of the form's own page when it is not ``page`` (with the bound parameters): a kept
     # form refused after signing in is shown there again (KEPT_QUERY).
     form_page: str | None = None
+    # The route name (with the bound parameters) of the page after saving when it is not ``page``.
+    saved_page: str | None = None
+    owner: str = PERSON  # PERSON or ACCOUNT: whom the signature names
+    subject: Subject | None = None  # for ACCOUNT: the person the draft is kept for
+    key_field: str = KEY  # the form's idempotency key
+
+    def owner_in(self, principal: Principal) -> str | None:
+        """The owner the signed-in principal is for a form of this kind (None: none of theirs)."""
+        if self.owner == ACCOUNT:
+            return principal.account_id if principal.role is Role.clinician else None
+        return principal.person_id if principal.role is Role.patient else None
 
 
 # ---- the four forms -----------------------------------------------------------------------------------
 def _save_diary(
-    web: Web, store: Store, person: str, form: Form, lang: str, kept_at: dt.datetime | None, actor: Actor
+    web: Web,
+    store: Store,
+    person: str,
+    form: Form,
+    lang: str,
+    kept_at: dt.datetime | None,
+    principal: Principal,
 ) -> Saved | Refused:
     outcome = diary_form.save(web, store, person, form, lang, resumed=kept_at is not None)
     if isinstance(outcome, diary_form.Refused):
@@ -118,13 +151,20 @@ ENTRY_ID = "entry_id"
 
 
 def _save_diary_edit(
-    web: Web, store: Store, person: str, form: Form, lang: str, kept_at: dt.datetime | None, actor: Actor
+    web: Web,
+    store: Store,
+    person: str,
+    form: Form,
+    lang: str,
+    kept_at: dt.datetime | None,
+    principal: Principal,
 ) -> Saved | Refused:
     """The correction of one entry (raises NoSuchEntry for an entry that is not, or no longer, the
     person's, and NoIntake); the same correction again changes nothing (``followup.edit_entry``)."""
     record = diary_form.entry_of(store, person, form.get(ENTRY_ID) or "")
     if record is None:
         raise NoSuchEntry()
+    actor = data_rights.actor_of(principal, "web")
     outcome = diary_form.save_edit(
         web, store, person, record, form, lang, actor=actor, resumed=kept_at is not None
     )
@@ -140,7 +180,13 @@ def first_field(measure: Measure) -> str:
 
 
 def _save_measure(
-    web: Web, store: Store, person: str, form: Form, lang: str, kept_at: dt.datetime | None, actor: Actor
+    web: Web,
+    store: Store,
+    person: str,
+    form: Form,
+    lang: str,
+    kept_at: dt.datetime | None,
+    principal: Principal,
 ) -> Saved | Refused:
     """One measure's answers (raises NotDue, NoIntake, BadForm). Saved for the week due now: the answers
     are about how the last days went, also when they were kept over a sign-in."""
@@ -169,7 +215,13 @@ def exercise_anchor(exercise_id: str) -> str:
 
 
 def _save_feedback(
-    web: Web, store: Store, person: str, form: Form, lang: str, kept_at: dt.datetime | None, actor: Actor
+    web: Web,
+    store: Store,
+    person: str,
+    form: Form,
+    lang: str,
+    kept_at: dt.datetime | None,
+    principal: Principal,
 ) -> Saved | Refused:
     """One exercise done and/or rated (raises NotInSession, NoIntake, BadForm). A kept form is saved at
     the moment it was posted: the feedback belongs to that day's session."""
@@ -210,7 +262,55 @@ MEASURES = Kind(
 SESSION = Kind(
     "session", "rueckenlotse.session-owner.v1", _save_feedback, "session_page", (NoIntake, NotInSession)
 )
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (DIARY, DIARY_EDIT, MEASURES, SESSION)}
+
+
+# ---- the clinician's change to a shared person's plan ---------------------------------------------------
+def _course_subject(request: Request, account_id: str, url: Mapping[str, str]) -> str | None:
+    """The person whose course the intake in the URL leads to, for one of the account's practices, while
+    it is shared (None: nothing to keep; it could not be saved anyway)."""
+    store = store_of(request)
+    intake_id = url.get(course_form.INTAKE_ID, "")
+    for practice in practices_of(request).practices_of(account_id):
+        found = sharing.find_course(store, practice.id, intake_id) if intake_id else None
+        if found is not None:
+            return found.person_id
+    return None
+
+
+def _save_course_change(
+    web: Web,
+    store: Store,
+    person: str,
+    form: Form,
+    lang: str,
+    kept_at: dt.datetime | None,
+    principal: Principal,
+) -> Saved | Refused:
+    """The change, checked as the course page's POST checks it: the clinician may still change this
+    course (raises NotShared: revoked meanwhile, or no longer in the practice; BadChange)."""
+    found = course_form.course_for(store, principal, form.get(course_form.INTAKE_ID) or "", adjusting=True)
+    if found is None or found.person_id != person:
+        raise NotShared()
+    errors = course_form.save_change(web, store, principal, found, form, lang)
+    if errors is not None:
+        return Refused(errors)
+    return Saved("#" + course_form.CHANGES_ANCHOR)
+
+
+COURSE_ADJUST = Kind(
+    "course_adjust",
+    "rueckenlotse.course-adjust-owner.v1",
+    _save_course_change,
+    "shared_courses",
+    (NotShared, course_form.BadChange),
+    bound=(course_form.INTAKE_ID,),
+    form_page="practice_course_page",
+    saved_page="practice_course_page",
+    owner=ACCOUNT,
+    subject=_course_subject,
+    key_field=course_form.FORM_KEY,
+)
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (DIARY, DIARY_EDIT, MEASURES, SESSION, COURSE_ADJUST)}
 
 
 # ---- the owner of a form --------------------------------------------------------------------------------
@@ -218,12 +318,17 @@ def _serializer(web: Web, kind: Kind) -> URLSafeSerializer:
     return URLSafeSerializer(web.codec.secret, salt=kind.salt)
 
 
-def owner_token(web: Web, kind: Kind, person_id: str, key: str, **bound: str) -> str:
-    """The value of the form's owner field: this person rendered the form with this key (and, for a
-    kind with ``bound`` parameters, about these values of them)."""
+def _owner_claim(kind: Kind) -> str:
+    # What the signature names, under a name of its own: a person's id never reads as an account's.
+    return "a" if kind.owner == ACCOUNT else "p"
+
+
+def owner_token(web: Web, kind: Kind, owner: str, key: str, **bound: str) -> str:
+    """The value of the form's owner field: this owner (a person, or for a clinician's kind an account)
+    rendered the form with this key (and, for a kind with ``bound`` parameters, about these values)."""
     if set(bound) != set(kind.bound):
         raise ValueError(f"{kind.name} binds {kind.bound}")
-    payload: dict[str, Any] = {"p": person_id, "k": key}
+    payload: dict[str, Any] = {_owner_claim(kind): owner, "k": key}
     if kind.bound:
         payload["b"] = bound
     text = _serializer(web, kind).dumps(payload)
@@ -231,43 +336,59 @@ def owner_token(web: Web, kind: Kind, person_id: str, key: str, **bound: str) ->
 
 
 def owner_of(web: Web, kind: Kind, form: Form) -> str | None:
-    """The person whose page rendered this form of this kind, when its signature, key and bound fields
+    """The owner whose page rendered this form of this kind, when its signature, key and bound fields
     check out."""
-    key, token = diary_form.form_key(form), form.get(OWNER) or ""
+    key, token = diary_form.form_key(form, kind.key_field), form.get(OWNER) or ""
     if key is None or not token or len(token) > MAX_OWNER:
         return None
     try:
         payload = _serializer(web, kind).loads(token)
     except BadSignature:
         return None
-    if not isinstance(payload, dict) or payload.get("k") != key or not isinstance(payload.get("p"), str):
+    claim = _owner_claim(kind)
+    if not isinstance(payload, dict) or payload.get("k") != key or not isinstance(payload.get(claim), str):
         return None
     bound = _bound_of(kind, form)
     if kind.bound and (payload.get("b") != bound or not all(bound.values())):
         return None
-    person: str = payload["p"]
-    return person
+    owner: str = payload[claim]
+    return owner
 
 
 # ---- keeping a form posted after the session ended ------------------------------------------------------
 def keep(
-    web: Web, store: Store, kind: Kind, form: Form, lang: str, url: Mapping[str, str] | None = None
+    request: Request, kind: Kind, form: Form, lang: str, url: Mapping[str, str] | None = None
 ) -> str | None:
     """Keep a signed form posted without a live session; the cookie's value for it, or None when the
     form is not signed for this kind, or its bound fields are not what the URL (``url``: its path
-    parameters) names (then there is nothing to keep)."""
+    parameters) names, or a clinician's form is about nothing of their practices (then there is nothing
+    to keep)."""
     if any(form.get(name) != (url or {}).get(name) for name in kind.bound):
         return None
-    person_id = owner_of(web, kind, form)
-    if person_id is None:
+    owner = owner_of(web_of(request), kind, form)
+    if owner is None:
         return None
+    payload: dict[str, Any] = {"pairs": [[n, v] for n, v in form.pairs if n != CSRF_FIELD], "lang": lang}
+    person_id: str | None = owner
+    if kind.owner == ACCOUNT:
+        person_id = kind.subject(request, owner, url or {}) if kind.subject is not None else None
+        if person_id is None:
+            return None
+        payload[ACCOUNT] = owner
     token = secrets.token_urlsafe(32)
-    pairs = [[name, value] for name, value in form.pairs if name != CSRF_FIELD]
     try:
-        store.put_draft(token, kind.name, {"pairs": pairs, "lang": lang}, ttl=DRAFT_TTL, person_id=person_id)
+        store_of(request).put_draft(token, kind.name, payload, ttl=DRAFT_TTL, person_id=person_id)
     except Exception:  # the person was erased meanwhile (foreign key): nothing to keep for
         return None
     return f"{kind.name}.{token}"
+
+
+def _draft_owner(kind: Kind, draft: Draft) -> str | None:
+    """Whose kept form this is: the person's it is kept for, or the clinician's account in it."""
+    if kind.owner == ACCOUNT:
+        account = draft.payload.get(ACCOUNT)
+        return account if isinstance(account, str) else None
+    return draft.person_id
 
 
 def _cookie_of(request: Request) -> tuple[Kind, str, str] | None:
@@ -306,20 +427,28 @@ class Posted:
         return person_of(self.principal)
 
 
+def _url_of(request: Request) -> dict[str, str]:
+    return {name: str(value) for name, value in request.path_params.items()}
+
+
 async def posted(request: Request, kind: Kind) -> Posted | Response:
     """The POST preamble of the patient's kept forms: the checked form with the signed-in patient; without
     a live session, the redirect to the sign-in page (with the form kept when it is signed)."""
     form = await checked_form(request)
     lang = request_lang(request)
     principal = signed_in_patient(request)
-    url = {name: str(value) for name, value in request.path_params.items()}
     if principal is not None:
-        return Posted(kind, _about(kind, form, url), lang, principal)
-    web = web_of(request)
-    value = await run_in_threadpool(keep, web, store_of(request), kind, form, lang, url)
+        return Posted(kind, _about(kind, form, _url_of(request)), lang, principal)
+    return await sign_in_keeping(request, kind, form, lang)
+
+
+async def sign_in_keeping(request: Request, kind: Kind, form: Form, lang: str) -> Response:
+    """A form of this kind (CSRF-checked) posted without a live session: to the sign-in page, with the
+    form kept (the cookie, ``?entwurf=1``) when it is signed; else just the sign-in page."""
+    value = await run_in_threadpool(keep, request, kind, form, lang, _url_of(request))
     response = see_other(path_for(request, "login_page") + (KEPT_QUERY if value else ""))
     if value is not None:
-        _set_cookie(web, request, response, value)
+        _set_cookie(web_of(request), request, response, value)
     return response
 
 
@@ -335,18 +464,22 @@ def _about(kind: Kind, form: Form, url: Mapping[str, str]) -> Form:
 async def save(request: Request, posted: Posted) -> Saved | Refused:
     """Save the posted form as its kind does (raises what the kind's save raises)."""
     web, store = web_of(request), store_of(request)
-    actor = data_rights.actor_of(posted.principal, "web")
     return await run_in_threadpool(
-        partial(posted.kind.save, web, store, posted.person, posted.form, posted.lang, None, actor)
+        partial(posted.kind.save, web, store, posted.person, posted.form, posted.lang, None, posted.principal)
     )
 
 
 async def done(request: Request, posted: Posted, saved: Saved) -> Response:
     """After saving (post/redirect/get): the page that says so; a form of this kind kept over a sign-in
     is done with too (it was saved, or corrected and saved now)."""
-    response = see_other(path_for(request, posted.kind.page) + saved.query)
+    return await finished(request, posted.kind, see_other(path_for(request, posted.kind.page) + saved.query))
+
+
+async def finished(request: Request, kind: Kind, response: Response) -> Response:
+    """A form of this kind was saved by its own POST: a form of this kind kept over a sign-in is done with
+    (it was saved, or corrected and saved now), its draft and cookie go with this response."""
     found = _cookie_of(request)
-    if found is not None and found[0] is posted.kind:
+    if found is not None and found[0] is kind:
         await run_in_threadpool(store_of(request).drop_draft, found[1])
         response.delete_cookie(found[2], path="/")
     return response
@@ -361,33 +494,37 @@ class Resumed:
     finished: bool
 
 
-def resume(request: Request, person_id: str | None, account_id: str, lang: str) -> Resumed | None:
-    """Right after signing in (``account_id``, a patient's account when it has a ``person_id``): save
-    the form kept for this person, if any (once: its key), as that account does. None when nothing was
-    kept for them (nothing kept, expired, or another person's: that one stays theirs)."""
+def resume(request: Request, principal: Principal, lang: str) -> Resumed | None:
+    """Right after signing in (``principal``: of the new session, past every factor it needs): save the
+    form kept for them, if any (once: its key), as they do. None when nothing was kept for them (nothing
+    kept, expired, or another owner's: that one stays theirs)."""
     found = _cookie_of(request)
-    if found is None or person_id is None:
+    if found is None:
         return None
     kind, token, _ = found
+    owner = kind.owner_in(principal)
+    if owner is None or not principal.signed_in:
+        return None
     web, store = web_of(request), store_of(request)
     draft = store.get_draft(token, kind.name)
-    if draft is None or draft.person_id != person_id:
+    if draft is None or draft.person_id is None or _draft_owner(kind, draft) != owner:
         return None
     form = _form_of(draft.payload)
+    bound = _bound_of(kind, form)
     page = path_for(request, kind.page)
     gone: tuple[type[Exception], ...] = (BadForm, *kind.gone)
-    actor = data_rights.patient_actor(account_id, "web")
     try:
-        outcome = kind.save(web, store, person_id, form, lang, draft.created_at, actor)
+        outcome = kind.save(web, store, draft.person_id, form, lang, draft.created_at, principal)
     except gone:
         store.drop_draft(token)
         return Resumed(page, finished=True)
     if isinstance(outcome, Saved):
         store.drop_draft(token)
-        return Resumed(page + outcome.query, finished=True)
+        saved_page = path_for(request, kind.saved_page, **bound) if kind.saved_page else page
+        return Resumed(saved_page + outcome.query, finished=True)
     payload = dict(draft.payload) | {"errors": outcome.errors}
-    store.put_draft(token, kind.name, payload, ttl=DRAFT_TTL, person_id=person_id)
-    form_page = path_for(request, kind.form_page, **_bound_of(kind, form)) if kind.form_page else page
+    store.put_draft(token, kind.name, payload, ttl=DRAFT_TTL, person_id=draft.person_id)
+    form_page = path_for(request, kind.form_page, **bound) if kind.form_page else page
     return Resumed(form_page + KEPT_QUERY, finished=False)
 
 
@@ -408,20 +545,21 @@ class Kept:
     errors: dict[str, str]
 
 
-def kept(request: Request, kind: Kind, person_id: str) -> Kept | None:
-    """The form of this kind kept for this person that still needs a correction (``?entwurf=1``): the
-    form as posted with the errors it was refused with after signing in; for a kind with ``bound``
-    parameters, only on the page of what it is about (the path parameters the request's URL names)."""
+def kept(request: Request, kind: Kind, owner: str) -> Kept | None:
+    """The form of this kind kept for this owner (a person; for a clinician's kind, an account) that still
+    needs a correction (``?entwurf=1``): the form as posted with the errors it was refused with after
+    signing in; for a kind with ``bound`` parameters, only on the page of what it is about (the path
+    parameters the request's URL names)."""
     if not request.query_params.get("entwurf"):
         return None
     found = _cookie_of(request)
     if found is None or found[0] is not kind:
         return None
     draft = store_of(request).get_draft(found[1], kind.name)
-    if draft is None or draft.person_id != person_id:
+    if draft is None or _draft_owner(kind, draft) != owner:
         return None
     form = _form_of(draft.payload)
-    url = {name: str(value) for name, value in request.path_params.items()}
+    url = _url_of(request)
     if any(form.get(name) != url.get(name) for name in kind.bound):
         return None
     errors = draft.payload.get("errors")

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...core.models import Case
-from ...services.auth import Principal, Role
+from ...services.auth import Principal, Role, principal_for_session
 from ...services.followup import record_intake
 from ...store.account_records import Throttled
 from ...store.repository import InvalidValue
@@ -134,7 +134,7 @@ async def login(request: Request) -> Response:
         response = see_other(path_for(request, "code_page"))
     else:
         await run_in_threadpool(_keep_pending, request, account.role, account.person_id, saved, lang)
-        kept = await run_in_threadpool(kept_forms.resume, request, account.person_id, account.id, lang)
+        kept = await run_in_threadpool(_resume, request, token, lang)
         response = _after_sign_in(request, kept, path_for(request, "home"))
     set_session_cookie(request, response, token)
     return response
@@ -146,6 +146,12 @@ def _keep_pending(
     """Save the assessment the visitor brought along, once they are signed in as a patient (only then)."""
     if saved is not None and role == "patient" and person_id is not None:
         record_intake(store_of(request), person_id, saved[1], lang=lang)
+
+
+def _resume(request: Request, token: str, lang: str) -> kept_forms.Resumed | None:
+    """A form kept over the end of a session, saved by the one the new session (``token``, fully signed
+    in) belongs to, if it is theirs: a patient's own form, a clinician's own change to a course."""
+    return kept_forms.resume(request, principal_for_session(accounts_of(request), token), lang)
 
 
 def _after_sign_in(request: Request, kept: kept_forms.Resumed | None, home: str) -> Response:
@@ -233,7 +239,7 @@ async def code_step(request: Request) -> Response:
     if new_token is None:
         return await run_in_threadpool(_code_form, request, account_id, lang, wrong=True, state=pending)
     await run_in_threadpool(_keep_pending, request, principal.role.value, principal.person_id, saved, lang)
-    kept = await run_in_threadpool(kept_forms.resume, request, principal.person_id, account_id, lang)
+    kept = await run_in_threadpool(_resume, request, new_token, lang)
     response = _after_sign_in(request, kept, home_of(request, principal))
     set_session_cookie(request, response, new_token)
     return response

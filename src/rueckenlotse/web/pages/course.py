@@ -7,7 +7,10 @@
   shared all answer the same 404.
 * ``POST /praxis/verlauf/{intake_id}/anpassen``: one change (``kind``: exclude, add, level, note), with the
   form's key (a reload or a second click changes the plan once), 303 back to the course; a refused change
-  shows the page again with the error at its field (422).
+  shows the page again with the error at its field (422). Read, checked and saved by ``web.course_form``.
+  Posted after the clinician's session ended, a signed form is kept and saved once after signing in again
+  (``web.kept_forms``, kind ``course_adjust``); refused then, the course page shows it with its errors
+  (``?entwurf=1``, 422).
 * ``POST /praxis/verlauf/{intake_id}/zuruecknehmen``: undo one of the practice's changes, 303 back.
 
 Clinicians only, past the second factor (``signed_in_clinician``), asking the policy for the practice
@@ -26,27 +29,21 @@ from starlette.responses import Response
 
 from ...i18n.formatting import format_day
 from ...services import data_rights, sharing
-from ...services.auth import Principal, can_adjust_plan, can_read_course, require
-from ...services.sharing import ChangeRefused, NotShared, PlanChange, SharedCourse
+from ...services.auth import Principal, Role, can_read_course, require
+from ...services.sharing import NotShared, SharedCourse
 from ...store.account_records import Forbidden, PracticeRecord
+from .. import course_form, kept_forms
+from ..course_form import CHANGES_ANCHOR, BadChange
 from ..course_view import FORMS, course_context
 from ..deps import NotAllowed, checked_form, path_for, see_other, signed_in_clinician, store_of
 from ..i18n import request_lang
 from ..practice_view import PracticeView
-from ..render import Form, PageError, render, web_of
-from ..security.session import practices_of
+from ..render import PageError, render, web_of
+from ..security.session import practices_of, principal_of
 
 router = APIRouter(include_in_schema=False)
 
-MAX_ID = 64
-CHANGES_ANCHOR = "anpassungen"
-# The form fields a refused change is shown at (ChangeRefused.field → the form's input id).
-FIELD_IDS = {
-    "exclude": {"exercise": "exclude-exercise", "note": "exclude-note"},
-    "add": {"exercise": "add-exercise", "note": "add-note"},
-    "level": {"level": "level-1", "exercise": "level-1", "note": "level-note"},
-    "note": {"note": "note-text"},
-}
+MAX_ID = course_form.MAX_ID
 
 
 def _view(request: Request, lang: str) -> PracticeView:
@@ -110,17 +107,10 @@ def find_course(
     request: Request, principal: Principal, intake_id: str, *, adjusting: bool = False
 ) -> SharedCourse:
     """The shared course an intake of one of the principal's practices leads to; 404 for anything else."""
-    if not intake_id or len(intake_id) > MAX_ID:
+    found = course_form.course_for(store_of(request), principal, intake_id, adjusting=adjusting)
+    if found is None:
         raise PageError(404, "404")
-    store = store_of(request)
-    for practice_id in sorted(principal.practice_ids):
-        _require(
-            can_adjust_plan(principal, practice_id) if adjusting else can_read_course(principal, practice_id)
-        )
-        found = sharing.find_course(store, practice_id, intake_id)
-        if found is not None:
-            return found
-    raise PageError(404, "404")
+    return found
 
 
 def _course_page(
@@ -130,7 +120,10 @@ def _course_page(
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
+    kept_key: str | None = None,
 ) -> Response:
+    """The course page; with ``errors`` (422) a refused change form showing ``values``; with ``kept_key``
+    that form is one kept over the end of the session: it says so, and keeps its key (one save for it)."""
     lang = request_lang(request)
     actor = data_rights.actor_of(principal, "web")
     try:
@@ -141,7 +134,21 @@ def _course_page(
     context: dict[str, Any] = course_context(
         _view(request, lang), course, practice, errors=errors, values=values
     )
+    if kept_key is not None and values is not None:
+        context["form_keys"][values["kind"]] = kept_key
+    context["kept_change"] = kept_key is not None
+    context["owners"] = _owners(request, principal, context["intake_id"], context["form_keys"])
     return render(request, "practice_course.html", context, lang=lang, status=422 if errors else 200)
+
+
+def _owners(request: Request, principal: Principal, intake_id: str, keys: dict[str, str]) -> dict[str, str]:
+    """Each change form's signed owner (this clinician, its key, the intake its URL names), so that a form
+    posted after the session ended is kept for them (``kept_forms.COURSE_ADJUST``)."""
+    web, account = web_of(request), principal.account_id or ""
+    return {
+        form: kept_forms.owner_token(web, kept_forms.COURSE_ADJUST, account, key, intake_id=intake_id)
+        for form, key in keys.items()
+    }
 
 
 @router.get("/praxis/verlauf/{intake_id}")
@@ -150,7 +157,14 @@ def practice_course_page(request: Request, intake_id: str) -> Response:
         principal = signed_in_clinician(request)
     except NotAllowed as e:
         return e.response
-    return _course_page(request, principal, find_course(request, principal, intake_id))
+    found = find_course(request, principal, intake_id)
+    # A change kept over the end of the session and refused after signing in: shown with its errors.
+    kept = kept_forms.kept(request, kept_forms.COURSE_ADJUST, principal.account_id or "")
+    key = kept.form.get(course_form.FORM_KEY) if kept is not None else None
+    if kept is not None and kept.errors and kept.form.get("kind") in FORMS and key:
+        values = course_form.values_of(kept.form)
+        return _course_page(request, principal, found, errors=kept.errors, values=values, kept_key=key)
+    return _course_page(request, principal, found)
 
 
 async def _acting_on(request: Request, intake_id: str) -> tuple[Principal, SharedCourse] | Response:
@@ -162,59 +176,32 @@ async def _acting_on(request: Request, intake_id: str) -> tuple[Principal, Share
     return principal, found
 
 
-def _change_of(form: Form) -> PlanChange:
-    kind = form.get("kind") or ""
-    if kind not in FORMS:
-        raise PageError(400, "400")
-    level_text = (form.get("level") or "").strip()
-    level = int(level_text) if level_text.isdigit() and len(level_text) <= 2 else None
-    return PlanChange(
-        kind=kind,
-        exercise_id=(form.get("exercise") or "")[:MAX_ID] or None,
-        level=level,
-        note=form.get("note"),
-    )
-
-
 @router.post("/praxis/verlauf/{intake_id}/anpassen")
 async def adjust_plan(request: Request, intake_id: str) -> Response:
     form = await checked_form(request)
+    lang = request_lang(request)
+    if principal_of(request).role is Role.anonymous:  # the session ended: kept when signed
+        return await kept_forms.sign_in_keeping(request, kept_forms.COURSE_ADJUST, form, lang)
     acting = await _acting_on(request, intake_id)
     if isinstance(acting, Response):
         return acting
     principal, found = acting
-    change = _change_of(form)
-    actor = data_rights.actor_of(principal, "web")
-    lang = request_lang(request)
+    web, store = web_of(request), store_of(request)
     try:
-        await run_in_threadpool(
-            lambda: sharing.adjust(
-                store_of(request),
-                actor,
-                found.practice_id,
-                found.person_id,
-                change,
-                form_key=form.get("form_key"),
-                lang=lang,
-            )
-        )
+        errors = await run_in_threadpool(course_form.save_change, web, store, principal, found, form, lang)
     except NotShared:
         raise PageError(404, "404") from None
-    except ChangeRefused as refused:
-        if refused.field == "kind":
-            raise PageError(400, "400") from None
-        field_id = FIELD_IDS[change.kind].get(refused.field, f"{change.kind}-note")
-        errors = {field_id: web_of(request).texts.get(f"share.error.{refused.reason}", lang)}
-        values = {
-            "kind": change.kind,
-            "exercise": change.exercise_id or "",
-            "level": "" if change.level is None else str(change.level),
-            "note": (form.get("note") or "")[:2000],
-        }
+    except BadChange:
+        raise PageError(400, "400") from None
+    if errors is not None:
+        values = course_form.values_of(form)
         return await run_in_threadpool(
             lambda: _course_page(request, principal, found, errors=errors, values=values)
         )
-    return see_other(path_for(request, "practice_course_page", intake_id=intake_id) + f"#{CHANGES_ANCHOR}")
+    response = see_other(
+        path_for(request, "practice_course_page", intake_id=intake_id) + f"#{CHANGES_ANCHOR}"
+    )
+    return await kept_forms.finished(request, kept_forms.COURSE_ADJUST, response)
 
 
 @router.post("/praxis/verlauf/{intake_id}/zuruecknehmen")
