@@ -7,66 +7,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass
 
-import httpx
 import pytest
 from sqlalchemy import text
 
 from rueckenlotse.services.measures import record_response
 from rueckenlotse.store.practices import Practices
 
-from .authz_support import AGES, Practice, person_of_email, send_signed_in, sql
+from .authz_support import AGES, sql
 from .conftest import LiveServer
 from .pages_helpers import SELF_CARE_PLAN, answer_all
-from .test_auth import Clinician, csrf_of, new_clinician, open_store, own_client, sign_in
-from .test_patient import new_patient
+from .share_helpers import Shared, adjust, changes, shared_course  # noqa: F401 (the fixture "shared")
+from .test_auth import csrf_of, open_store, own_client
 
 PEG_ITEMS = ("pain", "enjoyment", "activity")
 OLDER = 70  # past the age-bound warning signs
-
-
-@dataclass
-class Shared:
-    patient: httpx.Client
-    doctor: httpx.Client
-    clinician: Clinician
-    practice: Practice
-    person: str
-    course: str  # the course page's path
-
-
-@pytest.fixture
-def shared(live_server: LiveServer) -> Iterator[Shared]:
-    with open_store(live_server) as store:
-        clinician = new_clinician(store)
-        record = Practices(store).practice(clinician.practice_id)
-    practice = Practice(record.id, record.name, record.intake_code, "", "", "")
-    with own_client(live_server) as patient, own_client(live_server) as doctor:
-        email = new_patient(patient, name="Paula Teilt")
-        person = person_of_email(live_server.data_dir / "web.db", email)
-        intake = send_signed_in(live_server, patient, practice, person)
-        page = patient.get("/mein-bereich/teilen")
-        granted = patient.post(
-            "/mein-bereich/teilen/freigeben",
-            data={"csrf_token": csrf_of(page), "practice": practice.id, "consent": "ja"},
-        )
-        assert granted.status_code == 303 and granted.headers["location"] == "/mein-bereich/teilen#praxis-1"
-        sign_in(doctor, clinician)
-        yield Shared(patient, doctor, clinician, practice, person, f"/praxis/verlauf/{intake}")
-
-
-def adjust(shared: Shared, **fields: str) -> httpx.Response:
-    page = shared.doctor.get(shared.course)
-    data = {"csrf_token": csrf_of(page), "form_key": secrets.token_urlsafe(32), **fields}
-    return shared.doctor.post(shared.course + "/anpassen", data=data)
-
-
-def changes(live_server: LiveServer, person: str) -> list[tuple[str, str | None]]:
-    with sql(live_server.data_dir / "web.db") as db:
-        query = "SELECT kind, undone_at FROM plan_adjustments WHERE person_id = ? ORDER BY created_at"
-        return [(kind, undone) for kind, undone in db.execute(query, (person,)).fetchall()]
 
 
 def test_consent_is_needed_and_only_ones_own_practices_count(shared: Shared, live_server: LiveServer) -> None:
