@@ -7,16 +7,26 @@ forged, signed for another form, another course or by a patient's form."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
 import httpx
 import pyotp
+import pytest
 
 from .authz_support import sql
-from .conftest import LiveServer
+from .conftest import LiveServer, save_screenshots, submit
 from .share_helpers import Shared, changes, shared_course  # noqa: F401 (the fixture "shared")
 from .test_auth import Clinician, csrf_of, login, new_clinician, open_store, own_client, post_form
+from .test_axe import axe_source  # noqa: F401 (a fixture)
 from .test_diary_forms import end_sessions
 from .test_diary_forms import sign_in as patient_sign_in
 from .test_patient import hidden_of
+from .test_patient_journey import assert_accessible
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 COOKIE = "kept_form"
 KEPT = "/anmelden?entwurf=1"
@@ -255,3 +265,61 @@ def test_a_change_posted_after_sharing_stopped_is_not_kept(shared: Shared, live_
     stop_sharing(shared)
     not_kept(live_server, shared.doctor, shared.clinician.email, shared.course + "/anpassen", data)
     assert kept_drafts(live_server) == []
+
+
+# ---- in Chromium -----------------------------------------------------------------------------------------
+def sign_in_in_the_browser(page: Page, live_server: LiveServer, clinician: Clinician) -> None:
+    with sql(live_server.data_dir / "web.db") as db:  # as if a minute had passed: the code is new
+        db.execute("UPDATE accounts SET totp_last_step = NULL WHERE email = ?", (clinician.email,))
+    page.get_by_label("E-Mail-Adresse").fill(clinician.email)
+    page.get_by_label("Passwort").fill(clinician.password)
+    submit(page.get_by_role("button", name="Anmelden"))
+    assert clinician.secret is not None
+    page.get_by_label("Code aus der App").fill(pyotp.TOTP(clinician.secret).now())
+    submit(page.get_by_role("button", name="Bestätigen"))
+
+
+@pytest.mark.safety("SR-ACC-1")
+def test_a_kept_change_in_chromium(
+    shared: Shared,
+    live_server: LiveServer,
+    page: Page,
+    screenshot_dir: Path,
+    axe_source: str,  # noqa: F811
+) -> None:
+    """The clinician types a note, their sign-in runs out, they send it: the sign-in page says it is kept,
+    and after password and code the course lists it. Then a change without its exercise, sent after the
+    sign-in ran out again: back on the course page with its error at the field. axe on both pages;
+    screenshots kept-change-sign-in and kept-change-refused."""
+    host = urlsplit(live_server.url).hostname
+    page.context.add_cookies(
+        [
+            {"name": c.name, "value": c.value or "", "domain": host, "path": "/"}
+            for c in shared.doctor.cookies.jar
+        ]
+    )
+    page.goto(shared.course)
+    page.locator("#note-text").fill("Bitte morgens mit den Übungen beginnen.")
+    end_sessions(live_server, shared.clinician.email)
+    submit(page.locator("#form-note").get_by_role("button", name="Notiz senden"))
+    assert page.url.endswith(KEPT)
+    assert "ist aufbewahrt" in page.locator(".notice-warning").inner_text()
+    assert_accessible(page, axe_source)
+    save_screenshots(page, screenshot_dir, "kept-change-sign-in")
+    sign_in_in_the_browser(page, live_server, shared.clinician)
+    assert page.url.endswith(shared.course + "#anpassungen")
+    assert "Bitte morgens mit den Übungen beginnen." in page.locator("#course-changes").inner_text()
+
+    page.locator("#exclude-note").fill("Erst einmal ohne diese Übung.")
+    end_sessions(live_server, shared.clinician.email)
+    submit(page.get_by_role("button", name="Übung weglassen"))  # no exercise chosen
+    assert page.url.endswith(KEPT)
+    sign_in_in_the_browser(page, live_server, shared.clinician)
+    assert page.url.endswith(shared.course + "?entwurf=1")
+    assert "Bitte wählen Sie eine Übung." in page.locator("#exclude-exercise-error").inner_text()
+    assert page.locator(".error-summary").is_visible()
+    assert "Ihre Anmeldung war abgelaufen" in page.locator("#form-exclude").inner_text()
+    assert page.locator("#exclude-note").input_value() == "Erst einmal ohne diese Übung."
+    assert_accessible(page, axe_source)
+    save_screenshots(page, screenshot_dir, "kept-change-refused")
+    assert changes(live_server, shared.person) == [("note", None)]
