@@ -267,6 +267,15 @@ def test_a_change_posted_after_sharing_stopped_is_not_kept(shared: Shared, live_
     assert kept_drafts(live_server) == []
 
 
+def test_erasing_the_person_erases_the_kept_change_with_them(shared: Shared, live_server: LiveServer) -> None:
+    (kept,) = kept_after_the_end(live_server, shared, change_form(shared, "note", note="Für Paula"))
+    with open_store(live_server) as store:
+        counts = store.erase_person(shared.person)
+    assert counts.get("form_drafts", 0) >= 1 and kept_drafts(live_server) == []
+    signed = sign_in_again(live_server, shared.doctor, shared.clinician)
+    assert signed.status_code == 303 and signed.headers["location"] == "/praxis"  # nothing left to save
+
+
 # ---- in Chromium -----------------------------------------------------------------------------------------
 def sign_in_in_the_browser(page: Page, live_server: LiveServer, clinician: Clinician) -> None:
     with sql(live_server.data_dir / "web.db") as db:  # as if a minute had passed: the code is new
