@@ -37,7 +37,6 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -92,7 +91,20 @@ class BadForm(Exception):
     """Not a form of ours (no key, an unknown measure or exercise): 400 when posted, dropped when kept."""
 
 
-Save = Callable[[Web, Store, str, Form, str, dt.datetime | None, Principal], Saved | Refused]
+@dataclass(frozen=True)
+class Saving:
+    """What saving one form takes: the same for every kind, posted now or kept over a sign-in."""
+
+    web: Web
+    store: Store
+    person: str  # the person the form is about (a kept form: the draft's)
+    form: Form
+    lang: str
+    kept_at: dt.datetime | None  # when a kept form was posted; None when posted now
+    principal: Principal  # the one signed in, who saves it: the audit trail's actor
+
+
+Save = Callable[[Saving], Saved | Refused]
 # A clinician's form: the person it is about, from the owning account and the URL's path parameters (None:
 # nothing of theirs to keep it for).
 Subject = Callable[[Request, str, Mapping[str, str]], str | None]
@@ -107,8 +119,6 @@ class Kind:
 
     name: str  # the draft kind in the store (store.drafts.KINDS)
     salt: str
-    # (web, store, person: the draft's, form, lang, kept_at: when a kept form was posted, else None,
-    # principal: the one signed in, who saves it: the audit trail's actor)
     save: Save
     page: str  # the route name of the page after saving (saved: its query; no longer savable: as is)
     gone: tuple[type[Exception], ...]  # raised by save: the kept form can no longer be saved
@@ -131,17 +141,9 @@ class Kind:
         return principal.person_id if principal.role is Role.patient else None
 
 
-# ---- the four forms -----------------------------------------------------------------------------------
-def _save_diary(
-    web: Web,
-    store: Store,
-    person: str,
-    form: Form,
-    lang: str,
-    kept_at: dt.datetime | None,
-    principal: Principal,
-) -> Saved | Refused:
-    outcome = diary_form.save(web, store, person, form, lang, resumed=kept_at is not None)
+# ---- the patient's four forms --------------------------------------------------------------------------
+def _save_diary(s: Saving) -> Saved | Refused:
+    outcome = diary_form.save(s.web, s.store, s.person, s.form, s.lang, resumed=s.kept_at is not None)
     if isinstance(outcome, diary_form.Refused):
         return Refused(outcome.errors)
     return Saved("?gespeichert=" + outcome.entry_id)
@@ -150,23 +152,15 @@ def _save_diary(
 ENTRY_ID = "entry_id"
 
 
-def _save_diary_edit(
-    web: Web,
-    store: Store,
-    person: str,
-    form: Form,
-    lang: str,
-    kept_at: dt.datetime | None,
-    principal: Principal,
-) -> Saved | Refused:
+def _save_diary_edit(s: Saving) -> Saved | Refused:
     """The correction of one entry (raises NoSuchEntry for an entry that is not, or no longer, the
     person's, and NoIntake); the same correction again changes nothing (``followup.edit_entry``)."""
-    record = diary_form.entry_of(store, person, form.get(ENTRY_ID) or "")
+    record = diary_form.entry_of(s.store, s.person, s.form.get(ENTRY_ID) or "")
     if record is None:
         raise NoSuchEntry()
-    actor = data_rights.actor_of(principal, "web")
+    actor = data_rights.actor_of(s.principal, "web")
     outcome = diary_form.save_edit(
-        web, store, person, record, form, lang, actor=actor, resumed=kept_at is not None
+        s.web, s.store, s.person, record, s.form, s.lang, actor=actor, resumed=s.kept_at is not None
     )
     if isinstance(outcome, diary_form.Refused):
         return Refused(outcome.errors)
@@ -179,17 +173,10 @@ def first_field(measure: Measure) -> str:
     return f"{item.id}-1-name" if item.kind == "named_scale" else item.id
 
 
-def _save_measure(
-    web: Web,
-    store: Store,
-    person: str,
-    form: Form,
-    lang: str,
-    kept_at: dt.datetime | None,
-    principal: Principal,
-) -> Saved | Refused:
+def _save_measure(s: Saving) -> Saved | Refused:
     """One measure's answers (raises NotDue, NoIntake, BadForm). Saved for the week due now: the answers
     are about how the last days went, also when they were kept over a sign-in."""
+    store, person, form = s.store, s.person, s.form
     catalogue = default_measures()
     measure_id, key, week = form.get("measure") or "", diary_form.form_key(form), form.get("week") or ""
     if measure_id not in catalogue.ids or key is None or not week.isdigit() or len(week) > 3:
@@ -197,7 +184,7 @@ def _save_measure(
     measure = catalogue.get(measure_id)
     answers, fields = form_answers(measure, form.get)
     try:
-        record_response(store, person, measure_id, answers, week=int(week), lang=lang, idempotency_key=key)
+        record_response(store, person, measure_id, answers, week=int(week), lang=s.lang, idempotency_key=key)
     except AlreadySaved:
         pass  # a reload, a second click or a replay: the first post saved it
     except InvalidInput as e:
@@ -214,17 +201,10 @@ def exercise_anchor(exercise_id: str) -> str:
     return "uebung-" + exercise_id
 
 
-def _save_feedback(
-    web: Web,
-    store: Store,
-    person: str,
-    form: Form,
-    lang: str,
-    kept_at: dt.datetime | None,
-    principal: Principal,
-) -> Saved | Refused:
+def _save_feedback(s: Saving) -> Saved | Refused:
     """One exercise done and/or rated (raises NotInSession, NoIntake, BadForm). A kept form is saved at
     the moment it was posted: the feedback belongs to that day's session."""
+    web, form, lang = s.web, s.form, s.lang
     exercise_id, key = form.get("exercise") or "", diary_form.form_key(form)
     if not EXERCISE.match(exercise_id) or key is None:
         raise BadForm()
@@ -236,7 +216,9 @@ def _save_feedback(
     if rating is None and not done:
         return Refused({field: web.texts.get("session.error.empty", lang)})
     try:
-        record_feedback(store, person, exercise_id, done=done, rating=rating, idempotency_key=key, at=kept_at)
+        record_feedback(
+            s.store, s.person, exercise_id, done=done, rating=rating, idempotency_key=key, at=s.kept_at
+        )
     except AlreadySaved:
         pass  # a reload, a second click or a replay: the first post saved it
     except NotOffered:
@@ -277,21 +259,14 @@ def _course_subject(request: Request, account_id: str, url: Mapping[str, str]) -
     return None
 
 
-def _save_course_change(
-    web: Web,
-    store: Store,
-    person: str,
-    form: Form,
-    lang: str,
-    kept_at: dt.datetime | None,
-    principal: Principal,
-) -> Saved | Refused:
+def _save_course_change(s: Saving) -> Saved | Refused:
     """The change, checked as the course page's POST checks it: the clinician may still change this
     course (raises NotShared: revoked meanwhile, or no longer in the practice; BadChange)."""
-    found = course_form.course_for(store, principal, form.get(course_form.INTAKE_ID) or "", adjusting=True)
-    if found is None or found.person_id != person:
+    intake_id = s.form.get(course_form.INTAKE_ID) or ""
+    found = course_form.course_for(s.store, s.principal, intake_id, adjusting=True)
+    if found is None or found.person_id != s.person:
         raise NotShared()
-    errors = course_form.save_change(web, store, principal, found, form, lang)
+    errors = course_form.save_change(s.web, s.store, s.principal, found, s.form, s.lang)
     if errors is not None:
         return Refused(errors)
     return Saved("#" + course_form.CHANGES_ANCHOR)
@@ -465,7 +440,7 @@ async def save(request: Request, posted: Posted) -> Saved | Refused:
     """Save the posted form as its kind does (raises what the kind's save raises)."""
     web, store = web_of(request), store_of(request)
     return await run_in_threadpool(
-        partial(posted.kind.save, web, store, posted.person, posted.form, posted.lang, None, posted.principal)
+        posted.kind.save, Saving(web, store, posted.person, posted.form, posted.lang, None, posted.principal)
     )
 
 
@@ -514,7 +489,7 @@ def resume(request: Request, principal: Principal, lang: str) -> Resumed | None:
     page = path_for(request, kind.page)
     gone: tuple[type[Exception], ...] = (BadForm, *kind.gone)
     try:
-        outcome = kind.save(web, store, draft.person_id, form, lang, draft.created_at, principal)
+        outcome = kind.save(Saving(web, store, draft.person_id, form, lang, draft.created_at, principal))
     except gone:
         store.drop_draft(token)
         return Resumed(page, finished=True)
