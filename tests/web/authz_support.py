@@ -59,9 +59,9 @@ PRACTICES = ("X", "Y")
 EXCLUDE_FORM = re.compile(r'<form[^>]*action="/mein-bereich/plan/ausschliessen".*?</form>', re.S)
 EXERCISE = re.compile(r'name="exercise" value="([a-z0-9_]+)"')
 # Each sent result differs from the last few (a practice must never take one for a resend), but the age
-# stays below every age-bound rule (65: fracture and nerve-root signs, 50: some chest-pain patterns), so a
-# worker that has sent hundreds of results still sends a self-care one. (A counter without bound reached 65
-# in a long CI worker and turned the result into a red flag.)
+# stays below every age-bound rule (70: a first episode of back pain; 65: a fall or neck injury; 50: some
+# chest-pain patterns), so a worker that has sent hundreds of results still sends a self-care one. (A counter
+# without bound passed 70 in a long CI worker and turned the result into a warning sign.)
 AGES = range(20, 50)
 _ages = itertools.cycle(AGES)
 
