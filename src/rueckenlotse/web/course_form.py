@@ -12,6 +12,8 @@ for the course page's POST and for a form kept over the end of the clinician's s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..services import data_rights, sharing
 from ..services.auth import Principal, can_adjust_plan, can_read_course
 from ..services.sharing import ChangeRefused, PlanChange, SharedCourse
@@ -43,12 +45,19 @@ def course_for(
     """The shared course an intake of one of the principal's practices leads to, while it is shared;
     None for anything else (another practice's intake, an unknown id, a share revoked or never granted,
     a principal the policy refuses)."""
+    allowed = can_adjust_plan if adjusting else can_read_course
+    if not all(allowed(principal, practice_id) for practice_id in principal.practice_ids):
+        return None
+    return course_in(store, principal.practice_ids, intake_id)
+
+
+def course_in(store: Store, practice_ids: Iterable[str], intake_id: str) -> SharedCourse | None:
+    """The shared course an intake of one of these practices leads to, while it is shared; None for
+    anything else. The caller has asked the policy (``course_for``), or only needs to know whose course
+    it is (a kept form's person)."""
     if not intake_id or len(intake_id) > MAX_ID:
         return None
-    for practice_id in sorted(principal.practice_ids):
-        allowed = can_adjust_plan if adjusting else can_read_course
-        if not allowed(principal, practice_id):
-            return None
+    for practice_id in sorted(practice_ids):
         found = sharing.find_course(store, practice_id, intake_id)
         if found is not None:
             return found

@@ -47,7 +47,7 @@ from starlette.responses import Response
 from ..core.errors import InvalidInput
 from ..knowledge.measures import Measure
 from ..plan.measures import default_measures, form_answers
-from ..services import data_rights, sharing
+from ..services import data_rights
 from ..services.auth import Principal, Role
 from ..services.followup import AlreadySaved, NoIntake, NoSuchEntry
 from ..services.measures import NotDue, record_response
@@ -250,13 +250,9 @@ SESSION = Kind(
 def _course_subject(request: Request, account_id: str, url: Mapping[str, str]) -> str | None:
     """The person whose course the intake in the URL leads to, for one of the account's practices, while
     it is shared (None: nothing to keep; it could not be saved anyway)."""
-    store = store_of(request)
-    intake_id = url.get(course_form.INTAKE_ID, "")
-    for practice in practices_of(request).practices_of(account_id):
-        found = sharing.find_course(store, practice.id, intake_id) if intake_id else None
-        if found is not None:
-            return found.person_id
-    return None
+    practice_ids = [practice.id for practice in practices_of(request).practices_of(account_id)]
+    found = course_form.course_in(store_of(request), practice_ids, url.get(course_form.INTAKE_ID, ""))
+    return found.person_id if found is not None else None
 
 
 def _save_course_change(s: Saving) -> Saved | Refused:
