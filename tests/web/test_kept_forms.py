@@ -94,6 +94,19 @@ def kept_after_the_end(
     return values
 
 
+def shown_again_after_sign_in(
+    live_server: LiveServer, web: httpx.Client, email: str, path: str, data: dict[str, str]
+) -> httpx.Response:
+    """Post the form after the session ended, sign in again: the form, refused, is shown again on its page
+    (``path``) with its errors (422)."""
+    kept_after_the_end(live_server, web, email, path, data)
+    signed = sign_in(web, email)
+    assert signed.headers["location"] == path + "?entwurf=1"
+    shown = web.get(signed.headers["location"])
+    assert shown.status_code == 422
+    return shown
+
+
 def not_kept(live_server: LiveServer, web: httpx.Client, email: str, path: str, data: dict[str, str]) -> None:
     end_sessions(live_server, email)
     posted = web.post(path, data=data)
@@ -175,11 +188,7 @@ def test_kept_measure_answers_that_need_a_correction_come_back_with_their_errors
 ) -> None:
     email = new_patient(client)
     data = measure_form(client, pain="6", enjoyment="4")  # the third question not answered
-    kept_after_the_end(live_server, client, email, MEASURES, data)
-    signed = sign_in(client, email)
-    assert signed.headers["location"] == MEASURES + "?entwurf=1"
-    shown = client.get(signed.headers["location"])
-    assert shown.status_code == 422
+    shown = shown_again_after_sign_in(live_server, client, email, MEASURES, data)
     assert "Sie waren abgemeldet, als Sie dieses Formular abschickten." in shown.text
     assert 'id="activity-error"' in shown.text and 'href="#activity"' in shown.text
     assert re.search(r'id="enjoyment-4" name="enjoyment" value="4"\s+checked', shown.text)
@@ -265,11 +274,10 @@ def test_kept_feedback_without_an_answer_comes_back_with_its_error(
     live_server: LiveServer,
 ) -> None:
     email = new_patient(client)
-    kept_after_the_end(live_server, client, email, SESSION, session_form(client, "knee_rocking"))
-    signed = sign_in(client, email)
-    assert signed.headers["location"] == SESSION + "?entwurf=1"
-    shown = client.get(signed.headers["location"])
-    assert shown.status_code == 422 and 'aria-describedby="rating-knee_rocking-error"' in shown.text
+    shown = shown_again_after_sign_in(
+        live_server, client, email, SESSION, session_form(client, "knee_rocking")
+    )
+    assert 'aria-describedby="rating-knee_rocking-error"' in shown.text
     assert "Sie waren abgemeldet, als Sie dieses Formular abschickten." in shown.text
     assert feedback_rows(live_server, email) == []
 
@@ -454,11 +462,7 @@ def test_a_kept_correction_that_needs_a_correction_comes_back_on_its_entry_page(
     other = saved_entry(client, note="anderer Eintrag")
     path = saved_entry(client, note="alte Notiz", pain_low_back="6")
     data = edit_form(client, path, pain_low_back="zwölf", note="fast richtig")
-    kept_after_the_end(live_server, client, email, path, data)
-    signed = sign_in(client, email)
-    assert signed.headers["location"] == path + "?entwurf=1"
-    shown = client.get(signed.headers["location"])
-    assert shown.status_code == 422
+    shown = shown_again_after_sign_in(live_server, client, email, path, data)
     assert "Sie waren beim Abschicken dieser Änderung schon abgemeldet." in shown.text
     assert 'id="pain-low_back-error"' in shown.text and 'href="#pain-low_back"' in shown.text
     assert 'value="zwölf"' in shown.text and "fast richtig" in shown.text
